@@ -1,0 +1,3 @@
+module github.com/netflow-monitor/monitor
+
+go 1.24

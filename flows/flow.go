@@ -1,0 +1,140 @@
+// Package flows reads flow records from collectors' files, encodes each flow
+// as a symbol and cuts a service's flow sequence into sliding-window traces.
+//
+// The data path is: a Format decodes rows into Flow values (one reader per
+// file format, picked by name or by header detection), an Encoder fitted on
+// training flows maps each Flow to an integer symbol, and Windows turns the
+// symbol sequence of one host into overlapping traces for the learner.
+package flows
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Protocol is an IANA protocol number (6 TCP, 17 UDP, 1 ICMP, ...).
+type Protocol uint8
+
+// Well-known protocol numbers.
+const (
+	ProtoICMP   Protocol = 1
+	ProtoTCP    Protocol = 6
+	ProtoUDP    Protocol = 17
+	ProtoICMPv6 Protocol = 58
+	ProtoSCTP   Protocol = 132
+)
+
+// protocolNames maps the names collectors print to protocol numbers.
+var protocolNames = map[string]Protocol{
+	"icmp": ProtoICMP, "tcp": ProtoTCP, "udp": ProtoUDP,
+	"ipv6-icmp": ProtoICMPv6, "icmp6": ProtoICMPv6, "icmpv6": ProtoICMPv6,
+	"sctp": ProtoSCTP, "igmp": 2, "gre": 47, "esp": 50, "ah": 51,
+}
+
+// String returns the lower-case protocol name ("tcp") or the number.
+func (p Protocol) String() string {
+	switch p {
+	case ProtoICMP:
+		return "icmp"
+	case ProtoTCP:
+		return "tcp"
+	case ProtoUDP:
+		return "udp"
+	case ProtoICMPv6:
+		return "ipv6-icmp"
+	case ProtoSCTP:
+		return "sctp"
+	}
+	return strconv.Itoa(int(p))
+}
+
+// ParseProtocol accepts a protocol name (case-insensitive: tcp, UDP, icmp,
+// ipv6-icmp, ...) or a decimal number from 0 to 255.
+func ParseProtocol(s string) (Protocol, bool) {
+	s = strings.TrimSpace(s)
+	if p, ok := protocolNames[strings.ToLower(s)]; ok {
+		return p, true
+	}
+	n, err := strconv.ParseUint(s, 10, 8)
+	if err != nil {
+		return 0, false
+	}
+	return Protocol(n), true
+}
+
+// Flow is one flow record, normalised from whatever format it came in.
+// Times are UTC. Ports are zero when the protocol has none (ICMP).
+type Flow struct {
+	// Start is the flow's first-seen time in Unix nanoseconds, UTC.
+	Start int64
+	// Duration is the flow's length in seconds.
+	Duration float64
+	Src      netip.Addr
+	Dst      netip.Addr
+	SrcPort  uint16
+	DstPort  uint16
+	Proto    Protocol
+	// Bytes and Packets are totals over both directions where the format
+	// has them (Argus TotBytes), else what the format reports.
+	Bytes   uint64
+	Packets uint64
+	// ID is the collector's flow identifier, when it has one.
+	ID string
+	// Label is the ground-truth label carried by labelled data sets
+	// (CTU-13 "flow=From-Botnet-..."), empty when there is none.
+	Label string
+}
+
+// Time returns the flow's start as a time.Time in UTC.
+func (f *Flow) Time() time.Time { return time.Unix(0, f.Start).UTC() }
+
+// Direction says which way a flow goes as seen from one host.
+type Direction uint8
+
+// Directions. Outbound: the host is the source; inbound: the destination.
+const (
+	Inbound Direction = iota
+	Outbound
+)
+
+// String returns "inbound" or "outbound".
+func (d Direction) String() string {
+	if d == Outbound {
+		return "outbound"
+	}
+	return "inbound"
+}
+
+// ParseDirection accepts "inbound" or "outbound".
+func ParseDirection(s string) (Direction, bool) {
+	switch s {
+	case "inbound":
+		return Inbound, true
+	case "outbound":
+		return Outbound, true
+	}
+	return Inbound, false
+}
+
+// DirectionFrom returns the flow's direction as seen from host, and false
+// when host is neither its source nor its destination. A flow from a host
+// to itself counts as outbound.
+func (f *Flow) DirectionFrom(host netip.Addr) (Direction, bool) {
+	switch host {
+	case f.Src:
+		return Outbound, true
+	case f.Dst:
+		return Inbound, true
+	}
+	return Inbound, false
+}
+
+// Peer returns the other end of the flow as seen from a host in direction d.
+func (f *Flow) Peer(d Direction) netip.Addr {
+	if d == Outbound {
+		return f.Dst
+	}
+	return f.Src
+}

@@ -1,0 +1,34 @@
+package flows
+
+import "io"
+
+// Decoder yields the flows of one file, one at a time, streaming.
+type Decoder interface {
+	// Next decodes the next flow into f and returns nil, io.EOF after the
+	// last one, or a *ParseError naming file, line and field. Without
+	// DecodeOptions.SkipBadRows the first bad row ends decoding; with it,
+	// bad rows are counted (see Skipped) and decoding goes on.
+	Next(f *Flow) error
+	// Skipped returns how many bad rows were skipped so far.
+	Skipped() int
+}
+
+// DecodeOptions tune a Decoder.
+type DecodeOptions struct {
+	// SkipBadRows skips rows that do not parse instead of failing; the
+	// count is reported by Decoder.Skipped, never silently dropped.
+	SkipBadRows bool
+}
+
+// Format is one flow-file format: it recognises its own header and makes
+// decoders for it. Each format is one file behind this interface, listed in
+// the explicit table returned by Formats.
+type Format interface {
+	// Name is the format's --format name ("argus", "zeek", ...).
+	Name() string
+	// Detect reports whether the first line of a file is this format's
+	// header (or, for headerless formats, a first record of it).
+	Detect(firstLine string) bool
+	// NewDecoder returns a Decoder over r; file names the input in errors.
+	NewDecoder(r io.Reader, file string, opts DecodeOptions) (Decoder, error)
+}

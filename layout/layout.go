@@ -1,0 +1,211 @@
+// Package layout is the on-disk contract of the per-service data folders:
+//
+//	train_data/<service-ip>/<service-ip>_train_data.csv
+//	monitor_data/<service-ip>/<service-ip>_monitor_data.csv
+//
+// and, for a role shared by several hosts, a group folder named after the
+// group holding <name>_train_data.csv and group.json (its members).
+//
+// Folder names come from data (an IP, a group name) and are validated here
+// before they become paths: an IP must parse with net/netip and is used in
+// its canonical form, a group name must match GroupNamePattern.
+package layout
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// File names inside a unit's folder.
+const (
+	trainSuffix   = "_train_data.csv"
+	monitorSuffix = "_monitor_data.csv"
+	// GroupFile lists a group's member hosts (JSON, see Group).
+	GroupFile = "group.json"
+)
+
+// groupName is what a group name may look like: a letter or digit first,
+// then letters, digits, '.', '_' or '-', at most 64 characters. It cannot
+// contain a path separator, "..", or anything a shell or Windows dislikes.
+var groupName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// GroupNamePattern is the pattern group names must match, for messages.
+const GroupNamePattern = `^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`
+
+// ErrBadName reports a folder name that is neither an IP nor a group name.
+var ErrBadName = errors.New("not an IP address or a valid group name")
+
+// ValidateGroupName returns an error unless name is usable as a group
+// folder name. Names that parse as IP addresses are refused, so that a
+// group can never be mistaken for a service.
+func ValidateGroupName(name string) error {
+	if !groupName.MatchString(name) || strings.Contains(name, "..") {
+		return fmt.Errorf("group name %q: must match %s", name, GroupNamePattern)
+	}
+	if _, err := netip.ParseAddr(name); err == nil {
+		return fmt.Errorf("group name %q: looks like an IP address", name)
+	}
+	return nil
+}
+
+// ParseService parses a service folder name or a --service flag: an IP
+// address without a zone. The canonical form (Addr.String) is what paths use.
+func ParseService(s string) (netip.Addr, error) {
+	a, err := netip.ParseAddr(strings.TrimSpace(s))
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("service %q: %w", s, err)
+	}
+	if a.Zone() != "" {
+		return netip.Addr{}, fmt.Errorf("service %q: IPv6 zones are not allowed", s)
+	}
+	return a.Unmap(), nil
+}
+
+// Unit is one thing that gets a model: a service (one IP) or a group of
+// hosts sharing a role.
+type Unit struct {
+	// Name is the folder name: the canonical IP, or the group name.
+	Name string
+	// Addr is the service address; invalid for groups.
+	Addr netip.Addr
+	// Members are the group's hosts, sorted; nil for services.
+	Members []netip.Addr
+}
+
+// IsGroup reports whether the unit is a group.
+func (u Unit) IsGroup() bool { return !u.Addr.IsValid() }
+
+// Hosts returns the hosts whose flows form the unit's traces: the service
+// itself, or the group's members.
+func (u Unit) Hosts() []netip.Addr {
+	if u.IsGroup() {
+		return u.Members
+	}
+	return []netip.Addr{u.Addr}
+}
+
+// ServiceUnit returns the unit of one service address.
+func ServiceUnit(a netip.Addr) Unit { return Unit{Name: a.String(), Addr: a} }
+
+// Dir returns the unit's folder under root.
+func Dir(root string, u Unit) string { return filepath.Join(root, u.Name) }
+
+// TrainFile returns the unit's training flow file under the train root.
+func TrainFile(root string, u Unit) string {
+	return filepath.Join(root, u.Name, u.Name+trainSuffix)
+}
+
+// MonitorFile returns the unit's monitored flow file under the monitor root.
+func MonitorFile(root string, u Unit) string {
+	return filepath.Join(root, u.Name, u.Name+monitorSuffix)
+}
+
+// Group is the content of group.json.
+type Group struct {
+	Name    string   `json:"name"`
+	Members []string `json:"members"`
+}
+
+// ReadGroup reads dir/group.json and validates the name and members.
+func ReadGroup(dir string) (Unit, error) {
+	path := filepath.Join(dir, GroupFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Unit{}, fmt.Errorf("read group: %w", err)
+	}
+	var g Group
+	if err := json.Unmarshal(b, &g); err != nil {
+		return Unit{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := ValidateGroupName(g.Name); err != nil {
+		return Unit{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if g.Name != filepath.Base(dir) {
+		return Unit{}, fmt.Errorf("%s: group name %q does not match its folder %q", path, g.Name, filepath.Base(dir))
+	}
+	if len(g.Members) == 0 {
+		return Unit{}, fmt.Errorf("%s: group %q has no members", path, g.Name)
+	}
+	u := Unit{Name: g.Name}
+	for _, m := range g.Members {
+		a, err := ParseService(m)
+		if err != nil {
+			return Unit{}, fmt.Errorf("%s: member: %w", path, err)
+		}
+		u.Members = append(u.Members, a)
+	}
+	sortAddrs(u.Members)
+	return u, nil
+}
+
+// GroupJSON returns the group.json content of a group unit.
+func GroupJSON(u Unit) ([]byte, error) {
+	g := Group{Name: u.Name}
+	for _, m := range u.Members {
+		g.Members = append(g.Members, m.String())
+	}
+	b, err := json.MarshalIndent(g, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode group %q: %w", u.Name, err)
+	}
+	return append(b, '\n'), nil
+}
+
+// Skipped is a folder Discover left out, and why.
+type Skipped struct {
+	Name   string
+	Reason error
+}
+
+// Discover lists the units under root: every sub-folder whose name is an IP
+// address (a service) or that holds a valid group.json (a group). Other
+// folders are returned in skipped with the reason; they are never used in a
+// path. Units are sorted: services by address, then groups by name.
+func Discover(root string) (units []Unit, skipped []Skipped, err error) {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list data folder: %w", err)
+	}
+	var groups []Unit
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		name := e.Name()
+		if a, perr := ParseService(name); perr == nil {
+			if a.String() != name {
+				skipped = append(skipped, Skipped{name, fmt.Errorf("not in canonical form (want %q)", a.String())})
+				continue
+			}
+			units = append(units, ServiceUnit(a))
+			continue
+		}
+		if ValidateGroupName(name) != nil {
+			skipped = append(skipped, Skipped{name, ErrBadName})
+			continue
+		}
+		g, gerr := ReadGroup(filepath.Join(root, name))
+		if gerr != nil {
+			if errors.Is(gerr, os.ErrNotExist) {
+				gerr = ErrBadName
+			}
+			skipped = append(skipped, Skipped{name, gerr})
+			continue
+		}
+		groups = append(groups, g)
+	}
+	sort.Slice(units, func(i, j int) bool { return units[i].Addr.Less(units[j].Addr) })
+	sort.Slice(groups, func(i, j int) bool { return groups[i].Name < groups[j].Name })
+	return append(units, groups...), skipped, nil
+}
+
+func sortAddrs(a []netip.Addr) {
+	sort.Slice(a, func(i, j int) bool { return a[i].Less(a[j]) })
+}

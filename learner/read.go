@@ -1,0 +1,300 @@
+package learner
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+)
+
+// Trace file formats.
+const (
+	// FormatAbbadingo: first line "count alphabet_size", then one trace a
+	// line as "label length s1 ... sn".
+	FormatAbbadingo = "abbadingo"
+	// FormatPAutomaC: the same without the label column: "length s1 ... sn".
+	FormatPAutomaC = "pautomac"
+)
+
+// FileError reports a problem in a trace or model file. It names the file,
+// the line (1-based; 0 when not tied to a line) and the field, and unwraps
+// to the cause.
+type FileError struct {
+	File  string
+	Line  int
+	Field string
+	Err   error
+}
+
+// Error formats as "file:line: field: cause".
+func (e *FileError) Error() string {
+	loc := e.File
+	if e.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", e.File, e.Line)
+	}
+	if e.Field != "" {
+		return fmt.Sprintf("%s: %s: %v", loc, e.Field, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", loc, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *FileError) Unwrap() error { return e.Err }
+
+// ReadTraces reads a trace file in the given format ("abbadingo" or
+// "pautomac"); gzip-compressed files are detected by their magic bytes.
+//
+// With alpha nil the alphabet comes from the file: when every symbol is a
+// decimal integer the ids are the integers and the alphabet is "0".."k-1"
+// for the declared size k; otherwise symbols get ids in order of first
+// appearance. With alpha given (scoring with a model), symbols map to its
+// ids and symbols it lacks map to Unknown.
+func ReadTraces(path, format string, alpha *Alphabet) (*Dataset, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read traces: %w", err)
+	}
+	defer f.Close()
+	return ParseTraces(f, path, format, alpha)
+}
+
+// ParseTraces is ReadTraces on an open reader; name is used in errors.
+func ParseTraces(r io.Reader, name, format string, alpha *Alphabet) (*Dataset, error) {
+	var labelled bool
+	switch format {
+	case FormatAbbadingo:
+		labelled = true
+	case FormatPAutomaC:
+	default:
+		return nil, fmt.Errorf("trace format %q: want %q or %q", format, FormatAbbadingo, FormatPAutomaC)
+	}
+	rd, err := maybeGunzip(r)
+	if err != nil {
+		return nil, &FileError{File: name, Err: err}
+	}
+	p := traceParser{name: name, labelled: labelled, fixed: alpha, tokens: map[string]int32{}}
+	if err := p.parse(rd); err != nil {
+		return nil, err
+	}
+	return p.dataset(), nil
+}
+
+// maybeGunzip returns a reader that transparently decompresses gzip input.
+func maybeGunzip(r io.Reader) (io.Reader, error) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	magic, err := br.Peek(2)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+		return zr, nil
+	}
+	return br, nil
+}
+
+// traceParser holds the state of one parse.
+type traceParser struct {
+	name     string
+	labelled bool
+	fixed    *Alphabet // the model's alphabet, or nil
+
+	declared int // alphabet size from the header
+	count    int // trace count from the header
+
+	tokens  map[string]int32 // provisional ids in order of first appearance
+	order   []string
+	allInts bool
+
+	syms   []int32 // provisional ids (or fixed ids)
+	spans  []Span
+	labels []string
+	lab    map[string]string // interned labels
+}
+
+func (p *traceParser) fail(line int, field string, format string, args ...any) error {
+	return &FileError{File: p.name, Line: line, Field: field, Err: fmt.Errorf(format, args...)}
+}
+
+func (p *traceParser) parse(r io.Reader) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 1<<16), 1<<28)
+	p.allInts = true
+	p.lab = map[string]string{}
+	line, header := 0, false
+	var fields [][]byte
+	for sc.Scan() {
+		line++
+		fields = splitFields(sc.Bytes(), fields[:0])
+		if len(fields) == 0 {
+			continue
+		}
+		if !header {
+			if err := p.header(line, fields); err != nil {
+				return err
+			}
+			header = true
+			continue
+		}
+		if len(p.spans) == p.count {
+			return p.fail(line, "count", "the header declares %d traces, but the file has more", p.count)
+		}
+		if err := p.trace(line, fields); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return &FileError{File: p.name, Line: line + 1, Err: fmt.Errorf("reading: %w", err)}
+	}
+	if !header {
+		return &FileError{File: p.name, Err: errors.New("empty file: no header line \"count alphabet_size\"")}
+	}
+	if len(p.spans) != p.count {
+		return p.fail(1, "count", "the header declares %d traces, but the file has %d", p.count, len(p.spans))
+	}
+	return nil
+}
+
+func (p *traceParser) header(line int, f [][]byte) error {
+	if len(f) != 2 {
+		return p.fail(line, "header", "want \"count alphabet_size\", got %d fields", len(f))
+	}
+	n, err := atoi(f[0])
+	if err != nil {
+		return p.fail(line, "count", "%q is not a non-negative integer", f[0])
+	}
+	k, err := atoi(f[1])
+	if err != nil {
+		return p.fail(line, "alphabet size", "%q is not a non-negative integer", f[1])
+	}
+	p.count, p.declared = n, k
+	if n < 1<<24 {
+		p.spans = make([]Span, 0, n)
+	}
+	return nil
+}
+
+func (p *traceParser) trace(line int, f [][]byte) error {
+	if p.labelled {
+		l := string(f[0])
+		if s, ok := p.lab[l]; ok {
+			l = s
+		} else {
+			p.lab[l] = l
+		}
+		p.labels = append(p.labels, l)
+		f = f[1:]
+		if len(f) == 0 {
+			return p.fail(line, "length", "missing")
+		}
+	}
+	n, err := atoi(f[0])
+	if err != nil {
+		return p.fail(line, "length", "%q is not a non-negative integer", f[0])
+	}
+	if n != len(f)-1 {
+		return p.fail(line, "length", "says %d symbols, the line has %d", n, len(f)-1)
+	}
+	start := int32(len(p.syms))
+	for i, tok := range f[1:] {
+		id, err := p.symbol(tok)
+		if err != nil {
+			return p.fail(line, "symbol "+strconv.Itoa(i+1), "%v", err)
+		}
+		p.syms = append(p.syms, id)
+	}
+	p.spans = append(p.spans, Span{start, int32(len(p.syms))})
+	return nil
+}
+
+// symbol validates one token against the declared alphabet and returns its
+// provisional id (or, with a fixed alphabet, its final id).
+func (p *traceParser) symbol(tok []byte) (int32, error) {
+	v, intErr := atoi(tok)
+	if intErr == nil && v >= p.declared {
+		return 0, fmt.Errorf("%q is outside the declared alphabet of %d symbols", tok, p.declared)
+	}
+	id, seen := p.tokens[string(tok)]
+	if !seen {
+		if len(p.order) >= p.declared {
+			return 0, fmt.Errorf("%q is a new symbol beyond the declared alphabet of %d symbols", tok, p.declared)
+		}
+		s := string(tok)
+		if intErr != nil || strconv.Itoa(v) != s {
+			p.allInts = false
+		}
+		id = int32(len(p.order))
+		p.tokens[s] = id
+		p.order = append(p.order, s)
+	}
+	return id, nil
+}
+
+// dataset turns provisional ids into final ones.
+func (p *traceParser) dataset() *Dataset {
+	var alpha *Alphabet
+	remap := make([]int32, len(p.order))
+	switch {
+	case p.fixed != nil:
+		alpha = p.fixed
+		for i, s := range p.order {
+			remap[i] = alpha.ID(s)
+		}
+	case p.allInts:
+		alpha = IntAlphabet(p.declared)
+		for i, s := range p.order {
+			v, _ := strconv.Atoi(s)
+			remap[i] = int32(v)
+		}
+	default:
+		alpha, _ = NewAlphabet(p.order) // tokens are distinct and non-empty
+		for i := range remap {
+			remap[i] = int32(i)
+		}
+	}
+	for i, id := range p.syms {
+		p.syms[i] = remap[id]
+	}
+	return &Dataset{Alphabet: alpha, Symbols: p.syms, Spans: p.spans, Labels: p.labels}
+}
+
+// splitFields splits a line on spaces and tabs, reusing dst.
+func splitFields(b []byte, dst [][]byte) [][]byte {
+	for {
+		b = bytes.TrimLeft(b, " \t\r")
+		if len(b) == 0 {
+			return dst
+		}
+		i := bytes.IndexAny(b, " \t\r")
+		if i < 0 {
+			return append(dst, b)
+		}
+		dst = append(dst, b[:i])
+		b = b[i:]
+	}
+}
+
+// atoi parses a non-negative decimal integer that fits an int32.
+func atoi(b []byte) (int, error) {
+	if len(b) == 0 || len(b) > 10 {
+		return 0, strconv.ErrSyntax
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, strconv.ErrSyntax
+		}
+		n = n*10 + int(c-'0')
+	}
+	if n > 1<<31-1 {
+		return 0, strconv.ErrRange
+	}
+	return n, nil
+}

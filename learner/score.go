@@ -1,0 +1,113 @@
+package learner
+
+import "math"
+
+// Prediction is the scoring of one trace. Its slices are reused by
+// ScoreInto, so keep a copy if you need them after the next call.
+type Prediction struct {
+	// States[i] is the state in which Scores[i] was scored: the state
+	// before reading symbol i, and for the end score (the last entry when
+	// end probabilities are modelled) the state the trace ends in.
+	States []int32
+	// Scores[i] is the natural log of the probability of symbol i (and, as
+	// the last entry when modelled, of ending there).
+	Scores []float64
+	Sum    float64
+	Mean   float64
+	Min    float64
+	// Fallbacks counts the symbols that had no transition to follow.
+	Fallbacks int
+}
+
+// Score scores a trace; see ScoreInto.
+func (m *Model) Score(trace []int32) *Prediction {
+	p := &Prediction{}
+	m.ScoreInto(trace, p)
+	return p
+}
+
+// ScoreInto scores a trace into p, reusing p's slices. Every symbol of the
+// trace is scored, in training and in monitoring alike:
+//
+//   - a symbol with a transition gets that transition's probability and the
+//     trace follows it;
+//   - a symbol without one (never seen in that state, or never seen in
+//     training at all: Unknown or an id outside the alphabet) gets the
+//     smoothed probability of an unseen event there (see prepare), which is
+//     below that of any seen event, so an unknown event makes a trace less
+//     likely, never more;
+//   - the trace then goes on from the fallback state: the state the model
+//     reaches by reading, from the start state, the longest suffix of the
+//     symbols so far (including this one) that it can read; the start state
+//     when there is none. This is where a window that began there would be.
+//
+// With end probabilities modelled, the last score is that of ending in the
+// final state. Scores are always finite.
+func (m *Model) ScoreInto(trace []int32, p *Prediction) {
+	n := len(trace)
+	if m.opts.FinalProb {
+		n++
+	}
+	if cap(p.States) < n {
+		p.States = make([]int32, n)
+		p.Scores = make([]float64, n)
+	}
+	p.States, p.Scores = p.States[:n], p.Scores[:n]
+	p.Fallbacks = 0
+	q := int32(0)
+	sum, minScore := 0.0, math.Inf(1)
+	for i, a := range trace {
+		p.States[i] = q
+		var s float64
+		if e := m.nextKnown(q, a); e >= 0 {
+			s = m.logP[e]
+			q = m.to[e]
+		} else {
+			s = m.logOther[q]
+			q = m.fallback(trace[:i+1])
+			p.Fallbacks++
+		}
+		p.Scores[i] = s
+		sum += s
+		minScore = math.Min(minScore, s)
+	}
+	if m.opts.FinalProb {
+		s := m.logEnd[q]
+		p.States[n-1] = q
+		p.Scores[n-1] = s
+		sum += s
+		minScore = math.Min(minScore, s)
+	}
+	p.Sum = sum
+	p.Mean, p.Min = 0, 0
+	if n > 0 {
+		p.Mean = sum / float64(n)
+		p.Min = minScore
+	}
+}
+
+// nextKnown is next for any symbol id, known or not.
+func (m *Model) nextKnown(q, a int32) int32 {
+	if a < 0 || int(a) >= m.alphabet.Len() {
+		return -1
+	}
+	return m.next(q, a)
+}
+
+// fallback returns the state reached by the longest proper suffix of h that
+// the model can read from the start state, or the start state.
+func (m *Model) fallback(h []int32) int32 {
+next:
+	for j := 1; j < len(h); j++ {
+		q := int32(0)
+		for _, a := range h[j:] {
+			e := m.nextKnown(q, a)
+			if e < 0 {
+				continue next
+			}
+			q = m.to[e]
+		}
+		return q
+	}
+	return 0
+}

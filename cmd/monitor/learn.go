@@ -1,0 +1,73 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/netflow-monitor/monitor/learner"
+	"github.com/spf13/cobra"
+)
+
+// learnerFlags binds the learner's options to kebab-case flags.
+func learnerFlags(cmd *cobra.Command, o *learner.Options) {
+	d := learner.DefaultOptions()
+	*o = d
+	f := cmd.Flags()
+	f.StringVar(&o.Heuristic, "heuristic", d.Heuristic, fmt.Sprintf("merge heuristic: %v", learner.Heuristics()))
+	f.IntVar(&o.StateCount, "state-count", d.StateCount, "states seen fewer times are not tested")
+	f.IntVar(&o.SymbolCount, "symbol-count", d.SymbolCount, "outcomes seen fewer times are pooled in the tests")
+	f.IntVar(&o.SinkCount, "sink-count", d.SinkCount, "blue states seen fewer times become sinks and are not merged")
+	f.Float64Var(&o.Correction, "correction", d.Correction, "additive smoothing of counts (> 0)")
+	f.BoolVar(&o.FinalProb, "finalprob", d.FinalProb, "model the end-of-trace probability")
+	f.BoolVar(&o.LargestBlue, "largest-blue", d.LargestBlue, "try only the most frequent blue state in each step")
+	f.BoolVar(&o.MergeRoot, "merge-root", d.MergeRoot, "allow merges into the root state")
+	f.Float64Var(&o.Confidence, "confidence", d.Confidence, "significance of the test: p-value threshold (likelihoodratio) or alpha (alergia)")
+}
+
+func newLearnCmd() *cobra.Command {
+	var (
+		opts        learner.Options
+		format, out string
+		dotOut      string
+		dotFull     bool
+	)
+	cmd := &cobra.Command{
+		Use:   "learn TRAINFILE -o MODEL.json",
+		Short: "Learn a probabilistic automaton from a trace file (Abbadingo or PAutomaC format)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return fmt.Errorf("learn: -o MODEL.json is required")
+			}
+			if err := opts.Validate(); err != nil {
+				return fmt.Errorf("learn: %w", err)
+			}
+			d, err := learner.ReadTraces(args[0], format, nil)
+			if err != nil {
+				return err
+			}
+			m, err := learner.Learn(cmd.Context(), d, opts, nil)
+			if err != nil {
+				return fmt.Errorf("learn %s: %w", args[0], err)
+			}
+			if err := m.Save(out); err != nil {
+				return err
+			}
+			if dotOut != "" {
+				if err := writeFileAtomic(dotOut, func(w io.Writer) error {
+					return m.WriteDOT(w, learner.DOTOptions{Full: dotFull})
+				}); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "learned %d states (%d red) from %d traces\n", m.NumStates(), m.NumRed(), d.Len())
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", learner.FormatAbbadingo, "trace file format: abbadingo or pautomac")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "model file to write (JSON)")
+	cmd.Flags().StringVar(&dotOut, "dot", "", "also write the automaton for Graphviz to this file")
+	cmd.Flags().BoolVar(&dotFull, "dot-full", false, "draw sink states too in --dot")
+	learnerFlags(cmd, &opts)
+	return cmd
+}

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/netflow-monitor/monitor/learner"
+	"github.com/spf13/cobra"
+)
+
+func newPredictCmd() *cobra.Command {
+	var modelPath, format, out string
+	cmd := &cobra.Command{
+		Use:   "predict --model MODEL.json TESTFILE -o OUT.csv",
+		Short: "Score every trace of a trace file with a learned model",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if modelPath == "" || out == "" {
+				return fmt.Errorf("predict: --model and -o are required")
+			}
+			m, err := learner.LoadModel(modelPath)
+			if err != nil {
+				return err
+			}
+			d, err := learner.ReadTraces(args[0], format, m.Alphabet())
+			if err != nil {
+				return err
+			}
+			name := func(s int32) string { return m.Alphabet().Name(s) }
+			return writeFileAtomic(out, func(w io.Writer) error {
+				pw, err := learner.NewPredictionWriter(w)
+				if err != nil {
+					return err
+				}
+				var p learner.Prediction
+				for i := 0; i < d.Len(); i++ {
+					m.ScoreInto(d.Trace(i), &p)
+					label := ""
+					if d.Labels != nil {
+						label = d.Labels[i]
+					}
+					if err := pw.Write(label, d.Trace(i), name, &p); err != nil {
+						return err
+					}
+				}
+				return pw.Flush()
+			})
+		},
+	}
+	cmd.Flags().StringVar(&modelPath, "model", "", "model file (JSON) written by learn")
+	cmd.Flags().StringVar(&format, "format", learner.FormatAbbadingo, "trace file format: abbadingo or pautomac")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "predictions CSV to write")
+	return cmd
+}

@@ -1,0 +1,191 @@
+package learner
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/google/renameio/v2"
+)
+
+// Model file identity. A file of another format or version is refused.
+const (
+	ModelFormat  = "netflow-monitor automaton"
+	ModelVersion = 1
+)
+
+// ErrModelVersion is wrapped by load errors for a model of another version.
+var ErrModelVersion = errors.New("unsupported model version")
+
+type modelJSON struct {
+	Format   string      `json:"format"`
+	Version  int         `json:"version"`
+	Options  Options     `json:"options"`
+	Alphabet []string    `json:"alphabet"`
+	States   []stateJSON `json:"states"`
+}
+
+type stateJSON struct {
+	ID          int              `json:"id"`
+	Red         bool             `json:"red"`
+	Paths       int32            `json:"paths"`
+	Final       int32            `json:"final"`
+	Transitions []transitionJSON `json:"transitions"`
+}
+
+type transitionJSON struct {
+	Symbol string `json:"symbol"`
+	To     int32  `json:"to"`
+	Count  int32  `json:"count"`
+}
+
+// MarshalJSON encodes the model as versioned JSON: options, alphabet, and
+// the states with their counts and transitions (by symbol name). The same
+// model always gives the same bytes.
+func (m *Model) MarshalJSON() ([]byte, error) {
+	mj := modelJSON{Format: ModelFormat, Version: ModelVersion, Options: m.opts, Alphabet: m.alphabet.Names()}
+	mj.States = make([]stateJSON, m.NumStates())
+	for q := range mj.States {
+		s := stateJSON{ID: q, Red: m.red[q], Paths: m.paths[q], Final: m.final[q], Transitions: []transitionJSON{}}
+		for e := m.first[q]; e < m.first[q+1]; e++ {
+			s.Transitions = append(s.Transitions, transitionJSON{m.alphabet.Name(m.sym[e]), m.to[e], m.count[e]})
+		}
+		mj.States[q] = s
+	}
+	return json.Marshal(mj)
+}
+
+// UnmarshalJSON decodes and validates a model written by MarshalJSON.
+func (m *Model) UnmarshalJSON(b []byte) error {
+	var head struct {
+		Format  string `json:"format"`
+		Version int    `json:"version"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil {
+		return err
+	}
+	if head.Format != ModelFormat {
+		return fmt.Errorf("format %q: not a %s model", head.Format, ModelFormat)
+	}
+	if head.Version != ModelVersion {
+		return fmt.Errorf("%w: the file is version %d, this program reads version %d (learn the model again)", ErrModelVersion, head.Version, ModelVersion)
+	}
+	var mj modelJSON
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&mj); err != nil {
+		return err
+	}
+	built, err := fromJSON(&mj)
+	if err != nil {
+		return err
+	}
+	*m = *built
+	return nil
+}
+
+func fromJSON(mj *modelJSON) (*Model, error) {
+	if err := mj.Options.Validate(); err != nil {
+		return nil, fmt.Errorf("options: %w", err)
+	}
+	alpha, err := NewAlphabet(mj.Alphabet)
+	if err != nil {
+		return nil, fmt.Errorf("alphabet: %w", err)
+	}
+	n := len(mj.States)
+	if n == 0 {
+		return nil, errors.New("states: the model has no states")
+	}
+	m := &Model{opts: mj.Options, alphabet: alpha, first: make([]int32, 1, n+1)}
+	for q, s := range mj.States {
+		if s.ID != q {
+			return nil, fmt.Errorf("states[%d]: id %d, want %d", q, s.ID, q)
+		}
+		if s.Paths < 0 || s.Final < 0 {
+			return nil, fmt.Errorf("state %d: negative count", q)
+		}
+		var sum int64
+		prev := int32(-1)
+		for i, tr := range s.Transitions {
+			a := alpha.ID(tr.Symbol)
+			switch {
+			case a == Unknown:
+				return nil, fmt.Errorf("state %d transition %d: symbol %q is not in the alphabet", q, i, tr.Symbol)
+			case a <= prev:
+				return nil, fmt.Errorf("state %d transition %d: symbol %q out of order or repeated", q, i, tr.Symbol)
+			case tr.To < 0 || int(tr.To) >= n:
+				return nil, fmt.Errorf("state %d transition %d: target %d is not a state", q, i, tr.To)
+			case tr.Count <= 0:
+				return nil, fmt.Errorf("state %d transition %d: count %d must be positive", q, i, tr.Count)
+			}
+			prev = a
+			sum += int64(tr.Count)
+			m.sym = append(m.sym, a)
+			m.to = append(m.to, tr.To)
+			m.count = append(m.count, tr.Count)
+		}
+		if sum != int64(s.Paths) {
+			return nil, fmt.Errorf("state %d: paths %d, but its transitions count %d", q, s.Paths, sum)
+		}
+		m.first = append(m.first, int32(len(m.sym)))
+		m.final = append(m.final, s.Final)
+		m.paths = append(m.paths, s.Paths)
+		m.red = append(m.red, s.Red)
+	}
+	m.prepare()
+	return m, nil
+}
+
+// Save writes the model as JSON to path atomically (a temporary file
+// renamed into place), so a reader never sees a half-written model.
+func (m *Model) Save(path string) error {
+	b, err := m.MarshalJSON()
+	if err != nil {
+		return fmt.Errorf("encode model: %w", err)
+	}
+	if err := renameio.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("save model: %w", err)
+	}
+	return nil
+}
+
+// LoadModel reads a model file. Errors name the file and, for malformed
+// JSON, the line.
+func LoadModel(path string) (*Model, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load model: %w", err)
+	}
+	m := &Model{}
+	if err := m.UnmarshalJSON(b); err != nil {
+		return nil, JSONError(path, b, err)
+	}
+	return m, nil
+}
+
+// JSONError wraps an error from decoding the JSON file path (content b) in
+// a FileError, with the line where encoding/json located the problem.
+func JSONError(path string, b []byte, err error) error {
+	fe := &FileError{File: path, Err: err}
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		fe.Line = lineOf(b, se.Offset)
+	case errors.As(err, &te):
+		fe.Line = lineOf(b, te.Offset)
+		fe.Field = te.Field
+	case errors.Is(err, ErrModelVersion):
+		fe.Field = "version"
+	}
+	return fe
+}
+
+func lineOf(b []byte, off int64) int {
+	if off > int64(len(b)) {
+		off = int64(len(b))
+	}
+	return bytes.Count(b[:off], []byte{'\n'}) + 1
+}

@@ -9,69 +9,82 @@ import (
 // Scoring gives it the probability of the shared "unknown" outcome.
 const Unknown int32 = -1
 
-// Alphabet maps symbol names to dense ids 0..Len()-1 and back.
+// MaxAlphabet is the largest alphabet accepted from a file header or a
+// model file.
+const MaxAlphabet = 1 << 20
+
+// Alphabet maps symbol names to dense ids 0..Len()-1 and back. An integer
+// alphabet ("0".."k-1") stores nothing per symbol.
 type Alphabet struct {
-	names []string
-	ids   map[string]int32
+	n     int
+	names []string         // nil for an integer alphabet
+	ids   map[string]int32 // nil for an integer alphabet
 }
 
 // NewAlphabet returns an alphabet of the given names, ids in order. Names
 // must be distinct and non-empty.
 func NewAlphabet(names []string) (*Alphabet, error) {
+	if len(names) > MaxAlphabet {
+		return nil, fmt.Errorf("%d symbols: more than the limit of %d", len(names), MaxAlphabet)
+	}
 	a := &Alphabet{names: make([]string, 0, len(names)), ids: make(map[string]int32, len(names))}
 	for _, n := range names {
-		if _, err := a.add(n); err != nil {
-			return nil, err
+		if n == "" {
+			return nil, fmt.Errorf("empty symbol name")
 		}
+		if _, dup := a.ids[n]; dup {
+			return nil, fmt.Errorf("symbol %q listed twice", n)
+		}
+		a.ids[n] = int32(len(a.names))
+		a.names = append(a.names, n)
 	}
+	a.n = len(a.names)
 	return a, nil
 }
 
 // IntAlphabet returns the alphabet "0", "1", ..., strconv.Itoa(k-1).
-func IntAlphabet(k int) *Alphabet {
-	a := &Alphabet{names: make([]string, k), ids: make(map[string]int32, k)}
-	for i := range k {
-		s := strconv.Itoa(i)
-		a.names[i] = s
-		a.ids[s] = int32(i)
-	}
-	return a
-}
-
-func (a *Alphabet) add(name string) (int32, error) {
-	if name == "" {
-		return 0, fmt.Errorf("empty symbol name")
-	}
-	if _, dup := a.ids[name]; dup {
-		return 0, fmt.Errorf("symbol %q listed twice", name)
-	}
-	id := int32(len(a.names))
-	a.names = append(a.names, name)
-	a.ids[name] = id
-	return id, nil
-}
+func IntAlphabet(k int) *Alphabet { return &Alphabet{n: k} }
 
 // Len returns the number of symbols.
-func (a *Alphabet) Len() int { return len(a.names) }
+func (a *Alphabet) Len() int { return a.n }
 
 // Name returns the name of symbol id, or "?" for Unknown and ids out of range.
 func (a *Alphabet) Name(id int32) string {
-	if id < 0 || int(id) >= len(a.names) {
+	if id < 0 || int(id) >= a.n {
 		return "?"
+	}
+	if a.names == nil {
+		return strconv.Itoa(int(id))
 	}
 	return a.names[id]
 }
 
 // ID returns the id of a symbol name, or Unknown.
 func (a *Alphabet) ID(name string) int32 {
+	if a.names == nil {
+		v, err := atoi([]byte(name))
+		if err != nil || v >= a.n || strconv.Itoa(v) != name {
+			return Unknown
+		}
+		return int32(v)
+	}
 	if id, ok := a.ids[name]; ok {
 		return id
 	}
 	return Unknown
 }
 
-// Names returns a copy of the symbol names in id order.
-func (a *Alphabet) Names() []string { return append([]string(nil), a.names...) }
+// Names returns the symbol names in id order.
+func (a *Alphabet) Names() []string {
+	if a.names == nil {
+		out := make([]string, a.n)
+		for i := range out {
+			out[i] = strconv.Itoa(i)
+		}
+		return out
+	}
+	return append([]string(nil), a.names...)
+}
 
 // Span is one trace inside Dataset.Symbols: Symbols[Start:End].
 type Span struct{ Start, End int32 }

@@ -174,10 +174,11 @@ func (p *traceParser) header(line int, f [][]byte) error {
 	if err != nil {
 		return p.fail(line, "alphabet size", "%q is not a non-negative integer", f[1])
 	}
-	p.count, p.declared = n, k
-	if n < 1<<24 {
-		p.spans = make([]Span, 0, n)
+	if k > MaxAlphabet {
+		return p.fail(line, "alphabet size", "%d is more than the limit of %d symbols", k, MaxAlphabet)
 	}
+	p.count, p.declared = n, k
+	p.spans = make([]Span, 0, min(n, 1<<16)) // the header is not trusted with memory
 	return nil
 }
 

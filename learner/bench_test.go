@@ -1,0 +1,57 @@
+package learner
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func benchLearnProblem(b *testing.B, p int) {
+	path := filepath.Join(pautomacDir, fmt.Sprintf("%d.pautomac.train.gz", p))
+	if _, err := os.Stat(path); err != nil {
+		b.Skipf("PAutomaC problem %d not found: %v", p, err)
+	}
+	d, err := ReadTraces(path, FormatPAutomaC, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Learn(context.Background(), d, DefaultOptions(), nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkLearnPAutomaC6(b *testing.B)  { benchLearnProblem(b, 6) }
+func BenchmarkLearnPAutomaC13(b *testing.B) { benchLearnProblem(b, 13) }
+func BenchmarkLearnPAutomaC18(b *testing.B) { benchLearnProblem(b, 18) }
+
+// BenchmarkLearnSynthetic needs no shared data: 50k traces of a 20-state PDFA.
+func BenchmarkLearnSynthetic(b *testing.B) {
+	d := samplePDFA(42, 20, 8, 50000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Learn(context.Background(), d, DefaultOptions(), nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkScore reports scoring speed in symbols per second on one core.
+func BenchmarkScore(b *testing.B) {
+	d := samplePDFA(42, 20, 8, 50000)
+	m := mustLearn(b, d, DefaultOptions())
+	var p Prediction
+	syms := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		for i := 0; i < d.Len(); i++ {
+			m.ScoreInto(d.Trace(i), &p)
+			syms += len(d.Trace(i))
+		}
+	}
+	b.ReportMetric(float64(syms)/b.Elapsed().Seconds(), "symbols/s")
+}

@@ -1,0 +1,178 @@
+package learner
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestReadTraces(t *testing.T) {
+	tests := []struct {
+		name, format, in string
+		alphabet         []string
+		traces           [][]int32
+		labels           []string
+	}{
+		{"pautomac ints", FormatPAutomaC, "3 4\n2 0 3\n0\n1 1\n", []string{"0", "1", "2", "3"}, [][]int32{{0, 3}, {}, {1}}, nil},
+		{"abbadingo ints", FormatAbbadingo, "2 2\n1 3 0 1 1\n0 1 0\n", []string{"0", "1"}, [][]int32{{0, 1, 1}, {0}}, []string{"1", "0"}},
+		{"strings by first appearance", FormatPAutomaC, "2 3\n2 dns http\n3 http tls dns\n", []string{"dns", "http", "tls"}, [][]int32{{0, 1}, {1, 2, 0}}, nil},
+		{"tabs and blank lines", FormatPAutomaC, "\n1 2\n2\t1 0\n\n", []string{"0", "1"}, [][]int32{{1, 0}}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := ParseTraces(strings.NewReader(tc.in), "x", tc.format, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := d.Alphabet.Names(); strings.Join(got, ",") != strings.Join(tc.alphabet, ",") {
+				t.Errorf("alphabet %v, want %v", got, tc.alphabet)
+			}
+			if d.Len() != len(tc.traces) {
+				t.Fatalf("%d traces, want %d", d.Len(), len(tc.traces))
+			}
+			for i, w := range tc.traces {
+				if !equalInt32(d.Trace(i), w) {
+					t.Errorf("trace %d = %v, want %v", i, d.Trace(i), w)
+				}
+			}
+			if strings.Join(d.Labels, ",") != strings.Join(tc.labels, ",") {
+				t.Errorf("labels %v, want %v", d.Labels, tc.labels)
+			}
+		})
+	}
+}
+
+func TestReadTracesFixedAlphabet(t *testing.T) {
+	alpha, _ := NewAlphabet([]string{"a", "b"})
+	d, err := ParseTraces(strings.NewReader("1 3\n3 b z a\n"), "x", FormatPAutomaC, alpha)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int32{1, Unknown, 0}; !equalInt32(d.Trace(0), want) {
+		t.Errorf("trace %v, want %v", d.Trace(0), want)
+	}
+}
+
+func TestReadTracesGzip(t *testing.T) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write([]byte("2 2\n1 0\n2 1 1\n"))
+	zw.Close()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "t.gz")
+	os.WriteFile(path, buf.Bytes(), 0o644)
+	d, err := ReadTraces(path, FormatPAutomaC, nil)
+	if err != nil || d.Len() != 2 {
+		t.Fatalf("gzip: %v, %v", d, err)
+	}
+	// Truncated gzip: an error naming the file, no dataset.
+	trunc := filepath.Join(dir, "trunc.gz")
+	os.WriteFile(trunc, buf.Bytes()[:buf.Len()-6], 0o644)
+	if _, err := ReadTraces(trunc, FormatPAutomaC, nil); err == nil || !strings.Contains(err.Error(), trunc) {
+		t.Errorf("truncated gzip: error %v, want one naming %s", err, trunc)
+	}
+}
+
+func TestReadTracesErrors(t *testing.T) {
+	tests := []struct {
+		name, format, in string
+		line             int
+		field, msg       string
+	}{
+		{"empty file", FormatPAutomaC, "", 0, "", "empty file"},
+		{"blank file", FormatPAutomaC, "\n\n", 0, "", "empty file"},
+		{"header fields", FormatPAutomaC, "3\n", 1, "header", "got 1 fields"},
+		{"header count", FormatPAutomaC, "x 2\n", 1, "count", "not a non-negative integer"},
+		{"header alphabet", FormatPAutomaC, "1 -2\n1 0\n", 1, "alphabet size", "not a non-negative integer"},
+		{"fewer traces", FormatPAutomaC, "3 2\n1 0\n1 1\n", 1, "count", "declares 3 traces, but the file has 2"},
+		{"more traces", FormatPAutomaC, "1 2\n1 0\n1 1\n", 3, "count", "has more"},
+		{"length disagrees", FormatPAutomaC, "1 2\n3 0 1\n", 2, "length", "says 3 symbols, the line has 2"},
+		{"length non-numeric", FormatPAutomaC, "1 2\nab 0 1\n", 2, "length", "not a non-negative integer"},
+		{"abbadingo missing length", FormatAbbadingo, "1 2\n1\n", 2, "length", "missing"},
+		{"symbol beyond alphabet", FormatPAutomaC, "1 2\n2 0 2\n", 2, "symbol 2", "outside the declared alphabet"},
+		{"too many distinct", FormatPAutomaC, "1 2\n3 a b c\n", 2, "symbol 3", "beyond the declared alphabet"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseTraces(strings.NewReader(tc.in), "f.txt", tc.format, nil)
+			var fe *FileError
+			if !errors.As(err, &fe) {
+				t.Fatalf("error %v, want a *FileError", err)
+			}
+			if fe.File != "f.txt" || fe.Line != tc.line || fe.Field != tc.field || !strings.Contains(fe.Err.Error(), tc.msg) {
+				t.Errorf("got file %q line %d field %q: %v; want line %d field %q containing %q", fe.File, fe.Line, fe.Field, fe.Err, tc.line, tc.field, tc.msg)
+			}
+		})
+	}
+	if _, err := ParseTraces(strings.NewReader("1 1\n0\n"), "f", "csv", nil); err == nil {
+		t.Error("unknown format accepted")
+	}
+}
+
+func TestLoadModelErrors(t *testing.T) {
+	m := mustLearn(t, geometric(), DefaultOptions())
+	good, _ := m.MarshalJSON()
+	tests := []struct {
+		name    string
+		content string
+		line    int
+		msg     string
+	}{
+		{"corrupt json", "{\n\"format\": \n", 3, "unexpected end"},
+		{"not json", "hello", 1, "invalid character"},
+		{"other version", strings.Replace(string(good), `"version":1`, `"version":2`, 1), 0, "version 2"},
+		{"other format", strings.Replace(string(good), ModelFormat, "flexfringe", 1), 0, "not a"},
+		{"bad target", strings.Replace(string(good), `"to":1`, `"to":7`, 1), 0, "target 7"},
+		{"bad symbol", strings.Replace(string(good), `"symbol":"0"`, `"symbol":"z"`, 1), 0, "not in the alphabet"},
+		{"counts disagree", strings.Replace(string(good), `"paths":512`, `"paths":500`, 1), 0, "paths 500"},
+		{"bad options", strings.Replace(string(good), `"correction":1`, `"correction":0`, 1), 0, "correction"},
+		{"unknown field", strings.Replace(string(good), `"format"`, `"extra":1,"format"`, 1), 0, "unknown field"},
+	}
+	dir := t.TempDir()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, "model.json")
+			os.WriteFile(path, []byte(tc.content), 0o644)
+			_, err := LoadModel(path)
+			var fe *FileError
+			if !errors.As(err, &fe) {
+				t.Fatalf("error %v, want a *FileError", err)
+			}
+			if fe.File != path || fe.Line != tc.line || !strings.Contains(err.Error(), tc.msg) {
+				t.Errorf("got %v (line %d), want line %d and %q", err, fe.Line, tc.line, tc.msg)
+			}
+		})
+	}
+	if _, err := LoadModel(filepath.Join(dir, "missing.json")); err == nil {
+		t.Error("missing file loaded")
+	}
+}
+
+func TestReadPredictionSums(t *testing.T) {
+	d := samplePDFA(1, 5, 4, 50)
+	m := mustLearn(t, d, DefaultOptions())
+	var buf bytes.Buffer
+	pw, _ := NewPredictionWriter(&buf)
+	var want []float64
+	for i := 0; i < d.Len(); i++ {
+		p := m.Score(d.Trace(i))
+		want = append(want, p.Sum)
+		pw.Write("", d.Trace(i), m.Alphabet().Name, p)
+	}
+	pw.Flush()
+	path := filepath.Join(t.TempDir(), "p.csv")
+	os.WriteFile(path, buf.Bytes(), 0o644)
+	got, err := ReadPredictionSums(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("row %d: %v, want %v (full precision round trip)", i, got[i], want[i])
+		}
+	}
+}

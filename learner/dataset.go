@@ -121,19 +121,23 @@ func (d *Dataset) Add(trace []int32) {
 // symbols starting every stride symbols, sharing seq's storage. A sequence
 // shorter than size gives one trace of all of it (none when empty).
 func Windows(alpha *Alphabet, seq []int32, size, stride int) *Dataset {
-	d := &Dataset{Alphabet: alpha, Symbols: seq}
-	n := len(seq)
+	return &Dataset{Alphabet: alpha, Symbols: seq, Spans: AppendWindows(nil, 0, len(seq), size, stride)}
+}
+
+// AppendWindows appends to dst the spans of the sliding windows over the n
+// symbols starting at off (see Windows), so that windows over several
+// sequences stored one after another never span two of them.
+func AppendWindows(dst []Span, off, n, size, stride int) []Span {
 	switch {
 	case n == 0 || size <= 0 || stride <= 0:
 	case n < size:
-		d.Spans = []Span{{0, int32(n)}}
+		dst = append(dst, Span{int32(off), int32(off + n)})
 	default:
-		d.Spans = make([]Span, 0, (n-size)/stride+1)
 		for s := 0; s+size <= n; s += stride {
-			d.Spans = append(d.Spans, Span{int32(s), int32(s + size)})
+			dst = append(dst, Span{int32(off + s), int32(off + s + size)})
 		}
 	}
-	return d
+	return dst
 }
 
 // validate checks that every symbol is a valid id of the alphabet.

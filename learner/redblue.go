@@ -3,7 +3,6 @@ package learner
 import (
 	"context"
 	"fmt"
-	"sort"
 )
 
 // Progress receives the learner's progress: red states so far and merges
@@ -36,9 +35,7 @@ func Learn(ctx context.Context, d *Dataset, o Options, progress Progress) (*Mode
 	if err != nil {
 		return nil, err
 	}
-	s := &search{t: buildTree(d), h: h, o: o}
-	s.t.red[root] = true
-	s.reds = []int32{root}
+	s := newSearch(buildTree(d), h, o)
 	if err := s.run(ctx, progress); err != nil {
 		return nil, err
 	}
@@ -51,8 +48,21 @@ type search struct {
 	h      heuristic
 	o      Options
 	reds   []int32 // red states in the order they became red
-	blues  []int32 // scratch: current non-sink blue states
+	blue   *frontier
 	merges int
+}
+
+func newSearch(t *tree, h heuristic, o Options) *search {
+	s := &search{t: t, h: h, o: o, blue: newFrontier(t, o.SinkCount)}
+	s.promote(root)
+	return s
+}
+
+// promote makes b red; its targets become blue.
+func (s *search) promote(b int32) {
+	s.t.red[b] = true
+	s.reds = append(s.reds, b)
+	s.blue.redChildren(b)
 }
 
 // candidate is a scored merge.
@@ -71,12 +81,15 @@ func (s *search) run(ctx context.Context, progress Progress) error {
 				progress(len(s.reds), s.merges)
 			}
 		}
-		blues := s.collectBlues()
-		if len(blues) == 0 {
-			break
-		}
+		var blues []int32
 		if s.o.LargestBlue {
-			blues = blues[:1]
+			b, ok := s.blue.largest()
+			if !ok {
+				break
+			}
+			blues = []int32{b}
+		} else if blues = s.blue.all(); len(blues) == 0 {
+			break
 		}
 		best, found := candidate{}, false
 		for _, b := range blues {
@@ -93,13 +106,13 @@ func (s *search) run(ctx context.Context, progress Progress) error {
 		if found {
 			s.h.reset()
 			s.t.fold(s.h, best.red, best.blue)
+			s.blue.touchFold(s.t.log)
 			s.t.log = s.t.log[:0]
 			s.merges++
 			continue
 		}
 		// No consistent merge: the largest blue state becomes red.
-		s.t.red[blues[0]] = true
-		s.reds = append(s.reds, blues[0])
+		s.promote(blues[0])
 	}
 	if progress != nil {
 		progress(len(s.reds), s.merges)
@@ -111,43 +124,13 @@ func (s *search) run(ctx context.Context, progress Progress) error {
 func (s *search) try(r, b int32) (float64, bool) {
 	s.h.reset()
 	mark := len(s.t.log)
+	s.t.testing = true
 	ok := s.t.fold(s.h, r, b)
+	s.t.testing = false
 	var score float64
 	if ok {
 		score, ok = s.h.result()
 	}
 	s.t.undo(mark)
 	return score, ok
-}
-
-// collectBlues returns the blue states that are not sinks, most frequent
-// first (ties: oldest node first).
-func (s *search) collectBlues() []int32 {
-	t := s.t
-	bl := s.blues[:0]
-	for _, r := range s.reds {
-		for e := t.head[r]; e >= 0; e = t.eNext[e] {
-			c := t.find(t.eChild[e])
-			if t.red[c] || int(t.size(c)) < s.o.SinkCount {
-				continue
-			}
-			bl = append(bl, c)
-		}
-	}
-	sort.Slice(bl, func(i, j int) bool {
-		si, sj := t.size(bl[i]), t.size(bl[j])
-		if si != sj {
-			return si > sj
-		}
-		return bl[i] < bl[j]
-	})
-	// A blue state can be the target of several red transitions.
-	out := bl[:0]
-	for i, b := range bl {
-		if i == 0 || b != bl[i-1] {
-			out = append(out, b)
-		}
-	}
-	s.blues = out
-	return out
 }

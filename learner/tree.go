@@ -1,5 +1,7 @@
 package learner
 
+import "slices"
+
 // tree is the prefix tree (APTA) being merged into an automaton. It is
 // stored flat, every node and every transition an integer index into
 // parallel slices, so that a 750k-node tree is a handful of allocations.
@@ -14,12 +16,12 @@ package learner
 // tested merge is rolled back exactly and cheaply (LIFO).
 type tree struct {
 	// per node
-	rep    []int32 // union-find parent, -1 for representatives
-	paths  []int32 // traces that leave the node by a transition
-	final  []int32 // traces that end at the node
-	head   []int32 // first transition of the node's list, -1 for none
-	red    []bool  // part of the automaton's fixed core
-	parent []int32 // prefix-tree parent, -1 for the root
+	rep   []int32 // union-find parent, -1 for representatives
+	paths []int32 // traces that leave the node by a transition
+	final []int32 // traces that end at the node
+	head  []int32 // first transition of the node's list, -1 for none
+	red   []bool  // part of the automaton's fixed core
+	temp  []bool  // merged by the merge being tested (its rep link will be undone)
 
 	// per transition: symbol, target, count and the next in the list
 	eSym   []int32
@@ -27,7 +29,8 @@ type tree struct {
 	eCount []int32
 	eNext  []int32
 
-	log []undo
+	log     []undo
+	testing bool // a merge is being tested: its links are temporary
 }
 
 type undoKind uint8
@@ -50,14 +53,14 @@ func buildTree(d *Dataset) *tree {
 	t := &tree{}
 	n := len(d.Symbols)/2 + 1
 	t.grow(n)
-	t.newNode(-1)
+	t.newNode()
 	for i := range d.Spans {
 		q := root
 		for _, s := range d.Trace(i) {
 			t.paths[q]++
 			e := t.edge(q, s)
 			if e < 0 {
-				c := t.newNode(q)
+				c := t.newNode()
 				e = t.addEdge(q, s, c, 0)
 			}
 			t.eCount[e]++
@@ -65,7 +68,52 @@ func buildTree(d *Dataset) *tree {
 		}
 		t.final[q]++
 	}
-	return t
+	return t.compact()
+}
+
+// compact renumbers the tree's nodes in depth-first order (children in
+// symbol order) and stores each node's transitions contiguously, sorted by
+// symbol, so that folding a subtree and scanning a state's transitions walk
+// memory in order instead of chasing links across the whole arena.
+func (t *tree) compact() *tree {
+	c := &tree{}
+	c.grow(len(t.rep))
+	type frame struct{ old, in int32 } // in: the new transition leading here, -1 for the root
+	stack := []frame{{root, -1}}
+	var kids []int32
+	for len(stack) > 0 {
+		f := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		q := c.newNode()
+		c.paths[q], c.final[q] = t.paths[f.old], t.final[f.old]
+		if f.in >= 0 {
+			c.eChild[f.in] = q
+		}
+		kids = kids[:0]
+		for e := t.head[f.old]; e >= 0; e = t.eNext[e] {
+			kids = append(kids, e)
+		}
+		slices.SortFunc(kids, func(a, b int32) int { return int(t.eSym[a] - t.eSym[b]) })
+		first := int32(len(c.eSym))
+		for i, e := range kids {
+			next := first + int32(i) + 1
+			if i == len(kids)-1 {
+				next = -1
+			}
+			c.eSym = append(c.eSym, t.eSym[e])
+			c.eChild = append(c.eChild, -1) // set when the child is numbered
+			c.eCount = append(c.eCount, t.eCount[e])
+			c.eNext = append(c.eNext, next)
+		}
+		if len(kids) > 0 {
+			c.head[q] = first
+		}
+		// Pushed in reverse, so the smallest symbol's subtree comes next.
+		for i := len(kids) - 1; i >= 0; i-- {
+			stack = append(stack, frame{t.eChild[kids[i]], first + int32(i)})
+		}
+	}
+	return c
 }
 
 func (t *tree) grow(n int) {
@@ -74,21 +122,21 @@ func (t *tree) grow(n int) {
 	t.final = make([]int32, 0, n)
 	t.head = make([]int32, 0, n)
 	t.red = make([]bool, 0, n)
-	t.parent = make([]int32, 0, n)
+	t.temp = make([]bool, 0, n)
 	t.eSym = make([]int32, 0, n)
 	t.eChild = make([]int32, 0, n)
 	t.eCount = make([]int32, 0, n)
 	t.eNext = make([]int32, 0, n)
 }
 
-func (t *tree) newNode(parent int32) int32 {
+func (t *tree) newNode() int32 {
 	id := int32(len(t.rep))
 	t.rep = append(t.rep, -1)
 	t.paths = append(t.paths, 0)
 	t.final = append(t.final, 0)
 	t.head = append(t.head, -1)
 	t.red = append(t.red, false)
-	t.parent = append(t.parent, parent)
+	t.temp = append(t.temp, false)
 	return id
 }
 
@@ -113,12 +161,24 @@ func (t *tree) edge(q, sym int32) int32 {
 	return -1
 }
 
-// find returns the representative of n's class.
+// find returns the representative of n's class. It compresses the part of
+// the path made of permanent links (merges performed, not under test) to
+// point at the state that was their representative before the current test,
+// which undo never changes.
 func (t *tree) find(n int32) int32 {
-	for t.rep[n] >= 0 {
-		n = t.rep[n]
+	r := n
+	for t.rep[r] >= 0 && !t.temp[r] {
+		r = t.rep[r]
 	}
-	return n
+	for n != r {
+		next := t.rep[n]
+		t.rep[n] = r
+		n = next
+	}
+	for t.rep[r] >= 0 {
+		r = t.rep[r]
+	}
+	return r
 }
 
 // size is the number of traces that reach n: those that go on plus those
@@ -135,6 +195,7 @@ func (t *tree) fold(h heuristic, left, right int32) bool {
 		return false
 	}
 	t.rep[right] = left
+	t.temp[right] = t.testing
 	t.paths[left] += t.paths[right]
 	t.final[left] += t.final[right]
 	t.log = append(t.log, undo{undoMerge, left, right})
@@ -167,6 +228,7 @@ func (t *tree) undo(mark int) {
 		switch u.kind {
 		case undoMerge:
 			t.rep[u.b] = -1
+			t.temp[u.b] = false
 			t.paths[u.a] -= t.paths[u.b]
 			t.final[u.a] -= t.final[u.b]
 		case undoCount:

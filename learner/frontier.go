@@ -1,0 +1,141 @@
+package learner
+
+import "sort"
+
+// frontier tracks the blue states: representatives that are not red and
+// are the target of a red state's transition. A state stays blue until it
+// is promoted or merged away, so blues are discovered incrementally (when a
+// state turns red, and when a merge gives red states new transitions) and
+// kept in a max-heap by size with lazy invalidation: an entry is stale when
+// its state changed since it was pushed. Each step then costs O(log n)
+// instead of a scan of every red state's transitions.
+type frontier struct {
+	t         *tree
+	sinkCount int32
+	blue      []bool      // per node: discovered as a red state's target
+	heap      []blueEntry // max by size, then min by node id
+	seen      []int32     // per node: stamp of the last visit in touchFold
+	stamp     int32
+}
+
+type blueEntry struct{ size, node int32 }
+
+func newFrontier(t *tree, sinkCount int) *frontier {
+	return &frontier{t: t, sinkCount: int32(sinkCount), blue: make([]bool, len(t.rep)), seen: make([]int32, len(t.rep))}
+}
+
+// before orders the heap: larger first, then older node first.
+func before(a, b blueEntry) bool {
+	if a.size != b.size {
+		return a.size > b.size
+	}
+	return a.node < b.node
+}
+
+func (f *frontier) push(n int32) {
+	size := f.t.size(n)
+	if size < f.sinkCount {
+		return // a sink: not a merge candidate (it may grow later and be pushed again)
+	}
+	h := append(f.heap, blueEntry{size, n})
+	for i := len(h) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !before(h[i], h[p]) {
+			break
+		}
+		h[i], h[p] = h[p], h[i]
+		i = p
+	}
+	f.heap = h
+}
+
+func (f *frontier) pop() {
+	h := f.heap
+	last := len(h) - 1
+	h[0] = h[last]
+	h = h[:last]
+	for i := 0; ; {
+		l, best := 2*i+1, i
+		if l < len(h) && before(h[l], h[best]) {
+			best = l
+		}
+		if r := l + 1; r < len(h) && before(h[r], h[best]) {
+			best = r
+		}
+		if best == i {
+			break
+		}
+		h[i], h[best] = h[best], h[i]
+		i = best
+	}
+	f.heap = h
+}
+
+func (f *frontier) valid(e blueEntry) bool {
+	t := f.t
+	n := e.node
+	return t.rep[n] < 0 && !t.red[n] && f.blue[n] && t.size(n) == e.size
+}
+
+// redChildren discovers the blue targets of red state r.
+func (f *frontier) redChildren(r int32) {
+	t := f.t
+	for e := t.head[r]; e >= 0; e = t.eNext[e] {
+		c := t.find(t.eChild[e])
+		if !t.red[c] {
+			f.blue[c] = true
+			f.push(c)
+		}
+	}
+}
+
+// touchFold updates the frontier after a permanent merge, from the merge's
+// log: red states that absorbed others may have new blue targets, and blue
+// states that absorbed others have grown.
+func (f *frontier) touchFold(log []undo) {
+	t := f.t
+	f.stamp++
+	for _, u := range log {
+		if u.kind != undoMerge {
+			continue
+		}
+		c := t.find(u.a)
+		if f.seen[c] == f.stamp {
+			continue
+		}
+		f.seen[c] = f.stamp
+		if t.red[c] {
+			f.redChildren(c)
+		} else if f.blue[c] {
+			f.push(c)
+		}
+	}
+}
+
+// largest returns the most frequent blue state that is not a sink.
+func (f *frontier) largest() (int32, bool) {
+	for len(f.heap) > 0 {
+		if e := f.heap[0]; f.valid(e) {
+			return e.node, true
+		}
+		f.pop()
+	}
+	return 0, false
+}
+
+// all returns every blue state that is not a sink, most frequent first.
+func (f *frontier) all() []int32 {
+	var out []int32
+	seen := map[int32]bool{}
+	for _, e := range f.heap {
+		if f.valid(e) && !seen[e.node] {
+			seen[e.node] = true
+			out = append(out, e.node)
+		}
+	}
+	t := f.t
+	sort.Slice(out, func(i, j int) bool {
+		return before(blueEntry{t.size(out[i]), out[i]}, blueEntry{t.size(out[j]), out[j]})
+	})
+	return out
+}

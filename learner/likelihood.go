@@ -18,32 +18,125 @@ import (
 // disjoint sets of rare outcomes still differ), Correction is added to each
 // count, and states seen fewer than StateCount times add nothing.
 type likelihoodRatio struct {
-	o   Options
-	out *outcomes
+	o Options
+
+	// scratch row of left's counts by symbol, for a left state without a
+	// dense row; zero between uses.
+	scratch []int32
+	// both collects the (left, right) counts of symbols frequent on both
+	// sides, whose likelihood terms need the final dividers.
+	both []float64
 
 	llOrig, llMerged float64
 	df               int
 }
 
 func newLikelihoodRatio(o Options, alphabet int) heuristic {
-	return &likelihoodRatio{o: o, out: newOutcomes(alphabet)}
+	return &likelihoodRatio{o: o, scratch: make([]int32, alphabet)}
 }
 
 func (h *likelihoodRatio) reset() { h.llOrig, h.llMerged, h.df = 0, 0, 0 }
 
+// pair adds one pair's test to the merge's statistic. It visits only the
+// right state's transitions: the left state's counts are looked up (a red
+// state's in its dense row), and what the test needs from the left state's
+// other symbols is its total and its sum of rare counts, which the tree
+// keeps. The result is FlexFringe's, term for term (see outcomes.pool).
 func (h *likelihoodRatio) pair(t *tree, l, r int32) bool {
 	if !tested(t, l, r, h.o) {
 		return true
 	}
-	out := h.out
-	out.load(t, l, r, h.o.FinalProb)
-	p := out.pool(float64(h.o.SymbolCount), h.o.Correction)
+	sc, corr := float64(h.o.SymbolCount), h.o.Correction
+	row := int32(-1)
+	if t.rowOf != nil {
+		row = t.rowOf[l]
+	}
+	if row < 0 {
+		for e := t.head[l]; e >= 0; e = t.eNext[e] {
+			h.scratch[t.eSym[e]] = t.eCount[e]
+		}
+	}
+	var p pooled
+	var matched, lFreqRight float64 // right counts matched by left; left counts where right is frequent
+	df := 0
+	h.both = h.both[:0]
+	for e := t.head[r]; e >= 0; e = t.eNext[e] {
+		rc := float64(t.eCount[e])
+		var lc float64
+		if row >= 0 {
+			if le := t.rows[int(row)*t.alphabet+int(t.eSym[e])]; le >= 0 {
+				lc = float64(t.eCount[le])
+			}
+		} else {
+			lc = float64(h.scratch[t.eSym[e]])
+		}
+		if lc == 0 || rc == 0 {
+			continue // right-only symbols are pooled below through matched
+		}
+		matched += rc
+		df++
+		if rc >= sc {
+			lFreqRight += lc
+			if lc >= sc {
+				p.ld += lc + corr
+				p.rd += rc + corr
+				h.both = append(h.both, lc, rc)
+			}
+		} else {
+			p.r1 += rc
+		}
+		if lc < sc {
+			p.r2 += rc
+		}
+	}
+	if row < 0 {
+		for e := t.head[l]; e >= 0; e = t.eNext[e] {
+			h.scratch[t.eSym[e]] = 0
+		}
+	}
+	// Left's symbols where right is rare (including absent) form pool 1,
+	// left's rare symbols pool 2; right's symbols left never saw join pool 2.
+	p.l1 = float64(t.paths[l]) - lFreqRight
+	p.l2 = float64(t.rare[l])
+	p.r2 += float64(t.paths[r]) - matched
+	var lf, rf float64
+	if h.o.FinalProb {
+		lf, rf = float64(t.final[l]), float64(t.final[r])
+		if lf != 0 || rf != 0 {
+			if lf >= sc && rf >= sc {
+				p.ld += lf + corr
+				p.rd += rf + corr
+			}
+			if rf < sc {
+				p.l1 += lf
+				p.r1 += rf
+			}
+			if lf < sc {
+				p.l2 += lf
+				p.r2 += rf
+			}
+		}
+	}
+	if p.l1 != 0 || p.r1 != 0 {
+		p.ld += p.l1 + corr
+		p.rd += p.r1 + corr
+	}
+	if p.l2 != 0 || p.r2 != 0 {
+		p.ld += p.l2 + corr
+		p.rd += p.r2 + corr
+	}
 	if p.ld < float64(h.o.StateCount) || p.rd < float64(h.o.StateCount) {
 		return true
 	}
-	sc := float64(h.o.SymbolCount)
-	for i, lc := range out.left {
-		h.term(lc, out.right[i], p.ld, p.rd, lc >= sc && out.right[i] >= sc)
+	h.df += df
+	for i := 0; i < len(h.both); i += 2 {
+		h.likelihoods(h.both[i], h.both[i+1], p.ld, p.rd)
+	}
+	if lf != 0 && rf != 0 {
+		h.df++
+	}
+	if lf >= sc && rf >= sc {
+		h.likelihoods(lf, rf, p.ld, p.rd)
 	}
 	h.term(p.l1, p.r1, p.ld, p.rd, p.l1 >= sc || p.r1 >= sc)
 	h.term(p.l2, p.r2, p.ld, p.rd, p.l2 >= sc || p.r2 >= sc)
@@ -59,9 +152,14 @@ func (h *likelihoodRatio) term(lc, rc, ld, rd float64, frequent bool) {
 	if lc != 0 && rc != 0 {
 		h.df++
 	}
-	if !frequent {
-		return
+	if frequent {
+		h.likelihoods(lc, rc, ld, rd)
 	}
+}
+
+// likelihoods adds one outcome's corrected log-likelihoods, kept apart and
+// merged.
+func (h *likelihoodRatio) likelihoods(lc, rc, ld, rd float64) {
 	lc += h.o.Correction
 	rc += h.o.Correction
 	h.llOrig += lc*math.Log(lc/ld) + rc*math.Log(rc/rd)

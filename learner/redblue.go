@@ -35,7 +35,7 @@ func Learn(ctx context.Context, d *Dataset, o Options, progress Progress) (*Mode
 	if err != nil {
 		return nil, err
 	}
-	s := newSearch(buildTree(d), h, o)
+	s := newSearch(buildTree(d), h, o, d.Alphabet.Len())
 	if err := s.run(ctx, progress); err != nil {
 		return nil, err
 	}
@@ -52,7 +52,8 @@ type search struct {
 	merges int
 }
 
-func newSearch(t *tree, h heuristic, o Options) *search {
+func newSearch(t *tree, h heuristic, o Options, alphabet int) *search {
+	t.index(alphabet, o.SymbolCount)
 	s := &search{t: t, h: h, o: o, blue: newFrontier(t, o.SinkCount)}
 	s.promote(root)
 	return s
@@ -61,6 +62,7 @@ func newSearch(t *tree, h heuristic, o Options) *search {
 // promote makes b red; its targets become blue.
 func (s *search) promote(b int32) {
 	s.t.red[b] = true
+	s.t.addRow(b)
 	s.reds = append(s.reds, b)
 	s.blue.redChildren(b)
 }

@@ -29,9 +29,26 @@ type tree struct {
 	eCount []int32
 	eNext  []int32
 
+	// Dense transition rows for red states (symbol -> transition), so that
+	// a lookup in a red state, which may have a transition on most of the
+	// alphabet, is O(1). Other states scan their (short) lists.
+	alphabet int
+	rowOf    []int32 // per node: its row number, -1 for none
+	rows     []int32 // alphabet entries per row, -1 for no transition
+
+	// rare[n] is the sum of n's transition counts below rareBelow (the
+	// SymbolCount), kept up to date so that a test can pool a state's rare
+	// symbols without scanning its transitions.
+	rare      []int32
+	rareBelow int32
+
 	log     []undo
 	testing bool // a merge is being tested: its links are temporary
 }
+
+// maxRowEntries bounds the memory of the dense rows (64 MiB); red states
+// beyond it scan their transitions.
+const maxRowEntries = 1 << 24
 
 type undoKind uint8
 
@@ -42,8 +59,8 @@ const (
 )
 
 type undo struct {
-	kind undoKind
-	a, b int32
+	kind    undoKind
+	a, b, n int32 // n: the node, for undoCount
 }
 
 const root int32 = 0
@@ -148,11 +165,62 @@ func (t *tree) addEdge(q, sym, child, count int32) int32 {
 	t.eCount = append(t.eCount, count)
 	t.eNext = append(t.eNext, t.head[q])
 	t.head[q] = e
+	if t.rowOf != nil {
+		if r := t.rowOf[q]; r >= 0 {
+			t.rows[int(r)*t.alphabet+int(sym)] = e
+		}
+		t.rare[q] += t.rareCount(count)
+	}
 	return e
+}
+
+// index prepares the lookup structures used while merging: the rare sums
+// of every node, and room for the red states' rows.
+func (t *tree) index(alphabet, symbolCount int) {
+	t.alphabet = alphabet
+	t.rareBelow = int32(symbolCount)
+	t.rowOf = make([]int32, len(t.rep))
+	t.rare = make([]int32, len(t.rep))
+	for q := range t.rep {
+		t.rowOf[q] = -1
+		for e := t.head[q]; e >= 0; e = t.eNext[e] {
+			t.rare[q] += t.rareCount(t.eCount[e])
+		}
+	}
+}
+
+// addRow gives red state q a dense row, memory permitting.
+func (t *tree) addRow(q int32) {
+	if t.rowOf == nil || t.rowOf[q] >= 0 || len(t.rows)+t.alphabet > maxRowEntries {
+		return
+	}
+	r := len(t.rows) / t.alphabet
+	for range t.alphabet {
+		t.rows = append(t.rows, -1)
+	}
+	for e := t.head[q]; e >= 0; e = t.eNext[e] {
+		// The list is newest first: keep the first hit per symbol.
+		if i := r*t.alphabet + int(t.eSym[e]); t.rows[i] < 0 {
+			t.rows[i] = e
+		}
+	}
+	t.rowOf[q] = int32(r)
+}
+
+func (t *tree) rareCount(c int32) int32 {
+	if c < t.rareBelow {
+		return c
+	}
+	return 0
 }
 
 // edge returns q's transition on sym, or -1.
 func (t *tree) edge(q, sym int32) int32 {
+	if t.rowOf != nil {
+		if r := t.rowOf[q]; r >= 0 {
+			return t.rows[int(r)*t.alphabet+int(sym)]
+		}
+	}
 	for e := t.head[q]; e >= 0; e = t.eNext[e] {
 		if t.eSym[e] == sym {
 			return e
@@ -198,17 +266,21 @@ func (t *tree) fold(h heuristic, left, right int32) bool {
 	t.temp[right] = t.testing
 	t.paths[left] += t.paths[right]
 	t.final[left] += t.final[right]
-	t.log = append(t.log, undo{undoMerge, left, right})
+	t.log = append(t.log, undo{kind: undoMerge, a: left, b: right})
 	// First all counts and new transitions, as a merge updates the state's
 	// data before it recurses into the children.
 	for e := t.head[right]; e >= 0; e = t.eNext[e] {
 		s, c := t.eSym[e], t.eCount[e]
 		if le := t.edge(left, s); le >= 0 {
-			t.eCount[le] += c
-			t.log = append(t.log, undo{undoCount, le, c})
+			old := t.eCount[le]
+			t.eCount[le] = old + c
+			if t.rare != nil {
+				t.rare[left] += t.rareCount(old+c) - t.rareCount(old)
+			}
+			t.log = append(t.log, undo{kind: undoCount, a: le, b: c, n: left})
 		} else {
 			t.addEdge(left, s, t.eChild[e], c)
-			t.log = append(t.log, undo{undoEdge, left, 0})
+			t.log = append(t.log, undo{kind: undoEdge, a: left})
 		}
 	}
 	for e := t.head[right]; e >= 0; e = t.eNext[e] {
@@ -232,10 +304,20 @@ func (t *tree) undo(mark int) {
 			t.paths[u.a] -= t.paths[u.b]
 			t.final[u.a] -= t.final[u.b]
 		case undoCount:
-			t.eCount[u.a] -= u.b
+			now := t.eCount[u.a]
+			t.eCount[u.a] = now - u.b
+			if t.rare != nil {
+				t.rare[u.n] += t.rareCount(now-u.b) - t.rareCount(now)
+			}
 		case undoEdge:
 			e := t.head[u.a]
 			t.head[u.a] = t.eNext[e]
+			if t.rowOf != nil {
+				if r := t.rowOf[u.a]; r >= 0 {
+					t.rows[int(r)*t.alphabet+int(t.eSym[e])] = -1
+				}
+				t.rare[u.a] -= t.rareCount(t.eCount[e])
+			}
 			// Undo is LIFO, so the edge is the last one added.
 			last := len(t.eSym) - 1
 			t.eSym = t.eSym[:last]

@@ -175,4 +175,20 @@ func TestReadPredictionSums(t *testing.T) {
 			t.Fatalf("row %d: %v, want %v (full precision round trip)", i, got[i], want[i])
 		}
 	}
+	rows, err := ReadPredictions(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rows {
+		p := m.Score(d.Trace(i))
+		if r.Row != i+1 || r.Sum != p.Sum || !equalInt32(r.States, p.States) || len(r.Scores) != len(p.Scores) || r.Scores[len(r.Scores)-1] != p.Scores[len(p.Scores)-1] {
+			t.Fatalf("row %d read back as %+v, want states %v sum %v", i, r, p.States, p.Sum)
+		}
+	}
+	bad := filepath.Join(t.TempDir(), "bad.csv")
+	os.WriteFile(bad, []byte(PredictHeader+"\n1; \"0 1 a\"; [0,x]; [-1,-2]; -3; -1.5; -2\n"), 0o644)
+	var fe *FileError
+	if _, err := ReadPredictions(bad); !errors.As(err, &fe) || fe.Line != 2 || fe.Field != "state sequence" {
+		t.Errorf("bad state list: %v, want line 2 field state sequence", err)
+	}
 }

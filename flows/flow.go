@@ -31,6 +31,9 @@ var protocolNames = map[string]Protocol{
 	"icmp": ProtoICMP, "tcp": ProtoTCP, "udp": ProtoUDP,
 	"ipv6-icmp": ProtoICMPv6, "icmp6": ProtoICMPv6, "icmpv6": ProtoICMPv6,
 	"sctp": ProtoSCTP, "igmp": 2, "gre": 47, "esp": 50, "ah": 51,
+	"ipv6": 41, "pim": 103, "ospf": 89, "vrrp": 112, "ipip": 4,
+	// Argus names some UDP-borne protocols by their application.
+	"rtp": ProtoUDP, "rtcp": ProtoUDP, "udt": ProtoUDP,
 }
 
 // String returns the lower-case protocol name ("tcp") or the number.

@@ -1,0 +1,175 @@
+package flows
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// rowFormat is what a comma-separated format supplies to csvDecoder: how
+// to map its header, and how to decode one row.
+type rowFormat interface {
+	// columns maps the header; a missing required column is an error
+	// naming it (wrapping ErrMissingColumn).
+	columns(header []string) error
+	// decode fills f from a row, or names the field that is bad. A row the
+	// format drops on purpose returns errDrop.
+	decode(rec []string, f *Flow) (field string, err error)
+	// width is the number of fields a row needs at least.
+	width() int
+}
+
+// ender is implemented by formats whose files end with a non-flow block.
+type ender interface {
+	isEnd(rec []string) bool
+}
+
+// errDrop marks a row a format leaves out by design (a Packetbeat period
+// without traffic, nfdump's summary block): not bad input.
+var errDrop = errors.New("row dropped by design")
+
+// errEnd marks a row after which the format has no more flows.
+var errEnd = errors.New("end of flows")
+
+// csvDecoder streams a comma-separated flow file with encoding/csv,
+// reusing the record slice, and reports bad rows as ParseErrors.
+type csvDecoder struct {
+	file    string
+	cr      *csv.Reader
+	rf      rowFormat
+	opts    DecodeOptions
+	skipped int
+	done    bool
+}
+
+func newCSVDecoder(r io.Reader, file string, comma rune, rf rowFormat, opts DecodeOptions) (*csvDecoder, error) {
+	cr := csv.NewReader(r)
+	cr.Comma = comma
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, &ParseError{File: file, Line: 1, Err: errors.New("empty file: no header")}
+	}
+	if err != nil {
+		return nil, csvError(file, err)
+	}
+	h := make([]string, len(header))
+	for i, c := range header {
+		h[i] = strings.TrimSpace(strings.TrimPrefix(c, "\ufeff"))
+	}
+	if err := rf.columns(h); err != nil {
+		var pe *ParseError
+		if errors.As(err, &pe) {
+			pe.File, pe.Line = file, 1
+			return nil, pe
+		}
+		return nil, &ParseError{File: file, Line: 1, Err: err}
+	}
+	return &csvDecoder{file: file, cr: cr, rf: rf, opts: opts}, nil
+}
+
+// csvError turns an encoding/csv or reader error into a ParseError.
+func csvError(file string, err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return &ParseError{File: file, Line: pe.Line, Err: fmt.Errorf("%w: %v", ErrBadValue, pe.Err)}
+	}
+	return &ParseError{File: file, Err: fmt.Errorf("reading: %w", err)}
+}
+
+func (d *csvDecoder) Next(f *Flow) error {
+	for !d.done {
+		rec, err := d.cr.Read()
+		if errors.Is(err, io.EOF) {
+			d.done = true
+			break
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) && d.opts.SkipBadRows {
+				d.skipped++
+				continue
+			}
+			return csvError(d.file, err)
+		}
+		line, _ := d.cr.FieldPos(0)
+		if e, ok := d.rf.(ender); ok && e.isEnd(rec) {
+			d.done = true
+			continue
+		}
+		if len(rec) < d.rf.width() {
+			if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+				continue // a blank line
+			}
+			if d.opts.SkipBadRows {
+				d.skipped++
+				continue
+			}
+			return &ParseError{File: d.file, Line: line, Err: fmt.Errorf("%w: %d fields, need %d", ErrFieldCount, len(rec), d.rf.width())}
+		}
+		*f = Flow{}
+		field, err := d.rf.decode(rec, f)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, errDrop):
+			continue
+		case errors.Is(err, errEnd):
+			d.done = true
+			continue
+		case d.opts.SkipBadRows:
+			d.skipped++
+			continue
+		}
+		return &ParseError{File: d.file, Line: line, Field: field, Err: err}
+	}
+	return io.EOF
+}
+
+func (d *csvDecoder) Skipped() int { return d.skipped }
+
+// columnIndex finds named columns in a header.
+type columnIndex map[string]int
+
+func indexHeader(h []string) columnIndex {
+	ci := columnIndex{}
+	for i, c := range h {
+		if _, dup := ci[c]; !dup {
+			ci[c] = i
+		}
+	}
+	return ci
+}
+
+// need returns the positions of the required columns, or an error naming
+// the first one missing.
+func (ci columnIndex) need(names ...string) ([]int, error) {
+	out := make([]int, len(names))
+	for i, n := range names {
+		p, ok := ci[n]
+		if !ok {
+			return nil, &ParseError{Field: n, Err: ErrMissingColumn}
+		}
+		out[i] = p
+	}
+	return out, nil
+}
+
+// optional returns the position of a column, or -1.
+func (ci columnIndex) optional(name string) int {
+	if p, ok := ci[name]; ok {
+		return p
+	}
+	return -1
+}
+
+func maxOf(xs ...int) int {
+	m := 0
+	for _, x := range xs {
+		m = max(m, x)
+	}
+	return m
+}

@@ -1,0 +1,155 @@
+package flows
+
+import (
+	"bufio"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// Formats returns the flow formats, in detection order.
+func Formats() []Format {
+	return []Format{projectCSV{}, packetbeat{}, argus{}, nfdump{}, zeek{}, goflow2{}}
+}
+
+// FormatNames returns the names --format accepts (plus "auto").
+func FormatNames() []string {
+	var out []string
+	for _, f := range Formats() {
+		out = append(out, f.Name())
+	}
+	return out
+}
+
+// FormatByName returns the named format.
+func FormatByName(name string) (Format, bool) {
+	for _, f := range Formats() {
+		if f.Name() == name {
+			return f, true
+		}
+	}
+	return nil, false
+}
+
+// Detect returns the format whose header the first line is.
+func Detect(firstLine string) (Format, bool) {
+	for _, f := range Formats() {
+		if f.Detect(firstLine) {
+			return f, true
+		}
+	}
+	return nil, false
+}
+
+// Open opens a flow file for streaming. A gzip file is decompressed
+// transparently (recognised by its magic bytes, whatever its name). With
+// format "" or "auto" the format is detected from the first line;
+// otherwise it is the named one. Close the returned Closer when done.
+func Open(path, format string, opts DecodeOptions) (Decoder, io.Closer, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open flows: %w", err)
+	}
+	dec, closer, err := NewDecoder(f, path, format, opts)
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return dec, multiCloser{closer, f}, nil
+}
+
+// NewDecoder is Open on a reader; name is used in errors.
+func NewDecoder(r io.Reader, name, format string, opts DecodeOptions) (Decoder, io.Closer, error) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	var rd io.Reader = br
+	var closer io.Closer = nopCloser{}
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, nil, &ParseError{File: name, Err: fmt.Errorf("gzip: %w", err)}
+		}
+		rd, closer = bufio.NewReaderSize(zr, 1<<16), zr
+	}
+	var ft Format
+	if format == "" || format == "auto" {
+		first, rest, err := firstLine(rd)
+		if err != nil {
+			return nil, nil, &ParseError{File: name, Line: 1, Err: err}
+		}
+		rd = rest
+		var ok bool
+		if ft, ok = Detect(first); !ok {
+			return nil, nil, &ParseError{File: name, Line: 1, Err: fmt.Errorf("%w: the header %q matches none of %s (use --format)", ErrUnknownFormat, truncate(first, 80), strings.Join(FormatNames(), ", "))}
+		}
+	} else {
+		var ok bool
+		if ft, ok = FormatByName(format); !ok {
+			return nil, nil, &ParseError{File: name, Err: fmt.Errorf("%w %q: want auto or one of %s", ErrUnknownFormat, format, strings.Join(FormatNames(), ", "))}
+		}
+	}
+	dec, err := ft.NewDecoder(rd, name, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return dec, closer, nil
+}
+
+// firstLine reads the first line and returns it with a reader that still
+// yields the whole stream.
+func firstLine(r io.Reader) (string, io.Reader, error) {
+	br, ok := r.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReaderSize(r, 1<<16)
+	}
+	b, err := br.Peek(br.Size())
+	if len(b) == 0 {
+		if err == nil || errors.Is(err, io.EOF) {
+			return "", nil, errors.New("empty file")
+		}
+		return "", nil, fmt.Errorf("reading: %w", err)
+	}
+	if i := strings.IndexByte(string(b), '\n'); i >= 0 {
+		b = b[:i]
+	}
+	return string(b), br, nil
+}
+
+// ReadAll reads every flow of a file (see Open) and returns them with the
+// number of bad rows skipped (with SkipBadRows).
+func ReadAll(path, format string, opts DecodeOptions) ([]Flow, int, error) {
+	dec, closer, err := Open(path, format, opts)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer closer.Close()
+	var out []Flow
+	var f Flow
+	for {
+		err := dec.Next(&f)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, f)
+	}
+	return out, dec.Skipped(), nil
+}
+
+type nopCloser struct{}
+
+func (nopCloser) Close() error { return nil }
+
+type multiCloser []io.Closer
+
+func (m multiCloser) Close() error {
+	var errs []error
+	for _, c := range m {
+		errs = append(errs, c.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,88 @@
+package flows
+
+import (
+	"io"
+	"slices"
+	"strings"
+)
+
+// projectCSV is the project's own flow CSV (see CSVColumns and CSVWriter):
+// columns found by name in any order; flow_id and label are optional.
+type projectCSV struct{}
+
+func (projectCSV) Name() string { return "csv" }
+
+func (projectCSV) Detect(line string) bool {
+	h := splitHeader(line, ',')
+	return slices.Contains(h, "timestamp") && slices.Contains(h, "src_ip") && slices.Contains(h, "dst_ip")
+}
+
+func (projectCSV) NewDecoder(r io.Reader, file string, opts DecodeOptions) (Decoder, error) {
+	return newCSVDecoder(r, file, ',', &projectRows{}, opts)
+}
+
+type projectRows struct {
+	ts, src, dst, sport, dport, proto, bytes, pkts, dur int
+	id, label                                           int
+	n                                                   int
+	labels                                              interner
+}
+
+func (p *projectRows) columns(h []string) error {
+	ci := indexHeader(h)
+	c, err := ci.need("timestamp", "src_ip", "dst_ip", "src_port", "dst_port", "protocol", "bytes", "packets", "duration")
+	if err != nil {
+		return err
+	}
+	p.ts, p.src, p.dst, p.sport, p.dport, p.proto, p.bytes, p.pkts, p.dur = c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]
+	p.id, p.label = ci.optional("flow_id"), ci.optional("label")
+	p.n = maxOf(append(c, p.id, p.label)...) + 1
+	return nil
+}
+
+func (p *projectRows) width() int { return p.n }
+
+func (p *projectRows) decode(r []string, f *Flow) (string, error) {
+	var err error
+	if f.Start, err = parseTime(r[p.ts]); err != nil {
+		return "timestamp", err
+	}
+	if f.Src, err = parseAddr(r[p.src]); err != nil {
+		return "src_ip", err
+	}
+	if f.Dst, err = parseAddr(r[p.dst]); err != nil {
+		return "dst_ip", err
+	}
+	if f.Proto, err = parseProto(r[p.proto]); err != nil {
+		return "protocol", err
+	}
+	if field, err := parsePorts(f, r[p.sport], r[p.dport], "src_port", "dst_port"); err != nil {
+		return field, err
+	}
+	if f.Bytes, err = parseCount(r[p.bytes]); err != nil {
+		return "bytes", err
+	}
+	if f.Packets, err = parseCount(r[p.pkts]); err != nil {
+		return "packets", err
+	}
+	if f.Duration, err = parseSeconds(r[p.dur]); err != nil {
+		return "duration", err
+	}
+	if p.id >= 0 {
+		f.ID = r[p.id]
+	}
+	if p.label >= 0 {
+		f.Label = p.labels.get(r[p.label])
+	}
+	return "", nil
+}
+
+// splitHeader splits a header line and trims its names.
+func splitHeader(line string, sep rune) []string {
+	line = strings.TrimPrefix(strings.TrimRight(line, "\r\n"), "\ufeff")
+	parts := strings.Split(line, string(sep))
+	for i := range parts {
+		parts[i] = strings.Trim(strings.TrimSpace(parts[i]), `"`)
+	}
+	return parts
+}

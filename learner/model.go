@@ -74,18 +74,22 @@ func newModel(t *tree, alpha *Alphabet, o Options) *Model {
 
 // prepare derives the scoring tables from the counts.
 //
-// The smoothing rule: at a state with transition counts c(a), end count f
-// and N = sum c(a) (+ f when end probabilities are modelled), over an
-// alphabet of K symbols, with correction λ:
+// The smoothing rule: at a state with transitions on d symbols with counts
+// c(a), end count f and N = sum c(a) (+ f when end probabilities are
+// modelled), over an alphabet of K symbols, with correction λ:
 //
-//	P(a)       = (c(a) + λ) / D      for every symbol a of the alphabet
-//	P(end)     = (f + λ) / D         when end probabilities are modelled
-//	P(unknown) = λ / D               one shared outcome for all symbols
-//	                                 never seen in training
-//	D          = N + λ·(K + 2)       (K + 1 without end probabilities)
+//	P(a)     = (c(a) + λ) / D        for a symbol with a transition
+//	P(end)   = (f + λ) / D           when end probabilities are modelled
+//	P(other) = λ / D / (K - d + 1)   for each symbol without a transition
+//	                                 here, and for the shared "unknown"
+//	                                 outcome of symbols never seen in
+//	                                 training
+//	D        = N + λ·(d + 2)         (d + 1 without end probabilities)
 //
-// so each state's outgoing, end and unknown probabilities sum to 1 and no
-// event has probability zero.
+// Every outcome seen at the state gets λ, and everything unseen there
+// shares one λ, so a sparsely seen state over a large alphabet (flow
+// symbols) keeps its mass on what it saw. Each state's probabilities sum to
+// 1 and no event has probability zero.
 func (m *Model) prepare() {
 	n := m.NumStates()
 	k := float64(m.alphabet.Len())
@@ -95,7 +99,8 @@ func (m *Model) prepare() {
 	m.logEnd = make([]float64, n)
 	for q := range n {
 		N := float64(m.paths[q])
-		slots := k + 1
+		deg := float64(m.first[q+1] - m.first[q])
+		slots := deg + 1
 		if m.opts.FinalProb {
 			N += float64(m.final[q])
 			slots++
@@ -104,7 +109,9 @@ func (m *Model) prepare() {
 		for e := m.first[q]; e < m.first[q+1]; e++ {
 			m.logP[e] = math.Log((float64(m.count[e]) + lam) / d)
 		}
-		m.logOther[q] = math.Log(lam / d)
+		// One shared slot for everything unseen here, split evenly among
+		// the alphabet's symbols without a transition and the unknown one.
+		m.logOther[q] = math.Log(lam/d) - math.Log(k-deg+1)
 		if m.opts.FinalProb {
 			m.logEnd[q] = math.Log((float64(m.final[q]) + lam) / d)
 		}

@@ -1,0 +1,140 @@
+package flows
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+)
+
+// kmeansEncoder is the default encoder, as in ENCODE (Cao et al.): bytes and
+// packets clustered together by k-means on a log scale, standardised with
+// the training mean and deviation (k chosen by silhouette), duration in
+// percentile bins, with protocol and direction (and optionally port class).
+type kmeansEncoder struct {
+	space
+	Mean    [2]float64   `json:"mean"` // of ln(1+bytes), ln(1+packets)
+	SD      [2]float64   `json:"sd"`
+	Centers [][2]float64 `json:"centers"` // standardised, smallest first
+}
+
+func (e *kmeansEncoder) Name() string      { return "encode" }
+func (e *kmeansEncoder) AlphabetSize() int { return len(e.Codes) }
+
+func (e *kmeansEncoder) xy(f *Flow) (float64, float64) {
+	return (math.Log1p(float64(f.Bytes)) - e.Mean[0]) / e.SD[0], (math.Log1p(float64(f.Packets)) - e.Mean[1]) / e.SD[1]
+}
+
+func (e *kmeansEncoder) sizeClass(f *Flow) int {
+	x, y := e.xy(f)
+	return nearest(e.Centers, x, y)
+}
+
+func (e *kmeansEncoder) Encode(f *Flow, d Direction) int32 { return e.encode(f, d, e.sizeClass(f)) }
+
+func (e *kmeansEncoder) SymbolName(sym int32) string {
+	return e.name(sym, func(s int) string { return fmt.Sprintf("s%02d", s) })
+}
+
+// Limits of the k search: k-means runs on at most fitPoints weighted
+// points and the silhouette on at most silhouettePoints.
+const (
+	fitPoints        = 2048
+	silhouettePoints = 600
+)
+
+func fitKMeans(fl []Flow, dirs []Direction, opt EncoderOptions) *kmeansEncoder {
+	e := &kmeansEncoder{space: fitSpace(fl, opt)}
+	// Distinct (bytes, packets) pairs, weighted by how often they occur:
+	// exact, and far fewer than the flows.
+	type bp struct{ b, p uint64 }
+	count := map[bp]float64{}
+	var sx, sy, sxx, syy float64
+	for i := range fl {
+		count[bp{fl[i].Bytes, fl[i].Packets}]++
+		x, y := math.Log1p(float64(fl[i].Bytes)), math.Log1p(float64(fl[i].Packets))
+		sx, sy, sxx, syy = sx+x, sy+y, sxx+x*x, syy+y*y
+	}
+	n := float64(len(fl))
+	e.Mean = [2]float64{sx / n, sy / n}
+	for i, v := range [2]float64{sxx/n - e.Mean[0]*e.Mean[0], syy/n - e.Mean[1]*e.Mean[1]} {
+		e.SD[i] = math.Sqrt(math.Max(v, 0))
+		if e.SD[i] < 1e-9 {
+			e.SD[i] = 1 // a constant feature
+		}
+	}
+	keys := make([]bp, 0, len(count))
+	for k := range count {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b bp) int {
+		if a.b != b.b {
+			return cmpU(a.b, b.b)
+		}
+		return cmpU(a.p, b.p)
+	})
+	pts := make([]point, len(keys))
+	for i, k := range keys {
+		pts[i] = point{(math.Log1p(float64(k.b)) - e.Mean[0]) / e.SD[0], (math.Log1p(float64(k.p)) - e.Mean[1]) / e.SD[1], count[k]}
+	}
+	fit := systematicSample(pts, fitPoints)
+	sample := systematicSample(pts, silhouettePoints)
+	kmin, kmax := min(opt.KMin, len(pts)), min(opt.KMax, len(pts))
+	best, bestScore := [][2]float64(nil), math.Inf(-1)
+	for k := kmin; k <= kmax; k++ {
+		centers, _ := kmeans(fit, k, opt.Restarts, opt.Seed+uint64(k))
+		score := silhouette(sample, centers)
+		if best == nil || score > bestScore {
+			best, bestScore = centers, score
+		}
+	}
+	slices.SortFunc(best, func(a, b [2]float64) int {
+		if a[0] != b[0] {
+			return cmpF(a[0], b[0])
+		}
+		return cmpF(a[1], b[1])
+	})
+	e.Centers = best
+	e.NSize = len(best)
+	e.fit(fl, dirs, e.sizeClass)
+	return e
+}
+
+func cmpU(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func cmpF(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func (e *kmeansEncoder) check() error {
+	if len(e.Centers) != e.NSize || e.NSize == 0 {
+		return fmt.Errorf("%d centers for %d size classes", len(e.Centers), e.NSize)
+	}
+	for _, c := range e.Centers {
+		if hasNaN(c[:]) {
+			return errors.New("centers must be numbers")
+		}
+	}
+	if hasNaN(e.Mean[:]) || hasNaN(e.SD[:]) || e.SD[0] <= 0 || e.SD[1] <= 0 {
+		return errors.New("mean and sd must be numbers, sd > 0")
+	}
+	if err := e.space.validate(); err != nil {
+		return err
+	}
+	e.index()
+	return nil
+}

@@ -1,0 +1,68 @@
+package flows
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// quantileEncoder is the plain alternative: bytes, packets and duration
+// each in quantile bins of the training flows, with protocol and direction
+// (and optionally port class).
+type quantileEncoder struct {
+	space
+	BytesEdges   []float64 `json:"bytes_edges"`
+	PacketsEdges []float64 `json:"packets_edges"`
+}
+
+func (e *quantileEncoder) Name() string      { return "quantile" }
+func (e *quantileEncoder) AlphabetSize() int { return len(e.Codes) }
+
+func bin(edges []float64, v float64) int {
+	i, _ := slices.BinarySearch(edges, v)
+	for i < len(edges) && v >= edges[i] {
+		i++
+	}
+	return i
+}
+
+func (e *quantileEncoder) sizeClass(f *Flow) int {
+	return bin(e.BytesEdges, float64(f.Bytes))*(len(e.PacketsEdges)+1) + bin(e.PacketsEdges, float64(f.Packets))
+}
+
+func (e *quantileEncoder) Encode(f *Flow, d Direction) int32 { return e.encode(f, d, e.sizeClass(f)) }
+
+func (e *quantileEncoder) SymbolName(sym int32) string {
+	np := len(e.PacketsEdges) + 1
+	return e.name(sym, func(s int) string { return fmt.Sprintf("b%dp%d", s/np, s%np) })
+}
+
+func fitQuantile(fl []Flow, dirs []Direction, opt EncoderOptions) *quantileEncoder {
+	e := &quantileEncoder{space: fitSpace(fl, opt)}
+	b := make([]float64, len(fl))
+	p := make([]float64, len(fl))
+	for i := range fl {
+		b[i], p[i] = float64(fl[i].Bytes), float64(fl[i].Packets)
+	}
+	e.BytesEdges = quantileEdges(b, opt.Bins)
+	e.PacketsEdges = quantileEdges(p, opt.Bins)
+	e.NSize = (len(e.BytesEdges) + 1) * (len(e.PacketsEdges) + 1)
+	e.fit(fl, dirs, e.sizeClass)
+	return e
+}
+
+func (e *quantileEncoder) check() error {
+	for _, edges := range [][]float64{e.BytesEdges, e.PacketsEdges} {
+		if !slices.IsSorted(edges) || hasNaN(edges) || len(edges) > 1024 {
+			return errors.New("bytes_edges and packets_edges must be sorted numbers")
+		}
+	}
+	if e.NSize != (len(e.BytesEdges)+1)*(len(e.PacketsEdges)+1) {
+		return fmt.Errorf("size_classes %d does not match the edges", e.NSize)
+	}
+	if err := e.space.validate(); err != nil {
+		return err
+	}
+	e.index()
+	return nil
+}

@@ -78,7 +78,7 @@ func close(a, b Metrics) bool {
 func TestCount(t *testing.T) {
 	B, M, U := Benign, Malicious, Unknown
 	classes := []Class{B, B, M, B, U, B, B}
-	spans := []learner.Span{{0, 2}, {1, 3}, {2, 4}, {3, 5}, {5, 7}}
+	spans := []learner.Span{{Start: 0, End: 2}, {Start: 1, End: 3}, {Start: 2, End: 4}, {Start: 3, End: 5}, {Start: 5, End: 7}}
 	verdicts := []Verdict{
 		{true, 0},   // benign trace flagged: FP
 		{true, 1},   // malicious, blames flow 2 (malicious): TP, hit
@@ -97,13 +97,15 @@ func TestNewConnection(t *testing.T) {
 	host := netip.MustParseAddr("10.0.0.1")
 	peer := netip.MustParseAddr("10.0.0.2")
 	other := netip.MustParseAddr("203.0.113.9")
-	f := func(src, dst netip.Addr, port uint16) flows.Flow { return flows.Flow{Src: src, Dst: dst, DstPort: port} }
+	f := func(src, dst netip.Addr, port uint16) flows.Flow {
+		return flows.Flow{Src: src, Dst: dst, DstPort: port}
+	}
 	train := []flows.Flow{f(host, peer, 443), f(peer, host, 22)}
 	d := NewNewConnection()
 	d.Learn(train, []flows.Direction{flows.Outbound, flows.Inbound})
 	mon := []flows.Flow{f(host, peer, 443), f(peer, host, 22), f(host, other, 25), f(host, peer, 443), f(host, peer, 80)}
 	dirs := []flows.Direction{flows.Outbound, flows.Inbound, flows.Outbound, flows.Outbound, flows.Outbound}
-	got := d.Verdicts(mon, dirs, []learner.Span{{0, 2}, {1, 4}, {3, 5}})
+	got := d.Verdicts(mon, dirs, []learner.Span{{Start: 0, End: 2}, {Start: 1, End: 4}, {Start: 3, End: 5}})
 	want := []Verdict{{false, -1}, {true, 1}, {true, 1}}
 	for i := range want {
 		if got[i] != want[i] {

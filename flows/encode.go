@@ -40,7 +40,7 @@ type EncoderOptions struct {
 	// protocols without ports.
 	PortClass bool `json:"port_class"`
 	// KMin and KMax bound the number of size clusters (encode); the best by
-	// silhouette is kept. Default 8 and 35 (ENCODE used 35).
+	// silhouette is kept. Default 2 and 35 (ENCODE used 35).
 	KMin int `json:"k_min"`
 	KMax int `json:"k_max"`
 	// Restarts of k-means for each k. Default 3.
@@ -59,7 +59,7 @@ func (o EncoderOptions) withDefaults() EncoderOptions {
 			*v = d
 		}
 	}
-	def(&o.KMin, 8)
+	def(&o.KMin, 2)
 	def(&o.KMax, 35)
 	def(&o.Restarts, 3)
 	def(&o.DurationBins, 5)

@@ -147,9 +147,16 @@ func TestProbabilitiesSumToOne(t *testing.T) {
 		k := m.Alphabet().Len()
 		for q := 0; q < m.NumStates(); q++ {
 			tr := m.Transitions(q)
-			sum := m.EndProb(q) + m.OtherProb(q)*float64(k-len(tr)+1)
+			sum := m.EndProb(q) + m.OtherProb(q, Unknown)
+			has := map[int32]bool{}
 			for _, x := range tr {
 				sum += x.Prob
+				has[x.Symbol] = true
+			}
+			for a := int32(0); a < int32(k); a++ {
+				if !has[a] {
+					sum += m.OtherProb(q, a)
+				}
 			}
 			if math.Abs(sum-1) > 1e-9 {
 				t.Fatalf("finalprob=%v state %d: probabilities sum to %v", final, q, sum)

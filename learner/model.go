@@ -29,9 +29,11 @@ type Model struct {
 	count []int32
 
 	// Scoring tables, derived from the counts by prepare.
-	logP     []float64 // per transition
-	logOther []float64 // per state: a symbol with no transition, or unknown
-	logEnd   []float64 // per state
+	logP      []float64 // per transition
+	logGlobal []float64 // per symbol: ln(training occurrences + λ)
+	logNovel  float64   // ln λ: the weight of a symbol never seen in training
+	logUnseen []float64 // per state: ln of its unseen mass over the unseen weights
+	logEnd    []float64 // per state
 }
 
 // newModel extracts the automaton from a merged tree: the representatives
@@ -76,26 +78,40 @@ func newModel(t *tree, alpha *Alphabet, o Options) *Model {
 //
 // The smoothing rule: at a state with transitions on d symbols with counts
 // c(a), end count f and N = sum c(a) (+ f when end probabilities are
-// modelled), over an alphabet of K symbols, with correction λ:
+// modelled), with correction λ:
 //
-//	P(a)     = (c(a) + λ) / D        for a symbol with a transition
-//	P(end)   = (f + λ) / D           when end probabilities are modelled
-//	P(other) = λ / D / (K - d + 1)   for each symbol without a transition
-//	                                 here, and for the shared "unknown"
-//	                                 outcome of symbols never seen in
-//	                                 training
-//	D        = N + λ·(d + 2)         (d + 1 without end probabilities)
+//	P(a)   = (c(a) + λ) / D      for a symbol with a transition here
+//	P(end) = (f + λ) / D         when end probabilities are modelled
+//	D      = N + λ·(d + 2)       (d + 1 without end probabilities)
 //
 // Every outcome seen at the state gets λ, and everything unseen there
-// shares one λ, so a sparsely seen state over a large alphabet (flow
-// symbols) keeps its mass on what it saw. Each state's probabilities sum to
-// 1 and no event has probability zero.
+// shares one more λ: U = λ / D. That unseen mass is shared among the
+// symbols unseen at the state by their weight in the whole training data,
+// g(b) = (number of occurrences of b in training) + λ, with a symbol never
+// seen in training (unknown) weighing λ:
+//
+//	P(b) = U · g(b) / (sum of g over the symbols unseen here + λ)
+//
+// So a symbol common elsewhere but new in this state is surprising, and a
+// symbol never seen at all is much more so; each state's probabilities
+// (including the unknown outcome) sum to 1 and none is zero.
 func (m *Model) prepare() {
 	n := m.NumStates()
-	k := float64(m.alphabet.Len())
+	k := m.alphabet.Len()
 	lam := m.opts.Correction
+	global := make([]float64, k)
+	for e, a := range m.sym {
+		global[a] += float64(m.count[e])
+	}
+	m.logGlobal = make([]float64, k)
+	total := lam // the unknown outcome
+	for a, c := range global {
+		m.logGlobal[a] = math.Log(c + lam)
+		total += c + lam
+	}
+	m.logNovel = math.Log(lam)
 	m.logP = make([]float64, len(m.sym))
-	m.logOther = make([]float64, n)
+	m.logUnseen = make([]float64, n)
 	m.logEnd = make([]float64, n)
 	for q := range n {
 		N := float64(m.paths[q])
@@ -106,16 +122,25 @@ func (m *Model) prepare() {
 			slots++
 		}
 		d := N + lam*slots
+		unseenWeight := total
 		for e := m.first[q]; e < m.first[q+1]; e++ {
 			m.logP[e] = math.Log((float64(m.count[e]) + lam) / d)
+			unseenWeight -= global[m.sym[e]] + lam
 		}
-		// One shared slot for everything unseen here, split evenly among
-		// the alphabet's symbols without a transition and the unknown one.
-		m.logOther[q] = math.Log(lam/d) - math.Log(k-deg+1)
+		m.logUnseen[q] = math.Log(lam/d) - math.Log(math.Max(unseenWeight, lam))
 		if m.opts.FinalProb {
 			m.logEnd[q] = math.Log((float64(m.final[q]) + lam) / d)
 		}
 	}
+}
+
+// logOther is the log-probability at q of a symbol without a transition
+// there (Unknown or out of the alphabet: never seen in training).
+func (m *Model) logOther(q int32, a int32) float64 {
+	if a < 0 || int(a) >= len(m.logGlobal) {
+		return m.logUnseen[q] + m.logNovel
+	}
+	return m.logUnseen[q] + m.logGlobal[a]
 }
 
 // Options returns the options the model was learned with.
@@ -171,9 +196,10 @@ func (m *Model) EndProb(q int) float64 {
 	return math.Exp(m.logEnd[q])
 }
 
-// OtherProb returns the probability at q of any one symbol that has no
-// transition there, and of the shared unknown outcome.
-func (m *Model) OtherProb(q int) float64 { return math.Exp(m.logOther[q]) }
+// OtherProb returns the probability at q of symbol a when q has no
+// transition on it; a = Unknown gives the probability of a symbol never
+// seen in training.
+func (m *Model) OtherProb(q int, a int32) float64 { return math.Exp(m.logOther(int32(q), a)) }
 
 // next returns the transition of q on symbol a, or -1.
 func (m *Model) next(q int32, a int32) int32 {

@@ -37,6 +37,15 @@ type Options struct {
 	// which the likelihood-ratio test rejects a merge, and ALERGIA's alpha in
 	// its Hoeffding bound. Default 0.05.
 	Confidence float64 `json:"confidence"`
+	// CoreScoring scores traces with the red core only: a transition into
+	// a sink state is scored by the red state's counts, and the trace goes
+	// on from the core state reached by its most recent symbols (see
+	// Model.ScoreInto), instead of walking the sink's prefix subtree. Sink
+	// subtrees are memorised training traces; walking them scores training
+	// traces optimistically and new ones pessimistically, which skews an
+	// alarm threshold set on training scores. Off by default; the monitor
+	// turns it on.
+	CoreScoring bool `json:"core_scoring"`
 }
 
 // DefaultOptions returns the project's defaults.

@@ -40,6 +40,9 @@ func (m *Model) Score(trace []int32) *Prediction {
 //     reaches by reading, from the start state, the longest suffix of the
 //     symbols so far (including this one) that it can read; the start state
 //     when there is none. This is where a window that began there would be.
+//   - with CoreScoring, a transition into a sink state is scored, and the
+//     trace goes on from the fallback state computed through red states
+//     only, so that scores never depend on memorised prefix subtrees.
 //
 // With end probabilities modelled, the last score is that of ending in the
 // final state. Scores are always finite.
@@ -62,8 +65,11 @@ func (m *Model) ScoreInto(trace []int32, p *Prediction) {
 		if e := m.nextKnown(q, a); e >= 0 {
 			s = m.logP[e]
 			q = m.to[e]
+			if m.opts.CoreScoring && !m.red[q] {
+				q = m.fallback(trace[:i+1])
+			}
 		} else {
-			s = m.logOther[q]
+			s = m.logOther(q, a)
 			q = m.fallback(trace[:i+1])
 			p.Fallbacks++
 		}
@@ -95,14 +101,15 @@ func (m *Model) nextKnown(q, a int32) int32 {
 }
 
 // fallback returns the state reached by the longest proper suffix of h that
-// the model can read from the start state, or the start state.
+// the model can read from the start state (through red states only, with
+// CoreScoring), or the start state.
 func (m *Model) fallback(h []int32) int32 {
 next:
 	for j := 1; j < len(h); j++ {
 		q := int32(0)
 		for _, a := range h[j:] {
 			e := m.nextKnown(q, a)
-			if e < 0 {
+			if e < 0 || (m.opts.CoreScoring && !m.red[m.to[e]]) {
 				continue next
 			}
 			q = m.to[e]

@@ -8,10 +8,10 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// learnerFlags binds the learner's options to kebab-case flags.
+// learnerFlags binds the learner's options to kebab-case flags, with the
+// values in *o as defaults.
 func learnerFlags(cmd *cobra.Command, o *learner.Options) {
-	d := learner.DefaultOptions()
-	*o = d
+	d := *o
 	f := cmd.Flags()
 	f.StringVar(&o.Heuristic, "heuristic", d.Heuristic, fmt.Sprintf("merge heuristic: %v", learner.Heuristics()))
 	f.IntVar(&o.StateCount, "state-count", d.StateCount, "states seen fewer times are not tested")
@@ -22,6 +22,7 @@ func learnerFlags(cmd *cobra.Command, o *learner.Options) {
 	f.BoolVar(&o.LargestBlue, "largest-blue", d.LargestBlue, "try only the most frequent blue state in each step")
 	f.BoolVar(&o.MergeRoot, "merge-root", d.MergeRoot, "allow merges into the root state")
 	f.Float64Var(&o.Confidence, "confidence", d.Confidence, "significance of the test: p-value threshold (likelihoodratio) or alpha (alergia)")
+	f.BoolVar(&o.CoreScoring, "core-scoring", d.CoreScoring, "score with the red core only: transitions into sinks continue from the core (see README)")
 }
 
 func newLearnCmd() *cobra.Command {
@@ -68,6 +69,7 @@ func newLearnCmd() *cobra.Command {
 	cmd.Flags().StringVarP(&out, "output", "o", "", "model file to write (JSON)")
 	cmd.Flags().StringVar(&dotOut, "dot", "", "also write the automaton for Graphviz to this file")
 	cmd.Flags().BoolVar(&dotFull, "dot-full", false, "draw sink states too in --dot")
+	opts = learner.DefaultOptions()
 	learnerFlags(cmd, &opts)
 	return cmd
 }

@@ -20,6 +20,11 @@ alarm by the connection behind it: direction, peer, port, and since when.`,
 		newPredictCmd(),
 		newModelCmd(),
 		newPerplexityCmd(),
+		newTrainCmd(),
+		newRunCmd(),
+		newAllCmd(),
+		newSplitCmd(),
+		newEvaluateCmd(),
 	)
 	return root
 }

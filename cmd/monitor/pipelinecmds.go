@@ -1,0 +1,243 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/netflow-monitor/monitor/layout"
+	"github.com/netflow-monitor/monitor/pipeline"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// pipelineFlags are the flags train and run share.
+type pipelineFlags struct {
+	cfg      pipeline.Config
+	services []string
+	groups   []string
+	quiet    bool
+}
+
+// bind binds the flags of train (training), run (running), or both.
+func (pf *pipelineFlags) bind(cmd *cobra.Command, training, running bool) {
+	pf.cfg = pipeline.DefaultConfig()
+	c := &pf.cfg
+	f := cmd.Flags()
+	f.StringVar(&c.TrainRoot, "train-data", c.TrainRoot, "train data folder (one sub-folder per service or group)")
+	f.StringArrayVar(&pf.services, "service", nil, "only this service IP (repeatable)")
+	f.IntVar(&c.Workers, "workers", 0, "units processed in parallel (default: number of cores)")
+	f.StringVar(&c.Format, "format", "auto", "flow file format (auto detects it from the header)")
+	f.BoolVar(&c.SkipBadRows, "skip-bad-rows", false, "skip rows that do not parse (counted and reported) instead of failing")
+	f.BoolVarP(&pf.quiet, "quiet", "q", false, "no progress bar")
+	if training {
+		f.StringArrayVar(&pf.groups, "group", nil, "only this group (repeatable)")
+		f.IntVar(&c.Window, "window", c.Window, "flows per trace (sliding window)")
+		f.IntVar(&c.Stride, "stride", c.Stride, "flows between trace starts")
+		f.Float64Var(&c.Sigma, "sigma", c.Sigma, "k in the anomaly threshold mean - k*sd of the training scores")
+		f.StringVar(&c.Encoder, "encoder", c.Encoder, "flow encoder: encode (k-means sizes, duration bins) or quantile")
+		f.BoolVar(&c.Encoding.PortClass, "port-class", c.Encoding.PortClass, "add the destination port's class to each symbol: the training's service ports, else well-known, registered or ephemeral")
+		f.IntVar(&c.Encoding.KMin, "clusters-min", 2, "encode: fewest size clusters (k-means; the best k by silhouette is kept)")
+		f.IntVar(&c.Encoding.KMax, "clusters-max", 35, "encode: most size clusters")
+		f.IntVar(&c.Encoding.DurationBins, "duration-bins", 5, "percentile bins of the flow duration")
+		f.IntVar(&c.Encoding.Bins, "bins", 5, "quantile encoder: bins of bytes and of packets")
+		learnerFlags(cmd, &c.Learner)
+	}
+	if running {
+		f.StringVar(&c.MonitorRoot, "monitor-data", c.MonitorRoot, "monitor data folder (one sub-folder per monitored host)")
+		f.StringVar(&c.Model, "model", "", "judge every monitored host with this unit's model (a group name or service IP); default: each host's own")
+		f.IntVar(&c.Top, "top", c.Top, "root-cause states reported per host")
+	}
+}
+
+// prepare parses the unit filters and sets up the progress bar.
+func (pf *pipelineFlags) prepare(cmd *cobra.Command, what string) (done func(), err error) {
+	pf.cfg.Services, pf.cfg.Groups = nil, nil // prepare runs twice in "all"
+	for _, s := range pf.services {
+		a, err := layout.ParseService(s)
+		if err != nil {
+			return nil, fmt.Errorf("--service: %w", err)
+		}
+		pf.cfg.Services = append(pf.cfg.Services, a)
+	}
+	for _, g := range pf.groups {
+		if err := layout.ValidateGroupName(g); err != nil {
+			return nil, fmt.Errorf("--group: %w", err)
+		}
+		pf.cfg.Groups = append(pf.cfg.Groups, g)
+	}
+	stderr := cmd.ErrOrStderr()
+	if f, ok := stderr.(*os.File); ok && !pf.quiet && term.IsTerminal(int(f.Fd())) {
+		b := &bar{desc: what, w: stderr}
+		pf.cfg.Progress = b
+		return b.finish, nil
+	}
+	return func() {}, nil
+}
+
+// bar adapts progressbar/v3 to pipeline.Progress.
+type bar struct {
+	mu   sync.Mutex
+	desc string
+	w    io.Writer
+	pb   *progressbar.ProgressBar
+}
+
+func (b *bar) Total(n int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.pb = progressbar.NewOptions(n, progressbar.OptionSetWriter(b.w), progressbar.OptionSetDescription(b.desc),
+		progressbar.OptionShowCount(), progressbar.OptionClearOnFinish(), progressbar.OptionSetPredictTime(false))
+}
+
+func (b *bar) Step() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.pb != nil {
+		_ = b.pb.Add(1)
+	}
+}
+
+func (b *bar) finish() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.pb != nil {
+		_ = b.pb.Finish()
+	}
+}
+
+func reportSkipped(w io.Writer, skipped []layout.Skipped) {
+	for _, s := range skipped {
+		fmt.Fprintf(w, "skipped folder %q: %v\n", s.Name, s.Reason)
+	}
+}
+
+func newTrainCmd() *cobra.Command {
+	var pf pipelineFlags
+	cmd := &cobra.Command{
+		Use:   "train",
+		Short: "Learn one model per service (and group) from the train data folder",
+		Long: `train reads train_data/<service>/<service>_train_data.csv for every service
+folder (and every group folder with a group.json), encodes each flow as a
+symbol, cuts sliding-window traces, learns the service's automaton, scores
+the training traces and sets the alarm threshold at mean - k*sd of their
+scores. It writes model.json, train_data_predictions.csv and
+probability_plot_train.png into each folder.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runTrain(cmd, &pf) },
+	}
+	pf.bind(cmd, true, false)
+	return cmd
+}
+
+func runTrain(cmd *cobra.Command, pf *pipelineFlags) error {
+	done, err := pf.prepare(cmd, "training")
+	if err != nil {
+		return err
+	}
+	results, skipped, err := pipeline.Train(cmd.Context(), pf.cfg)
+	done()
+	out := cmd.ErrOrStderr()
+	reportSkipped(out, skipped)
+	var failed []string
+	for _, r := range results {
+		if r.Err != nil {
+			failed = append(failed, fmt.Sprintf("%s: %v", r.Unit, r.Err))
+			continue
+		}
+		fmt.Fprintf(out, "%-16s %8d flows %8d traces %6d states (%d red)  threshold %.2f%s\n",
+			r.Unit, r.Flows, r.Traces, r.States, r.Red, r.Threshold.Value, notes(r.Skipped, r.Foreign))
+	}
+	return finish(out, "train", err, failed)
+}
+
+func newRunCmd() *cobra.Command {
+	var pf pipelineFlags
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Score the monitor data with the trained models and write root-cause reports",
+		Long: `run scores every host folder under monitor_data with its model (or, with
+--model, a group's or another service's model), flags traces below the
+model's threshold, finds each flagged trace's root-cause flow and writes,
+per host: monitor_data_predictions.csv, root_cause_<state>_prediction_info.csv
+and root_cause_<state>_connection_info.csv for the top root-cause states,
+probability_plot_monitor.png; and monitor_data/summary.csv over all hosts.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runRun(cmd, &pf) },
+	}
+	pf.bind(cmd, false, true)
+	return cmd
+}
+
+func runRun(cmd *cobra.Command, pf *pipelineFlags) error {
+	done, err := pf.prepare(cmd, "monitoring")
+	if err != nil {
+		return err
+	}
+	results, skipped, err := pipeline.Run(cmd.Context(), pf.cfg)
+	done()
+	out := cmd.ErrOrStderr()
+	reportSkipped(out, skipped)
+	var failed []string
+	for _, r := range results {
+		if r.Err != nil {
+			failed = append(failed, fmt.Sprintf("%s: %v", r.Host, r.Err))
+			continue
+		}
+		rep := r.Report
+		top := "-"
+		if len(rep.States) > 0 && len(rep.States[0].Connections) > 0 {
+			c := rep.States[0].Connections[0]
+			top = fmt.Sprintf("state %d: %s %s port %d (%d times)", rep.States[0].State, c.Direction, c.IP, c.Port, c.Count)
+		}
+		fmt.Fprintf(out, "%-16s %8d traces %6d anomalies  top root cause %s%s\n", r.Host, rep.Traces, rep.Anomalies, top, notes(r.Skipped, r.Foreign))
+	}
+	return finish(out, "run", err, failed)
+}
+
+func newAllCmd() *cobra.Command {
+	var pf pipelineFlags
+	cmd := &cobra.Command{
+		Use:   "all",
+		Short: "Train, then run: the whole main job in one command",
+		Long: `all runs "monitor train" and then "monitor run" with the same folders and
+flags: it learns a model per service from train_data and then scores
+monitor_data with them, writing the root-cause reports and summary.csv.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := runTrain(cmd, &pf); err != nil {
+				return err
+			}
+			return runRun(cmd, &pf)
+		},
+	}
+	pf.bind(cmd, true, true)
+	return cmd
+}
+
+func notes(skipped, foreign int) string {
+	s := ""
+	if skipped > 0 {
+		s += fmt.Sprintf("  (%d bad rows skipped)", skipped)
+	}
+	if foreign > 0 {
+		s += fmt.Sprintf("  (%d rows not involving the unit ignored)", foreign)
+	}
+	return s
+}
+
+// finish reports per-unit failures after the others have run.
+func finish(out io.Writer, what string, err error, failed []string) error {
+	for _, f := range failed {
+		fmt.Fprintln(out, "FAILED", f)
+	}
+	if err != nil {
+		return err
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%s: %d failed", what, len(failed))
+	}
+	return nil
+}

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/netflow-monitor/monitor/evaluation"
+	"github.com/netflow-monitor/monitor/layout"
+	"github.com/netflow-monitor/monitor/pipeline"
+	"github.com/spf13/cobra"
+)
+
+func newSplitCmd() *cobra.Command {
+	c := pipeline.SplitConfig{TrainRoot: "train_data", MonitorRoot: "monitor_data", Criteria: pipeline.DefaultServiceCriteria()}
+	var until, services, monitorHosts string
+	var groups []string
+	cmd := &cobra.Command{
+		Use:   "split FLOWFILE... --train-until TIME",
+		Short: "Split flow files (Argus, nfdump, Zeek, goflow2, Packetbeat, CSV) into train and monitor folders",
+		Long: `split reads one or more flow files (streaming; .gz read transparently; the
+format detected from the header unless --format is given) and writes the
+train/monitor folder layout: for every service and group, the flows of its
+hosts before the split point into its train folder; for every monitored
+host, its flows from the split point on into its monitor folder. Labels are
+kept for "monitor evaluate".`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c.Inputs = args
+			if until != "" {
+				t, err := time.Parse(time.RFC3339Nano, until)
+				if err != nil {
+					return fmt.Errorf("--train-until %q: want RFC 3339 like 2011-08-16T11:01:00Z: %w", until, err)
+				}
+				c.TrainUntil = t.UTC()
+			}
+			switch strings.TrimSpace(services) {
+			case "":
+			case "auto":
+				c.AutoServices = true
+			default:
+				addrs, err := parseAddrList("--services", services)
+				if err != nil {
+					return err
+				}
+				c.Services = addrs
+			}
+			hosts, err := parseAddrList("--monitor-hosts", monitorHosts)
+			if err != nil {
+				return err
+			}
+			c.MonitorHosts = hosts
+			for _, g := range groups {
+				u, err := parseGroup(g)
+				if err != nil {
+					return err
+				}
+				c.Groups = append(c.Groups, u)
+			}
+			sum, err := pipeline.Split(cmd.Context(), c)
+			if err != nil {
+				return err
+			}
+			out := cmd.ErrOrStderr()
+			fmt.Fprintf(out, "read %d flows; split at %s\n", sum.Flows, sum.Until.Format(time.RFC3339))
+			if sum.Skipped > 0 {
+				fmt.Fprintf(out, "skipped %d bad rows\n", sum.Skipped)
+			}
+			if c.AutoServices {
+				fmt.Fprintf(out, "services found: %d\n", len(sum.Auto))
+			}
+			for _, u := range sum.Units {
+				fmt.Fprintf(out, "%-16s train %8d flows  monitor %8d flows\n", u.Unit, u.Train, u.Monitor)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&c.Format, "format", "auto", "input format: auto, argus, nfdump, zeek, goflow2, packetbeat, csv")
+	f.BoolVar(&c.SkipBadRows, "skip-bad-rows", false, "skip rows that do not parse (counted and reported) instead of failing")
+	f.StringVar(&until, "train-until", "", "flows starting before this time (RFC 3339) train, the rest are monitored")
+	f.Float64Var(&c.TrainFraction, "train-fraction", 0, "without --train-until: this fraction of the capture's time span trains")
+	f.StringVar(&services, "services", "", `services that get a model: "auto" (hosts many peers reach on a few ports) or IP,IP,...`)
+	f.IntVar(&c.Criteria.MinFlows, "min-flows", c.Criteria.MinFlows, "with --services auto: flows a service needs at least")
+	f.IntVar(&c.Criteria.MinPeers, "min-peers", c.Criteria.MinPeers, "with --services auto: distinct peers connecting to a service at least")
+	f.StringArrayVar(&groups, "group", nil, "NAME=IP,IP,...: one model for hosts sharing a role (repeatable)")
+	f.StringVar(&monitorHosts, "monitor-hosts", "", "hosts to monitor, IP,IP,... (default: the services)")
+	f.StringVar(&c.TrainRoot, "train-data", c.TrainRoot, "train data folder to write")
+	f.StringVar(&c.MonitorRoot, "monitor-data", c.MonitorRoot, "monitor data folder to write")
+	f.BoolVar(&c.Force, "force", false, "replace existing flow files in the folders")
+	return cmd
+}
+
+func parseAddrList(flag, s string) ([]netip.Addr, error) {
+	var out []netip.Addr
+	for _, part := range strings.Split(s, ",") {
+		if strings.TrimSpace(part) == "" {
+			continue
+		}
+		a, err := layout.ParseService(part)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", flag, err)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// parseGroup parses NAME=IP,IP,... and validates the name before it can
+// become a folder name.
+func parseGroup(s string) (layout.Unit, error) {
+	name, members, ok := strings.Cut(s, "=")
+	if !ok {
+		return layout.Unit{}, fmt.Errorf("--group %q: want NAME=IP,IP,...", s)
+	}
+	if err := layout.ValidateGroupName(name); err != nil {
+		return layout.Unit{}, fmt.Errorf("--group: %w", err)
+	}
+	addrs, err := parseAddrList("--group "+name, members)
+	if err != nil {
+		return layout.Unit{}, err
+	}
+	if len(addrs) == 0 {
+		return layout.Unit{}, fmt.Errorf("--group %s: no members", name)
+	}
+	return layout.Unit{Name: name, Members: addrs}, nil
+}
+
+func newEvaluateCmd() *cobra.Command {
+	c := pipeline.EvalConfig{TrainRoot: "train_data", MonitorRoot: "monitor_data", Detector: pipeline.DetectorAutomaton}
+	var asJSON, sweep bool
+	var services []string
+	cmd := &cobra.Command{
+		Use:   "evaluate",
+		Short: "Measure the last run against the labels of the monitored flows",
+		Long: `evaluate reads the labelled monitor flows and the last run's predictions and
+reports, per host and overall: traces, TP, FP, TN, FN, precision, recall, F1,
+balanced accuracy, false-positive rate, and the root-cause hit rate (share of
+flagged malicious traces whose root-cause flow is itself malicious). A trace
+is malicious when any of its flows is, benign when all are; traces with
+unknown flows and no malicious one are left out. Writes evaluation.csv into
+the monitor folder; --json prints one JSON object on stdout.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			for _, s := range services {
+				a, err := layout.ParseService(s)
+				if err != nil {
+					return fmt.Errorf("--service: %w", err)
+				}
+				c.Services = append(c.Services, a)
+			}
+			if sweep {
+				c.Sweep = evaluation.DefaultKs()
+			}
+			ev, err := pipeline.Evaluate(cmd.Context(), c)
+			if err != nil {
+				return err
+			}
+			if err := pipeline.WriteEvaluation(c.MonitorRoot, ev); err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(ev)
+			}
+			return pipeline.PrintEvaluation(cmd.OutOrStdout(), ev)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&c.TrainRoot, "train-data", c.TrainRoot, "train data folder")
+	f.StringVar(&c.MonitorRoot, "monitor-data", c.MonitorRoot, "monitor data folder")
+	f.StringArrayVar(&services, "service", nil, "only this host (repeatable)")
+	f.StringVar(&c.Format, "format", "auto", "flow file format")
+	f.BoolVar(&c.SkipBadRows, "skip-bad-rows", false, "skip rows that do not parse")
+	f.StringVar(&c.Detector, "detector", c.Detector, "detector to measure: automaton, or the new-connection baseline")
+	f.BoolVar(&asJSON, "json", false, "print the result as one JSON object on stdout")
+	f.BoolVar(&sweep, "sweep", false, "also report the metrics for k = 1, 1.5, ..., 10 (the threshold's sigma multiplier), with a plot")
+	return cmd
+}

@@ -1,0 +1,99 @@
+package pipeline
+
+import (
+	"fmt"
+	"net/netip"
+	"runtime"
+
+	"github.com/netflow-monitor/monitor/flows"
+	"github.com/netflow-monitor/monitor/learner"
+)
+
+// Config is shared by Train and Run. Zero values take the defaults of
+// DefaultConfig where noted.
+type Config struct {
+	TrainRoot   string       // train_data folder
+	MonitorRoot string       // monitor_data folder
+	Services    []netip.Addr // restrict to these units (services); empty: all
+	Groups      []string     // restrict to these groups (train); empty: all
+	Workers     int          // units processed at once; 0: number of cores
+
+	// Input flows.
+	Format      string // flow file format; "" or "auto" detects it
+	SkipBadRows bool   // count and skip bad rows instead of failing
+
+	// Training.
+	Window   int                  // flows per trace (default 10)
+	Stride   int                  // flows between trace starts (default 1)
+	Sigma    float64              // k in the threshold mean - k*sd (default 7)
+	Encoder  string               // "encode" (default) or "quantile"
+	Encoding flows.EncoderOptions // encoder options (port class, ...)
+	Learner  learner.Options
+
+	// Running.
+	Model string // use this unit's model (a group or service) for every monitored host; "": each host's own
+	Top   int    // root-cause states reported per host (default 10)
+
+	// Progress, when set, is told about work as it goes: total steps once,
+	// then one call per step done.
+	Progress Progress
+}
+
+// Progress receives coarse progress; implementations must be safe for
+// concurrent use.
+type Progress interface {
+	Total(steps int)
+	Step()
+}
+
+// DefaultConfig returns the defaults: window 10, stride 1, sigma 7, the
+// ENCODE-style encoder, the learner's defaults, top 10.
+func DefaultConfig() Config {
+	return Config{
+		TrainRoot: "train_data", MonitorRoot: "monitor_data",
+		Window: 10, Stride: 1, Sigma: 7, Encoder: "encode",
+		// The port class tells a workstation's SMTP or C&C connection from
+		// its web traffic of the same size; see README, Results.
+		Encoding: flows.EncoderOptions{PortClass: true},
+		Learner:  monitorLearnerOptions(), Top: 10,
+	}
+}
+
+func (c *Config) validate() error {
+	switch {
+	case c.Window < 1:
+		return fmt.Errorf("window %d: must be >= 1", c.Window)
+	case c.Stride < 1:
+		return fmt.Errorf("stride %d: must be >= 1", c.Stride)
+	case c.Sigma < 0:
+		return fmt.Errorf("sigma %v: must be >= 0", c.Sigma)
+	case c.Top < 1:
+		return fmt.Errorf("top %d: must be >= 1", c.Top)
+	}
+	if c.Workers <= 0 {
+		c.Workers = runtime.NumCPU()
+	}
+	if err := c.Learner.Validate(); err != nil {
+		return fmt.Errorf("learner: %w", err)
+	}
+	return nil
+}
+
+func (c *Config) step() {
+	if c.Progress != nil {
+		c.Progress.Step()
+	}
+}
+
+// monitorLearnerOptions are the learner's defaults with the two changes
+// that fixed-length, overlapping flow windows call for: no end-of-trace
+// probability (every window ends after the same number of flows, so the end
+// carries no information and would pin each state to a position), and
+// scoring with the red core (see learner.Options.CoreScoring), so that
+// training windows are not scored by the prefix paths they made.
+func monitorLearnerOptions() learner.Options {
+	o := learner.DefaultOptions()
+	o.FinalProb = false
+	o.CoreScoring = true
+	return o
+}

@@ -1,0 +1,191 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/netflow-monitor/monitor/layout"
+	"github.com/netflow-monitor/monitor/learner"
+	"github.com/netflow-monitor/monitor/plots"
+	"github.com/netflow-monitor/monitor/rootcause"
+)
+
+// Output file names of a run.
+const (
+	MonitorPredictionsFile = "monitor_data_predictions.csv"
+	MonitorPlotFile        = "probability_plot_monitor.png"
+	SummaryFile            = "summary.csv"
+)
+
+const runSteps = 3
+
+// RunResult is one monitored host's outcome.
+type RunResult struct {
+	Host    string
+	Model   string // the unit whose model judged the host
+	Flows   int
+	Skipped int
+	Foreign int
+	Report  rootcause.Report
+	Err     error
+}
+
+// Run scores every monitored host under c.MonitorRoot with its model (its
+// own, or c.Model's for all), writes each host's predictions, root-cause
+// reports and plot into its monitor folder, and summary.csv at the top of
+// the monitor folder. Hosts run in parallel; a failing host has Err set and
+// its summary row says why.
+func Run(ctx context.Context, c Config) ([]RunResult, []layout.Skipped, error) {
+	if err := c.validate(); err != nil {
+		return nil, nil, err
+	}
+	hosts, skipped, err := selectUnits(c.MonitorRoot, c.Services, nil)
+	if err != nil {
+		return nil, skipped, err
+	}
+	var groups []layout.Unit
+	for _, h := range hosts {
+		if h.IsGroup() {
+			groups = append(groups, h)
+		}
+	}
+	if len(groups) > 0 {
+		// Monitor folders are per host; a group folder there is a mistake.
+		for _, g := range groups {
+			skipped = append(skipped, layout.Skipped{Name: g.Name, Reason: errors.New("group folders are not monitored; monitor each host")})
+		}
+		hosts = servicesOnly(hosts)
+	}
+	var shared *Model
+	if c.Model != "" {
+		shared, err = loadNamedModel(c.TrainRoot, c.Model)
+		if err != nil {
+			return nil, skipped, err
+		}
+	}
+	if c.Progress != nil {
+		c.Progress.Total(len(hosts) * runSteps)
+	}
+	results := make([]RunResult, len(hosts))
+	err = forEach(ctx, c.Workers, len(hosts), func(ctx context.Context, i int) {
+		r := RunResult{Host: hosts[i].Name}
+		m := shared
+		if m == nil {
+			var lerr error
+			m, lerr = LoadModel(filepath.Join(layout.Dir(c.TrainRoot, hosts[i]), ModelFile))
+			if lerr != nil {
+				r.Err = fmt.Errorf("no usable model for %s (train it, or pick one with --model): %w", hosts[i].Name, lerr)
+				for range runSteps {
+					c.step()
+				}
+				results[i] = r
+				return
+			}
+		}
+		r.Model = m.Unit
+		r.Err = runHost(ctx, &c, hosts[i], m, &r)
+		results[i] = r
+	})
+	if err != nil {
+		return results, skipped, err
+	}
+	if werr := rootcause.WriteSummary(filepath.Join(c.MonitorRoot, SummaryFile), summaryRows(results)); werr != nil {
+		return results, skipped, werr
+	}
+	return results, skipped, nil
+}
+
+// loadNamedModel loads the model of a named unit (group or service).
+func loadNamedModel(trainRoot, name string) (*Model, error) {
+	var u layout.Unit
+	if a, err := layout.ParseService(name); err == nil {
+		u = layout.ServiceUnit(a)
+	} else if err := layout.ValidateGroupName(name); err != nil {
+		return nil, fmt.Errorf("--model %q: neither a service IP nor a valid group name", name)
+	} else {
+		u = layout.Unit{Name: name}
+	}
+	m, err := LoadModel(filepath.Join(layout.Dir(trainRoot, u), ModelFile))
+	if err != nil {
+		return nil, fmt.Errorf("--model %s: %w", name, err)
+	}
+	return m, nil
+}
+
+func runHost(ctx context.Context, c *Config, u layout.Unit, m *Model, r *RunResult) error {
+	done := 0
+	defer func() {
+		for ; done < runSteps; done++ {
+			c.step()
+		}
+	}()
+	step := func() { done++; c.step() }
+
+	path := layout.MonitorFile(c.MonitorRoot, u)
+	all, skipped, err := readFlows(path, c)
+	if err != nil {
+		return err
+	}
+	seqs, foreign := splitHosts(all, u.Hosts())
+	s := seqs[0]
+	r.Flows, r.Skipped, r.Foreign = len(s.flows), skipped, foreign
+	if len(s.flows) == 0 {
+		return fmt.Errorf("%s: no monitor data for %s", path, u.Name)
+	}
+	syms := encode(m.Encoder, s, make([]int32, 0, len(s.flows)))
+	data := &learner.Dataset{Alphabet: m.Automaton.Alphabet(), Symbols: syms, Spans: windowSpans([]int{len(syms)}, m.Window, m.Stride)}
+	step()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+
+	dir := layout.Dir(c.MonitorRoot, u)
+	sums := make([]float64, data.Len())
+	var anomalies []rootcause.Anomaly
+	flag := func(i int, p *learner.Prediction) error {
+		if m.Threshold.Anomalous(p.Sum) {
+			sp := data.Spans[i]
+			anomalies = append(anomalies, rootcause.NewAnomaly(i, int(sp.Start), data.Trace(i), p))
+		}
+		return nil
+	}
+	if err := writePredictions(filepath.Join(dir, MonitorPredictionsFile), m.Automaton, data, m.Encoder, sums, flag); err != nil {
+		return err
+	}
+	step()
+
+	r.Report = rootcause.Analyze(u.Name, data.Len(), m.Threshold, anomalies, s.flows, s.dirs, c.Top)
+	if err := rootcause.WriteReports(dir, r.Report, m.Encoder.SymbolName, s.flows, s.dirs); err != nil {
+		return err
+	}
+	title := fmt.Sprintf("%s — monitor (model %s): %d of %d traces below threshold %.1f", u.Name, m.Unit, len(anomalies), data.Len(), m.Threshold.Value)
+	if err := plots.TraceScores(filepath.Join(dir, MonitorPlotFile), sums, m.Threshold.Value, plots.Options{Title: title}); err != nil {
+		return fmt.Errorf("plot: %w", err)
+	}
+	step()
+	return nil
+}
+
+func summaryRows(results []RunResult) []rootcause.SummaryRow {
+	rows := make([]rootcause.SummaryRow, 0, len(results))
+	for _, r := range results {
+		row := rootcause.SummaryRow{Service: r.Host, Model: r.Model}
+		if r.Err != nil {
+			row.Error = r.Err.Error()
+		} else {
+			rep := r.Report
+			row.Traces, row.Anomalies, row.Threshold = rep.Traces, rep.Anomalies, rep.Threshold.Value
+			if len(rep.States) > 0 {
+				top := rep.States[0]
+				row.TopState = fmt.Sprint(top.State)
+				if len(top.Connections) > 0 {
+					row.TopConnection = top.Connections[0]
+				}
+			}
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}

@@ -1,0 +1,341 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/google/renameio/v2"
+	"github.com/netflow-monitor/monitor/flows"
+	"github.com/netflow-monitor/monitor/layout"
+)
+
+// SplitConfig says how to turn flow files into train and monitor folders.
+type SplitConfig struct {
+	Inputs      []string
+	Format      string // "" or "auto": detect per file
+	SkipBadRows bool
+
+	// The split point: flows starting before TrainUntil train, the rest
+	// are monitored. When TrainUntil is zero, TrainFraction of the capture's
+	// time span (from its first to its last flow start) trains.
+	TrainUntil    time.Time
+	TrainFraction float64
+
+	Services     []netip.Addr // services that get a model
+	AutoServices bool         // also discover services (see ServiceCriteria)
+	Criteria     ServiceCriteria
+	Groups       []layout.Unit // groups that get one model for their members
+	MonitorHosts []netip.Addr  // hosts to monitor; empty: the services
+
+	TrainRoot, MonitorRoot string
+	// Force replaces existing unit folders' flow files; without it an
+	// existing file is an error, so that no data is overwritten by mistake.
+	Force bool
+}
+
+// ServiceCriteria decide which hosts --services auto keeps: hosts that many
+// peers reach on a few ports. A host qualifies with at least MinFlows flows
+// (sent or received), at least MinPeers distinct peers connecting to it,
+// and at least PortShare of its inbound flows on its TopPorts busiest
+// destination ports.
+type ServiceCriteria struct {
+	MinFlows  int
+	MinPeers  int
+	TopPorts  int
+	PortShare float64
+}
+
+// DefaultServiceCriteria: 1000 flows, 10 peers, 90 % on at most 3 ports.
+func DefaultServiceCriteria() ServiceCriteria {
+	return ServiceCriteria{MinFlows: 1000, MinPeers: 10, TopPorts: 3, PortShare: 0.9}
+}
+
+// SplitResult reports what one unit's or host's files received.
+type SplitResult struct {
+	Unit    string
+	Train   int // flows written to its train file (0: no train file)
+	Monitor int // flows written to its monitor file (0: no monitor file)
+}
+
+// SplitSummary is the outcome of Split.
+type SplitSummary struct {
+	Units   []SplitResult
+	Flows   int       // flows read
+	Skipped int       // bad rows skipped (SkipBadRows)
+	Until   time.Time // the split point used
+	Auto    []netip.Addr
+}
+
+// Split reads the inputs (streaming; twice when the split point or the
+// services must be found first) and writes, for every service and group, the
+// flows of its hosts before the split point to its train file, and for
+// every monitored host its flows from the split point on to its monitor
+// file. Labels are kept. All files are written atomically: on error none is
+// left behind.
+func Split(ctx context.Context, c SplitConfig) (SplitSummary, error) {
+	var sum SplitSummary
+	if len(c.Inputs) == 0 {
+		return sum, errors.New("split: no input files")
+	}
+	if c.TrainUntil.IsZero() && !(c.TrainFraction > 0 && c.TrainFraction < 1) {
+		return sum, errors.New("split: give --train-until TIME or --train-fraction in (0, 1)")
+	}
+	services := slices.Clone(c.Services)
+	if c.AutoServices || c.TrainUntil.IsZero() {
+		st, err := scanStats(ctx, c)
+		if err != nil {
+			return sum, err
+		}
+		if c.TrainUntil.IsZero() {
+			span := st.last - st.first
+			c.TrainUntil = time.Unix(0, st.first+int64(float64(span)*c.TrainFraction)).UTC()
+		}
+		if c.AutoServices {
+			sum.Auto = st.services(c.Criteria)
+			for _, a := range sum.Auto {
+				if !slices.Contains(services, a) {
+					services = append(services, a)
+				}
+			}
+		}
+	}
+	sum.Until = c.TrainUntil
+	monitor := c.MonitorHosts
+	if len(monitor) == 0 {
+		monitor = services
+	}
+	if len(services) == 0 && len(c.Groups) == 0 && len(monitor) == 0 {
+		return sum, errors.New("split: no services, groups or monitored hosts (see --services, --group, --monitor-hosts)")
+	}
+
+	w := newSplitWriters(c)
+	defer w.cleanup()
+	for _, s := range services {
+		if err := w.addTrain(layout.ServiceUnit(s)); err != nil {
+			return sum, err
+		}
+	}
+	for _, g := range c.Groups {
+		if err := w.addTrain(g); err != nil {
+			return sum, err
+		}
+	}
+	for _, h := range monitor {
+		if err := w.addMonitor(h); err != nil {
+			return sum, err
+		}
+	}
+	until := c.TrainUntil.UnixNano()
+	n, skipped, err := eachFlow(ctx, c, func(f *flows.Flow) error { return w.write(f, f.Start < until) })
+	sum.Flows, sum.Skipped = n, skipped
+	if err != nil {
+		return sum, err
+	}
+	units, err := w.commit()
+	sum.Units = units
+	return sum, err
+}
+
+// eachFlow streams every flow of every input to fn.
+func eachFlow(ctx context.Context, c SplitConfig, fn func(*flows.Flow) error) (n, skipped int, err error) {
+	format := c.Format
+	if format == "" {
+		format = "auto"
+	}
+	var f flows.Flow
+	for _, path := range c.Inputs {
+		dec, closer, err := flows.Open(path, format, flows.DecodeOptions{SkipBadRows: c.SkipBadRows})
+		if err != nil {
+			return n, skipped, err
+		}
+		for {
+			if n&0xffff == 0 && ctx.Err() != nil {
+				closer.Close()
+				return n, skipped, fmt.Errorf("split cancelled: %w", ctx.Err())
+			}
+			err := dec.Next(&f)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				closer.Close()
+				return n, skipped, err
+			}
+			n++
+			if err := fn(&f); err != nil {
+				closer.Close()
+				return n, skipped, err
+			}
+		}
+		skipped += dec.Skipped()
+		if err := closer.Close(); err != nil {
+			return n, skipped, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	return n, skipped, nil
+}
+
+// splitWriters holds one atomic output file per unit and role.
+type splitWriters struct {
+	c       SplitConfig
+	train   map[netip.Addr][]*unitFile // host -> train files of the units it belongs to
+	monitor map[netip.Addr]*unitFile
+	files   []*unitFile
+}
+
+type unitFile struct {
+	unit  layout.Unit
+	role  string // "train" or "monitor"
+	path  string
+	tmp   *renameio.PendingFile
+	w     *flows.CSVWriter
+	count int
+	group []byte // group.json content for group units
+}
+
+func newSplitWriters(c SplitConfig) *splitWriters {
+	return &splitWriters{c: c, train: map[netip.Addr][]*unitFile{}, monitor: map[netip.Addr]*unitFile{}}
+}
+
+func (s *splitWriters) open(u layout.Unit, role, path string) (*unitFile, error) {
+	if _, err := os.Stat(path); err == nil && !s.c.Force {
+		return nil, fmt.Errorf("%s exists; use --force to replace it", path)
+	}
+	if err := os.MkdirAll(layout.Dir(rootOf(s.c, role), u), 0o755); err != nil {
+		return nil, fmt.Errorf("split: %w", err)
+	}
+	tmp, err := renameio.TempFile("", path)
+	if err != nil {
+		return nil, fmt.Errorf("split: create %s: %w", path, err)
+	}
+	f := &unitFile{unit: u, role: role, path: path, tmp: tmp, w: flows.NewCSVWriter(tmp)}
+	s.files = append(s.files, f)
+	return f, nil
+}
+
+func rootOf(c SplitConfig, role string) string {
+	if role == "train" {
+		return c.TrainRoot
+	}
+	return c.MonitorRoot
+}
+
+func (s *splitWriters) addTrain(u layout.Unit) error {
+	f, err := s.open(u, "train", layout.TrainFile(s.c.TrainRoot, u))
+	if err != nil {
+		return err
+	}
+	if u.IsGroup() {
+		if f.group, err = layout.GroupJSON(u); err != nil {
+			return err
+		}
+	}
+	for _, h := range u.Hosts() {
+		s.train[h] = append(s.train[h], f)
+	}
+	return nil
+}
+
+func (s *splitWriters) addMonitor(h netip.Addr) error {
+	if _, dup := s.monitor[h]; dup {
+		return nil
+	}
+	f, err := s.open(layout.ServiceUnit(h), "monitor", layout.MonitorFile(s.c.MonitorRoot, layout.ServiceUnit(h)))
+	if err != nil {
+		return err
+	}
+	s.monitor[h] = f
+	return nil
+}
+
+// write sends a flow to the files of the units its ends belong to, once
+// per file (a flow between two members of a group is written once).
+func (s *splitWriters) write(f *flows.Flow, training bool) error {
+	if training {
+		var done [4]*unitFile
+		n := 0
+		for _, h := range [2]netip.Addr{f.Src, f.Dst} {
+			for _, uf := range s.train[h] {
+				if slices.Contains(done[:n], uf) {
+					continue
+				}
+				if err := s.emit(uf, f); err != nil {
+					return err
+				}
+				if n < len(done) {
+					done[n] = uf
+					n++
+				}
+			}
+		}
+		return nil
+	}
+	if uf := s.monitor[f.Src]; uf != nil {
+		if err := s.emit(uf, f); err != nil {
+			return err
+		}
+	}
+	if uf := s.monitor[f.Dst]; uf != nil && f.Dst != f.Src {
+		return s.emit(uf, f)
+	}
+	return nil
+}
+
+func (s *splitWriters) emit(uf *unitFile, f *flows.Flow) error {
+	uf.count++
+	if err := uf.w.Write(f); err != nil {
+		return fmt.Errorf("split: %s: %w", uf.path, err)
+	}
+	return nil
+}
+
+// commit flushes every file and renames it into place, group.json last.
+func (s *splitWriters) commit() ([]SplitResult, error) {
+	byUnit := map[string]*SplitResult{}
+	var order []string
+	for _, uf := range s.files {
+		if err := uf.w.Flush(); err != nil {
+			return nil, err
+		}
+		if err := uf.tmp.CloseAtomicallyReplace(); err != nil {
+			return nil, fmt.Errorf("split: write %s: %w", uf.path, err)
+		}
+		uf.tmp = nil
+		if uf.group != nil {
+			if err := renameio.WriteFile(layout.Dir(s.c.TrainRoot, uf.unit)+"/"+layout.GroupFile, uf.group, 0o644); err != nil {
+				return nil, fmt.Errorf("split: %w", err)
+			}
+		}
+		r, ok := byUnit[uf.unit.Name]
+		if !ok {
+			r = &SplitResult{Unit: uf.unit.Name}
+			byUnit[uf.unit.Name] = r
+			order = append(order, uf.unit.Name)
+		}
+		if uf.role == "train" {
+			r.Train = uf.count
+		} else {
+			r.Monitor = uf.count
+		}
+	}
+	out := make([]SplitResult, 0, len(order))
+	for _, name := range order {
+		out = append(out, *byUnit[name])
+	}
+	return out, nil
+}
+
+// cleanup removes the temporary files of an unfinished split.
+func (s *splitWriters) cleanup() {
+	for _, uf := range s.files {
+		if uf.tmp != nil {
+			uf.tmp.Cleanup()
+		}
+	}
+}

@@ -1,0 +1,229 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/google/renameio/v2"
+	"github.com/netflow-monitor/monitor/flows"
+	"github.com/netflow-monitor/monitor/layout"
+	"github.com/netflow-monitor/monitor/learner"
+	"github.com/netflow-monitor/monitor/plots"
+	"github.com/netflow-monitor/monitor/rootcause"
+)
+
+// Output file names in a unit's train folder.
+const (
+	TrainPredictionsFile = "train_data_predictions.csv"
+	TrainPlotFile        = "probability_plot_train.png"
+)
+
+// trainSteps is the number of progress steps one unit reports.
+const trainSteps = 4
+
+// TrainResult summarises one unit's training.
+type TrainResult struct {
+	Unit      string
+	Flows     int
+	Skipped   int // bad rows skipped (with SkipBadRows)
+	Foreign   int // rows that involve none of the unit's hosts, ignored
+	Traces    int
+	States    int
+	Red       int
+	Threshold rootcause.Threshold
+	Err       error
+}
+
+// Train learns a model for every unit (service or group) under
+// c.TrainRoot, in parallel. It returns one result per unit, in unit order;
+// a unit that fails has Err set and does not stop the others. The returned
+// error is for problems that stop everything (bad config, unreadable root,
+// cancellation).
+func Train(ctx context.Context, c Config) ([]TrainResult, []layout.Skipped, error) {
+	if err := c.validate(); err != nil {
+		return nil, nil, err
+	}
+	units, skipped, err := selectUnits(c.TrainRoot, c.Services, c.Groups)
+	if err != nil {
+		return nil, skipped, err
+	}
+	if c.Progress != nil {
+		c.Progress.Total(len(units) * trainSteps)
+	}
+	results := make([]TrainResult, len(units))
+	err = forEach(ctx, c.Workers, len(units), func(ctx context.Context, i int) {
+		r, err := trainUnit(ctx, &c, units[i])
+		r.Unit, r.Err = units[i].Name, err
+		results[i] = r
+	})
+	return results, skipped, err
+}
+
+func trainUnit(ctx context.Context, c *Config, u layout.Unit) (TrainResult, error) {
+	var r TrainResult
+	done := 0
+	defer func() { // keep the progress total honest when a unit stops early
+		for ; done < trainSteps; done++ {
+			c.step()
+		}
+	}()
+	step := func() { done++; c.step() }
+
+	path := layout.TrainFile(c.TrainRoot, u)
+	all, skipped, err := readFlows(path, c)
+	if err != nil {
+		return r, err
+	}
+	seqs, foreign := splitHosts(all, u.Hosts())
+	r.Skipped, r.Foreign = skipped, foreign
+	var fl []flows.Flow
+	var dirs []flows.Direction
+	segments := make([]int, len(seqs))
+	for i, s := range seqs {
+		fl = append(fl, s.flows...)
+		dirs = append(dirs, s.dirs...)
+		segments[i] = len(s.flows)
+	}
+	if len(seqs) == 1 {
+		fl, dirs = seqs[0].flows, seqs[0].dirs
+	}
+	r.Flows = len(fl)
+	if len(fl) == 0 {
+		return r, fmt.Errorf("%s: no flows of %s", path, u.Name)
+	}
+	step()
+
+	enc, err := flows.FitEncoder(c.Encoder, fl, dirs, c.Encoding)
+	if err != nil {
+		return r, fmt.Errorf("fit encoder: %w", err)
+	}
+	syms := make([]int32, 0, len(fl))
+	for _, s := range seqs {
+		syms = encode(enc, s, syms)
+	}
+	alpha, err := symbolAlphabet(enc)
+	if err != nil {
+		return r, err
+	}
+	data := &learner.Dataset{Alphabet: alpha, Symbols: syms, Spans: windowSpans(segments, c.Window, c.Stride)}
+	r.Traces = data.Len()
+	if data.Len() < 2 {
+		return r, fmt.Errorf("%s: %d training traces of %d flows; need at least 2 to compute the threshold's standard deviation", path, data.Len(), c.Window)
+	}
+	step()
+
+	auto, err := learner.Learn(ctx, data, c.Learner, nil)
+	if err != nil {
+		return r, err
+	}
+	r.States, r.Red = auto.NumStates(), auto.NumRed()
+	step()
+
+	dir := layout.Dir(c.TrainRoot, u)
+	sums := make([]float64, data.Len())
+	if err := writePredictions(filepath.Join(dir, TrainPredictionsFile), auto, data, enc, sums, nil); err != nil {
+		return r, err
+	}
+	thr, err := rootcause.NewThreshold(sums, c.Sigma)
+	if err != nil {
+		return r, fmt.Errorf("threshold: %w", err)
+	}
+	r.Threshold = thr
+	m := &Model{
+		Unit: u.Name, Window: c.Window, Stride: c.Stride, Encoder: enc, Threshold: thr, Automaton: auto,
+		Training: TrainingInfo{
+			Flows: len(fl), Traces: data.Len(),
+			First: isoTime(minStart(fl)), Last: isoTime(maxStart(fl)),
+		},
+	}
+	for _, h := range u.Members {
+		m.Members = append(m.Members, h.String())
+	}
+	if err := m.Save(filepath.Join(dir, ModelFile)); err != nil {
+		return r, err
+	}
+	title := fmt.Sprintf("%s — training: %d traces, threshold %.1f (mean − %g·σ)", u.Name, len(sums), thr.Value, c.Sigma)
+	if err := plots.TraceScores(filepath.Join(dir, TrainPlotFile), sums, thr.Value, plots.Options{Title: title}); err != nil {
+		return r, fmt.Errorf("plot: %w", err)
+	}
+	step()
+	return r, nil
+}
+
+// symbolAlphabet names the automaton's symbols after the encoder's.
+func symbolAlphabet(enc flows.Encoder) (*learner.Alphabet, error) {
+	names := make([]string, enc.AlphabetSize())
+	for i := range names {
+		names[i] = enc.SymbolName(int32(i))
+	}
+	a, err := learner.NewAlphabet(names)
+	if err != nil {
+		return nil, fmt.Errorf("encoder symbols: %w", err)
+	}
+	return a, nil
+}
+
+// writePredictions scores every trace, writes the learner's predict columns
+// atomically to path, stores each trace's sum in sums, and calls each (if
+// set) with every trace's prediction.
+func writePredictions(path string, m *learner.Model, d *learner.Dataset, enc flows.Encoder, sums []float64, each func(i int, p *learner.Prediction) error) error {
+	return writeAtomic(path, func(w io.Writer) error {
+		pw, err := learner.NewPredictionWriter(w)
+		if err != nil {
+			return err
+		}
+		var p learner.Prediction
+		for i := 0; i < d.Len(); i++ {
+			tr := d.Trace(i)
+			m.ScoreInto(tr, &p)
+			sums[i] = p.Sum
+			if err := pw.Write("", tr, enc.SymbolName, &p); err != nil {
+				return err
+			}
+			if each != nil {
+				if err := each(i, &p); err != nil {
+					return err
+				}
+			}
+		}
+		return pw.Flush()
+	})
+}
+
+// writeAtomic writes path through fill into a temporary file that replaces
+// path only when fill succeeds.
+func writeAtomic(path string, fill func(io.Writer) error) error {
+	t, err := renameio.TempFile("", path)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	defer t.Cleanup()
+	if err := fill(t); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := t.CloseAtomicallyReplace(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+func minStart(fl []flows.Flow) int64 {
+	m := fl[0].Start
+	for i := range fl {
+		m = min(m, fl[i].Start)
+	}
+	return m
+}
+
+func maxStart(fl []flows.Flow) int64 {
+	m := fl[0].Start
+	for i := range fl {
+		m = max(m, fl[i].Start)
+	}
+	return m
+}
+
+func isoTime(ns int64) string { return time.Unix(0, ns).UTC().Format(time.RFC3339Nano) }

@@ -1,0 +1,79 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+	"sync"
+
+	"github.com/netflow-monitor/monitor/layout"
+)
+
+// selectUnits discovers the units under root and keeps those named by
+// services and groups (all when both are empty). A named unit that is not
+// there is an error.
+func selectUnits(root string, services []netip.Addr, groups []string) ([]layout.Unit, []layout.Skipped, error) {
+	units, skipped, err := layout.Discover(root)
+	if err != nil {
+		return nil, skipped, err
+	}
+	if len(services) == 0 && len(groups) == 0 {
+		if len(units) == 0 {
+			return nil, skipped, fmt.Errorf("%s: no service or group folders", root)
+		}
+		return units, skipped, nil
+	}
+	var out []layout.Unit
+	for _, a := range services {
+		i := slices.IndexFunc(units, func(u layout.Unit) bool { return u.Addr == a })
+		if i < 0 {
+			return nil, skipped, fmt.Errorf("service %s: no folder %s in %s", a, a, root)
+		}
+		out = append(out, units[i])
+	}
+	for _, g := range groups {
+		i := slices.IndexFunc(units, func(u layout.Unit) bool { return u.IsGroup() && u.Name == g })
+		if i < 0 {
+			return nil, skipped, fmt.Errorf("group %q: no group folder in %s", g, root)
+		}
+		out = append(out, units[i])
+	}
+	return out, skipped, nil
+}
+
+func servicesOnly(units []layout.Unit) []layout.Unit {
+	return slices.DeleteFunc(units, func(u layout.Unit) bool { return u.IsGroup() })
+}
+
+// forEach calls fn(i) for i in [0, n) on up to workers goroutines. It stops
+// handing out work when ctx is cancelled and then returns ctx's error.
+func forEach(ctx context.Context, workers, n int, fn func(ctx context.Context, i int)) error {
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				fn(ctx, i)
+			}
+		}()
+	}
+	var err error
+feed:
+	for i := range n {
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+			err = fmt.Errorf("cancelled: %w", ctx.Err())
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if err == nil && ctx.Err() != nil {
+		err = fmt.Errorf("cancelled: %w", ctx.Err())
+	}
+	return err
+}

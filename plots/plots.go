@@ -1,0 +1,179 @@
+// Package plots draws the monitor's pictures with gonum/plot: each trace's
+// score against the alarm threshold, and the detection metrics as the
+// threshold's sigma multiplier varies. Files are written atomically.
+package plots
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+
+	"github.com/google/renameio/v2"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// Colours of the plots.
+var (
+	normalColor    = color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}
+	anomalyColor   = color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}
+	thresholdColor = color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}
+)
+
+// Options are the trace-score plot's options.
+type Options struct {
+	Title string
+	// Width and Height in pixels; default 1200 × 500.
+	Width, Height int
+}
+
+func (o Options) size() (vg.Length, vg.Length) {
+	w, h := o.Width, o.Height
+	if w <= 0 {
+		w = 1200
+	}
+	if h <= 0 {
+		h = 500
+	}
+	// gonum renders PNGs at 96 dots per inch.
+	return vg.Length(w) * vg.Inch / 96, vg.Length(h) * vg.Inch / 96
+}
+
+// TraceScores plots one bar per trace, in time order, hanging from 0 down
+// to the trace's summed log-likelihood: bars below the threshold red, the
+// others blue, the threshold a red line. With more traces than pixel
+// columns each column shows its lowest trace, so an anomaly never vanishes
+// in the aggregation. A NaN or infinite threshold is not drawn.
+func TraceScores(path string, scores []float64, threshold float64, o Options) error {
+	p := plot.New()
+	p.Title.Text = o.Title
+	p.X.Label.Text = "trace (window start, time order)"
+	p.Y.Label.Text = "log-likelihood of trace (sum of ln P)"
+	bars := &barPlotter{scores: scores, threshold: threshold}
+	p.Add(plotter.NewGrid(), bars)
+	below := 0
+	for _, s := range scores {
+		if s < threshold {
+			below++
+		}
+	}
+	p.Legend.Add(fmt.Sprintf("normal (%d)", len(scores)-below), swatch{normalColor})
+	p.Legend.Add(fmt.Sprintf("below threshold (%d)", below), swatch{anomalyColor})
+	if finite(threshold) {
+		line, err := plotter.NewLine(plotter.XYs{{X: 0, Y: threshold}, {X: float64(max(len(scores), 1)), Y: threshold}})
+		if err != nil {
+			return fmt.Errorf("plot %s: %w", path, err)
+		}
+		line.Color, line.Width = thresholdColor, vg.Points(1.5)
+		line.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
+		p.Add(line)
+		p.Legend.Add(fmt.Sprintf("threshold %.1f", threshold), line)
+	}
+	if len(scores) == 0 {
+		p.Title.Text += " (no traces)"
+	}
+	p.Legend.Top, p.Legend.Left = false, true
+	p.Legend.YPosition = draw.PosBottom
+	w, h := o.size()
+	return save(path, p, w, h)
+}
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// swatch is a legend thumbnail of one colour.
+type swatch struct{ c color.Color }
+
+func (s swatch) Thumbnail(c *draw.Canvas) {
+	c.FillPolygon(s.c, []vg.Point{{X: c.Min.X, Y: c.Min.Y}, {X: c.Min.X, Y: c.Max.Y}, {X: c.Max.X, Y: c.Max.Y}, {X: c.Max.X, Y: c.Min.Y}})
+}
+
+// barPlotter draws the trace bars.
+type barPlotter struct {
+	scores    []float64
+	threshold float64
+}
+
+func (b *barPlotter) DataRange() (xmin, xmax, ymin, ymax float64) {
+	ymin, ymax = 0, 0
+	for _, s := range b.scores {
+		if finite(s) {
+			ymin = math.Min(ymin, s)
+			ymax = math.Max(ymax, s)
+		}
+	}
+	if finite(b.threshold) {
+		ymin = math.Min(ymin, b.threshold)
+	}
+	if ymin == ymax {
+		ymin = ymax - 1
+	}
+	return 0, float64(max(len(b.scores), 1)), ymin * 1.05, ymax
+}
+
+func (b *barPlotter) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	n := len(b.scores)
+	if n == 0 {
+		return
+	}
+	x0, x1 := trX(0), trX(float64(n))
+	cols := int((x1 - x0) / vg.Points(0.75)) // about one pixel at 96 dpi
+	if cols < 1 {
+		cols = 1
+	}
+	y0 := trY(0)
+	bar := func(xa, xb vg.Length, s float64) {
+		col := normalColor
+		if s < b.threshold {
+			col = anomalyColor
+		}
+		ys := trY(s)
+		if xb-xa < vg.Points(0.75) {
+			xb = xa + vg.Points(0.75)
+		}
+		c.FillPolygon(col, []vg.Point{{X: xa, Y: y0}, {X: xa, Y: ys}, {X: xb, Y: ys}, {X: xb, Y: y0}})
+	}
+	if n <= cols {
+		for i, s := range b.scores {
+			if finite(s) {
+				bar(trX(float64(i)), trX(float64(i+1)), s)
+			}
+		}
+		return
+	}
+	// More traces than columns: each column shows its lowest trace.
+	for col := 0; col < cols; col++ {
+		lo, hi := col*n/cols, (col+1)*n/cols
+		m := math.Inf(1)
+		for _, s := range b.scores[lo:max(hi, lo+1)] {
+			if finite(s) {
+				m = math.Min(m, s)
+			}
+		}
+		if finite(m) {
+			bar(trX(float64(lo)), trX(float64(hi)), m)
+		}
+	}
+}
+
+// save renders the plot as PNG into path atomically.
+func save(path string, p *plot.Plot, w, h vg.Length) error {
+	wt, err := p.WriterTo(w, h, "png")
+	if err != nil {
+		return fmt.Errorf("plot %s: %w", path, err)
+	}
+	t, err := renameio.TempFile("", path)
+	if err != nil {
+		return fmt.Errorf("plot %s: %w", path, err)
+	}
+	defer t.Cleanup()
+	if _, err := wt.WriteTo(t); err != nil {
+		return fmt.Errorf("plot %s: %w", path, err)
+	}
+	if err := t.CloseAtomicallyReplace(); err != nil {
+		return fmt.Errorf("plot %s: %w", path, err)
+	}
+	return nil
+}

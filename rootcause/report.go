@@ -1,0 +1,216 @@
+package rootcause
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gocarina/gocsv"
+	"github.com/google/renameio/v2"
+	"github.com/netflow-monitor/monitor/flows"
+)
+
+// TimeLayout is how reports print times: ISO 8601 UTC with milliseconds.
+const TimeLayout = "2006-01-02T15:04:05.000Z"
+
+func isoTime(ns int64) string { return time.Unix(0, ns).UTC().Format(TimeLayout) }
+
+// predictionInfo is a row of root_cause_<state>_prediction_info.csv: the
+// learner's predict columns plus where the root cause is and which flow.
+type predictionInfo struct {
+	Row       int     `csv:"row nr"`
+	Trace     string  `csv:"abbadingo trace"`
+	States    string  `csv:"state sequence"`
+	Scores    string  `csv:"score sequence"`
+	Sum       float64 `csv:"sum scores"`
+	Mean      float64 `csv:"mean scores"`
+	Min       float64 `csv:"min score"`
+	Index     int     `csv:"root cause index"`
+	State     int32   `csv:"root cause state"`
+	Time      string  `csv:"root cause time"`
+	Direction string  `csv:"direction"`
+	IP        string  `csv:"ip"`
+	Port      uint16  `csv:"port"`
+	FirstFlow int     `csv:"first flow"`
+	CauseFlow int     `csv:"root cause flow"`
+}
+
+// connectionInfo is a row of root_cause_<state>_connection_info.csv.
+type connectionInfo struct {
+	Direction string `csv:"direction"`
+	IP        string `csv:"ip"`
+	Port      uint16 `csv:"port"`
+	Count     int    `csv:"number of times flagged as root cause"`
+	FirstSeen string `csv:"first time seen"`
+}
+
+// staleReport matches the report files of an earlier run.
+var staleReport = regexp.MustCompile(`^root_cause_-?[0-9]+_(prediction|connection)_info\.csv$`)
+
+// WriteReports writes, into dir, for each ranked state S of r:
+//
+//	root_cause_S_prediction_info.csv: its anomalous traces: row nr;
+//	  abbadingo trace; state sequence; score sequence; sum scores; mean
+//	  scores; min score; root cause index; root cause state; root cause
+//	  time; direction; ip; port; first flow; root cause flow (flow numbers
+//	  are 0-based positions in the host's time-sorted flows)
+//	root_cause_S_connection_info.csv: direction; ip; port; number of times
+//	  flagged as root cause; first time seen
+//
+// ';'-separated with a header. Report files of an earlier run are removed
+// first, so the folder reflects this run. Each file is written atomically.
+func WriteReports(dir string, r Report, name func(int32) string, fl []flows.Flow, dirs []flows.Direction) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("reports: %w", err)
+	}
+	for _, e := range entries {
+		if staleReport.MatchString(e.Name()) {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+				return fmt.Errorf("reports: remove stale %s: %w", e.Name(), err)
+			}
+		}
+	}
+	for _, sr := range r.States {
+		rows := make([]predictionInfo, 0, len(sr.Anomalies))
+		for _, a := range sr.Anomalies {
+			row := predictionInfo{Row: a.Trace + 1, Trace: abbadingo(a.Symbols, name), States: list(a.States), Scores: floats(a.Scores),
+				Sum: a.Sum, Mean: a.Mean, Min: a.Min, Index: a.Index, State: a.State, FirstFlow: a.Start, CauseFlow: a.Start + a.Index}
+			if j := a.Start + a.Index; j >= 0 && j < len(fl) {
+				row.Time = isoTime(fl[j].Start)
+				row.Direction = dirs[j].String()
+				row.IP = fl[j].Peer(dirs[j]).String()
+				row.Port = fl[j].DstPort
+			}
+			rows = append(rows, row)
+		}
+		if err := WriteCSV(filepath.Join(dir, fmt.Sprintf("root_cause_%d_prediction_info.csv", sr.State)), &rows); err != nil {
+			return err
+		}
+		conns := make([]connectionInfo, 0, len(sr.Connections))
+		for _, c := range sr.Connections {
+			conns = append(conns, connectionInfo{c.Direction.String(), c.IP.String(), c.Port, c.Count, isoTime(c.FirstSeen)})
+		}
+		if err := WriteCSV(filepath.Join(dir, fmt.Sprintf("root_cause_%d_connection_info.csv", sr.State)), &conns); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SummaryRow is one monitored host in summary.csv.
+type SummaryRow struct {
+	Service       string
+	Model         string
+	Traces        int
+	Anomalies     int
+	Threshold     float64
+	TopState      string
+	TopConnection ConnectionStat // zero when none
+	Error         string
+}
+
+type summaryCSV struct {
+	Service   string `csv:"service"`
+	Model     string `csv:"model"`
+	Traces    int    `csv:"traces"`
+	Anomalies int    `csv:"anomalies"`
+	Threshold string `csv:"threshold"`
+	TopState  string `csv:"top root cause"`
+	Direction string `csv:"top connection direction"`
+	IP        string `csv:"top connection ip"`
+	Port      string `csv:"top connection port"`
+	Count     string `csv:"top connection count"`
+	FirstSeen string `csv:"top connection first seen"`
+	Error     string `csv:"error"`
+}
+
+// WriteSummary writes summary.csv: service; model; traces; anomalies;
+// threshold; top root cause; top connection direction; top connection ip;
+// top connection port; top connection count; top connection first seen;
+// error. Atomically.
+func WriteSummary(path string, rows []SummaryRow) error {
+	out := make([]summaryCSV, 0, len(rows))
+	for _, r := range rows {
+		s := summaryCSV{Service: r.Service, Model: r.Model, Traces: r.Traces, Anomalies: r.Anomalies, TopState: r.TopState, Error: r.Error}
+		if r.Error == "" {
+			s.Threshold = strconv.FormatFloat(r.Threshold, 'f', 4, 64)
+		}
+		if c := r.TopConnection; c.Count > 0 {
+			s.Direction, s.IP, s.Port = c.Direction.String(), c.IP.String(), strconv.Itoa(int(c.Port))
+			s.Count, s.FirstSeen = strconv.Itoa(c.Count), isoTime(c.FirstSeen)
+		}
+		out = append(out, s)
+	}
+	return WriteCSV(path, &out)
+}
+
+// WriteCSV writes a slice of gocsv-tagged structs as a ';'-separated CSV,
+// atomically.
+func WriteCSV(path string, rows any) error {
+	t, err := renameio.TempFile("", path)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	defer t.Cleanup()
+	if err := marshalCSV(t, rows); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := t.CloseAtomicallyReplace(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+func marshalCSV(w io.Writer, rows any) error {
+	cw := csv.NewWriter(w)
+	cw.Comma = ';'
+	if err := gocsv.MarshalCSV(rows, gocsv.NewSafeCSVWriter(cw)); err != nil {
+		return err
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func abbadingo(syms []int32, name func(int32) string) string {
+	var b strings.Builder
+	b.WriteString("0 ")
+	b.WriteString(strconv.Itoa(len(syms)))
+	for _, s := range syms {
+		b.WriteByte(' ')
+		b.WriteString(name(s))
+	}
+	return b.String()
+}
+
+func list(xs []int32) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, x := range xs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Itoa(int(x)))
+	}
+	b.WriteByte(']')
+	return b.String()
+}
+
+func floats(xs []float64) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, x := range xs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatFloat(x, 'g', -1, 64))
+	}
+	b.WriteByte(']')
+	return b.String()
+}

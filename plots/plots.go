@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"strconv"
 
 	"github.com/google/renameio/v2"
 	"gonum.org/v1/plot"
@@ -74,8 +75,9 @@ func TraceScores(path string, scores []float64, threshold float64, o Options) er
 	if len(scores) == 0 {
 		p.Title.Text += " (no traces)"
 	}
-	p.Legend.Top, p.Legend.Left = false, true
+	p.Legend.Top, p.Legend.Left = false, false
 	p.Legend.YPosition = draw.PosBottom
+	p.X.Tick.Marker = integerTicks{}
 	w, h := o.size()
 	return save(path, p, w, h)
 }
@@ -109,7 +111,8 @@ func (b *barPlotter) DataRange() (xmin, xmax, ymin, ymax float64) {
 	if ymin == ymax {
 		ymin = ymax - 1
 	}
-	return 0, float64(max(len(b.scores), 1)), ymin * 1.05, ymax
+	// Headroom below the lowest bar holds the legend.
+	return 0, float64(max(len(b.scores), 1)), ymin * 1.3, ymax
 }
 
 func (b *barPlotter) Plot(c draw.Canvas, p *plot.Plot) {
@@ -176,4 +179,17 @@ func save(path string, p *plot.Plot, w, h vg.Length) error {
 		return fmt.Errorf("plot %s: %w", path, err)
 	}
 	return nil
+}
+
+// integerTicks labels trace numbers without decimals.
+type integerTicks struct{}
+
+func (integerTicks) Ticks(min, max float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(min, max)
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = strconv.FormatFloat(math.Round(ticks[i].Value), 'f', 0, 64)
+		}
+	}
+	return ticks
 }

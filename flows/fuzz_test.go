@@ -55,8 +55,10 @@ func FuzzProjectCSV(f *testing.F) {
 func FuzzPacketbeat(f *testing.F) { fuzzFormat(f, "packetbeat", "testdata/packetbeat.csv") }
 func FuzzArgus(f *testing.F)      { fuzzFormat(f, "argus", "testdata/argus_ra.binetflow") }
 func FuzzNfdump(f *testing.F)     { fuzzFormat(f, "nfdump", "testdata/nfdump_1.7.csv") }
-func FuzzZeek(f *testing.F)       { fuzzFormat(f, "zeek", "testdata/zeek_conn.log", "testdata/zeek_conn.json") }
-func FuzzGoflow2(f *testing.F)    { fuzzFormat(f, "goflow2", "testdata/goflow2.json") }
+func FuzzZeek(f *testing.F) {
+	fuzzFormat(f, "zeek", "testdata/zeek_conn.log", "testdata/zeek_conn.json")
+}
+func FuzzGoflow2(f *testing.F) { fuzzFormat(f, "goflow2", "testdata/goflow2.json") }
 func FuzzDetect(f *testing.F) {
 	fuzzFormat(f, "auto", "testdata/argus_ra.binetflow", "testdata/zeek_conn.json", "testdata/goflow2.json")
 }

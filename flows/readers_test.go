@@ -89,12 +89,12 @@ func TestPacketbeatDeltas(t *testing.T) {
 		label          string
 	}
 	want := []delta{
-		{"A", 1000, 10, 1, "normal"},  // first report of A
-		{"B", 200, 2, 0.5, "normal"},  // first report of B
-		{"A", 500, 4, 10, "normal"},   // 1500-1000, 14-10, 11-1
-		{"A", 100, 1, 4, "normal"},    // final: 1600-1500, 15-14, 15-11; A forgotten
-		{"A", 300, 3, 2, "anomaly"},   // A again after its final row: totals
-		{"B", 100, 1, 1, "normal"},    // B's total went down (200 -> 100): restarted
+		{"A", 1000, 10, 1, "normal"}, // first report of A
+		{"B", 200, 2, 0.5, "normal"}, // first report of B
+		{"A", 500, 4, 10, "normal"},  // 1500-1000, 14-10, 11-1
+		{"A", 100, 1, 4, "normal"},   // final: 1600-1500, 15-14, 15-11; A forgotten
+		{"A", 300, 3, 2, "anomaly"},  // A again after its final row: totals
+		{"B", 100, 1, 1, "normal"},   // B's total went down (200 -> 100): restarted
 	} // B's second row (200 again) is a zero delta: dropped
 	if len(fl) != len(want) {
 		t.Fatalf("%d flows, want %d: %+v", len(fl), len(want), fl)

@@ -3,6 +3,7 @@ package learner
 import (
 	"bytes"
 	"math"
+	"path/filepath"
 	"testing"
 )
 
@@ -253,4 +254,45 @@ func equalInt32(a, b []int32) bool {
 		}
 	}
 	return true
+}
+
+// TestCoreScoresLikeFull checks that the core model scores every trace,
+// seen or not, exactly as the full model, also after a save and load.
+func TestCoreScoresLikeFull(t *testing.T) {
+	o := DefaultOptions()
+	o.CoreScoring = true
+	o.FinalProb = false
+	d := samplePDFA(7, 12, 6, 300) // few traces: sinks remain
+	full := mustLearn(t, d, o)
+	core, err := full.Core()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if core.NumStates() >= full.NumStates() || core.NumRed() != full.NumRed() || !core.IsCore() {
+		t.Fatalf("core has %d states (%d red), full %d (%d red)", core.NumStates(), core.NumRed(), full.NumStates(), full.NumRed())
+	}
+	path := filepath.Join(t.TempDir(), "core.json")
+	if err := core.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := LoadModel(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe := append([][]int32{{-1, 0, 1}, {int32(d.Alphabet.Len()) + 5}}, nil)
+	for i := range d.Len() {
+		probe = append(probe, d.Trace(i))
+	}
+	for _, tr := range probe {
+		want := full.Score(tr).Sum
+		for name, m := range map[string]*Model{"core": core, "loaded": loaded} {
+			if got := m.Score(tr).Sum; got != want {
+				t.Fatalf("%s scores %v as %v, full model %v", name, tr, got, want)
+			}
+		}
+	}
+	o.CoreScoring = false
+	if _, err := mustLearn(t, d, o).Core(); err == nil {
+		t.Fatal("Core of a model without core scoring: no error")
+	}
 }

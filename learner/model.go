@@ -1,6 +1,7 @@
 package learner
 
 import (
+	"errors"
 	"math"
 	"sort"
 )
@@ -20,6 +21,14 @@ type Model struct {
 	final []int32 // per state: traces ending there
 	paths []int32 // per state: traces leaving by a transition
 	red   []bool
+
+	// core marks a model reduced by Core: states outside the red core are
+	// leaves that keep their counts but not their transitions. symCount
+	// holds, per symbol, its occurrences in training (the summed counts of
+	// its transitions in the full model), which a core model can no longer
+	// sum for itself.
+	core     bool
+	symCount []int64
 
 	// Transitions in compressed rows: state q's are [first[q], first[q+1]),
 	// sorted by symbol.
@@ -99,9 +108,15 @@ func (m *Model) prepare() {
 	n := m.NumStates()
 	k := m.alphabet.Len()
 	lam := m.opts.Correction
+	if m.symCount == nil {
+		m.symCount = make([]int64, k)
+		for e, a := range m.sym {
+			m.symCount[a] += int64(m.count[e])
+		}
+	}
 	global := make([]float64, k)
-	for e, a := range m.sym {
-		global[a] += float64(m.count[e])
+	for a, c := range m.symCount {
+		global[a] = float64(c)
 	}
 	m.logGlobal = make([]float64, k)
 	total := lam // the unknown outcome
@@ -133,6 +148,48 @@ func (m *Model) prepare() {
 		}
 	}
 }
+
+// Core returns the model reduced to what scoring with CoreScoring reads:
+// the red states with their transitions, and the states those transitions
+// reach outside the core as leaves that keep their counts but drop their
+// subtrees. Sink subtrees are memorised training traces, usually most of
+// the states; the core model is a fraction of the size, loads in a
+// fraction of the time, and scores every trace exactly as m does. States
+// are renumbered breadth-first. Core fails on a model learned without
+// CoreScoring, whose scores walk the sink subtrees.
+func (m *Model) Core() (*Model, error) {
+	if !m.opts.CoreScoring {
+		return nil, errors.New("core model: the model does not score with its core only (core scoring is off)")
+	}
+	c := &Model{opts: m.opts, alphabet: m.alphabet, core: true, symCount: m.symCount, first: []int32{0}}
+	id := map[int32]int32{0: 0}
+	queue := []int32{0}
+	for i := 0; i < len(queue); i++ {
+		q := queue[i]
+		c.final = append(c.final, m.final[q])
+		c.paths = append(c.paths, m.paths[q])
+		c.red = append(c.red, m.red[q])
+		if m.red[q] {
+			for e := m.first[q]; e < m.first[q+1]; e++ {
+				t, seen := id[m.to[e]]
+				if !seen {
+					t = int32(len(queue))
+					id[m.to[e]] = t
+					queue = append(queue, m.to[e])
+				}
+				c.sym = append(c.sym, m.sym[e])
+				c.to = append(c.to, t)
+				c.count = append(c.count, m.count[e])
+			}
+		}
+		c.first = append(c.first, int32(len(c.sym)))
+	}
+	c.prepare()
+	return c, nil
+}
+
+// IsCore reports whether the model was reduced by Core.
+func (m *Model) IsCore() bool { return m.core }
 
 // logOther is the log-probability at q of a symbol without a transition
 // there (Unknown or out of the alphabet: never seen in training).

@@ -20,11 +20,15 @@ const (
 var ErrModelVersion = errors.New("unsupported model version")
 
 type modelJSON struct {
-	Format   string      `json:"format"`
-	Version  int         `json:"version"`
-	Options  Options     `json:"options"`
-	Alphabet []string    `json:"alphabet"`
-	States   []stateJSON `json:"states"`
+	Format   string   `json:"format"`
+	Version  int      `json:"version"`
+	Options  Options  `json:"options"`
+	Alphabet []string `json:"alphabet"`
+	// Core marks a model reduced by Model.Core; SymbolCounts (per alphabet
+	// symbol, its occurrences in training) is then required.
+	Core         bool        `json:"core,omitempty"`
+	SymbolCounts []int64     `json:"symbol_counts,omitempty"`
+	States       []stateJSON `json:"states"`
 }
 
 type stateJSON struct {
@@ -45,7 +49,10 @@ type transitionJSON struct {
 // the states with their counts and transitions (by symbol name). The same
 // model always gives the same bytes.
 func (m *Model) MarshalJSON() ([]byte, error) {
-	mj := modelJSON{Format: ModelFormat, Version: ModelVersion, Options: m.opts, Alphabet: m.alphabet.Names()}
+	mj := modelJSON{Format: ModelFormat, Version: ModelVersion, Options: m.opts, Alphabet: m.alphabet.Names(), Core: m.core}
+	if m.core {
+		mj.SymbolCounts = m.symCount
+	}
 	mj.States = make([]stateJSON, m.NumStates())
 	for q := range mj.States {
 		s := stateJSON{ID: q, Red: m.red[q], Paths: m.paths[q], Final: m.final[q], Transitions: []transitionJSON{}}
@@ -98,7 +105,23 @@ func fromJSON(mj *modelJSON) (*Model, error) {
 	if n == 0 {
 		return nil, errors.New("states: the model has no states")
 	}
-	m := &Model{opts: mj.Options, alphabet: alpha, first: make([]int32, 1, n+1)}
+	m := &Model{opts: mj.Options, alphabet: alpha, first: make([]int32, 1, n+1), core: mj.Core}
+	switch {
+	case mj.Core && !mj.Options.CoreScoring:
+		return nil, errors.New("core: a core model needs core_scoring in its options")
+	case mj.Core && len(mj.SymbolCounts) != alpha.Len():
+		return nil, fmt.Errorf("symbol_counts: %d counts for %d symbols", len(mj.SymbolCounts), alpha.Len())
+	case !mj.Core && mj.SymbolCounts != nil:
+		return nil, errors.New("symbol_counts: only a core model has them")
+	}
+	for a, c := range mj.SymbolCounts {
+		if c < 0 {
+			return nil, fmt.Errorf("symbol_counts[%d]: negative count %d", a, c)
+		}
+	}
+	if mj.Core {
+		m.symCount = mj.SymbolCounts
+	}
 	for q, s := range mj.States {
 		if s.ID != q {
 			return nil, fmt.Errorf("states[%d]: id %d, want %d", q, s.ID, q)
@@ -126,7 +149,11 @@ func fromJSON(mj *modelJSON) (*Model, error) {
 			m.to = append(m.to, tr.To)
 			m.count = append(m.count, tr.Count)
 		}
-		if sum != int64(s.Paths) {
+		if len(s.Transitions) > 0 && !s.Red && mj.Core {
+			return nil, fmt.Errorf("state %d: a core model keeps no transitions outside the core", q)
+		}
+		leaf := mj.Core && !s.Red && len(s.Transitions) == 0
+		if sum != int64(s.Paths) && !leaf {
 			return nil, fmt.Errorf("state %d: paths %d, but its transitions count %d", q, s.Paths, sum)
 		}
 		m.first = append(m.first, int32(len(m.sym)))

@@ -86,12 +86,31 @@ func nearest(centers [][2]float64, x, y float64) int {
 }
 
 // lloyd refines centers in place and returns the weighted inertia.
+//
+// A point whose distance to its current center is below half the distance
+// from that center to the nearest other one cannot be closer to any other
+// center (triangle inequality, strictly), so its nearest-center search is
+// skipped: near convergence that is most points, and the assignments are
+// exactly those of the full search.
 func lloyd(pts []point, centers [][2]float64, assign []int, maxIter int) float64 {
 	k := len(centers)
 	sx, sy, sw := make([]float64, k), make([]float64, k), make([]float64, k)
+	half := make([]float64, k) // squared: (min distance to another center / 2)^2
 	for it := 0; it < maxIter; it++ {
+		for a := range centers {
+			m := math.Inf(1)
+			for b := range centers {
+				if b != a {
+					m = math.Min(m, dist2c(centers[a], centers[b]))
+				}
+			}
+			half[a] = m / 4
+		}
 		changed := it == 0
 		for i, p := range pts {
+			if it > 0 && dist2(p, centers[assign[i]]) < half[assign[i]] {
+				continue
+			}
 			if c := nearest(centers, p.x, p.y); c != assign[i] || it == 0 {
 				changed = changed || c != assign[i]
 				assign[i] = c
@@ -120,6 +139,11 @@ func lloyd(pts []point, centers [][2]float64, assign []int, maxIter int) float64
 		in += p.w * dist2(p, centers[assign[i]])
 	}
 	return in
+}
+
+func dist2c(a, b [2]float64) float64 {
+	dx, dy := a[0]-b[0], a[1]-b[1]
+	return dx*dx + dy*dy
 }
 
 // silhouette is the weighted mean silhouette of a sample of points under

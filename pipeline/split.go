@@ -210,7 +210,7 @@ func (s *splitWriters) open(u layout.Unit, role, path string) (*unitFile, error)
 	if err := os.MkdirAll(layout.Dir(rootOf(s.c, role), u), 0o755); err != nil {
 		return nil, fmt.Errorf("split: %w", err)
 	}
-	tmp, err := renameio.TempFile("", path)
+	tmp, err := renameio.NewPendingFile(path, renameio.WithPermissions(0o644))
 	if err != nil {
 		return nil, fmt.Errorf("split: create %s: %w", path, err)
 	}

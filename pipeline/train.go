@@ -120,6 +120,14 @@ func trainUnit(ctx context.Context, c *Config, u layout.Unit) (TrainResult, erro
 		return r, err
 	}
 	r.States, r.Red = auto.NumStates(), auto.NumRed()
+	if auto.Options().CoreScoring {
+		// Scores read only the core; the model file keeps just that, so
+		// it stays small and loads fast, and the state numbers in the
+		// training predictions are those of the saved model.
+		if auto, err = auto.Core(); err != nil {
+			return r, err
+		}
+	}
 	step()
 
 	dir := layout.Dir(c.TrainRoot, u)
@@ -176,11 +184,12 @@ func writePredictions(path string, m *learner.Model, d *learner.Dataset, enc flo
 			return err
 		}
 		var p learner.Prediction
+		name := nameCache(enc)
 		for i := 0; i < d.Len(); i++ {
 			tr := d.Trace(i)
 			m.ScoreInto(tr, &p)
 			sums[i] = p.Sum
-			if err := pw.Write("", tr, enc.SymbolName, &p); err != nil {
+			if err := pw.Write("", tr, name, &p); err != nil {
 				return err
 			}
 			if each != nil {
@@ -193,10 +202,28 @@ func writePredictions(path string, m *learner.Model, d *learner.Dataset, enc flo
 	})
 }
 
+// nameCache returns enc.SymbolName, computing each symbol's name once: the
+// prediction files name every symbol of every trace.
+func nameCache(enc flows.Encoder) func(int32) string {
+	var names []string
+	return func(sym int32) string {
+		if sym < 0 || sym >= 1<<16 {
+			return enc.SymbolName(sym)
+		}
+		if int(sym) >= len(names) {
+			names = append(names, make([]string, int(sym)+1-len(names))...)
+		}
+		if names[sym] == "" {
+			names[sym] = enc.SymbolName(sym)
+		}
+		return names[sym]
+	}
+}
+
 // writeAtomic writes path through fill into a temporary file that replaces
 // path only when fill succeeds.
 func writeAtomic(path string, fill func(io.Writer) error) error {
-	t, err := renameio.TempFile("", path)
+	t, err := renameio.NewPendingFile(path, renameio.WithPermissions(0o644))
 	if err != nil {
 		return fmt.Errorf("create %s: %w", path, err)
 	}

@@ -154,7 +154,7 @@ func WriteSummary(path string, rows []SummaryRow) error {
 // WriteCSV writes a slice of gocsv-tagged structs as a ';'-separated CSV,
 // atomically.
 func WriteCSV(path string, rows any) error {
-	t, err := renameio.TempFile("", path)
+	t, err := renameio.NewPendingFile(path, renameio.WithPermissions(0o644))
 	if err != nil {
 		return fmt.Errorf("create %s: %w", path, err)
 	}

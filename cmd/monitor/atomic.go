@@ -10,7 +10,7 @@ import (
 // writeFileAtomic writes path through fill into a temporary file that
 // replaces path only when fill succeeds, so no half-written file is left.
 func writeFileAtomic(path string, fill func(io.Writer) error) error {
-	t, err := renameio.TempFile("", path)
+	t, err := renameio.NewPendingFile(path, renameio.WithPermissions(0o644))
 	if err != nil {
 		return fmt.Errorf("create %s: %w", path, err)
 	}

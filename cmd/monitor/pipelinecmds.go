@@ -69,12 +69,18 @@ func (pf *pipelineFlags) prepare(cmd *cobra.Command, what string) (done func(), 
 		pf.cfg.Groups = append(pf.cfg.Groups, g)
 	}
 	stderr := cmd.ErrOrStderr()
-	if f, ok := stderr.(*os.File); ok && !pf.quiet && term.IsTerminal(int(f.Fd())) {
+	if !pf.quiet && isTerminal(stderr) {
 		b := &bar{desc: what, w: stderr}
 		pf.cfg.Progress = b
 		return b.finish, nil
 	}
 	return func() {}, nil
+}
+
+// isTerminal reports whether w is a terminal, where progress bars go.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // bar adapts progressbar/v3 to pipeline.Progress.

@@ -25,6 +25,7 @@ alarm by the connection behind it: direction, peer, port, and since when.`,
 		newAllCmd(),
 		newSplitCmd(),
 		newEvaluateCmd(),
+		newSimulateCmd(),
 	)
 	return root
 }

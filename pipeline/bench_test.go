@@ -1,0 +1,56 @@
+package pipeline
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/netflow-monitor/monitor/simulate"
+)
+
+// simulated writes a simulated network of n flows into a fresh folder and
+// returns a Config over it.
+func simulated(b *testing.B, n int) Config {
+	b.Helper()
+	dir := b.TempDir()
+	sc := simulate.DefaultConfig()
+	sc.Flows = n
+	sc.TrainRoot, sc.MonitorRoot = filepath.Join(dir, "train_data"), filepath.Join(dir, "monitor_data")
+	if _, err := simulate.Generate(context.Background(), sc); err != nil {
+		b.Fatal(err)
+	}
+	c := DefaultConfig()
+	c.TrainRoot, c.MonitorRoot = sc.TrainRoot, sc.MonitorRoot
+	return c
+}
+
+func benchmarkTrain(b *testing.B, n int) {
+	c := simulated(b, n)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, _, err := Train(context.Background(), c); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "flows/s")
+}
+
+func benchmarkRun(b *testing.B, n int) {
+	c := simulated(b, n)
+	if _, _, err := Train(context.Background(), c); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, _, err := Run(context.Background(), c); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "flows/s")
+}
+
+// The simulated flows are the training and monitoring flows together;
+// flows/s in the run benchmarks counts all of them, as the pipeline
+// benchmark script does.
+func BenchmarkTrain60k(b *testing.B) { benchmarkTrain(b, 60_000) }
+func BenchmarkRun60k(b *testing.B)   { benchmarkRun(b, 60_000) }

@@ -66,24 +66,34 @@ func (m *Model) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON decodes and validates a model written by MarshalJSON.
 func (m *Model) UnmarshalJSON(b []byte) error {
-	var head struct {
-		Format  string `json:"format"`
-		Version int    `json:"version"`
-	}
-	if err := json.Unmarshal(b, &head); err != nil {
-		return err
-	}
-	if head.Format != ModelFormat {
-		return fmt.Errorf("format %q: not a %s model", head.Format, ModelFormat)
-	}
-	if head.Version != ModelVersion {
-		return fmt.Errorf("%w: the file is version %d, this program reads version %d (learn the model again)", ErrModelVersion, head.Version, ModelVersion)
-	}
+	// One strict pass in the common case; only when it fails or finds
+	// another format or version is the head read on its own, so that a
+	// file of another version is refused as such rather than for the
+	// fields it does not share with this one.
 	var mj modelJSON
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&mj); err != nil {
-		return err
+	err := dec.Decode(&mj)
+	if err != nil || mj.Format != ModelFormat || mj.Version != ModelVersion {
+		var head struct {
+			Format  string `json:"format"`
+			Version int    `json:"version"`
+		}
+		herr := json.Unmarshal(b, &head)
+		if err != nil && herr != nil {
+			return herr // a syntax error, with its offset
+		}
+		if herr == nil {
+			if head.Format != ModelFormat {
+				return fmt.Errorf("format %q: not a %s model", head.Format, ModelFormat)
+			}
+			if head.Version != ModelVersion {
+				return fmt.Errorf("%w: the file is version %d, this program reads version %d (learn the model again)", ErrModelVersion, head.Version, ModelVersion)
+			}
+		}
+		if err != nil {
+			return err
+		}
 	}
 	built, err := fromJSON(&mj)
 	if err != nil {

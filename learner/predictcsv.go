@@ -26,7 +26,14 @@ type PredictionWriter struct {
 	w   *bufio.Writer
 	row int
 	buf []byte
+	// scores caches the text of per-symbol scores: they take few distinct
+	// values (one per transition and unseen case), and formatting floats
+	// was most of the writing time.
+	scores map[float64][]byte
 }
+
+// maxCachedScores bounds the score cache.
+const maxCachedScores = 1 << 16
 
 // NewPredictionWriter writes the header and returns the writer.
 func NewPredictionWriter(w io.Writer) (*PredictionWriter, error) {
@@ -66,7 +73,7 @@ func (pw *PredictionWriter) Write(label string, trace []int32, name func(int32) 
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = strconv.AppendFloat(b, s, 'g', -1, 64)
+		b = pw.appendScore(b, s)
 	}
 	b = append(b, "]; "...)
 	b = strconv.AppendFloat(b, p.Sum, 'g', -1, 64)
@@ -80,6 +87,21 @@ func (pw *PredictionWriter) Write(label string, trace []int32, name func(int32) 
 		return fmt.Errorf("write predictions row %d: %w", pw.row, err)
 	}
 	return nil
+}
+
+func (pw *PredictionWriter) appendScore(b []byte, s float64) []byte {
+	if t, ok := pw.scores[s]; ok {
+		return append(b, t...)
+	}
+	n := len(b)
+	b = strconv.AppendFloat(b, s, 'g', -1, 64)
+	if pw.scores == nil {
+		pw.scores = make(map[float64][]byte)
+	}
+	if len(pw.scores) < maxCachedScores {
+		pw.scores[s] = append([]byte(nil), b[n:]...)
+	}
+	return b
 }
 
 // Flush writes buffered rows.

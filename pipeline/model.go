@@ -112,24 +112,32 @@ func LoadModel(path string) (*Model, error) {
 }
 
 func decodeModel(b []byte) (*Model, error) {
-	var head struct {
-		Format  string `json:"format"`
-		Version int    `json:"version"`
-	}
-	if err := json.Unmarshal(b, &head); err != nil {
-		return nil, err
-	}
-	if head.Format != ModelFormat {
-		return nil, fmt.Errorf("format %q: not a %s (was it written by another program or version?)", head.Format, ModelFormat)
-	}
-	if head.Version != ModelVersion {
-		return nil, fmt.Errorf("%w: the file is version %d, this program reads version %d; train again", ErrModelVersion, head.Version, ModelVersion)
-	}
+	// A strict pass first; the head alone only when it fails or finds
+	// another format or version (see learner.Model.UnmarshalJSON).
 	var mj modelJSON
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&mj); err != nil {
-		return nil, err
+	err := dec.Decode(&mj)
+	if err != nil || mj.Format != ModelFormat || mj.Version != ModelVersion {
+		var head struct {
+			Format  string `json:"format"`
+			Version int    `json:"version"`
+		}
+		herr := json.Unmarshal(b, &head)
+		if err != nil && herr != nil {
+			return nil, herr // a syntax error, with its offset
+		}
+		if herr == nil {
+			if head.Format != ModelFormat {
+				return nil, fmt.Errorf("format %q: not a %s (was it written by another program or version?)", head.Format, ModelFormat)
+			}
+			if head.Version != ModelVersion {
+				return nil, fmt.Errorf("%w: the file is version %d, this program reads version %d; train again", ErrModelVersion, head.Version, ModelVersion)
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	switch {
 	case mj.Automaton == nil:

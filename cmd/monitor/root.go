@@ -1,6 +1,12 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"fmt"
+	"os"
+	"runtime/pprof"
+
+	"github.com/spf13/cobra"
+)
 
 // newRootCmd builds the command tree. Each command lives in its own file;
 // they wire packages together and hold no logic of their own.
@@ -14,6 +20,29 @@ unlikely (below mean - 7 sigma of the training scores), and explains each
 alarm by the connection behind it: direction, peer, port, and since when.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+	}
+	// Profiling, for developers: go tool pprof monitor cpu.prof.
+	var cpuProfile string
+	var cpuFile *os.File
+	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file")
+	_ = root.PersistentFlags().MarkHidden("cpuprofile")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if cpuProfile == "" {
+			return nil
+		}
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		cpuFile = f
+		return pprof.StartCPUProfile(f)
+	}
+	root.PersistentPostRunE = func(*cobra.Command, []string) error {
+		if cpuFile == nil {
+			return nil
+		}
+		pprof.StopCPUProfile()
+		return cpuFile.Close()
 	}
 	root.AddCommand(
 		newLearnCmd(),

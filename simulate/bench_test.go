@@ -27,4 +27,4 @@ func benchmarkGenerate(b *testing.B, flows int) {
 func BenchmarkGenerate1M(b *testing.B) { benchmarkGenerate(b, 1_000_000) }
 
 // BenchmarkGenerateDefault is the shipped example's size.
-func BenchmarkGenerateDefault(b *testing.B) { benchmarkGenerate(b, 60_000) }
+func BenchmarkGenerateDefault(b *testing.B) { benchmarkGenerate(b, 30_000) }

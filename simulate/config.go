@@ -82,7 +82,7 @@ type Config struct {
 	// in the order of Roles (default 6: frontend to mq).
 	Services int
 	// Flows is the exact number of distinct flows over all services
-	// (default 60000). A flow between two simulated services is one flow
+	// (default 30000, the shipped example). A flow between two simulated services is one flow
 	// but a row in each of their files.
 	Flows int
 	// Start is the start of the training period (default Monday
@@ -115,14 +115,14 @@ const MaxServices = 8
 // already holds data and Config.Force is not set.
 var ErrExists = errors.New("output folder already holds data")
 
-// DefaultConfig returns the defaults: seed 1, 6 services, 60000 flows,
+// DefaultConfig returns the defaults: seed 1, 6 services, 30000 flows (the example shipped in train_data and monitor_data),
 // five days of training and two of monitoring from 2024-01-01, every
 // anomaly kind twice, train_data and monitor_data.
 func DefaultConfig() Config {
 	return Config{
 		Seed:        1,
 		Services:    6,
-		Flows:       60000,
+		Flows:       30000,
 		Start:       time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC),
 		Train:       5 * 24 * time.Hour,
 		Monitor:     2 * 24 * time.Hour,

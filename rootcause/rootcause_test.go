@@ -1,0 +1,284 @@
+package rootcause
+
+import (
+	"flag"
+	"fmt"
+	"math"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/netflow-monitor/monitor/flows"
+	"github.com/netflow-monitor/monitor/learner"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func TestThresholdByHand(t *testing.T) {
+	tests := []struct {
+		name            string
+		sums            []float64
+		k               float64
+		mean, sd, value float64
+	}{
+		// mean -13; squared deviations 9+1+1+9 = 20; sd = sqrt(20/3).
+		{"four", []float64{-10, -12, -14, -16}, 7, -13, math.Sqrt(20.0 / 3), -13 - 7*math.Sqrt(20.0/3)},
+		{"k=0 is the mean", []float64{-10, -12, -14, -16}, 0, -13, math.Sqrt(20.0 / 3), -13},
+		// two traces: sd = |a-b|/sqrt(2)
+		{"two", []float64{-1, -3}, 2, -2, math.Sqrt2, -2 - 2*math.Sqrt2},
+		{"constant", []float64{-5, -5, -5}, 7, -5, 0, -5},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			thr, err := NewThreshold(tc.sums, tc.k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct {
+				what      string
+				got, want float64
+			}{{"mean", thr.Mean, tc.mean}, {"sd", thr.SD, tc.sd}, {"value", thr.Value, tc.value}} {
+				if math.Abs(c.got-c.want) > 1e-12 {
+					t.Errorf("%s = %v, want %v", c.what, c.got, c.want)
+				}
+			}
+			if thr.N != len(tc.sums) || thr.K != tc.k {
+				t.Errorf("N %d K %v, want %d %v", thr.N, thr.K, len(tc.sums), tc.k)
+			}
+		})
+	}
+	if thr, _ := NewThreshold([]float64{-10, -12, -14, -16}, 7); math.Abs(thr.Value-(-31.0739)) > 1e-4 {
+		t.Errorf("hand value: threshold %v, want -31.0739", thr.Value)
+	}
+	// A sum equal to the threshold is not an anomaly; below it is.
+	thr := Threshold{Value: -20}
+	if thr.Anomalous(-20) || !thr.Anomalous(-20.0001) || thr.Anomalous(-3) {
+		t.Error("Anomalous: want strictly below the threshold")
+	}
+}
+
+func TestThresholdErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		sums []float64
+		k    float64
+	}{
+		{"none", nil, 7},
+		{"one trace", []float64{-3}, 7},
+		{"negative k", []float64{-1, -2}, -1},
+		{"NaN k", []float64{-1, -2}, math.NaN()},
+		{"infinite score", []float64{-1, math.Inf(-1)}, 7},
+		{"NaN score", []float64{-1, math.NaN()}, 7},
+	} {
+		if _, err := NewThreshold(tc.sums, tc.k); err == nil {
+			t.Errorf("%s: no error", tc.name)
+		}
+	}
+}
+
+func TestPosition(t *testing.T) {
+	tests := []struct {
+		scores []float64
+		n      int
+		want   int
+	}{
+		{[]float64{-1, -5, -2}, 3, 1},
+		{[]float64{-5, -1, -5}, 3, 0},       // first on ties
+		{[]float64{-1, -2, -2, -0.5}, 4, 1}, // first on ties, not last
+		{[]float64{-1, -2, -9}, 2, 1},       // the end score (index n) is left out
+		{[]float64{-3}, 1, 0},
+	}
+	for _, tc := range tests {
+		p := &learner.Prediction{Scores: tc.scores}
+		if got := Position(p, tc.n); got != tc.want {
+			t.Errorf("Position(%v, %d) = %d, want %d", tc.scores, tc.n, got, tc.want)
+		}
+	}
+}
+
+// fixture is a host 10.0.0.1 with eight flows, one per minute from
+// 2024-03-01T12:00:00Z, and four anomalies (traces of 3 flows).
+func fixture() (fl []flows.Flow, dirs []flows.Direction, anomalies []Anomaly) {
+	host := netip.MustParseAddr("10.0.0.1")
+	t0 := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC).UnixNano()
+	peers := []struct {
+		out  bool
+		peer string
+		port uint16
+	}{
+		{false, "10.0.0.9", 443}, {true, "192.0.2.7", 25}, {true, "192.0.2.7", 25}, {false, "10.0.0.9", 443},
+		{true, "198.51.100.1", 8080}, {true, "192.0.2.7", 25}, {false, "10.0.0.8", 443}, {true, "198.51.100.1", 8080},
+	}
+	for i, p := range peers {
+		f := flows.Flow{Start: t0 + int64(i)*int64(time.Minute), Proto: flows.ProtoTCP, Bytes: 100, Packets: 2, Duration: 0.5}
+		peer := netip.MustParseAddr(p.peer)
+		if p.out {
+			f.Src, f.Dst, f.SrcPort, f.DstPort = host, peer, 40000+uint16(i), p.port
+			dirs = append(dirs, flows.Outbound)
+		} else {
+			f.Src, f.Dst, f.SrcPort, f.DstPort = peer, host, 50000+uint16(i), p.port
+			dirs = append(dirs, flows.Inbound)
+		}
+		fl = append(fl, f)
+	}
+	// trace i covers flows i..i+2; the root cause is the minimum score.
+	mk := func(trace int, states []int32, scores []float64) Anomaly {
+		p := &learner.Prediction{States: states, Scores: scores}
+		for _, s := range scores {
+			p.Sum += s
+		}
+		p.Mean, p.Min = p.Sum/float64(len(scores)), slices.Min(scores)
+		return NewAnomaly(trace, trace, []int32{int32(trace), int32(trace + 1), int32(trace + 2)}, p)
+	}
+	anomalies = []Anomaly{
+		mk(5, []int32{0, 2, 3}, []float64{-9, -1, -1}),   // flow 5: out 192.0.2.7:25, state 0
+		mk(1, []int32{0, 2, 3}, []float64{-8, -1, -1}),   // flow 1: out 192.0.2.7:25, state 0
+		mk(2, []int32{1, 3, 3}, []float64{-1, -1, -7}),   // flow 4: out 198.51.100.1:8080, state 3
+		mk(0, []int32{0, 1, 0}, []float64{-2, -6, -6}),   // flow 1 (first of the tie): state 1
+		mk(4, []int32{0, 3, 2}, []float64{-1, -1.5, -9}), // flow 6: in 10.0.0.8:443, state 2
+		mk(3, []int32{0, 2, 2}, []float64{-7, -1, -1}),   // flow 3: in 10.0.0.9:443, state 0
+	}
+	return fl, dirs, anomalies
+}
+
+func TestAnalyze(t *testing.T) {
+	fl, dirs, anomalies := fixture()
+	thr := Threshold{Value: -5}
+	r := Analyze("10.0.0.1", 6, thr, anomalies, fl, dirs, 3)
+	if r.Anomalies != 6 || r.Traces != 6 {
+		t.Fatalf("anomalies %d traces %d", r.Anomalies, r.Traces)
+	}
+	// state 0 explains 3; states 1, 2, 3 one each: ties by state id, top 3.
+	var states []int32
+	for _, s := range r.States {
+		states = append(states, s.State)
+	}
+	if !slices.Equal(states, []int32{0, 1, 2}) {
+		t.Fatalf("states %v, want [0 1 2]", states)
+	}
+	top := r.States[0]
+	var traces []int
+	for _, a := range top.Anomalies {
+		traces = append(traces, a.Trace)
+	}
+	if !slices.Equal(traces, []int{1, 3, 5}) {
+		t.Errorf("state 0 traces %v, want [1 3 5]", traces)
+	}
+	want := []string{
+		"outbound 192.0.2.7 25 x2 2024-03-01T12:01:00.000Z",
+		"inbound 10.0.0.9 443 x1 2024-03-01T12:03:00.000Z",
+	}
+	var got []string
+	for _, c := range top.Connections {
+		got = append(got, fmt.Sprintf("%s %s %d x%d %s", c.Direction, c.IP, c.Port, c.Count, isoTime(c.FirstSeen)))
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("state 0 connections\n got %q\nwant %q", got, want)
+	}
+	if a := r.States[1].Anomalies[0]; a.Index != 1 || a.State != 1 {
+		t.Errorf("tie: root cause index %d state %d, want the first minimum, 1 in state 1", a.Index, a.State)
+	}
+}
+
+func readDir(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[e.Name()] = string(b)
+	}
+	return out
+}
+
+// TestReportsGolden writes the reports of the fixture and compares them
+// with testdata/golden (go test ./rootcause -update rewrites them).
+func TestReportsGolden(t *testing.T) {
+	fl, dirs, anomalies := fixture()
+	thr, err := NewThreshold([]float64{-10, -12, -14, -16}, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Analyze("10.0.0.1", 6, thr, anomalies, fl, dirs, 10)
+	dir := t.TempDir()
+	// A report of an earlier run, for a state this run does not have, and
+	// a file that is not a report: the first goes, the second stays.
+	for _, name := range []string{"root_cause_77_connection_info.csv", "notes.txt"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("old\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	name := func(s int32) string { return fmt.Sprintf("sym%d", s) }
+	if err := WriteReports(dir, r, name, fl, dirs); err != nil {
+		t.Fatal(err)
+	}
+	rows := []SummaryRow{
+		{Service: "10.0.0.1", Model: "10.0.0.1", Traces: 6, Anomalies: 6, Threshold: thr.Value, TopState: "0", TopConnection: r.States[0].Connections[0]},
+		{Service: "10.0.0.2", Model: "web", Error: "10.0.0.2: no monitor data"},
+	}
+	if err := WriteSummary(filepath.Join(dir, "summary.csv"), rows); err != nil {
+		t.Fatal(err)
+	}
+	got := readDir(t, dir)
+	if _, ok := got["root_cause_77_connection_info.csv"]; ok {
+		t.Error("stale report of an earlier run left in place")
+	}
+	if got["notes.txt"] != "old\n" {
+		t.Error("a file that is not a report was touched")
+	}
+	delete(got, "notes.txt")
+	golden := filepath.Join("testdata", "golden")
+	if *update {
+		if err := os.RemoveAll(golden); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(golden, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for name, text := range got {
+			if err := os.WriteFile(filepath.Join(golden, name), []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	want := readDir(t, golden)
+	for name, text := range want {
+		if got[name] != text {
+			t.Errorf("%s differs from the golden file\n got:\n%s\nwant:\n%s", name, got[name], text)
+		}
+	}
+	for name := range got {
+		if _, ok := want[name]; !ok {
+			t.Errorf("%s written but has no golden file", name)
+		}
+	}
+	// Files are readable by others, like any report.
+	st, err := os.Stat(filepath.Join(dir, "summary.csv"))
+	if err != nil || st.Mode().Perm() != 0o644 {
+		t.Errorf("summary.csv mode %v (%v), want 0644", st.Mode().Perm(), err)
+	}
+}
+
+func TestWriteCSVLeavesNothingOnError(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.csv")
+	if err := WriteCSV(path, 42); err == nil { // not a slice of structs
+		t.Fatal("no error")
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 0 {
+		t.Errorf("left behind: %v", entries)
+	}
+	if err := WriteCSV(filepath.Join(dir, "missing", "x.csv"), &[]connectionInfo{}); err == nil {
+		t.Error("write into a missing folder: no error")
+	}
+}

@@ -1,0 +1,449 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"flag"
+	"io/fs"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/netflow-monitor/monitor/flows"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// copyTree copies the regular files under src to dst.
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// exampleConfig copies the shipped example's flow files (not outputs of an
+// earlier run) into a fresh folder.
+func exampleConfig(t *testing.T) Config {
+	t.Helper()
+	dir := t.TempDir()
+	c := DefaultConfig()
+	c.TrainRoot, c.MonitorRoot = filepath.Join(dir, "train_data"), filepath.Join(dir, "monitor_data")
+	for _, p := range []struct{ src, dst, suffix string }{
+		{"../train_data", c.TrainRoot, "_train_data.csv"},
+		{"../monitor_data", c.MonitorRoot, "_monitor_data.csv"},
+	} {
+		files, err := filepath.Glob(filepath.Join(p.src, "*", "*"+p.suffix))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("no shipped example in %s (%v)", p.src, err)
+		}
+		for _, f := range files {
+			host := filepath.Base(filepath.Dir(f))
+			copyTree(t, filepath.Dir(f), filepath.Join(p.dst, host))
+			// keep only the flow file
+			entries, _ := os.ReadDir(filepath.Join(p.dst, host))
+			for _, e := range entries {
+				if e.Name() != filepath.Base(f) {
+					os.Remove(filepath.Join(p.dst, host, e.Name()))
+				}
+			}
+		}
+	}
+	b, err := os.ReadFile("../monitor_data/injected_anomalies.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(c.MonitorRoot, "injected_anomalies.csv"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.Workers = 2
+	return c
+}
+
+type injection struct {
+	service, kind, direction, peer, port, instance string
+}
+
+func readInjections(t *testing.T, path string) []injection {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.Comma = ';'
+	rows, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []injection
+	for _, row := range rows[1:] {
+		out = append(out, injection{row[0], row[1], row[2], row[3], row[4], row[8]})
+	}
+	return out
+}
+
+func (in injection) matches(direction, peer string, port uint16) bool {
+	return in.direction == direction && in.peer == peer && (in.port == "*" || in.port == strconv.Itoa(int(port)))
+}
+
+// TestShippedExample is the quick start's promise: on the shipped example,
+// every injected anomaly is flagged (on at least one of the services it
+// touches, a reported root-cause connection is its own), on every service
+// the top connection of the top root-cause state is an injected one, and
+// normal traffic is rarely flagged.
+func TestShippedExample(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains six services")
+	}
+	c := exampleConfig(t)
+	ctx := context.Background()
+	tr, _, err := Train(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range tr {
+		if r.Err != nil {
+			t.Fatalf("train %s: %v", r.Unit, r.Err)
+		}
+	}
+	res, _, err := Run(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inj := readInjections(t, filepath.Join(c.MonitorRoot, "injected_anomalies.csv"))
+	byService := map[string][]injection{}
+	for _, in := range inj {
+		byService[in.service] = append(byService[in.service], in)
+	}
+	flagged := map[injection]bool{}
+	for _, r := range res {
+		if r.Err != nil {
+			t.Fatalf("run %s: %v", r.Host, r.Err)
+		}
+		mine := byService[r.Host]
+		if len(mine) == 0 {
+			continue
+		}
+		if len(r.Report.States) == 0 || len(r.Report.States[0].Connections) == 0 {
+			t.Errorf("%s: no root cause, want one of %v", r.Host, mine)
+			continue
+		}
+		top := r.Report.States[0].Connections[0]
+		ok := false
+		for _, in := range mine {
+			ok = ok || in.matches(top.Direction.String(), top.IP.String(), top.Port)
+		}
+		if !ok {
+			t.Errorf("%s: top connection %s %s %d is not injected (%v)", r.Host, top.Direction, top.IP, top.Port, mine)
+		}
+		for _, s := range r.Report.States {
+			for _, cs := range s.Connections {
+				for _, in := range mine {
+					if in.matches(cs.Direction.String(), cs.IP.String(), cs.Port) {
+						flagged[in] = true
+					}
+				}
+			}
+		}
+	}
+	instances := map[string]bool{}
+	for _, in := range inj {
+		instances[in.instance] = instances[in.instance] || flagged[in]
+	}
+	for _, in := range inj {
+		if !instances[in.instance] {
+			t.Errorf("injected %s %s on %s (%s %s port %s) is not a root cause in the reports", in.instance, in.kind, in.service, in.direction, in.peer, in.port)
+		}
+	}
+	ev, err := Evaluate(ctx, EvalConfig{TrainRoot: c.TrainRoot, MonitorRoot: c.MonitorRoot})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := ev.Overall
+	t.Logf("overall: %d traces, TP %d FP %d TN %d FN %d, precision %.3f recall %.3f FPR %.4f", o.Traces, o.TP, o.FP, o.TN, o.FN, o.Precision, o.Recall, o.FPR)
+	if o.FPR > 0.002 || o.Precision < 0.95 || o.Recall < 0.8 {
+		t.Errorf("overall precision %.3f, recall %.3f, FPR %.4f: want >= 0.95, >= 0.8, <= 0.002", o.Precision, o.Recall, o.FPR)
+	}
+}
+
+// outputs reads every file under root, for comparing two runs.
+func outputs(t *testing.T, root string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		rel, _ := filepath.Rel(root, path)
+		out[rel] = b
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// smallFixture writes two services with hand-made periodic traffic; the
+// second service's monitor file has a burst to a new peer.
+func smallFixture(t *testing.T, dir string) Config {
+	t.Helper()
+	c := DefaultConfig()
+	c.TrainRoot, c.MonitorRoot = filepath.Join(dir, "train_data"), filepath.Join(dir, "monitor_data")
+	c.Workers = 2
+	write := func(path string, fl []flows.Flow) {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		w := flows.NewCSVWriter(&buf)
+		for i := range fl {
+			if err := w.Write(&fl[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gen := func(svc string, n int, t0 int64, anomalyAt int) []flows.Flow {
+		s := netip.MustParseAddr(svc)
+		var fl []flows.Flow
+		for i := range n {
+			f := flows.Flow{Start: t0 + int64(i)*1e9, Proto: flows.ProtoTCP, Duration: 0.01 * float64(1+i%3), Label: "normal"}
+			switch i % 4 {
+			case 0, 1: // clients call the service
+				f.Src, f.Dst, f.SrcPort, f.DstPort = netip.MustParseAddr("10.9.0."+strconv.Itoa(1+i%5)), s, uint16(40000+i%1000), 443
+				f.Bytes, f.Packets = uint64(900+i%7), 8
+			case 2: // it asks the database
+				f.Src, f.Dst, f.SrcPort, f.DstPort = s, netip.MustParseAddr("10.9.1.1"), uint16(50000+i%1000), 5432
+				f.Bytes, f.Packets = uint64(300+i%5), 4
+			case 3: // and DNS
+				f.Proto = flows.ProtoUDP
+				f.Src, f.Dst, f.SrcPort, f.DstPort = s, netip.MustParseAddr("10.9.2.53"), uint16(50000+i%1000), 53
+				f.Bytes, f.Packets = 120, 2
+			}
+			if anomalyAt >= 0 && i >= anomalyAt && i < anomalyAt+3 {
+				f.Src, f.Dst, f.SrcPort, f.DstPort = s, netip.MustParseAddr("203.0.113.66"), uint16(60000+i), 4444
+				f.Bytes, f.Packets, f.Duration, f.Label = 5_000_000, 4000, 30, "anomaly"
+			}
+			fl = append(fl, f)
+		}
+		return fl
+	}
+	t0 := int64(1_700_000_000) * 1e9
+	for _, svc := range []string{"10.0.0.1", "10.0.0.2"} {
+		write(filepath.Join(c.TrainRoot, svc, svc+"_train_data.csv"), gen(svc, 400, t0, -1))
+	}
+	write(filepath.Join(c.MonitorRoot, "10.0.0.1", "10.0.0.1_monitor_data.csv"), gen("10.0.0.1", 60, t0+1e12, -1))
+	write(filepath.Join(c.MonitorRoot, "10.0.0.2", "10.0.0.2_monitor_data.csv"), gen("10.0.0.2", 60, t0+1e12, 30))
+	return c
+}
+
+// TestFixtureGolden runs train and run on the small fixture and compares
+// the report CSVs with testdata/golden (-update rewrites them); a second
+// run in another folder gives byte-identical files, models and plots
+// included.
+func TestFixtureGolden(t *testing.T) {
+	ctx := context.Background()
+	var trees []map[string][]byte
+	for range 2 {
+		dir := t.TempDir()
+		c := smallFixture(t, dir)
+		tr, _, err := Train(ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range tr {
+			if r.Err != nil {
+				t.Fatal(r.Err)
+			}
+		}
+		res, _, err := Run(ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res {
+			if r.Err != nil {
+				t.Fatal(r.Err)
+			}
+		}
+		if res[0].Report.Anomalies != 0 {
+			t.Errorf("10.0.0.1 (normal): %d anomalies", res[0].Report.Anomalies)
+		}
+		rep := res[1].Report
+		if rep.Anomalies == 0 {
+			t.Fatal("10.0.0.2: the burst is not flagged")
+		}
+		top := rep.States[0].Connections[0]
+		if top.IP.String() != "203.0.113.66" || top.Port != 4444 || top.Direction != flows.Outbound {
+			t.Errorf("10.0.0.2: top connection %s %s %d, want outbound 203.0.113.66 4444", top.Direction, top.IP, top.Port)
+		}
+		trees = append(trees, outputs(t, dir))
+	}
+	a, b := trees[0], trees[1]
+	if len(a) != len(b) {
+		t.Fatalf("runs wrote %d and %d files", len(a), len(b))
+	}
+	for name, x := range a {
+		if !bytes.Equal(x, b[name]) {
+			t.Errorf("%s differs between two runs on the same input", name)
+		}
+	}
+	golden := filepath.Join("testdata", "golden")
+	reports := map[string][]byte{}
+	for name, x := range a {
+		if strings.HasPrefix(filepath.Base(name), "root_cause_") || filepath.Base(name) == SummaryFile {
+			reports[strings.ReplaceAll(filepath.ToSlash(name), "/", "__")] = x
+		}
+	}
+	if len(reports) < 3 {
+		t.Fatalf("only %d report files", len(reports))
+	}
+	if *update {
+		os.RemoveAll(golden)
+		if err := os.MkdirAll(golden, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for name, x := range reports {
+			if err := os.WriteFile(filepath.Join(golden, name), x, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	entries, err := os.ReadDir(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != len(reports) {
+		t.Errorf("%d report files, %d golden files", len(reports), len(entries))
+	}
+	for _, e := range entries {
+		want, _ := os.ReadFile(filepath.Join(golden, e.Name()))
+		if !bytes.Equal(reports[e.Name()], want) {
+			t.Errorf("%s differs from its golden file\n got:\n%s\nwant:\n%s", e.Name(), reports[e.Name()], want)
+		}
+	}
+}
+
+// TestBadInput: each problem is reported for its service, names the file
+// and what is wrong, and leaves no half-written output.
+func TestBadInput(t *testing.T) {
+	ctx := context.Background()
+	header := "timestamp,src_ip,dst_ip,src_port,dst_port,protocol,bytes,packets,duration\n"
+	row := func(i int) string {
+		return "2024-01-01T00:00:" + strconv.Itoa(10+i) + "Z,10.0.0.1,10.9.9.9,40000,443,tcp,100,2,0.5\n"
+	}
+	rows := func(n int) string {
+		var b strings.Builder
+		for i := range n {
+			b.WriteString(row(i % 40))
+		}
+		return b.String()
+	}
+	tests := []struct {
+		name string
+		file string // train file content for 10.0.0.1
+		want []string
+	}{
+		{"missing column", "timestamp,src_ip,dst_ip,src_port,dst_port,protocol,bytes,duration\n", []string{"10.0.0.1_train_data.csv", "packets"}},
+		{"bad value", header + rows(5) + "2024-01-01T00:01:00Z,10.0.0.1,10.9.9.9,40000,443,tcp,lots,2,0.5\n", []string{"10.0.0.1_train_data.csv:7:", "bytes", "lots"}},
+		{"bad address", header + "2024-01-01T00:01:00Z,10.0.0.300,10.9.9.9,40000,443,tcp,1,2,0.5\n", []string{"10.0.0.1_train_data.csv:2:", "src_ip", "10.0.0.300"}},
+		{"one trace", header + rows(10), []string{"1 training traces", "need at least 2"}},
+		{"empty", "", []string{"10.0.0.1_train_data.csv"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			c := DefaultConfig()
+			c.TrainRoot, c.MonitorRoot = filepath.Join(dir, "t"), filepath.Join(dir, "m")
+			svc := filepath.Join(c.TrainRoot, "10.0.0.1")
+			if err := os.MkdirAll(svc, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(svc, "10.0.0.1_train_data.csv"), []byte(tc.file), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			// A good service beside it still trains.
+			good := filepath.Join(c.TrainRoot, "10.0.0.2")
+			os.MkdirAll(good, 0o755)
+			os.WriteFile(filepath.Join(good, "10.0.0.2_train_data.csv"), []byte(strings.ReplaceAll(header+rows(40), "10.0.0.1", "10.0.0.2")), 0o644)
+			res, _, err := Train(ctx, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res) != 2 || res[1].Err != nil {
+				t.Fatalf("the good service: %+v", res)
+			}
+			if res[0].Err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(res[0].Err.Error(), w) {
+					t.Errorf("error %q does not mention %q", res[0].Err, w)
+				}
+			}
+			entries, _ := os.ReadDir(svc)
+			if len(entries) != 1 {
+				t.Errorf("outputs left for the failed service: %v", entries)
+			}
+		})
+	}
+}
+
+func TestRunErrors(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	c := smallFixture(t, dir)
+	if _, _, err := Train(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	// No monitor data for 10.0.0.1; a model of another version for 10.0.0.2.
+	os.WriteFile(filepath.Join(c.MonitorRoot, "10.0.0.1", "10.0.0.1_monitor_data.csv"),
+		[]byte("timestamp,src_ip,dst_ip,src_port,dst_port,protocol,bytes,packets,duration\n"), 0o644)
+	mp := filepath.Join(c.TrainRoot, "10.0.0.2", ModelFile)
+	b, _ := os.ReadFile(mp)
+	os.WriteFile(mp, bytes.Replace(b, []byte(`"version": 1`), []byte(`"version": 99`), 1), 0o644)
+	res, _, err := Run(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Err == nil || !strings.Contains(res[0].Err.Error(), "no monitor data") {
+		t.Errorf("empty monitor file: %v", res[0].Err)
+	}
+	if res[1].Err == nil || !errors.Is(res[1].Err, ErrModelVersion) || !strings.Contains(res[1].Err.Error(), "version 99") {
+		t.Errorf("model of another version: %v", res[1].Err)
+	}
+	sum, err := os.ReadFile(filepath.Join(c.MonitorRoot, SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(sum), "no monitor data") || !strings.Contains(string(sum), "version 99") {
+		t.Errorf("summary does not report the failures:\n%s", sum)
+	}
+}

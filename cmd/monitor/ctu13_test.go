@@ -146,6 +146,9 @@ func TestExampleAll(t *testing.T) {
 	if lines := strings.Count(string(sum), "\n"); lines != 7 {
 		t.Errorf("summary.csv has %d lines, want a header and 6 services:\n%s", lines, sum)
 	}
+	if dot := monitor(t, "model", "dot", filepath.Join(T, "10.1.0.12", "model.json")); !strings.HasPrefix(dot, "digraph automaton {") || !strings.Contains(dot, "q0 [label=") {
+		t.Errorf("model dot of a service model:\n%.300s", dot)
+	}
 	for _, f := range []string{"10.1.0.12/probability_plot_monitor.png", "10.1.0.12/monitor_data_predictions.csv"} {
 		if _, err := os.Stat(filepath.Join(M, f)); err != nil {
 			t.Error(err)

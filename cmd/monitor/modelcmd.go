@@ -1,10 +1,12 @@
 package main
 
 import (
+	"encoding/json"
 	"io"
 	"os"
 
 	"github.com/netflow-monitor/monitor/learner"
+	"github.com/netflow-monitor/monitor/pipeline"
 	"github.com/spf13/cobra"
 )
 
@@ -14,7 +16,7 @@ func newModelCmd() *cobra.Command {
 	var full bool
 	dot := &cobra.Command{
 		Use:   "dot MODEL.json [-o FILE.dot]",
-		Short: "Write a model's automaton for Graphviz (stdout without -o)",
+		Short: "Write a model's automaton for Graphviz (stdout without -o); MODEL is learn's or train's model.json",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := loadAutomaton(args[0])
@@ -34,10 +36,22 @@ func newModelCmd() *cobra.Command {
 	return cmd
 }
 
-// loadAutomaton loads a learner model file.
+// loadAutomaton loads a learner model file, or the automaton of a service
+// model (train's model.json).
 func loadAutomaton(path string) (*learner.Model, error) {
-	if _, err := os.Stat(path); err != nil {
+	b, err := os.ReadFile(path)
+	if err != nil {
 		return nil, err
+	}
+	var head struct {
+		Format string `json:"format"`
+	}
+	if json.Unmarshal(b, &head) == nil && head.Format == pipeline.ModelFormat {
+		m, err := pipeline.LoadModel(path)
+		if err != nil {
+			return nil, err
+		}
+		return m.Automaton, nil
 	}
 	return learner.LoadModel(path)
 }

@@ -1,0 +1,128 @@
+package layout
+
+import (
+	"errors"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+func TestValidateGroupName(t *testing.T) {
+	tests := []struct {
+		name string
+		ok   bool
+	}{
+		{"workstations", true},
+		{"web-tier_2.eu", true},
+		{"", false},
+		{"..", false},
+		{"a..b", false},
+		{".hidden", false},
+		{"a/b", false},
+		{`a\b`, false},
+		{"../etc", false},
+		{"-flag", false},
+		{"10.0.0.1", false}, // an IP is a service, never a group
+		{"::1", false},
+		{"x y", false},
+		{string(make([]byte, 65)), false},
+	}
+	for _, tc := range tests {
+		if err := ValidateGroupName(tc.name); (err == nil) != tc.ok {
+			t.Errorf("ValidateGroupName(%q) = %v, want ok=%v", tc.name, err, tc.ok)
+		}
+	}
+}
+
+func TestParseService(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"10.0.0.1", "10.0.0.1", true},
+		{" 10.0.0.1 ", "10.0.0.1", true},
+		{"2001:db8::1", "2001:db8::1", true},
+		{"::ffff:10.0.0.1", "10.0.0.1", true}, // mapped: the IPv4 form
+		{"fe80::1%eth0", "", false},
+		{"10.0.0.01", "", false},
+		{"10.0.0.256", "", false},
+		{"web", "", false},
+		{"../10.0.0.1", "", false},
+	}
+	for _, tc := range tests {
+		a, err := ParseService(tc.in)
+		if (err == nil) != tc.ok || (tc.ok && a.String() != tc.want) {
+			t.Errorf("ParseService(%q) = %v, %v; want %q ok=%v", tc.in, a, err, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestDiscover(t *testing.T) {
+	root := t.TempDir()
+	write := func(name, content string) {
+		p := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range []string{"10.0.0.2", "10.0.0.10", "2001:db8::1", "::ffff:10.0.0.3", "notes", "bad..group"} {
+		if err := os.MkdirAll(filepath.Join(root, n), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("summary.csv", "")
+	g, err := GroupJSON(Unit{Name: "web", Members: []netip.Addr{netip.MustParseAddr("10.0.0.5"), netip.MustParseAddr("10.0.0.4")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("web/group.json", string(g))
+	write("mismatch/group.json", `{"name": "other", "members": ["10.0.0.1"]}`)
+	write("empty/group.json", `{"name": "empty", "members": []}`)
+	write("badmember/group.json", `{"name": "badmember", "members": ["10.0.0.1/../x"]}`)
+
+	units, skipped, err := Discover(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, u := range units {
+		names = append(names, u.Name)
+	}
+	// services by address (IPv4 before IPv6), then groups by name
+	if want := []string{"10.0.0.2", "10.0.0.10", "2001:db8::1", "web"}; !slices.Equal(names, want) {
+		t.Errorf("units %v, want %v", names, want)
+	}
+	web := units[3]
+	if !web.IsGroup() || !slices.Equal(web.Hosts(), []netip.Addr{netip.MustParseAddr("10.0.0.4"), netip.MustParseAddr("10.0.0.5")}) {
+		t.Errorf("group web: %+v", web)
+	}
+	reasons := map[string]error{}
+	for _, s := range skipped {
+		reasons[s.Name] = s.Reason
+	}
+	for _, name := range []string{"::ffff:10.0.0.3", "notes", "bad..group", "mismatch", "empty", "badmember"} {
+		if reasons[name] == nil {
+			t.Errorf("%q not skipped (skipped: %v)", name, skipped)
+		}
+	}
+	if !errors.Is(reasons["notes"], ErrBadName) {
+		t.Errorf("notes: %v, want ErrBadName", reasons["notes"])
+	}
+	if len(skipped) != 6 {
+		t.Errorf("skipped %d, want 6: %v", len(skipped), skipped)
+	}
+	if got := TrainFile("T", units[0]); got != filepath.Join("T", "10.0.0.2", "10.0.0.2_train_data.csv") {
+		t.Errorf("TrainFile = %q", got)
+	}
+	if got := MonitorFile("M", units[2]); got != filepath.Join("M", "2001:db8::1", "2001:db8::1_monitor_data.csv") {
+		t.Errorf("MonitorFile = %q", got)
+	}
+	if _, _, err := Discover(filepath.Join(root, "absent")); err == nil {
+		t.Error("Discover of a missing folder: no error")
+	}
+}

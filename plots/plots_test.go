@@ -1,0 +1,111 @@
+package plots
+
+import (
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func decode(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// count returns the pixels close to colour c in img's rectangle r (thin
+// bars are antialiased).
+func count(img image.Image, r image.Rectangle, c color.RGBA) int {
+	n := 0
+	near := func(a, b uint8) bool { return int(a)-int(b) < 40 && int(b)-int(a) < 40 }
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			p := color.RGBAModel.Convert(img.At(x, y)).(color.RGBA)
+			if near(p.R, c.R) && near(p.G, c.G) && near(p.B, c.B) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func TestTraceScores(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name      string
+		scores    []float64
+		threshold float64
+		red       bool // bars below the threshold drawn red
+	}{
+		{"normal", []float64{-5, -6, -5.5, -7, -6}, -20, false},
+		{"one alarm", []float64{-5, -6, -40, -7, -6}, -20, true},
+		{"many traces, one alarm", manyWithOneLow(50000), -20, true},
+		{"no traces", nil, -20, false},
+		{"odd values", []float64{math.Inf(-1), math.NaN(), -3}, math.NaN(), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, tc.name+".png")
+			if err := TraceScores(path, tc.scores, tc.threshold, Options{Title: tc.name}); err != nil {
+				t.Fatal(err)
+			}
+			img := decode(t, path)
+			if b := img.Bounds(); b.Dx() != 1200 || b.Dy() != 500 {
+				t.Fatalf("size %v, want 1200x500", b)
+			}
+			// The legend (bottom right) shows both swatches; count bars
+			// in the plot area left of it.
+			area := image.Rect(80, 30, 900, 440)
+			blue, red := count(img, area, normalColor), count(img, area, anomalyColor)
+			if len(tc.scores) > 0 && !math.IsNaN(tc.scores[len(tc.scores)-1]) && blue == 0 {
+				t.Error("no normal (blue) bars")
+			}
+			if tc.red && red == 0 {
+				t.Error("the alarm is not drawn red")
+			}
+			if !tc.red && !math.IsNaN(tc.threshold) && red > 2000 {
+				// the dashed threshold line is red too, but thin
+				t.Errorf("%d red pixels without an alarm", red)
+			}
+		})
+	}
+	if err := TraceScores(filepath.Join(dir, "missing", "x.png"), []float64{-1, -2}, -3, Options{}); err == nil {
+		t.Error("write into a missing folder: no error")
+	}
+}
+
+// manyWithOneLow has n traces, one of them, in the middle, far below the
+// others: more traces than pixel columns, and the alarm must still show.
+func manyWithOneLow(n int) []float64 {
+	s := make([]float64, n)
+	for i := range s {
+		s[i] = -5 - float64(i%7)
+	}
+	s[n/3] = -60
+	return s
+}
+
+func TestSweep(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sweep.png")
+	pts := []SweepPoint{{1, 0.8, 1, 0.88, 0.2}, {4, 0.99, 1, 0.995, 0.003}, {7, 1, 1, 1, 0}, {10, 0, 0, 0, 0}}
+	if err := Sweep(path, pts, SweepOptions{Title: "sweep"}); err != nil {
+		t.Fatal(err)
+	}
+	if b := decode(t, path).Bounds(); b.Dx() < 100 || b.Dy() < 100 {
+		t.Errorf("size %v", b)
+	}
+	if err := Sweep(path, nil, SweepOptions{}); err == nil {
+		t.Error("no points: no error")
+	}
+}

@@ -191,7 +191,8 @@ func (t *tree) index(alphabet, symbolCount int) {
 
 // addRow gives red state q a dense row, memory permitting.
 func (t *tree) addRow(q int32) {
-	if t.rowOf == nil || t.rowOf[q] >= 0 || len(t.rows)+t.alphabet > maxRowEntries {
+	// An empty alphabet (only empty traces) needs no rows.
+	if t.rowOf == nil || t.rowOf[q] >= 0 || t.alphabet == 0 || len(t.rows)+t.alphabet > maxRowEntries {
 		return
 	}
 	r := len(t.rows) / t.alphabet

@@ -125,7 +125,12 @@ func ReadAll(path, format string, opts DecodeOptions) ([]Flow, int, error) {
 		return nil, 0, err
 	}
 	defer closer.Close()
+	// Room for the rows a plain file of this size likely holds, so that
+	// the slice is not copied as it grows (a compressed file grows it).
 	var out []Flow
+	if st, err := os.Stat(path); err == nil {
+		out = make([]Flow, 0, min(st.Size()/bytesPerRowGuess+1, 1<<22))
+	}
 	var f Flow
 	for {
 		err := dec.Next(&f)
@@ -139,6 +144,9 @@ func ReadAll(path, format string, opts DecodeOptions) ([]Flow, int, error) {
 	}
 	return out, dec.Skipped(), nil
 }
+
+// bytesPerRowGuess is a typical flow row's length in text formats.
+const bytesPerRowGuess = 96
 
 type nopCloser struct{}
 

@@ -69,7 +69,8 @@ func (p *projectRows) decode(r []string, f *Flow) (string, error) {
 		return "duration", err
 	}
 	if p.id >= 0 {
-		f.ID = r[p.id]
+		// A copy: the field shares the whole line's memory.
+		f.ID = strings.Clone(r[p.id])
 	}
 	if p.label >= 0 {
 		f.Label = p.labels.get(r[p.label])

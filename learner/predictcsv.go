@@ -26,14 +26,19 @@ type PredictionWriter struct {
 	w   *bufio.Writer
 	row int
 	buf []byte
-	// scores caches the text of per-symbol scores: they take few distinct
-	// values (one per transition and unseen case), and formatting floats
-	// was most of the writing time.
-	scores map[float64][]byte
+	// scores caches the text of per-symbol scores, direct-mapped by their
+	// bits: they take few distinct values (one per transition and unseen
+	// case), and formatting floats was most of the writing time.
+	scores []cachedScore
 }
 
-// maxCachedScores bounds the score cache.
-const maxCachedScores = 1 << 16
+type cachedScore struct {
+	bits uint64
+	text []byte
+}
+
+// scoreCacheBits sizes the score cache (2^bits entries).
+const scoreCacheBits = 12
 
 // NewPredictionWriter writes the header and returns the writer.
 func NewPredictionWriter(w io.Writer) (*PredictionWriter, error) {
@@ -90,17 +95,17 @@ func (pw *PredictionWriter) Write(label string, trace []int32, name func(int32) 
 }
 
 func (pw *PredictionWriter) appendScore(b []byte, s float64) []byte {
-	if t, ok := pw.scores[s]; ok {
-		return append(b, t...)
+	if pw.scores == nil {
+		pw.scores = make([]cachedScore, 1<<scoreCacheBits)
+	}
+	bits := math.Float64bits(s)
+	c := &pw.scores[(bits*0x9e3779b97f4a7c15)>>(64-scoreCacheBits)]
+	if c.text != nil && c.bits == bits {
+		return append(b, c.text...)
 	}
 	n := len(b)
 	b = strconv.AppendFloat(b, s, 'g', -1, 64)
-	if pw.scores == nil {
-		pw.scores = make(map[float64][]byte)
-	}
-	if len(pw.scores) < maxCachedScores {
-		pw.scores[s] = append([]byte(nil), b[n:]...)
-	}
+	c.bits, c.text = bits, append(c.text[:0], b[n:]...)
 	return b
 }
 

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -190,5 +193,53 @@ func TestReadPredictionSums(t *testing.T) {
 	var fe *FileError
 	if _, err := ReadPredictions(bad); !errors.As(err, &fe) || fe.Line != 2 || fe.Field != "state sequence" {
 		t.Errorf("bad state list: %v, want line 2 field state sequence", err)
+	}
+}
+
+// TestPredictionWriterRoundTrip writes many rows whose scores collide in
+// the writer's score cache and reads them back exactly.
+func TestPredictionWriterRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, err := NewPredictionWriter(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	var want [][]float64
+	for i := range 3000 {
+		p := &Prediction{States: []int32{0, 1, 2}, Scores: make([]float64, 3)}
+		for j := range p.Scores {
+			if r.IntN(2) == 0 {
+				p.Scores[j] = -float64(r.IntN(50)) / 7 // repeats: cache hits
+			} else {
+				p.Scores[j] = -r.Float64() * 20 // distinct: collisions
+			}
+			p.Sum += p.Scores[j]
+		}
+		p.Mean, p.Min = p.Sum/3, slices.Min(p.Scores)
+		if err := pw.Write("", []int32{int32(i % 3), 1, 2}, func(s int32) string { return fmt.Sprint("s", s) }, p); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, slices.Clone(p.Scores))
+	}
+	if err := pw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	rows, err := ReadPredictions(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("%d rows, want %d", len(rows), len(want))
+	}
+	for i, row := range rows {
+		if !slices.Equal(row.Scores, want[i]) {
+			t.Fatalf("row %d: scores %v, want %v", i+1, row.Scores, want[i])
+		}
 	}
 }

@@ -69,7 +69,11 @@ func Run(ctx context.Context, c Config) ([]RunResult, []layout.Skipped, error) {
 		c.Progress.Total(len(hosts) * runSteps)
 	}
 	results := make([]RunResult, len(hosts))
-	err = forEach(ctx, c.Workers, len(hosts), func(ctx context.Context, i int) {
+	paths := make([]string, len(hosts))
+	for i, h := range hosts {
+		paths[i] = layout.MonitorFile(c.MonitorRoot, h)
+	}
+	err = forEach(ctx, c.Workers, largestFirst(paths), func(ctx context.Context, i int) {
 		r := RunResult{Host: hosts[i].Name}
 		m := shared
 		if m == nil {

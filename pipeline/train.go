@@ -54,7 +54,11 @@ func Train(ctx context.Context, c Config) ([]TrainResult, []layout.Skipped, erro
 		c.Progress.Total(len(units) * trainSteps)
 	}
 	results := make([]TrainResult, len(units))
-	err = forEach(ctx, c.Workers, len(units), func(ctx context.Context, i int) {
+	paths := make([]string, len(units))
+	for i, u := range units {
+		paths[i] = layout.TrainFile(c.TrainRoot, u)
+	}
+	err = forEach(ctx, c.Workers, largestFirst(paths), func(ctx context.Context, i int) {
 		r, err := trainUnit(ctx, &c, units[i])
 		r.Unit, r.Err = units[i].Name, err
 		results[i] = r

@@ -1,9 +1,11 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/netip"
+	"os"
 	"slices"
 	"sync"
 
@@ -46,9 +48,30 @@ func servicesOnly(units []layout.Unit) []layout.Unit {
 	return slices.DeleteFunc(units, func(u layout.Unit) bool { return u.IsGroup() })
 }
 
-// forEach calls fn(i) for i in [0, n) on up to workers goroutines. It stops
-// handing out work when ctx is cancelled and then returns ctx's error.
-func forEach(ctx context.Context, workers, n int, fn func(ctx context.Context, i int)) error {
+// largestFirst orders units by the size of their flow file, largest first
+// (ties in unit order): started first, the longest jobs do not finish
+// alone at the end while the other workers idle. Results stay in unit
+// order, so the output does not depend on it.
+func largestFirst(paths []string) []int {
+	size := make([]int64, len(paths))
+	for i, p := range paths {
+		if st, err := os.Stat(p); err == nil {
+			size[i] = st.Size()
+		}
+	}
+	order := make([]int, len(paths))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(size[b], size[a]) })
+	return order
+}
+
+// forEach calls fn(i) for every i in order on up to workers goroutines. It
+// stops handing out work when ctx is cancelled and then returns ctx's
+// error.
+func forEach(ctx context.Context, workers int, order []int, fn func(ctx context.Context, i int)) error {
+	n := len(order)
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	for range min(workers, n) {
@@ -62,7 +85,7 @@ func forEach(ctx context.Context, workers, n int, fn func(ctx context.Context, i
 	}
 	var err error
 feed:
-	for i := range n {
+	for _, i := range order {
 		select {
 		case jobs <- i:
 		case <-ctx.Done():

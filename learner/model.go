@@ -43,7 +43,14 @@ type Model struct {
 	logNovel  float64   // ln λ: the weight of a symbol never seen in training
 	logUnseen []float64 // per state: ln of its unseen mass over the unseen weights
 	logEnd    []float64 // per state
+
+	// dense[q*|alphabet|+a] is q's transition on a (-1: none), when the
+	// table is small enough (maxDense entries); else next searches the rows.
+	dense []int32
 }
+
+// maxDense bounds the dense transition table (16 MiB).
+const maxDense = 1 << 22
 
 // newModel extracts the automaton from a merged tree: the representatives
 // reachable from the root.
@@ -145,6 +152,18 @@ func (m *Model) prepare() {
 		m.logUnseen[q] = math.Log(lam/d) - math.Log(math.Max(unseenWeight, lam))
 		if m.opts.FinalProb {
 			m.logEnd[q] = math.Log((float64(m.final[q]) + lam) / d)
+		}
+	}
+	m.dense = nil
+	if k > 0 && n*k <= maxDense {
+		m.dense = make([]int32, n*k)
+		for i := range m.dense {
+			m.dense[i] = -1
+		}
+		for q := range n {
+			for e := m.first[q]; e < m.first[q+1]; e++ {
+				m.dense[q*k+int(m.sym[e])] = e
+			}
 		}
 	}
 }
@@ -260,6 +279,9 @@ func (m *Model) OtherProb(q int, a int32) float64 { return math.Exp(m.logOther(i
 
 // next returns the transition of q on symbol a, or -1.
 func (m *Model) next(q int32, a int32) int32 {
+	if m.dense != nil {
+		return m.dense[int(q)*m.alphabet.Len()+int(a)]
+	}
 	lo, hi := m.first[q], m.first[q+1]
 	if hi-lo <= 8 {
 		for e := lo; e < hi; e++ {

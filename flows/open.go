@@ -111,7 +111,13 @@ func firstLine(r io.Reader) (string, io.Reader, error) {
 		}
 		return "", nil, fmt.Errorf("reading: %w", err)
 	}
-	if i := strings.IndexByte(string(b), '\n'); i >= 0 {
+	i := strings.IndexByte(string(b), '\n')
+	if i < 0 && err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		// The stream broke inside the first line (a truncated gzip):
+		// say so rather than fail to recognise a partial header.
+		return "", nil, fmt.Errorf("reading (truncated or corrupt file?): %w", err)
+	}
+	if i >= 0 {
 		b = b[:i]
 	}
 	return string(b), br, nil

@@ -250,3 +250,20 @@ func TestCTU13(t *testing.T) {
 		t.Errorf("first flow %+v, want %+v", fl[0], want)
 	}
 }
+
+// TestTruncatedGzipHeader: a gzip cut inside the header line is reported as
+// truncated, not as an unknown format.
+func TestTruncatedGzipHeader(t *testing.T) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write([]byte("timestamp,src_ip,dst_ip,src_port,dst_port,protocol,bytes,packets,duration\n"))
+	zw.Close()
+	path := filepath.Join(t.TempDir(), "cut.csv.gz")
+	if err := os.WriteFile(path, buf.Bytes()[:buf.Len()/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := ReadAll(path, "auto", DecodeOptions{})
+	if err == nil || !strings.Contains(err.Error(), "truncated") || !strings.Contains(err.Error(), "cut.csv.gz") {
+		t.Errorf("error %v, want one naming the file and saying truncated", err)
+	}
+}

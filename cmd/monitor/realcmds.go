@@ -164,9 +164,26 @@ the monitor folder; --json prints one JSON object on stdout.`,
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
-				return enc.Encode(ev)
+				err = enc.Encode(ev)
+			} else {
+				err = pipeline.PrintEvaluation(cmd.OutOrStdout(), ev)
 			}
-			return pipeline.PrintEvaluation(cmd.OutOrStdout(), ev)
+			if err != nil {
+				return err
+			}
+			// Like train and run: hosts that could not be evaluated make
+			// the command fail after the others are reported.
+			failed := 0
+			for _, h := range ev.Hosts {
+				if h.Error != "" {
+					failed++
+					fmt.Fprintf(cmd.ErrOrStderr(), "FAILED %s: %s\n", h.Host, h.Error)
+				}
+			}
+			if failed > 0 {
+				return fmt.Errorf("evaluate: %d of %d hosts failed", failed, len(ev.Hosts))
+			}
+			return nil
 		},
 	}
 	f := cmd.Flags()

@@ -4,17 +4,21 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"time"
 )
 
-// CSVColumns is the header of the project's own flow CSV, in the order the
-// writer emits it. The reader finds columns by name, in any order; flow_id
-// and label are optional there.
-var CSVColumns = []string{
+// csvColumns is the header of the project's own flow CSV.
+var csvColumns = [...]string{
 	"timestamp", "src_ip", "dst_ip", "src_port", "dst_port", "protocol",
 	"bytes", "packets", "duration", "flow_id", "label",
 }
+
+// CSVColumns returns the header of the project's own flow CSV, in the order
+// the writer emits it. The reader finds columns by name, in any order;
+// flow_id and label are optional there.
+func CSVColumns() []string { return slices.Clone(csvColumns[:]) }
 
 // CSVWriter writes flows in the project's own CSV format: comma-separated,
 // a header first, timestamps in RFC 3339 UTC with nanoseconds, protocols by
@@ -28,13 +32,13 @@ type CSVWriter struct {
 
 // NewCSVWriter returns a writer that emits the header before the first flow.
 func NewCSVWriter(w io.Writer) *CSVWriter {
-	return &CSVWriter{w: csv.NewWriter(w), rec: make([]string, len(CSVColumns))}
+	return &CSVWriter{w: csv.NewWriter(w), rec: make([]string, len(csvColumns))}
 }
 
 // Write appends one flow.
 func (cw *CSVWriter) Write(f *Flow) error {
 	if !cw.header {
-		if err := cw.w.Write(CSVColumns); err != nil {
+		if err := cw.w.Write(CSVColumns()); err != nil {
 			return fmt.Errorf("write flow csv header: %w", err)
 		}
 		cw.header = true
@@ -62,7 +66,7 @@ func (cw *CSVWriter) Write(f *Flow) error {
 // reports any write error.
 func (cw *CSVWriter) Flush() error {
 	if !cw.header {
-		if err := cw.w.Write(CSVColumns); err != nil {
+		if err := cw.w.Write(CSVColumns()); err != nil {
 			return fmt.Errorf("write flow csv header: %w", err)
 		}
 		cw.header = true

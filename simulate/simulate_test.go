@@ -133,8 +133,8 @@ func readFlows(t *testing.T, path string) []row {
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	if len(recs) == 0 || !slices.Equal(recs[0], flows.CSVColumns) {
-		t.Fatalf("%s: header %v, want %v", path, recs[:min(1, len(recs))], flows.CSVColumns)
+	if len(recs) == 0 || !slices.Equal(recs[0], flows.CSVColumns()) {
+		t.Fatalf("%s: header %v, want %v", path, recs[:min(1, len(recs))], flows.CSVColumns())
 	}
 	var out []row
 	for i, r := range recs[1:] {
@@ -144,7 +144,7 @@ func readFlows(t *testing.T, path string) []row {
 		}
 		for _, col := range []int{3, 4, 6, 7} {
 			if _, err := strconv.ParseUint(r[col], 10, 64); err != nil {
-				t.Fatalf("%s row %d column %s: %v", path, i+2, flows.CSVColumns[col], err)
+				t.Fatalf("%s row %d column %s: %v", path, i+2, flows.CSVColumns()[col], err)
 			}
 		}
 		if d, err := strconv.ParseFloat(r[8], 64); err != nil || d < 0 {

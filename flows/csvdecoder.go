@@ -33,11 +33,12 @@ var errDrop = errors.New("row dropped by design")
 // errEnd marks a row after which the format has no more flows.
 var errEnd = errors.New("end of flows")
 
-// csvDecoder streams a comma-separated flow file with encoding/csv,
-// reusing the record slice, and reports bad rows as ParseErrors.
+// csvDecoder streams a comma-separated flow file (records as encoding/csv
+// reads them, see recordReader), reusing the record slice, and reports bad
+// rows as ParseErrors.
 type csvDecoder struct {
 	file    string
-	cr      *csv.Reader
+	cr      *recordReader
 	rf      rowFormat
 	opts    DecodeOptions
 	skipped int
@@ -45,10 +46,7 @@ type csvDecoder struct {
 }
 
 func newCSVDecoder(r io.Reader, file string, comma rune, rf rowFormat, opts DecodeOptions) (*csvDecoder, error) {
-	cr := csv.NewReader(r)
-	cr.Comma = comma
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
+	cr := newRecordReader(r, comma)
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
 		return nil, &ParseError{File: file, Line: 1, Err: errors.New("empty file: no header")}
@@ -95,7 +93,7 @@ func (d *csvDecoder) Next(f *Flow) error {
 			}
 			return csvError(d.file, err)
 		}
-		line, _ := d.cr.FieldPos(0)
+		line := d.cr.line
 		if e, ok := d.rf.(ender); ok && e.isEnd(rec) {
 			d.done = true
 			continue

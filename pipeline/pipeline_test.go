@@ -447,3 +447,48 @@ func TestRunErrors(t *testing.T) {
 		t.Errorf("summary does not report the failures:\n%s", sum)
 	}
 }
+
+// TestCancelled: a cancelled context stops Train and Run with an error,
+// every unit says it did not start, and nothing is written.
+func TestCancelled(t *testing.T) {
+	dir := t.TempDir()
+	c := smallFixture(t, dir)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	before := outputs(t, dir)
+	for name, call := range map[string]func() (int, []error, error){
+		"train": func() (int, []error, error) {
+			res, _, err := Train(ctx, c)
+			var errs []error
+			for _, r := range res {
+				errs = append(errs, r.Err)
+			}
+			return len(res), errs, err
+		},
+		"run": func() (int, []error, error) {
+			res, _, err := Run(ctx, c)
+			var errs []error
+			for _, r := range res {
+				errs = append(errs, r.Err)
+			}
+			return len(res), errs, err
+		},
+	} {
+		n, errs, err := call()
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("%s: error %v, want context.Canceled", name, err)
+		}
+		if n != 2 {
+			t.Errorf("%s: %d results, want 2", name, n)
+		}
+		for _, e := range errs {
+			if !errors.Is(e, errNotStarted) {
+				t.Errorf("%s: unit error %v, want not started", name, e)
+			}
+		}
+	}
+	after := outputs(t, dir)
+	if len(after) != len(before) {
+		t.Errorf("cancelled runs wrote files: %d before, %d after", len(before), len(after))
+	}
+}

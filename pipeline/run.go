@@ -69,6 +69,9 @@ func Run(ctx context.Context, c Config) ([]RunResult, []layout.Skipped, error) {
 		c.Progress.Total(len(hosts) * runSteps)
 	}
 	results := make([]RunResult, len(hosts))
+	for i, h := range hosts {
+		results[i] = RunResult{Host: h.Name, Err: errNotStarted} // until it runs
+	}
 	paths := make([]string, len(hosts))
 	for i, h := range hosts {
 		paths[i] = layout.MonitorFile(c.MonitorRoot, h)

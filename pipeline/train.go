@@ -57,6 +57,8 @@ func Train(ctx context.Context, c Config) ([]TrainResult, []layout.Skipped, erro
 	paths := make([]string, len(units))
 	for i, u := range units {
 		paths[i] = layout.TrainFile(c.TrainRoot, u)
+		// Units not reached before a cancellation say so.
+		results[i] = TrainResult{Unit: u.Name, Err: errNotStarted}
 	}
 	err = forEach(ctx, c.Workers, largestFirst(paths), func(ctx context.Context, i int) {
 		r, err := trainUnit(ctx, &c, units[i])

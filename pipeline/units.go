@@ -3,6 +3,7 @@ package pipeline
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -47,6 +48,10 @@ func selectUnits(root string, services []netip.Addr, groups []string) ([]layout.
 func servicesOnly(units []layout.Unit) []layout.Unit {
 	return slices.DeleteFunc(units, func(u layout.Unit) bool { return u.IsGroup() })
 }
+
+// errNotStarted is the result of a unit that a cancellation kept from
+// starting.
+var errNotStarted = errors.New("not started: cancelled")
 
 // largestFirst orders units by the size of their flow file, largest first
 // (ties in unit order): started first, the longest jobs do not finish

@@ -22,7 +22,7 @@ const (
 )
 
 // trainSteps is the number of progress steps one unit reports.
-const trainSteps = 4
+const trainSteps = 3 // read and encode, learn, write
 
 // TrainResult summarises one unit's training.
 type TrainResult struct {
@@ -78,46 +78,9 @@ func trainUnit(ctx context.Context, c *Config, u layout.Unit) (TrainResult, erro
 	}()
 	step := func() { done++; c.step() }
 
-	path := layout.TrainFile(c.TrainRoot, u)
-	all, skipped, err := readFlows(path, c)
+	data, enc, info, err := encodeUnit(c, u, &r)
 	if err != nil {
 		return r, err
-	}
-	seqs, foreign := splitHosts(all, u.Hosts())
-	r.Skipped, r.Foreign = skipped, foreign
-	var fl []flows.Flow
-	var dirs []flows.Direction
-	segments := make([]int, len(seqs))
-	for i, s := range seqs {
-		fl = append(fl, s.flows...)
-		dirs = append(dirs, s.dirs...)
-		segments[i] = len(s.flows)
-	}
-	if len(seqs) == 1 {
-		fl, dirs = seqs[0].flows, seqs[0].dirs
-	}
-	r.Flows = len(fl)
-	if len(fl) == 0 {
-		return r, fmt.Errorf("%s: no flows of %s", path, u.Name)
-	}
-	step()
-
-	enc, err := flows.FitEncoder(c.Encoder, fl, dirs, c.Encoding)
-	if err != nil {
-		return r, fmt.Errorf("fit encoder: %w", err)
-	}
-	syms := make([]int32, 0, len(fl))
-	for _, s := range seqs {
-		syms = encode(enc, s, syms)
-	}
-	alpha, err := symbolAlphabet(enc)
-	if err != nil {
-		return r, err
-	}
-	data := &learner.Dataset{Alphabet: alpha, Symbols: syms, Spans: windowSpans(segments, c.Window, c.Stride)}
-	r.Traces = data.Len()
-	if data.Len() < 2 {
-		return r, fmt.Errorf("%s: %d training traces of %d flows; need at least 2 to compute the threshold's standard deviation", path, data.Len(), c.Window)
 	}
 	step()
 
@@ -148,10 +111,7 @@ func trainUnit(ctx context.Context, c *Config, u layout.Unit) (TrainResult, erro
 	r.Threshold = thr
 	m := &Model{
 		Unit: u.Name, Window: c.Window, Stride: c.Stride, Encoder: enc, Threshold: thr, Automaton: auto,
-		Training: TrainingInfo{
-			Flows: len(fl), Traces: data.Len(),
-			First: isoTime(minStart(fl)), Last: isoTime(maxStart(fl)),
-		},
+		Training: info,
 	}
 	for _, h := range u.Members {
 		m.Members = append(m.Members, h.String())
@@ -165,6 +125,54 @@ func trainUnit(ctx context.Context, c *Config, u layout.Unit) (TrainResult, erro
 	}
 	step()
 	return r, nil
+}
+
+// encodeUnit reads a unit's training flows, fits the encoder and returns
+// the windows to learn from, with what the model records of the flows.
+// The flows themselves are left behind: they are most of a large unit's
+// memory, and learning needs only the symbols.
+func encodeUnit(c *Config, u layout.Unit, r *TrainResult) (*learner.Dataset, flows.Encoder, TrainingInfo, error) {
+	path := layout.TrainFile(c.TrainRoot, u)
+	all, skipped, err := readFlows(path, c)
+	if err != nil {
+		return nil, nil, TrainingInfo{}, err
+	}
+	seqs, foreign := splitHosts(all, u.Hosts())
+	r.Skipped, r.Foreign = skipped, foreign
+	var fl []flows.Flow
+	var dirs []flows.Direction
+	segments := make([]int, len(seqs))
+	for i, s := range seqs {
+		fl = append(fl, s.flows...)
+		dirs = append(dirs, s.dirs...)
+		segments[i] = len(s.flows)
+	}
+	if len(seqs) == 1 {
+		fl, dirs = seqs[0].flows, seqs[0].dirs
+	}
+	r.Flows = len(fl)
+	if len(fl) == 0 {
+		return nil, nil, TrainingInfo{}, fmt.Errorf("%s: no flows of %s", path, u.Name)
+	}
+	enc, err := flows.FitEncoder(c.Encoder, fl, dirs, c.Encoding)
+	if err != nil {
+		return nil, nil, TrainingInfo{}, fmt.Errorf("fit encoder: %w", err)
+	}
+	syms := make([]int32, 0, len(fl))
+	for _, s := range seqs {
+		syms = encode(enc, s, syms)
+	}
+	alpha, err := symbolAlphabet(enc)
+	if err != nil {
+		return nil, nil, TrainingInfo{}, err
+	}
+	data := &learner.Dataset{Alphabet: alpha, Symbols: syms, Spans: windowSpans(segments, c.Window, c.Stride)}
+	r.Traces = data.Len()
+	if data.Len() < 2 {
+		return nil, nil, TrainingInfo{}, fmt.Errorf("%s: %d training traces of %d flows; need at least 2 to compute the threshold's standard deviation", path, data.Len(), c.Window)
+	}
+	info := TrainingInfo{Flows: len(fl), Traces: data.Len(), First: isoTime(minStart(fl)), Last: isoTime(maxStart(fl))}
+	return data, enc, info, nil
 }
 
 // symbolAlphabet names the automaton's symbols after the encoder's.

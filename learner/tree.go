@@ -68,8 +68,14 @@ const root int32 = 0
 // buildTree builds the prefix tree of the dataset's traces.
 func buildTree(d *Dataset) *tree {
 	t := &tree{}
-	n := len(d.Symbols)/2 + 1
-	t.grow(n)
+	// Room for half the symbols the traces read (not the stored ones:
+	// overlapping windows read each stored symbol many times), which
+	// prefix sharing rarely exceeds, so the arrays seldom grow by copying.
+	var read int
+	for _, sp := range d.Spans {
+		read += int(sp.End - sp.Start)
+	}
+	t.grow(read/2 + 1)
 	t.newNode()
 	for i := range d.Spans {
 		q := root

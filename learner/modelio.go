@@ -19,7 +19,11 @@ const (
 // ErrModelVersion is wrapped by load errors for a model of another version.
 var ErrModelVersion = errors.New("unsupported model version")
 
-type modelJSON struct {
+// ModelJSON is a model file's JSON form. MarshalJSON and UnmarshalJSON go
+// through it; a format that embeds a model (the monitor's service model)
+// holds it as a field, so the model is decoded in that format's own pass,
+// and builds the model with ModelJSON.Model.
+type ModelJSON struct {
 	Format   string   `json:"format"`
 	Version  int      `json:"version"`
 	Options  Options  `json:"options"`
@@ -48,8 +52,11 @@ type transitionJSON struct {
 // MarshalJSON encodes the model as versioned JSON: options, alphabet, and
 // the states with their counts and transitions (by symbol name). The same
 // model always gives the same bytes.
-func (m *Model) MarshalJSON() ([]byte, error) {
-	mj := modelJSON{Format: ModelFormat, Version: ModelVersion, Options: m.opts, Alphabet: m.alphabet.Names(), Core: m.core}
+func (m *Model) MarshalJSON() ([]byte, error) { return json.Marshal(m.JSON()) }
+
+// JSON returns the model's JSON form.
+func (m *Model) JSON() *ModelJSON {
+	mj := &ModelJSON{Format: ModelFormat, Version: ModelVersion, Options: m.opts, Alphabet: m.alphabet.Names(), Core: m.core}
 	if m.core {
 		mj.SymbolCounts = m.symCount
 	}
@@ -61,7 +68,7 @@ func (m *Model) MarshalJSON() ([]byte, error) {
 		}
 		mj.States[q] = s
 	}
-	return json.Marshal(mj)
+	return mj
 }
 
 // UnmarshalJSON decodes and validates a model written by MarshalJSON.
@@ -70,7 +77,7 @@ func (m *Model) UnmarshalJSON(b []byte) error {
 	// another format or version is the head read on its own, so that a
 	// file of another version is refused as such rather than for the
 	// fields it does not share with this one.
-	var mj modelJSON
+	var mj ModelJSON
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(&mj)
@@ -95,7 +102,7 @@ func (m *Model) UnmarshalJSON(b []byte) error {
 			return err
 		}
 	}
-	built, err := fromJSON(&mj)
+	built, err := mj.Model()
 	if err != nil {
 		return err
 	}
@@ -103,7 +110,19 @@ func (m *Model) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func fromJSON(mj *modelJSON) (*Model, error) {
+// Model validates the JSON form and builds the model: format, version,
+// options, alphabet, and every state's counts and transitions.
+func (mj *ModelJSON) Model() (*Model, error) {
+	if mj.Format != ModelFormat {
+		return nil, fmt.Errorf("format %q: not a %s model", mj.Format, ModelFormat)
+	}
+	if mj.Version != ModelVersion {
+		return nil, fmt.Errorf("%w: the file is version %d, this program reads version %d (learn the model again)", ErrModelVersion, mj.Version, ModelVersion)
+	}
+	return fromJSON(mj)
+}
+
+func fromJSON(mj *ModelJSON) (*Model, error) {
 	if err := mj.Options.Validate(); err != nil {
 		return nil, fmt.Errorf("options: %w", err)
 	}

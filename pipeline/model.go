@@ -63,16 +63,16 @@ type thresholdJSON struct {
 }
 
 type modelJSON struct {
-	Format    string          `json:"format"`
-	Version   int             `json:"version"`
-	Unit      string          `json:"unit"`
-	Members   []string        `json:"members,omitempty"`
-	Window    int             `json:"window"`
-	Stride    int             `json:"stride"`
-	Encoder   json.RawMessage `json:"encoder"`
-	Threshold thresholdJSON   `json:"threshold"`
-	Training  TrainingInfo    `json:"training"`
-	Automaton *learner.Model  `json:"automaton"`
+	Format    string             `json:"format"`
+	Version   int                `json:"version"`
+	Unit      string             `json:"unit"`
+	Members   []string           `json:"members,omitempty"`
+	Window    int                `json:"window"`
+	Stride    int                `json:"stride"`
+	Encoder   json.RawMessage    `json:"encoder"`
+	Threshold thresholdJSON      `json:"threshold"`
+	Training  TrainingInfo       `json:"training"`
+	Automaton *learner.ModelJSON `json:"automaton"`
 }
 
 // Save writes the model atomically.
@@ -86,7 +86,7 @@ func (m *Model) Save(path string) error {
 		Format: ModelFormat, Version: ModelVersion, Unit: m.Unit, Members: m.Members,
 		Window: m.Window, Stride: m.Stride, Encoder: enc,
 		Threshold: thresholdJSON{t.Mean, t.SD, t.K, t.Value, t.N},
-		Training:  m.Training, Automaton: m.Automaton,
+		Training:  m.Training, Automaton: m.Automaton.JSON(),
 	}
 	b, err := json.MarshalIndent(mj, "", " ")
 	if err != nil {
@@ -135,6 +135,16 @@ func decodeModel(b []byte) (*Model, error) {
 				return nil, fmt.Errorf("%w: the file is version %d, this program reads version %d; train again", ErrModelVersion, head.Version, ModelVersion)
 			}
 		}
+		// An automaton of another version is refused as such too.
+		var inner struct {
+			Automaton struct {
+				Format  string `json:"format"`
+				Version int    `json:"version"`
+			} `json:"automaton"`
+		}
+		if json.Unmarshal(b, &inner) == nil && inner.Automaton.Version != 0 && inner.Automaton.Version != learner.ModelVersion {
+			return nil, fmt.Errorf("automaton: %w: version %d, this program reads version %d; train again", learner.ErrModelVersion, inner.Automaton.Version, learner.ModelVersion)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -145,17 +155,21 @@ func decodeModel(b []byte) (*Model, error) {
 	case mj.Window < 1 || mj.Stride < 1:
 		return nil, fmt.Errorf("window %d, stride %d: must be >= 1", mj.Window, mj.Stride)
 	}
+	auto, err := mj.Automaton.Model()
+	if err != nil {
+		return nil, fmt.Errorf("automaton: %w", err)
+	}
 	enc, err := flows.UnmarshalEncoder(mj.Encoder)
 	if err != nil {
 		return nil, fmt.Errorf("encoder: %w", err)
 	}
-	if enc.AlphabetSize() != mj.Automaton.Alphabet().Len() {
-		return nil, fmt.Errorf("encoder has %d symbols, automaton %d", enc.AlphabetSize(), mj.Automaton.Alphabet().Len())
+	if enc.AlphabetSize() != auto.Alphabet().Len() {
+		return nil, fmt.Errorf("encoder has %d symbols, automaton %d", enc.AlphabetSize(), auto.Alphabet().Len())
 	}
 	t := mj.Threshold
 	return &Model{
 		Unit: mj.Unit, Members: mj.Members, Window: mj.Window, Stride: mj.Stride, Encoder: enc,
 		Threshold: rootcause.Threshold{Mean: t.Mean, SD: t.SD, K: t.K, Value: t.Value, N: t.N},
-		Training:  mj.Training, Automaton: mj.Automaton,
+		Training:  mj.Training, Automaton: auto,
 	}, nil
 }

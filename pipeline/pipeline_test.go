@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/netflow-monitor/monitor/flows"
+	"github.com/netflow-monitor/monitor/learner"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -490,5 +491,29 @@ func TestCancelled(t *testing.T) {
 	after := outputs(t, dir)
 	if len(after) != len(before) {
 		t.Errorf("cancelled runs wrote files: %d before, %d after", len(before), len(after))
+	}
+}
+
+// TestEmbeddedAutomatonVersion: a service model whose automaton is of
+// another version is refused for that reason.
+func TestEmbeddedAutomatonVersion(t *testing.T) {
+	dir := t.TempDir()
+	c := smallFixture(t, dir)
+	if _, _, err := Train(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	mp := filepath.Join(c.TrainRoot, "10.0.0.1", ModelFile)
+	b, err := os.ReadFile(mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(b, []byte(`"automaton"`))
+	b = append(b[:i:i], bytes.Replace(b[i:], []byte(`"version": 1`), []byte(`"version": 7`), 1)...)
+	if err := os.WriteFile(mp, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = LoadModel(mp)
+	if !errors.Is(err, learner.ErrModelVersion) || !strings.Contains(err.Error(), "version 7") || !strings.Contains(err.Error(), mp) {
+		t.Errorf("error %v, want the automaton's version named, with the file", err)
 	}
 }

@@ -72,11 +72,8 @@ func Run(ctx context.Context, c Config) ([]RunResult, []layout.Skipped, error) {
 	for i, h := range hosts {
 		results[i] = RunResult{Host: h.Name, Err: errNotStarted} // until it runs
 	}
-	paths := make([]string, len(hosts))
-	for i, h := range hosts {
-		paths[i] = layout.MonitorFile(c.MonitorRoot, h)
-	}
-	err = forEach(ctx, c.Workers, largestFirst(paths), func(ctx context.Context, i int) {
+	order := largestFirst(hosts, func(u layout.Unit) string { return layout.MonitorFile(c.MonitorRoot, u) })
+	err = forEach(ctx, c.Workers, order, func(ctx context.Context, i int) {
 		r := RunResult{Host: hosts[i].Name}
 		m := shared
 		if m == nil {

@@ -54,13 +54,12 @@ func Train(ctx context.Context, c Config) ([]TrainResult, []layout.Skipped, erro
 		c.Progress.Total(len(units) * trainSteps)
 	}
 	results := make([]TrainResult, len(units))
-	paths := make([]string, len(units))
 	for i, u := range units {
-		paths[i] = layout.TrainFile(c.TrainRoot, u)
 		// Units not reached before a cancellation say so.
 		results[i] = TrainResult{Unit: u.Name, Err: errNotStarted}
 	}
-	err = forEach(ctx, c.Workers, largestFirst(paths), func(ctx context.Context, i int) {
+	order := largestFirst(units, func(u layout.Unit) string { return layout.TrainFile(c.TrainRoot, u) })
+	err = forEach(ctx, c.Workers, order, func(ctx context.Context, i int) {
 		r, err := trainUnit(ctx, &c, units[i])
 		r.Unit, r.Err = units[i].Name, err
 		results[i] = r
@@ -139,16 +138,19 @@ func encodeUnit(c *Config, u layout.Unit, r *TrainResult) (*learner.Dataset, flo
 	}
 	seqs, foreign := splitHosts(all, u.Hosts())
 	r.Skipped, r.Foreign = skipped, foreign
-	var fl []flows.Flow
-	var dirs []flows.Direction
+	// The encoder is fitted on all hosts' flows together; a single host's
+	// are used as they are, not copied.
+	fl, dirs := seqs[0].flows, seqs[0].dirs
 	segments := make([]int, len(seqs))
 	for i, s := range seqs {
-		fl = append(fl, s.flows...)
-		dirs = append(dirs, s.dirs...)
 		segments[i] = len(s.flows)
 	}
-	if len(seqs) == 1 {
-		fl, dirs = seqs[0].flows, seqs[0].dirs
+	if len(seqs) > 1 {
+		fl, dirs = nil, nil
+		for _, s := range seqs {
+			fl = append(fl, s.flows...)
+			dirs = append(dirs, s.dirs...)
+		}
 	}
 	r.Flows = len(fl)
 	if len(fl) == 0 {

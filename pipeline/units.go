@@ -53,19 +53,17 @@ func servicesOnly(units []layout.Unit) []layout.Unit {
 // starting.
 var errNotStarted = errors.New("not started: cancelled")
 
-// largestFirst orders units by the size of their flow file, largest first
-// (ties in unit order): started first, the longest jobs do not finish
-// alone at the end while the other workers idle. Results stay in unit
-// order, so the output does not depend on it.
-func largestFirst(paths []string) []int {
-	size := make([]int64, len(paths))
-	for i, p := range paths {
-		if st, err := os.Stat(p); err == nil {
+// largestFirst orders units by the size of their flow file (named by
+// file), largest first, ties in unit order: started first, the longest jobs
+// do not finish alone at the end while the other workers idle. Results
+// stay in unit order, so the output does not depend on it.
+func largestFirst(units []layout.Unit, file func(layout.Unit) string) []int {
+	size := make([]int64, len(units))
+	order := make([]int, len(units))
+	for i, u := range units {
+		if st, err := os.Stat(file(u)); err == nil {
 			size[i] = st.Size()
 		}
-	}
-	order := make([]int, len(paths))
-	for i := range order {
 		order[i] = i
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(size[b], size[a]) })

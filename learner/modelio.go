@@ -73,34 +73,24 @@ func (m *Model) JSON() *ModelJSON {
 
 // UnmarshalJSON decodes and validates a model written by MarshalJSON.
 func (m *Model) UnmarshalJSON(b []byte) error {
-	// One strict pass in the common case; only when it fails or finds
-	// another format or version is the head read on its own, so that a
-	// file of another version is refused as such rather than for the
-	// fields it does not share with this one.
 	var mj ModelJSON
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(&mj)
-	if err != nil || mj.Format != ModelFormat || mj.Version != ModelVersion {
+	if err := dec.Decode(&mj); err != nil {
+		// Read the head on its own, so that a file of another format or
+		// version is refused as such rather than for the fields it does
+		// not share with this one.
 		var head struct {
 			Format  string `json:"format"`
 			Version int    `json:"version"`
 		}
-		herr := json.Unmarshal(b, &head)
-		if err != nil && herr != nil {
+		if herr := json.Unmarshal(b, &head); herr != nil {
 			return herr // a syntax error, with its offset
 		}
-		if herr == nil {
-			if head.Format != ModelFormat {
-				return fmt.Errorf("format %q: not a %s model", head.Format, ModelFormat)
-			}
-			if head.Version != ModelVersion {
-				return fmt.Errorf("%w: the file is version %d, this program reads version %d (learn the model again)", ErrModelVersion, head.Version, ModelVersion)
-			}
+		if herr := checkHead(head.Format, head.Version); herr != nil {
+			return herr
 		}
-		if err != nil {
-			return err
-		}
+		return err
 	}
 	built, err := mj.Model()
 	if err != nil {
@@ -110,14 +100,22 @@ func (m *Model) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// checkHead refuses a file of another format or version.
+func checkHead(format string, version int) error {
+	if format != ModelFormat {
+		return fmt.Errorf("format %q: not a %s model", format, ModelFormat)
+	}
+	if version != ModelVersion {
+		return fmt.Errorf("%w: the file is version %d, this program reads version %d (learn the model again)", ErrModelVersion, version, ModelVersion)
+	}
+	return nil
+}
+
 // Model validates the JSON form and builds the model: format, version,
 // options, alphabet, and every state's counts and transitions.
 func (mj *ModelJSON) Model() (*Model, error) {
-	if mj.Format != ModelFormat {
-		return nil, fmt.Errorf("format %q: not a %s model", mj.Format, ModelFormat)
-	}
-	if mj.Version != ModelVersion {
-		return nil, fmt.Errorf("%w: the file is version %d, this program reads version %d (learn the model again)", ErrModelVersion, mj.Version, ModelVersion)
+	if err := checkHead(mj.Format, mj.Version); err != nil {
+		return nil, err
 	}
 	return fromJSON(mj)
 }

@@ -98,6 +98,17 @@ func (m *Model) Save(path string) error {
 	return nil
 }
 
+// checkHead refuses a file of another format or version.
+func checkHead(format string, version int) error {
+	if format != ModelFormat {
+		return fmt.Errorf("format %q: not a %s (was it written by another program or version?)", format, ModelFormat)
+	}
+	if version != ModelVersion {
+		return fmt.Errorf("%w: the file is version %d, this program reads version %d; train again", ErrModelVersion, version, ModelVersion)
+	}
+	return nil
+}
+
 // LoadModel reads and validates a model file; errors name the file.
 func LoadModel(path string) (*Model, error) {
 	b, err := os.ReadFile(path)
@@ -112,42 +123,33 @@ func LoadModel(path string) (*Model, error) {
 }
 
 func decodeModel(b []byte) (*Model, error) {
-	// A strict pass first; the head alone only when it fails or finds
-	// another format or version (see learner.Model.UnmarshalJSON).
 	var mj modelJSON
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(&mj)
-	if err != nil || mj.Format != ModelFormat || mj.Version != ModelVersion {
+	if err := dec.Decode(&mj); err != nil {
+		// Read the heads on their own, so that a file, or an automaton
+		// in it, of another format or version is refused as such (see
+		// learner.Model.UnmarshalJSON).
 		var head struct {
-			Format  string `json:"format"`
-			Version int    `json:"version"`
-		}
-		herr := json.Unmarshal(b, &head)
-		if err != nil && herr != nil {
-			return nil, herr // a syntax error, with its offset
-		}
-		if herr == nil {
-			if head.Format != ModelFormat {
-				return nil, fmt.Errorf("format %q: not a %s (was it written by another program or version?)", head.Format, ModelFormat)
-			}
-			if head.Version != ModelVersion {
-				return nil, fmt.Errorf("%w: the file is version %d, this program reads version %d; train again", ErrModelVersion, head.Version, ModelVersion)
-			}
-		}
-		// An automaton of another version is refused as such too.
-		var inner struct {
+			Format    string `json:"format"`
+			Version   int    `json:"version"`
 			Automaton struct {
-				Format  string `json:"format"`
-				Version int    `json:"version"`
+				Version int `json:"version"`
 			} `json:"automaton"`
 		}
-		if json.Unmarshal(b, &inner) == nil && inner.Automaton.Version != 0 && inner.Automaton.Version != learner.ModelVersion {
-			return nil, fmt.Errorf("automaton: %w: version %d, this program reads version %d; train again", learner.ErrModelVersion, inner.Automaton.Version, learner.ModelVersion)
+		if herr := json.Unmarshal(b, &head); herr != nil {
+			return nil, herr // a syntax error, with its offset
 		}
-		if err != nil {
-			return nil, err
+		if herr := checkHead(head.Format, head.Version); herr != nil {
+			return nil, herr
 		}
+		if v := head.Automaton.Version; v != 0 && v != learner.ModelVersion {
+			return nil, fmt.Errorf("automaton: %w: version %d, this program reads version %d; train again", learner.ErrModelVersion, v, learner.ModelVersion)
+		}
+		return nil, err
+	}
+	if err := checkHead(mj.Format, mj.Version); err != nil {
+		return nil, err
 	}
 	switch {
 	case mj.Automaton == nil:

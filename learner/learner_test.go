@@ -99,6 +99,58 @@ func TestHandCheckedDistinct(t *testing.T) {
 	}
 }
 
+// TestMissingTransitionRestarts: on the x/y model of TestHandCheckedDistinct
+// (q0 -x-> qx, q0 -y-> qy, each looping on b), a symbol without a
+// transition is charged once and the trace goes on from the start state, as
+// FlexFringe's predictreset does; what follows scores as it would at the
+// start of a trace.
+func TestMissingTransitionRestarts(t *testing.T) {
+	const x, y, b = 0, 1, 2
+	d := &Dataset{Alphabet: IntAlphabet(3)}
+	for n := range 8 {
+		tr := []int32{x}
+		for range n {
+			tr = append(tr, b)
+		}
+		d.Add(tr)
+		tr[0] = y
+		d.Add(tr)
+	}
+	o := DefaultOptions()
+	o.FinalProb = false
+	m := mustLearn(t, d, o)
+	tr := m.Transitions(0)
+	if len(tr) != 2 {
+		t.Fatalf("root transitions %+v, want two", tr)
+	}
+	qx, qy := int32(tr[0].To), int32(tr[1].To)
+	first := func(a int32) float64 { return m.Score([]int32{a}).Scores[0] }
+	for _, c := range []struct {
+		name      string
+		trace     []int32
+		states    []int32
+		fallbacks int
+		restarted map[int]int32 // position -> symbol scored as a first symbol
+	}{
+		{"known path", []int32{x, b}, []int32{0, qx}, 0, nil},
+		{"y missing after x", []int32{x, y, b}, []int32{0, qx, 0}, 2, map[int]int32{2: b}},
+		{"x missing after y, then y", []int32{y, x, y, b}, []int32{0, qy, 0, qy}, 1, map[int]int32{2: y}},
+		{"b missing at the start", []int32{b, x, b}, []int32{0, 0, qx}, 1, map[int]int32{0: b, 1: x}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := m.Score(c.trace)
+			if !equalInt32(p.States, c.states) || p.Fallbacks != c.fallbacks {
+				t.Fatalf("states %v fallbacks %d, want %v and %d", p.States, p.Fallbacks, c.states, c.fallbacks)
+			}
+			for i, a := range c.restarted {
+				if got, want := p.Scores[i], first(a); got != want {
+					t.Errorf("score at %d = %v, want %v (symbol %d read from the start)", i, got, want, a)
+				}
+			}
+		})
+	}
+}
+
 func TestDeterministic(t *testing.T) {
 	d := samplePDFA(7, 8, 5, 3000)
 	for _, h := range Heuristics() {

@@ -36,13 +36,20 @@ func (m *Model) Score(trace []int32) *Prediction {
 //     smoothed probability of an unseen event there (see prepare), which is
 //     below that of any seen event, so an unknown event makes a trace less
 //     likely, never more;
-//   - the trace then goes on from the fallback state: the state the model
-//     reaches by reading, from the start state, the longest suffix of the
-//     symbols so far (including this one) that it can read; the start state
-//     when there is none. This is where a window that began there would be.
+//   - the trace then goes on from the start state, as FlexFringe's
+//     predictreset does: the model has no state for a history it never saw,
+//     so it charges the surprise once and judges what follows afresh. (Going
+//     on from the state of the longest readable suffix instead charges a
+//     run of one unexpected symbol again and again from the same state: on
+//     CTU-13 that put normal windows with a repeated common flow below the
+//     k = 4 threshold.)
 //   - with CoreScoring, a transition into a sink state is scored, and the
-//     trace goes on from the fallback state computed through red states
-//     only, so that scores never depend on memorised prefix subtrees.
+//     trace goes on from the fallback state: the state the model reaches by
+//     reading, from the start state and through red states only, the
+//     longest suffix of the symbols so far (including this one) that it can
+//     read; the start state when there is none. This is where a window that
+//     began there would be, and scores never depend on memorised prefix
+//     subtrees. The event was seen in training, so its context is kept.
 //
 // With end probabilities modelled, the last score is that of ending in the
 // final state. Scores are always finite.
@@ -70,7 +77,7 @@ func (m *Model) ScoreInto(trace []int32, p *Prediction) {
 			}
 		} else {
 			s = m.logOther(q, a)
-			q = m.fallback(trace[:i+1])
+			q = 0
 			p.Fallbacks++
 		}
 		p.Scores[i] = s
@@ -101,15 +108,15 @@ func (m *Model) nextKnown(q, a int32) int32 {
 }
 
 // fallback returns the state reached by the longest proper suffix of h that
-// the model can read from the start state (through red states only, with
-// CoreScoring), or the start state.
+// the model can read from the start state through red states only, or the
+// start state.
 func (m *Model) fallback(h []int32) int32 {
 next:
 	for j := 1; j < len(h); j++ {
 		q := int32(0)
 		for _, a := range h[j:] {
 			e := m.nextKnown(q, a)
-			if e < 0 || (m.opts.CoreScoring && !m.red[m.to[e]]) {
+			if e < 0 || !m.red[m.to[e]] {
 				continue next
 			}
 			q = m.to[e]

@@ -51,6 +51,13 @@ type evalJSON struct {
 		F1     float64 `json:"f1"`
 		FPR    float64 `json:"fpr"`
 	} `json:"overall"`
+	Sweep []struct {
+		K       float64 `json:"k"`
+		Metrics struct {
+			Recall float64 `json:"recall"`
+			FPR    float64 `json:"fpr"`
+		} `json:"metrics"`
+	} `json:"sweep"`
 }
 
 // TestCTU13 runs the issue's exact commands on CTU-13 scenario 6 from
@@ -111,6 +118,36 @@ func TestCTU13(t *testing.T) {
 	t.Logf("overall F1: automaton %.3f, new-connection baseline %.3f", ev.Overall.F1, base.Overall.F1)
 	if ev.Overall.F1 <= base.Overall.F1 {
 		t.Errorf("automaton F1 %.3f does not beat the new-connection baseline's %.3f", ev.Overall.F1, base.Overall.F1)
+	}
+
+	// FlexFringe on the same split (window 10, percentile encoding,
+	// predictreset), as printed: recall to 2-3 decimals, FPR in percent to
+	// 2 decimals. The sweep must be at least as good at each of its points.
+	var sw evalJSON
+	if err := json.Unmarshal([]byte(monitor(t, "evaluate", "--train-data", T, "--monitor-data", M, "--json", "--sweep")), &sw); err != nil {
+		t.Fatal(err)
+	}
+	flexfringe := []struct{ k, recall, fpr float64 }{
+		{4, 1.000, 0.0010},
+		{5, 0.73, 0},
+		{7, 0, 0},
+	}
+	for _, ff := range flexfringe {
+		found := false
+		for _, p := range sw.Sweep {
+			if p.K != ff.k {
+				continue
+			}
+			found = true
+			m := p.Metrics
+			t.Logf("sweep k = %g: recall %.3f, FPR %.4f (FlexFringe %.3f, %.4f)", ff.k, m.Recall, m.FPR, ff.recall, ff.fpr)
+			if m.Recall < ff.recall-0.0005 || m.FPR > ff.fpr+0.00005 {
+				t.Errorf("sweep k = %g: recall %.4f FPR %.5f, worse than FlexFringe's %.3f at %.4f", ff.k, m.Recall, m.FPR, ff.recall, ff.fpr)
+			}
+		}
+		if !found {
+			t.Errorf("sweep has no point at k = %g", ff.k)
+		}
 	}
 }
 

@@ -1,9 +1,10 @@
 package learner
 
 import (
+	"cmp"
 	"errors"
 	"math"
-	"sort"
+	"slices"
 )
 
 // Model is a learned probabilistic deterministic automaton: states with the
@@ -56,11 +57,34 @@ const maxDense = 1 << 22
 // reachable from the root.
 func newModel(t *tree, alpha *Alphabet, o Options) *Model {
 	m := &Model{opts: o, alphabet: alpha}
-	id := map[int32]int32{root: 0}
-	queue := []int32{root}
+	// Room for every representative (an upper bound on the states), so
+	// that a model of hundreds of thousands of states is built without
+	// copying, and state ids by tree node in one flat slice, not a map.
+	reps, edges := 0, 0
+	for q, r := range t.rep {
+		if r < 0 {
+			reps++
+			for e := t.head[q]; e >= 0; e = t.eNext[e] {
+				edges++
+			}
+		}
+	}
+	id := make([]int32, len(t.rep))
+	for i := range id {
+		id[i] = -1
+	}
+	id[root] = 0
+	queue := make([]int32, 1, reps)
+	queue[0] = root
+	m.first = make([]int32, 1, reps+1)
+	m.final = make([]int32, 0, reps)
+	m.paths = make([]int32, 0, reps)
+	m.red = make([]bool, 0, reps)
+	m.sym = make([]int32, 0, edges)
+	m.to = make([]int32, 0, edges)
+	m.count = make([]int32, 0, edges)
 	type edge struct{ sym, child, count int32 }
 	var es []edge
-	m.first = append(m.first, 0)
 	for i := 0; i < len(queue); i++ {
 		q := queue[i]
 		m.final = append(m.final, t.final[q])
@@ -72,10 +96,10 @@ func newModel(t *tree, alpha *Alphabet, o Options) *Model {
 				es = append(es, edge{t.eSym[e], t.find(t.eChild[e]), t.eCount[e]})
 			}
 		}
-		sort.Slice(es, func(a, b int) bool { return es[a].sym < es[b].sym })
+		slices.SortFunc(es, func(a, b edge) int { return cmp.Compare(a.sym, b.sym) })
 		for _, e := range es {
-			c, seen := id[e.child]
-			if !seen {
+			c := id[e.child]
+			if c < 0 {
 				c = int32(len(queue))
 				id[e.child] = c
 				queue = append(queue, e.child)

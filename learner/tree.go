@@ -75,7 +75,7 @@ func buildTree(d *Dataset) *tree {
 	for _, sp := range d.Spans {
 		read += int(sp.End - sp.Start)
 	}
-	t.grow(read/2 + 1)
+	t.grow(read/2+1, read/2+1)
 	t.newNode()
 	for i := range d.Spans {
 		q := root
@@ -100,7 +100,7 @@ func buildTree(d *Dataset) *tree {
 // memory in order instead of chasing links across the whole arena.
 func (t *tree) compact() *tree {
 	c := &tree{}
-	c.grow(len(t.rep))
+	c.grow(len(t.rep), len(t.rep)+len(t.rep)/edgeHeadroom)
 	type frame struct{ old, in int32 } // in: the new transition leading here, -1 for the root
 	stack := []frame{{root, -1}}
 	var kids []int32
@@ -139,18 +139,26 @@ func (t *tree) compact() *tree {
 	return c
 }
 
-func (t *tree) grow(n int) {
-	t.rep = make([]int32, 0, n)
-	t.paths = make([]int32, 0, n)
-	t.final = make([]int32, 0, n)
-	t.head = make([]int32, 0, n)
-	t.red = make([]bool, 0, n)
-	t.temp = make([]bool, 0, n)
-	t.eSym = make([]int32, 0, n)
-	t.eChild = make([]int32, 0, n)
-	t.eCount = make([]int32, 0, n)
-	t.eNext = make([]int32, 0, n)
+func (t *tree) grow(nodes, edges int) {
+	t.rep = make([]int32, 0, nodes)
+	t.paths = make([]int32, 0, nodes)
+	t.final = make([]int32, 0, nodes)
+	t.head = make([]int32, 0, nodes)
+	t.red = make([]bool, 0, nodes)
+	t.temp = make([]bool, 0, nodes)
+	t.eSym = make([]int32, 0, edges)
+	t.eChild = make([]int32, 0, edges)
+	t.eCount = make([]int32, 0, edges)
+	t.eNext = make([]int32, 0, edges)
 }
+
+// edgeHeadroom: the compacted tree has room for 1/edgeHeadroom more
+// transitions than nodes. Merging adds transitions (a state gains those
+// of the states folded into it that it lacked): about a quarter more on
+// windows of busy services (1.64 M nodes gained 0.44 M). Growing four
+// arrays of millions by copying instead leaves tens of MB of garbage at
+// the moment the heap is largest.
+const edgeHeadroom = 3
 
 func (t *tree) newNode() int32 {
 	id := int32(len(t.rep))

@@ -21,11 +21,14 @@ alarm by the connection behind it: direction, peer, port, and since when.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	// Profiling, for developers: go tool pprof monitor cpu.prof.
-	var cpuProfile string
+	// Profiling, for developers: go tool pprof monitor cpu.prof (or
+	// mem.prof, with -sample_index=alloc_space for where memory went).
+	var cpuProfile, memProfile string
 	var cpuFile *os.File
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file")
+	root.PersistentFlags().StringVar(&memProfile, "memprofile", "", "write a heap profile to this file at the end")
 	_ = root.PersistentFlags().MarkHidden("cpuprofile")
+	_ = root.PersistentFlags().MarkHidden("memprofile")
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
 		if cpuProfile == "" {
 			return nil
@@ -38,6 +41,11 @@ alarm by the connection behind it: direction, peer, port, and since when.`,
 		return pprof.StartCPUProfile(f)
 	}
 	root.PersistentPostRunE = func(*cobra.Command, []string) error {
+		if memProfile != "" {
+			if err := writeHeapProfile(memProfile); err != nil {
+				return fmt.Errorf("--memprofile: %w", err)
+			}
+		}
 		if cpuFile == nil {
 			return nil
 		}
@@ -57,4 +65,18 @@ alarm by the connection behind it: direction, peer, port, and since when.`,
 		newSimulateCmd(),
 	)
 	return root
+}
+
+// writeHeapProfile writes the heap profile (allocations since the start
+// and what is live now) to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

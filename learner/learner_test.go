@@ -99,11 +99,11 @@ func TestHandCheckedDistinct(t *testing.T) {
 	}
 }
 
-// TestMissingTransitionRestarts: on the x/y model of TestHandCheckedDistinct
-// (q0 -x-> qx, q0 -y-> qy, each looping on b), a symbol without a
-// transition is charged once and the trace goes on from the start state, as
-// FlexFringe's predictreset does; what follows scores as it would at the
-// start of a trace.
+// TestMissingTransitionRestarts: on traces "x b^n" and "y b^n" (n < 8), the
+// start state has transitions on x and y only and neither x nor y follows
+// anything. A symbol without a transition is charged once and the trace
+// goes on from the start state, as FlexFringe's predictreset does: what
+// follows scores as it would at the start of a trace.
 func TestMissingTransitionRestarts(t *testing.T) {
 	const x, y, b = 0, 1, 2
 	d := &Dataset{Alphabet: IntAlphabet(3)}

@@ -139,6 +139,8 @@ func (t *tree) compact() *tree {
 	return c
 }
 
+// grow gives t empty arrays with room for the given numbers of nodes and
+// transitions.
 func (t *tree) grow(nodes, edges int) {
 	t.rep = make([]int32, 0, nodes)
 	t.paths = make([]int32, 0, nodes)

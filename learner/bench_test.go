@@ -55,3 +55,15 @@ func BenchmarkScore(b *testing.B) {
 	}
 	b.ReportMetric(float64(syms)/b.Elapsed().Seconds(), "symbols/s")
 }
+
+// BenchmarkBuildTree measures building the prefix tree of the sliding
+// windows (size 10) over a 20-state PDFA's output, the shape of a busy
+// service's training data.
+func BenchmarkBuildTree(b *testing.B) {
+	src := samplePDFA(42, 20, 40, 10000)
+	d := &Dataset{Alphabet: src.Alphabet, Symbols: src.Symbols, Spans: AppendWindows(nil, 0, len(src.Symbols), 10, 1)}
+	b.ReportAllocs()
+	for b.Loop() {
+		buildTree(d)
+	}
+}

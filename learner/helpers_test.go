@@ -3,6 +3,7 @@ package learner
 import (
 	"context"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -79,4 +80,63 @@ func mustLearn(t testing.TB, d *Dataset, o Options) *Model {
 		t.Fatalf("Learn: %v", err)
 	}
 	return m
+}
+
+// buildTreeLinked is the plain construction buildTree must agree with:
+// traces inserted one by one into linked transition lists, then the tree
+// renumbered depth-first with each node's transitions contiguous and
+// sorted by symbol.
+func buildTreeLinked(d *Dataset) *tree {
+	t := &tree{}
+	t.grow(1, 0)
+	t.newNode()
+	for i := range d.Spans {
+		q := root
+		for _, s := range d.Trace(i) {
+			t.paths[q]++
+			e := t.edge(q, s)
+			if e < 0 {
+				e = t.addEdge(q, s, t.newNode(), 0)
+			}
+			t.eCount[e]++
+			q = t.eChild[e]
+		}
+		t.final[q]++
+	}
+	c := &tree{}
+	c.grow(len(t.rep), len(t.rep)+len(t.rep)/edgeHeadroom)
+	type frame struct{ old, in int32 }
+	stack := []frame{{root, -1}}
+	for len(stack) > 0 {
+		f := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		q := c.newNode()
+		c.paths[q], c.final[q] = t.paths[f.old], t.final[f.old]
+		if f.in >= 0 {
+			c.eChild[f.in] = q
+		}
+		var kids []int32
+		for e := t.head[f.old]; e >= 0; e = t.eNext[e] {
+			kids = append(kids, e)
+		}
+		slices.SortFunc(kids, func(a, b int32) int { return int(t.eSym[a] - t.eSym[b]) })
+		first := int32(len(c.eSym))
+		for i, e := range kids {
+			next := first + int32(i) + 1
+			if i == len(kids)-1 {
+				next = -1
+			}
+			c.eSym = append(c.eSym, t.eSym[e])
+			c.eChild = append(c.eChild, -1)
+			c.eCount = append(c.eCount, t.eCount[e])
+			c.eNext = append(c.eNext, next)
+		}
+		if len(kids) > 0 {
+			c.head[q] = first
+		}
+		for i := len(kids) - 1; i >= 0; i-- {
+			stack = append(stack, frame{t.eChild[kids[i]], first + int32(i)})
+		}
+	}
+	return c
 }

@@ -65,78 +65,77 @@ type undo struct {
 
 const root int32 = 0
 
-// buildTree builds the prefix tree of the dataset's traces.
+// buildTree builds the prefix tree of the dataset's traces, numbered in
+// depth-first order (children in symbol order) with each node's
+// transitions stored contiguously and sorted by symbol, so that folding a
+// subtree and scanning a state's transitions walk memory in order.
+//
+// It sorts the traces instead of inserting them one by one: in sorted
+// order the traces below a node form one run, its children are the runs of
+// equal next symbols, and the tree can be laid out directly in its final
+// order and size, without a linked intermediate tree of the same size.
 func buildTree(d *Dataset) *tree {
-	t := &tree{}
-	// Room for half the symbols the traces read (not the stored ones:
-	// overlapping windows read each stored symbol many times), which
-	// prefix sharing rarely exceeds, so the arrays seldom grow by copying.
-	var read int
-	for _, sp := range d.Spans {
-		read += int(sp.End - sp.Start)
+	order := make([]int32, d.Len())
+	for i := range order {
+		order[i] = int32(i)
 	}
-	t.grow(read/2+1, read/2+1)
-	t.newNode()
-	for i := range d.Spans {
-		q := root
-		for _, s := range d.Trace(i) {
-			t.paths[q]++
-			e := t.edge(q, s)
-			if e < 0 {
-				c := t.newNode()
-				e = t.addEdge(q, s, c, 0)
-			}
-			t.eCount[e]++
-			q = t.eChild[e]
+	slices.SortFunc(order, func(a, b int32) int { return slices.Compare(d.Trace(int(a)), d.Trace(int(b))) })
+	// Each trace adds the nodes past its common prefix with the previous.
+	nodes := 1
+	var prev []int32
+	for _, i := range order {
+		tr := d.Trace(int(i))
+		n := 0
+		for n < len(prev) && n < len(tr) && prev[n] == tr[n] {
+			n++
 		}
-		t.final[q]++
+		nodes += len(tr) - n
+		prev = tr
 	}
-	return t.compact()
-}
+	t := &tree{}
+	t.grow(nodes, nodes+nodes/edgeHeadroom)
 
-// compact renumbers the tree's nodes in depth-first order (children in
-// symbol order) and stores each node's transitions contiguously, sorted by
-// symbol, so that folding a subtree and scanning a state's transitions walk
-// memory in order instead of chasing links across the whole arena.
-func (t *tree) compact() *tree {
-	c := &tree{}
-	c.grow(len(t.rep), len(t.rep)+len(t.rep)/edgeHeadroom)
-	type frame struct{ old, in int32 } // in: the new transition leading here, -1 for the root
-	stack := []frame{{root, -1}}
-	var kids []int32
+	// A frame is a node to number: the run order[lo:hi] of the traces that
+	// share its prefix of length depth, and the transition leading to it
+	// (-1 for the root).
+	type frame struct{ lo, hi, depth, in int32 }
+	stack := []frame{{0, int32(len(order)), 0, -1}}
 	for len(stack) > 0 {
 		f := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		q := c.newNode()
-		c.paths[q], c.final[q] = t.paths[f.old], t.final[f.old]
+		q := t.newNode()
 		if f.in >= 0 {
-			c.eChild[f.in] = q
+			t.eChild[f.in] = q
 		}
-		kids = kids[:0]
-		for e := t.head[f.old]; e >= 0; e = t.eNext[e] {
-			kids = append(kids, e)
+		// Traces that end here sort first.
+		i := f.lo
+		for i < f.hi && len(d.Trace(int(order[i]))) == int(f.depth) {
+			i++
 		}
-		slices.SortFunc(kids, func(a, b int32) int { return int(t.eSym[a] - t.eSym[b]) })
-		first := int32(len(c.eSym))
-		for i, e := range kids {
-			next := first + int32(i) + 1
-			if i == len(kids)-1 {
-				next = -1
+		t.final[q], t.paths[q] = i-f.lo, f.hi-i
+		first, pushed := int32(len(t.eSym)), len(stack)
+		for i < f.hi {
+			s := d.Trace(int(order[i]))[f.depth]
+			j := i + 1
+			for j < f.hi && d.Trace(int(order[j]))[f.depth] == s {
+				j++
 			}
-			c.eSym = append(c.eSym, t.eSym[e])
-			c.eChild = append(c.eChild, -1) // set when the child is numbered
-			c.eCount = append(c.eCount, t.eCount[e])
-			c.eNext = append(c.eNext, next)
+			e := int32(len(t.eSym))
+			t.eSym = append(t.eSym, s)
+			t.eChild = append(t.eChild, -1) // set when the child is numbered
+			t.eCount = append(t.eCount, j-i)
+			t.eNext = append(t.eNext, e+1)
+			stack = append(stack, frame{i, j, f.depth + 1, e})
+			i = j
 		}
-		if len(kids) > 0 {
-			c.head[q] = first
+		if last := int32(len(t.eSym)) - 1; last >= first {
+			t.eNext[last] = -1
+			t.head[q] = first
 		}
-		// Pushed in reverse, so the smallest symbol's subtree comes next.
-		for i := len(kids) - 1; i >= 0; i-- {
-			stack = append(stack, frame{t.eChild[kids[i]], first + int32(i)})
-		}
+		// Reversed, so the smallest symbol's subtree is numbered next.
+		slices.Reverse(stack[pushed:])
 	}
-	return c
+	return t
 }
 
 // grow gives t empty arrays with room for the given numbers of nodes and
@@ -154,7 +153,7 @@ func (t *tree) grow(nodes, edges int) {
 	t.eNext = make([]int32, 0, edges)
 }
 
-// edgeHeadroom: the compacted tree has room for 1/edgeHeadroom more
+// edgeHeadroom: the built tree has room for 1/edgeHeadroom more
 // transitions than nodes. Merging adds transitions (a state gains those
 // of the states folded into it that it lacked): about a quarter more on
 // windows of busy services (1.64 M nodes gained 0.44 M). Growing four

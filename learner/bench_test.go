@@ -3,6 +3,7 @@ package learner
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -66,4 +67,34 @@ func BenchmarkBuildTree(b *testing.B) {
 	for b.Loop() {
 		buildTree(d)
 	}
+}
+
+// BenchmarkPredictionWriter reports the formatting speed of prediction rows
+// (windows of ten symbols of a learned model), written to io.Discard.
+func BenchmarkPredictionWriter(b *testing.B) {
+	src := samplePDFA(42, 20, 8, 5000)
+	d := &Dataset{Alphabet: src.Alphabet, Symbols: src.Symbols, Spans: AppendWindows(nil, 0, len(src.Symbols), 10, 1)}
+	m := mustLearn(b, d, DefaultOptions())
+	preds := make([]Prediction, d.Len())
+	for i := range preds {
+		m.ScoreInto(d.Trace(i), &preds[i])
+	}
+	b.ReportAllocs()
+	rows := 0
+	for b.Loop() {
+		pw, err := NewPredictionWriter(io.Discard)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := range preds {
+			if err := pw.Write("", d.Trace(i), d.Alphabet.Name, &preds[i]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := pw.Flush(); err != nil {
+			b.Fatal(err)
+		}
+		rows += len(preds)
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
 }

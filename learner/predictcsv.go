@@ -25,7 +25,10 @@ const PredictHeader = "row nr; abbadingo trace; state sequence; score sequence; 
 type PredictionWriter struct {
 	w   *bufio.Writer
 	row int
-	buf []byte
+	// longest is the longest row so far; buf holds rows that do not fit
+	// in w's buffer.
+	longest int
+	buf     []byte
 	// scores caches the text of per-symbol scores, direct-mapped by their
 	// bits: they take few distinct values (one per transition and unseen
 	// case), and formatting floats was most of the writing time.
@@ -36,6 +39,10 @@ type cachedScore struct {
 	bits uint64
 	text []byte
 }
+
+// rowRoom is the least free buffer a row is built in: rows of windows of
+// ten flows take about 500 bytes.
+const rowRoom = 4096
 
 // scoreCacheBits sizes the score cache (2^bits entries).
 const scoreCacheBits = 12
@@ -53,7 +60,18 @@ func NewPredictionWriter(w io.Writer) (*PredictionWriter, error) {
 // symbols.
 func (pw *PredictionWriter) Write(label string, trace []int32, name func(int32) string, p *Prediction) error {
 	pw.row++
-	b := pw.buf[:0]
+	// The row is built in the writer's free buffer, so that Write does not
+	// copy it again. Rows longer than the whole buffer go through pw.buf.
+	room := max(rowRoom, pw.longest)
+	if pw.w.Available() < room {
+		if err := pw.w.Flush(); err != nil {
+			return fmt.Errorf("write predictions row %d: %w", pw.row, err)
+		}
+	}
+	b, own := pw.w.AvailableBuffer(), false
+	if cap(b) < room {
+		b, own = pw.buf[:0], true
+	}
 	b = strconv.AppendInt(b, int64(pw.row), 10)
 	b = append(b, `; "`...)
 	if label == "" {
@@ -85,9 +103,12 @@ func (pw *PredictionWriter) Write(label string, trace []int32, name func(int32) 
 	b = append(b, "; "...)
 	b = strconv.AppendFloat(b, p.Mean, 'g', -1, 64)
 	b = append(b, "; "...)
-	b = strconv.AppendFloat(b, p.Min, 'g', -1, 64)
+	b = pw.appendScore(b, p.Min) // one of the scores: cached
 	b = append(b, '\n')
-	pw.buf = b
+	pw.longest = max(pw.longest, len(b))
+	if own {
+		pw.buf = b
+	}
 	if _, err := pw.w.Write(b); err != nil {
 		return fmt.Errorf("write predictions row %d: %w", pw.row, err)
 	}

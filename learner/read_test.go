@@ -197,7 +197,8 @@ func TestReadPredictionSums(t *testing.T) {
 }
 
 // TestPredictionWriterRoundTrip writes many rows whose scores collide in
-// the writer's score cache and reads them back exactly.
+// the writer's score cache, some longer than the room a row is built in
+// and some longer than the whole write buffer, and reads them back exactly.
 func TestPredictionWriterRoundTrip(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "p.csv")
 	f, err := os.Create(path)
@@ -210,8 +211,21 @@ func TestPredictionWriterRoundTrip(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	var want [][]float64
+	var wantStates [][]int32
+	var wantSums []float64
 	for i := range 3000 {
-		p := &Prediction{States: []int32{0, 1, 2}, Scores: make([]float64, 3)}
+		n := 3
+		switch {
+		case i%700 == 5:
+			n = 6000 // ~150 kB
+		case i%90 == 7:
+			n = 300 // ~7 kB
+		}
+		p := &Prediction{States: make([]int32, n), Scores: make([]float64, n)}
+		trace := make([]int32, n)
+		for j := range trace {
+			trace[j], p.States[j] = int32((i+j)%3), int32(j)
+		}
 		for j := range p.Scores {
 			if r.IntN(2) == 0 {
 				p.Scores[j] = -float64(r.IntN(50)) / 7 // repeats: cache hits
@@ -220,11 +234,13 @@ func TestPredictionWriterRoundTrip(t *testing.T) {
 			}
 			p.Sum += p.Scores[j]
 		}
-		p.Mean, p.Min = p.Sum/3, slices.Min(p.Scores)
-		if err := pw.Write("", []int32{int32(i % 3), 1, 2}, func(s int32) string { return fmt.Sprint("s", s) }, p); err != nil {
+		p.Mean, p.Min = p.Sum/float64(n), slices.Min(p.Scores)
+		if err := pw.Write("", trace, func(s int32) string { return fmt.Sprint("s", s) }, p); err != nil {
 			t.Fatal(err)
 		}
-		want = append(want, slices.Clone(p.Scores))
+		want = append(want, p.Scores)
+		wantStates = append(wantStates, p.States)
+		wantSums = append(wantSums, p.Sum)
 	}
 	if err := pw.Flush(); err != nil {
 		t.Fatal(err)
@@ -240,6 +256,9 @@ func TestPredictionWriterRoundTrip(t *testing.T) {
 	for i, row := range rows {
 		if !slices.Equal(row.Scores, want[i]) {
 			t.Fatalf("row %d: scores %v, want %v", i+1, row.Scores, want[i])
+		}
+		if row.Row != i+1 || !slices.Equal(row.States, wantStates[i]) || row.Sum != wantSums[i] {
+			t.Fatalf("row %d read back as row %d, %d states, sum %v", i+1, row.Row, len(row.States), row.Sum)
 		}
 	}
 }

@@ -47,7 +47,9 @@ func newLearnCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			restore := learningGC()
 			m, err := learner.Learn(cmd.Context(), d, opts, nil)
+			restore()
 			if err != nil {
 				return fmt.Errorf("learn %s: %w", args[0], err)
 			}

@@ -143,7 +143,9 @@ func runTrain(cmd *cobra.Command, pf *pipelineFlags) error {
 	if err != nil {
 		return err
 	}
+	restore := learningGC()
 	results, skipped, err := pipeline.Train(cmd.Context(), pf.cfg)
+	restore()
 	done()
 	out := cmd.ErrOrStderr()
 	reportSkipped(out, skipped)

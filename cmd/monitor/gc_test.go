@@ -1,0 +1,48 @@
+package main
+
+import (
+	"os"
+	"runtime/debug"
+	"testing"
+)
+
+// TestLearningGC: learning collects at learningGCPercent and restores the
+// setting after; a GOGC the user set is left alone.
+func TestLearningGC(t *testing.T) {
+	tests := []struct {
+		name   string
+		gogc   string // "" for unset
+		during int
+	}{
+		{"GOGC unset", "", learningGCPercent},
+		{"GOGC set", "150", 150},
+		{"GOGC off", "off", -1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("GOGC", tc.gogc) // restored after the test
+			if tc.gogc == "" {
+				os.Unsetenv("GOGC")
+			}
+			// What the runtime would have read from the environment.
+			before := 100
+			switch tc.gogc {
+			case "150":
+				before = 150
+			case "off":
+				before = -1
+			}
+			prev := debug.SetGCPercent(before)
+			defer debug.SetGCPercent(prev)
+
+			restore := learningGC()
+			if got := debug.SetGCPercent(tc.during); got != tc.during {
+				t.Errorf("while learning: GC percent %d, want %d", got, tc.during)
+			}
+			restore()
+			if got := debug.SetGCPercent(before); got != before {
+				t.Errorf("after: GC percent %d, want %d restored", got, before)
+			}
+		})
+	}
+}

@@ -198,7 +198,7 @@ func runRun(cmd *cobra.Command, pf *pipelineFlags) error {
 		top := "-"
 		if len(rep.States) > 0 && len(rep.States[0].Connections) > 0 {
 			c := rep.States[0].Connections[0]
-			top = fmt.Sprintf("state %d: %s %s port %d (%d times)", rep.States[0].State, c.Direction, c.IP, c.Port, c.Count)
+			top = fmt.Sprintf("state %d: %s %s port %d (%s)", rep.States[0].State, c.Direction, c.IP, c.Port, times(c.Count))
 		}
 		fmt.Fprintf(out, "%-16s %8d traces %6d anomalies  top root cause %s%s\n", r.Host, rep.Traces, rep.Anomalies, top, notes(r.Skipped, r.Foreign))
 	}
@@ -223,6 +223,14 @@ monitor_data with them, writing the root-cause reports and summary.csv.`,
 	}
 	pf.bind(cmd, true, true)
 	return cmd
+}
+
+// times says how often: "1 time", "3 times".
+func times(n int) string {
+	if n == 1 {
+		return "1 time"
+	}
+	return fmt.Sprintf("%d times", n)
 }
 
 func notes(skipped, foreign int) string {

@@ -2,6 +2,7 @@ package learner
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 )
 
@@ -133,6 +134,7 @@ func AppendWindows(dst []Span, off, n, size, stride int) []Span {
 	case n < size:
 		dst = append(dst, Span{int32(off), int32(off + n)})
 	default:
+		dst = slices.Grow(dst, (n-size)/stride+1)
 		for s := 0; s+size <= n; s += stride {
 			dst = append(dst, Span{int32(off + s), int32(off + s + size)})
 		}

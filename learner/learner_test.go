@@ -258,12 +258,16 @@ func TestWindows(t *testing.T) {
 		{2, 2, []Span{{0, 2}, {2, 4}}},
 		{5, 1, []Span{{0, 5}}},
 		{9, 1, []Span{{0, 5}}},
+		{2, 3, []Span{{0, 2}, {3, 5}}},
 	}
 	for _, tc := range tests {
 		d := Windows(IntAlphabet(5), seq, tc.size, tc.stride)
 		if len(d.Spans) != len(tc.want) {
 			t.Errorf("size %d stride %d: %v, want %v", tc.size, tc.stride, d.Spans, tc.want)
 			continue
+		}
+		if cap(d.Spans) != len(d.Spans) {
+			t.Errorf("size %d stride %d: room for %d spans, %d made", tc.size, tc.stride, cap(d.Spans), len(d.Spans))
 		}
 		for i := range tc.want {
 			if d.Spans[i] != tc.want[i] {

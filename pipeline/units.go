@@ -89,6 +89,12 @@ func forEach(ctx context.Context, workers int, order []int, fn func(ctx context.
 	var err error
 feed:
 	for _, i := range order {
+		// A select with both cases ready picks one at random: check first,
+		// so that no unit starts once the context is done.
+		if ctx.Err() != nil {
+			err = fmt.Errorf("cancelled: %w", ctx.Err())
+			break
+		}
 		select {
 		case jobs <- i:
 		case <-ctx.Done():

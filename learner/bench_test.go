@@ -1,6 +1,7 @@
 package learner
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -97,4 +98,34 @@ func BenchmarkPredictionWriter(b *testing.B) {
 		rows += len(preds)
 	}
 	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkReadPredictions reads back the rows BenchmarkPredictionWriter
+// writes.
+func BenchmarkReadPredictions(b *testing.B) {
+	src := samplePDFA(42, 20, 8, 5000)
+	d := &Dataset{Alphabet: src.Alphabet, Symbols: src.Symbols, Spans: AppendWindows(nil, 0, len(src.Symbols), 10, 1)}
+	m := mustLearn(b, d, DefaultOptions())
+	var buf bytes.Buffer
+	pw, err := NewPredictionWriter(&buf)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var p Prediction
+	for i := 0; i < d.Len(); i++ {
+		m.ScoreInto(d.Trace(i), &p)
+		if err := pw.Write("", d.Trace(i), d.Alphabet.Name, &p); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := pw.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(buf.Len()))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := readPredictions(bytes.NewReader(buf.Bytes()), "bench"); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

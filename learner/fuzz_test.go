@@ -1,8 +1,10 @@
 package learner
 
 import (
+	"bytes"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -61,6 +63,50 @@ func FuzzModelJSON(f *testing.F) {
 			p := m.Score(tr)
 			if math.IsNaN(p.Sum) || math.IsInf(p.Sum, 0) {
 				t.Fatalf("score %v", p.Sum)
+			}
+		}
+	})
+}
+
+// FuzzReadPredictions: ReadPredictions reads what the plain split-based
+// reading does, row for row, and fails where it fails, at the same line and
+// column.
+func FuzzReadPredictions(f *testing.F) {
+	var good bytes.Buffer
+	pw, _ := NewPredictionWriter(&good)
+	m := mustLearn(f, geometric(), DefaultOptions())
+	for _, tr := range [][]int32{{}, {0}, {0, 0, 0}} {
+		pw.Write("", tr, m.Alphabet().Name, m.Score(tr))
+	}
+	pw.Flush()
+	f.Add(good.String())
+	f.Add(PredictHeader + "\n1; \"0 2 a; b\"; [0,1]; [-1,-2]; -3; -1.5; -2\n\n2; \"0 0\"; []; []; 0; 0; 0\n")
+	f.Add(PredictHeader + "\n1; \"0 1 a\"; [0,x]; [-1,-2]; -3; -1.5; -2\n")
+	f.Add(PredictHeader + "\n1; [0]; [-1]; -1; -1; -1\n")
+	f.Add(PredictHeader + "\n 7 ; \"\"; [1,,2]; [1,2,3]; 6; 2; 1\n")
+	f.Add("row nr; other\n1; 2\n")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, in string) {
+		got, gerr := readPredictions(strings.NewReader(in), "p.csv")
+		want, werr := readPredictionsSplit(strings.NewReader(in), "p.csv")
+		if (gerr == nil) != (werr == nil) {
+			t.Fatalf("error %v, the split reading's %v", gerr, werr)
+		}
+		if gerr != nil {
+			var g, w *FileError
+			if !errors.As(gerr, &g) || !errors.As(werr, &w) || g.Line != w.Line || g.Field != w.Field || g.Error() != w.Error() {
+				t.Fatalf("error %v, the split reading's %v", gerr, werr)
+			}
+			return
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%d rows, the split reading %d", len(got), len(want))
+		}
+		same := func(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) }
+		for i := range got {
+			g, w := got[i], want[i]
+			if g.Row != w.Row || !same(g.Sum, w.Sum) || !slices.Equal(g.States, w.States) || !slices.EqualFunc(g.Scores, w.Scores, same) {
+				t.Fatalf("row %d: %+v, the split reading %+v", i, g, w)
 			}
 		}
 	})

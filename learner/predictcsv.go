@@ -2,6 +2,7 @@ package learner
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -205,48 +206,73 @@ type PredictionRow struct {
 // ReadPredictions reads every row of a predictions CSV written by
 // PredictionWriter: row number, state and score sequences, and sum. Errors
 // name the file, line and column.
+//
+// Rows are parsed from the scanner's bytes, and their states and scores
+// share large backing arrays: reading the predictions of a busy host made
+// a string, a split and two slices per row, several times the file's size
+// in garbage.
 func ReadPredictions(path string) ([]PredictionRow, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read predictions: %w", err)
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
+	return readPredictions(f, path)
+}
+
+// readPredictions is ReadPredictions on a reader; path names it in errors.
+func readPredictions(in io.Reader, path string) ([]PredictionRow, error) {
+	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 0, 1<<16), 1<<28)
-	var rows []PredictionRow
+	var (
+		rows   []PredictionRow
+		states chunks[int32]
+		scores chunks[float64]
+		cuts   [5]int // the last five "; " of a row
+	)
 	line := 0
 	fail := func(field string, err error) error { return &FileError{File: path, Line: line, Field: field, Err: err} }
 	for sc.Scan() {
 		line++
-		text := sc.Text()
+		text := sc.Bytes()
 		if line == 1 {
-			if strings.TrimSpace(text) != PredictHeader {
+			if string(bytes.TrimSpace(text)) != PredictHeader {
 				return nil, fail("header", fmt.Errorf("not a predictions file: want %q", PredictHeader))
 			}
 			continue
 		}
-		if strings.TrimSpace(text) == "" {
+		if len(bytes.TrimSpace(text)) == 0 {
 			continue
 		}
 		// From the right: min; mean; sum; [scores]; [states]; the quoted
 		// trace and the row number on the left.
-		parts := strings.Split(text, "; ")
-		if len(parts) < 7 {
-			return nil, fail("", fmt.Errorf("%d fields, want 7", len(parts)))
+		found, end := 0, len(text)
+		for found < len(cuts) {
+			if end = bytes.LastIndex(text[:end], sep); end < 0 {
+				break
+			}
+			cuts[found] = end
+			found++
 		}
-		n := len(parts)
+		first := bytes.Index(text, sep)
+		if found < len(cuts) || first == cuts[len(cuts)-1] {
+			return nil, fail("", fmt.Errorf("%d fields, want 7", bytes.Count(text, sep)+1))
+		}
+		// field(i) is the i-th column from the right, the last being 0.
+		field := func(i int) []byte { return text[cuts[i]+len(sep) : cuts[i-1]] }
 		var r PredictionRow
-		if r.Row, err = strconv.Atoi(strings.TrimSpace(parts[0])); err != nil {
-			return nil, fail("row nr", fmt.Errorf("%q is not a number", parts[0]))
+		var err error
+		if r.Row, err = strconv.Atoi(string(bytes.TrimSpace(text[:first]))); err != nil {
+			return nil, fail("row nr", fmt.Errorf("%q is not a number", text[:first]))
 		}
-		if r.Sum, err = strconv.ParseFloat(parts[n-3], 64); err != nil {
-			return nil, fail("sum scores", fmt.Errorf("%q is not a number", parts[n-3]))
+		if r.Sum, err = strconv.ParseFloat(string(field(2)), 64); err != nil {
+			return nil, fail("sum scores", fmt.Errorf("%q is not a number", field(2)))
 		}
-		if r.Scores, err = parseList(parts[n-4], func(s string) (float64, error) { return strconv.ParseFloat(s, 64) }); err != nil {
+		if r.Scores, err = parseList(field(3), &scores, func(s []byte) (float64, error) { return strconv.ParseFloat(string(s), 64) }); err != nil {
 			return nil, fail("score sequence", err)
 		}
-		if r.States, err = parseList(parts[n-5], func(s string) (int32, error) {
-			v, err := strconv.ParseInt(s, 10, 32)
+		if r.States, err = parseList(field(4), &states, func(s []byte) (int32, error) {
+			v, err := strconv.ParseInt(string(s), 10, 32)
 			return int32(v), err
 		}); err != nil {
 			return nil, fail("state sequence", err)
@@ -265,19 +291,39 @@ func ReadPredictions(path string) ([]PredictionRow, error) {
 	return rows, nil
 }
 
-// parseList parses "[a,b,c]".
-func parseList[T any](s string, parse func(string) (T, error)) ([]T, error) {
-	s = strings.TrimSpace(s)
+// sep separates the columns of a predictions row.
+var sep = []byte("; ")
+
+// chunks hands out slices of large backing arrays, so that many small
+// lists are not an allocation each.
+type chunks[T any] struct{ free []T }
+
+// take returns a slice of n elements (capacity n).
+func (c *chunks[T]) take(n int) []T {
+	if len(c.free) < n {
+		c.free = make([]T, max(n, 1<<16))
+	}
+	s := c.free[:n:n]
+	c.free = c.free[n:]
+	return s
+}
+
+// parseList parses "[a,b,c]" into a slice taken from c.
+func parseList[T any](s []byte, c *chunks[T], parse func([]byte) (T, error)) ([]T, error) {
+	s = bytes.TrimSpace(s)
 	if len(s) < 2 || s[0] != '[' || s[len(s)-1] != ']' {
 		return nil, fmt.Errorf("%q is not a [list]", s)
 	}
 	s = s[1 : len(s)-1]
-	if s == "" {
+	if len(s) == 0 {
 		return nil, nil
 	}
-	items := strings.Split(s, ",")
-	out := make([]T, len(items))
-	for i, it := range items {
+	out := c.take(bytes.Count(s, []byte{','}) + 1)
+	for i := range out {
+		it := s
+		if j := bytes.IndexByte(s, ','); j >= 0 {
+			it, s = s[:j], s[j+1:]
+		}
 		v, err := parse(it)
 		if err != nil {
 			return nil, fmt.Errorf("item %d: %q is not a number", i+1, it)

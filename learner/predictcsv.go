@@ -228,7 +228,8 @@ func readPredictions(in io.Reader, path string) ([]PredictionRow, error) {
 		rows   []PredictionRow
 		states chunks[int32]
 		scores chunks[float64]
-		cuts   [5]int // the last five "; " of a row
+		sep    = []byte("; ") // between columns
+		cuts   [5]int         // the last five separators of a row
 	)
 	line := 0
 	fail := func(field string, err error) error { return &FileError{File: path, Line: line, Field: field, Err: err} }
@@ -290,9 +291,6 @@ func readPredictions(in io.Reader, path string) ([]PredictionRow, error) {
 	}
 	return rows, nil
 }
-
-// sep separates the columns of a predictions row.
-var sep = []byte("; ")
 
 // chunks hands out slices of large backing arrays, so that many small
 // lists are not an allocation each.

@@ -127,12 +127,19 @@ func firstLine(r io.Reader) (string, io.Reader, error) {
 // ReadAll reads every flow of a file (see Open) and returns them with the
 // number of bad rows skipped (with SkipBadRows).
 func ReadAll(path, format string, opts DecodeOptions) ([]Flow, int, error) {
-	dec, closer, err := Open(path, format, opts)
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, 0, fmt.Errorf("open flows: %w", err)
+	}
+	defer file.Close()
+	// Sized before the decoder reads: counting uses ReadAt, which leaves
+	// the file's offset alone.
+	out := make([]Flow, 0, rowCapacity(file))
+	dec, closer, err := NewDecoder(file, path, format, opts)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer closer.Close()
-	out := make([]Flow, 0, rowCapacity(path))
 	var f Flow
 	for {
 		err := dec.Next(&f)
@@ -147,34 +154,28 @@ func ReadAll(path, format string, opts DecodeOptions) ([]Flow, int, error) {
 	return out, dec.Skipped(), nil
 }
 
-// rowCapacity returns room for the flows of the file at path: its number of
-// lines when it is plain text, which bounds its rows (the header, blank
-// lines and rows a format drops only make it larger), so that the flows
-// are neither copied as the slice grows nor given room that is never used
-// (both cost the garbage collector as much as the flows themselves).
-// Counting lines in the page cache is a few ms for 100 MB. A gzip file, or
-// one too large to read twice, gets a guess from its size; anything but a
-// regular file (a pipe, which a count would drain) gets none.
-func rowCapacity(path string) int {
-	// Stat first: opening a pipe whose writer is gone would block.
-	st, err := os.Stat(path)
+// rowCapacity returns room for the flows of file: its number of lines when
+// it is plain text, which bounds its rows (the header, blank lines and rows
+// a format drops only make it larger), so that the flows are neither copied
+// as the slice grows nor given room that is never used (both cost the
+// garbage collector as much as the flows themselves). Counting lines in the
+// page cache is a few ms for 100 MB. A gzip file, or one too large to read
+// twice, gets a guess from its size; anything but a regular file (a pipe,
+// which cannot be read twice) gets none.
+func rowCapacity(file *os.File) int {
+	st, err := file.Stat()
 	if err != nil || !st.Mode().IsRegular() {
-		return 0 // Open reports errors
-	}
-	f, err := os.Open(path)
-	if err != nil {
 		return 0
 	}
-	defer f.Close()
 	guess := func(bytesPerRow int64) int { return int(min(st.Size()/bytesPerRow+1, maxGuessedRows)) }
 	if st.Size() > maxCountedBytes {
 		return guess(plainBytesPerRowGuess)
 	}
 	buf := make([]byte, 1<<16)
 	lines, last := 0, byte('\n')
-	for first := true; ; first = false {
-		n, err := f.Read(buf)
-		if first && n >= 2 && buf[0] == 0x1f && buf[1] == 0x8b {
+	for off := int64(0); ; off += int64(len(buf)) {
+		n, err := file.ReadAt(buf, off)
+		if off == 0 && n >= 2 && buf[0] == 0x1f && buf[1] == 0x8b {
 			return guess(gzipBytesPerRowGuess)
 		}
 		if n > 0 {

@@ -3,6 +3,7 @@ package flows
 import (
 	"bytes"
 	"compress/gzip"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,7 +44,16 @@ func TestRowCapacity(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tc.content), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if got := rowCapacity(path); got != tc.want {
+			f, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := rowCapacity(f)
+			if off, err := f.Seek(0, io.SeekCurrent); err != nil || off != 0 {
+				t.Errorf("offset after counting %d (%v), want 0", off, err)
+			}
+			f.Close()
+			if got != tc.want {
 				t.Errorf("rowCapacity = %d, want %d", got, tc.want)
 			}
 			if tc.rows < 0 {
@@ -61,7 +71,7 @@ func TestRowCapacity(t *testing.T) {
 			}
 		})
 	}
-	if got := rowCapacity(filepath.Join(dir, "missing.csv")); got != 0 {
-		t.Errorf("missing file: %d, want 0", got)
+	if _, _, err := ReadAll(filepath.Join(dir, "missing.csv"), "", DecodeOptions{}); err == nil || !strings.Contains(err.Error(), "open flows") {
+		t.Errorf("missing file: %v, want an open error", err)
 	}
 }

@@ -125,7 +125,7 @@ func TestLoadModelErrors(t *testing.T) {
 		line    int
 		msg     string
 	}{
-		{"corrupt json", "{\n\"format\": \n", 3, "unexpected end"},
+		{"corrupt json", "{\n\"format\": \n", 3, "unexpected EOF"},
 		{"not json", "hello", 1, "invalid character"},
 		{"other version", strings.Replace(string(good), `"version":1`, `"version":2`, 1), 0, "version 2"},
 		{"other format", strings.Replace(string(good), ModelFormat, "flexfringe", 1), 0, "not a"},
@@ -133,7 +133,9 @@ func TestLoadModelErrors(t *testing.T) {
 		{"bad symbol", strings.Replace(string(good), `"symbol":"0"`, `"symbol":"z"`, 1), 0, "not in the alphabet"},
 		{"counts disagree", strings.Replace(string(good), `"paths":512`, `"paths":500`, 1), 0, "paths 500"},
 		{"bad options", strings.Replace(string(good), `"correction":1`, `"correction":0`, 1), 0, "correction"},
-		{"unknown field", strings.Replace(string(good), `"format"`, `"extra":1,"format"`, 1), 0, "unknown field"},
+		{"unknown field", strings.Replace(string(good), `"format"`, `"extra":1,"format"`, 1), 1, `/extra: json: cannot unmarshal JSON string into Go learner.ModelJSON: unknown object member name "extra"`},
+		{"repeated field", strings.Replace(string(good), `"format"`, `"core":false,"core":false,"format"`, 1), 1, `duplicate object member name "core"`},
+		{"wrong type", strings.Replace(string(good), `"paths":512`, `"paths":"512"`, 1), 1, `/states/0/paths: json: cannot unmarshal JSON string into Go int32`},
 	}
 	dir := t.TempDir()
 	for _, tc := range tests {

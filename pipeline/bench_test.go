@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -54,3 +55,31 @@ func benchmarkRun(b *testing.B, n int) {
 // benchmark script does.
 func BenchmarkTrain60k(b *testing.B) { benchmarkTrain(b, 60_000) }
 func BenchmarkRun60k(b *testing.B)   { benchmarkRun(b, 60_000) }
+
+// BenchmarkLoadModel loads the largest service model of a 200k-flow
+// simulated network (most of a run's model loading time is its largest
+// models).
+func BenchmarkLoadModel(b *testing.B) {
+	c := simulated(b, 200_000)
+	if _, _, err := Train(context.Background(), c); err != nil {
+		b.Fatal(err)
+	}
+	units, err := filepath.Glob(filepath.Join(c.TrainRoot, "*", ModelFile))
+	if err != nil || len(units) == 0 {
+		b.Fatalf("models %v: %v", units, err)
+	}
+	var path string
+	var size int64
+	for _, u := range units {
+		if st, err := os.Stat(u); err == nil && st.Size() > size {
+			path, size = u, st.Size()
+		}
+	}
+	b.SetBytes(size)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := LoadModel(path); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -9,12 +9,12 @@
 package pipeline
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/google/renameio/v2"
 	"github.com/netflow-monitor/monitor/flows"
 	"github.com/netflow-monitor/monitor/learner"
@@ -124,9 +124,7 @@ func LoadModel(path string) (*Model, error) {
 
 func decodeModel(b []byte) (*Model, error) {
 	var mj modelJSON
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&mj); err != nil {
+	if err := learner.DecodeJSON(b, &mj); err != nil {
 		// Read the heads on their own, so that a file, or an automaton
 		// in it, of another format or version is refused as such (see
 		// learner.Model.UnmarshalJSON).
@@ -137,7 +135,7 @@ func decodeModel(b []byte) (*Model, error) {
 				Version int `json:"version"`
 			} `json:"automaton"`
 		}
-		if herr := json.Unmarshal(b, &head); herr != nil {
+		if herr := jsonv2.Unmarshal(b, &head); herr != nil {
 			return nil, herr // a syntax error, with its offset
 		}
 		if herr := checkHead(head.Format, head.Version); herr != nil {

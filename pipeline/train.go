@@ -244,7 +244,7 @@ func writeAtomic(path string, fill func(io.Writer) error) error {
 		return fmt.Errorf("create %s: %w", path, err)
 	}
 	defer t.Cleanup()
-	if err := fill(t); err != nil {
+	if err := fill(&writeBehind{f: t.File}); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := t.CloseAtomicallyReplace(); err != nil {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -71,7 +73,9 @@ func BenchmarkBuildTree(b *testing.B) {
 }
 
 // BenchmarkPredictionWriter reports the formatting speed of prediction rows
-// (windows of ten symbols of a learned model), written to io.Discard.
+// (windows of ten symbols), written to io.Discard: the rows of a small
+// learned model, and rows whose per-symbol scores take 16k distinct values,
+// as those of a 380k-flow service's model do.
 func BenchmarkPredictionWriter(b *testing.B) {
 	src := samplePDFA(42, 20, 8, 5000)
 	d := &Dataset{Alphabet: src.Alphabet, Symbols: src.Symbols, Spans: AppendWindows(nil, 0, len(src.Symbols), 10, 1)}
@@ -80,6 +84,31 @@ func BenchmarkPredictionWriter(b *testing.B) {
 	for i := range preds {
 		m.ScoreInto(d.Trace(i), &preds[i])
 	}
+	b.Run("learned", func(b *testing.B) { benchPredictionWriter(b, d, preds) })
+
+	rng := rand.New(rand.NewPCG(7, 7))
+	values := make([]float64, 16_000)
+	for i := range values {
+		values[i] = -20 * rng.Float64()
+	}
+	many := make([]Prediction, d.Len())
+	for i := range many {
+		p := &many[i]
+		p.States = append(p.States, preds[i].States...)
+		for range d.Trace(i) {
+			p.Scores = append(p.Scores, values[rng.IntN(len(values))])
+		}
+		p.Sum, p.Min = 0, math.Inf(1)
+		for _, s := range p.Scores {
+			p.Sum += s
+			p.Min = min(p.Min, s)
+		}
+		p.Mean = p.Sum / float64(len(p.Scores))
+	}
+	b.Run("distinct16k", func(b *testing.B) { benchPredictionWriter(b, d, many) })
+}
+
+func benchPredictionWriter(b *testing.B, d *Dataset, preds []Prediction) {
 	b.ReportAllocs()
 	rows := 0
 	for b.Loop() {

@@ -30,23 +30,37 @@ type PredictionWriter struct {
 	// in w's buffer.
 	longest int
 	buf     []byte
-	// scores caches the text of per-symbol scores, direct-mapped by their
-	// bits: they take few distinct values (one per transition and unseen
-	// case), and formatting floats was most of the writing time.
-	scores []cachedScore
+	// texts caches the text of per-symbol scores by their bits: they take
+	// few distinct values (one per transition and unseen case; 16.7k for
+	// the model of a 380k-flow service), and formatting floats was most of
+	// the writing time. A value is the text's end in textBuf and its
+	// length.
+	texts   map[uint64]textRef
+	textBuf []byte
+	// recent is a direct-mapped cache in front of texts.
+	recent []recentScore
 }
 
-type cachedScore struct {
+type recentScore struct {
 	bits uint64
-	text []byte
+	textRef
+}
+
+// recentBits sizes the recent-score cache (2^recentBits entries).
+const recentBits = 12
+
+// textRef locates a cached text in textBuf.
+type textRef struct {
+	end uint32
+	n   uint8
 }
 
 // rowRoom is the least free buffer a row is built in: rows of windows of
 // ten flows take about 500 bytes.
 const rowRoom = 4096
 
-// scoreCacheBits sizes the score cache (2^bits entries).
-const scoreCacheBits = 12
+// maxCachedScores bounds the score text cache (about 30 bytes each).
+const maxCachedScores = 1 << 17
 
 // NewPredictionWriter writes the header and returns the writer.
 func NewPredictionWriter(w io.Writer) (*PredictionWriter, error) {
@@ -117,17 +131,29 @@ func (pw *PredictionWriter) Write(label string, trace []int32, name func(int32) 
 }
 
 func (pw *PredictionWriter) appendScore(b []byte, s float64) []byte {
-	if pw.scores == nil {
-		pw.scores = make([]cachedScore, 1<<scoreCacheBits)
-	}
 	bits := math.Float64bits(s)
-	c := &pw.scores[(bits*0x9e3779b97f4a7c15)>>(64-scoreCacheBits)]
-	if c.text != nil && c.bits == bits {
-		return append(b, c.text...)
+	if pw.recent == nil {
+		pw.recent = make([]recentScore, 1<<recentBits)
+	}
+	c := &pw.recent[(bits*0x9e3779b97f4a7c15)>>(64-recentBits)]
+	if c.n != 0 && c.bits == bits {
+		return append(b, pw.textBuf[c.end-uint32(c.n):c.end]...)
+	}
+	if r, ok := pw.texts[bits]; ok {
+		c.bits, c.textRef = bits, r
+		return append(b, pw.textBuf[r.end-uint32(r.n):r.end]...)
 	}
 	n := len(b)
 	b = strconv.AppendFloat(b, s, 'g', -1, 64)
-	c.bits, c.text = bits, append(c.text[:0], b[n:]...)
+	if pw.texts == nil {
+		pw.texts = make(map[uint64]textRef)
+	}
+	if len(pw.texts) < maxCachedScores {
+		pw.textBuf = append(pw.textBuf, b[n:]...)
+		r := textRef{end: uint32(len(pw.textBuf)), n: uint8(len(b) - n)}
+		pw.texts[bits] = r
+		c.bits, c.textRef = bits, r
+	}
 	return b
 }
 

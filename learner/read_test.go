@@ -200,7 +200,8 @@ func TestReadPredictionSums(t *testing.T) {
 
 // TestPredictionWriterRoundTrip writes many rows whose scores collide in
 // the writer's score cache, some longer than the room a row is built in
-// and some longer than the whole write buffer, and reads them back exactly.
+// and some longer than the whole write buffer, the last with more distinct
+// scores than the cache holds, and reads them back exactly.
 func TestPredictionWriterRoundTrip(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "p.csv")
 	f, err := os.Create(path)
@@ -218,6 +219,8 @@ func TestPredictionWriterRoundTrip(t *testing.T) {
 	for i := range 3000 {
 		n := 3
 		switch {
+		case i == 2999:
+			n = maxCachedScores + 20_000 // beyond the cache's bound
 		case i%700 == 5:
 			n = 6000 // ~150 kB
 		case i%90 == 7:

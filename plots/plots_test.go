@@ -109,3 +109,16 @@ func TestSweep(t *testing.T) {
 		t.Error("no points: no error")
 	}
 }
+
+// BenchmarkTraceScores draws the monitor plot of a busy service (150k
+// traces, one of them anomalous).
+func BenchmarkTraceScores(b *testing.B) {
+	scores := manyWithOneLow(150_000)
+	path := filepath.Join(b.TempDir(), "p.png")
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := TraceScores(path, scores, -30, Options{Title: "bench"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

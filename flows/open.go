@@ -135,6 +135,7 @@ func ReadAll(path, format string, opts DecodeOptions) ([]Flow, int, error) {
 	// Sized before the decoder reads: counting uses ReadAt, which leaves
 	// the file's offset alone.
 	out := make([]Flow, 0, rowCapacity(file))
+	adviseHugePages(out)
 	dec, closer, err := NewDecoder(file, path, format, opts)
 	if err != nil {
 		return nil, 0, err

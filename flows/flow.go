@@ -56,6 +56,14 @@ func (p Protocol) String() string {
 // ParseProtocol accepts a protocol name (case-insensitive: tcp, UDP, icmp,
 // ipv6-icmp, ...) or a decimal number from 0 to 255.
 func ParseProtocol(s string) (Protocol, bool) {
+	switch s { // the common cases, before trimming and folding
+	case "tcp":
+		return ProtoTCP, true
+	case "udp":
+		return ProtoUDP, true
+	case "icmp":
+		return ProtoICMP, true
+	}
 	s = strings.TrimSpace(s)
 	if p, ok := protocolNames[strings.ToLower(s)]; ok {
 		return p, true

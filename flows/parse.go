@@ -25,6 +25,9 @@ func parseAddr(s string) (netip.Addr, error) {
 // parsePort accepts a decimal port, a hexadecimal one ("0x0303", as Argus
 // prints ICMP type and code), or an empty field (no port: 0).
 func parsePort(s string) (uint16, error) {
+	if v, ok := parseDigits(s); ok && v <= 0xffff {
+		return uint16(v), nil
+	}
 	s = strings.TrimSpace(s)
 	if s == "" || s == "-" {
 		return 0, nil
@@ -41,6 +44,9 @@ func parsePort(s string) (uint16, error) {
 }
 
 func parseCount(s string) (uint64, error) {
+	if v, ok := parseDigits(s); ok {
+		return v, nil
+	}
 	s = strings.TrimSpace(s)
 	if s == "" || s == "-" {
 		return 0, nil
@@ -55,6 +61,25 @@ func parseCount(s string) (uint64, error) {
 		return uint64(f), nil
 	}
 	return v, nil
+}
+
+// parseDigits reads s when it is 1 to 19 decimal digits and nothing else,
+// the form nearly every port and count field has; the parsers fall back to
+// their full rules (spaces, "-", hexadecimal, floats, errors) otherwise.
+// Nineteen digits cannot overflow a uint64.
+func parseDigits(s string) (uint64, bool) {
+	if len(s) == 0 || len(s) > 19 {
+		return 0, false
+	}
+	var v uint64
+	for i := 0; i < len(s); i++ {
+		d := s[i] - '0'
+		if d > 9 {
+			return 0, false
+		}
+		v = v*10 + uint64(d)
+	}
+	return v, true
 }
 
 func parseSeconds(s string) (float64, error) {

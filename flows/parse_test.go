@@ -1,0 +1,78 @@
+package flows
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestParseNumbers: ports, counts and protocols, through the digit fast
+// path and the full rules behind it.
+func TestParseNumbers(t *testing.T) {
+	tests := []struct {
+		in       string
+		port     uint16
+		portErr  bool
+		count    uint64
+		countErr bool
+		proto    Protocol
+		protoOK  bool
+	}{
+		{in: "0", port: 0, count: 0, proto: 0, protoOK: true},
+		{in: "80", port: 80, count: 80, proto: 80, protoOK: true},
+		{in: "00080", port: 80, count: 80, proto: 80, protoOK: true},
+		{in: "65535", port: 65535, count: 65535},
+		{in: "65536", portErr: true, count: 65536},
+		{in: " 443 ", port: 443, count: 443},
+		{in: "", port: 0, count: 0},
+		{in: "-", port: 0, count: 0},
+		{in: "0x0303", port: 0x303, countErr: true},
+		{in: "12.0", portErr: true, count: 12},
+		{in: "12.5", portErr: true, countErr: true},
+		{in: "+5", portErr: true, count: 5},
+		{in: "-5", portErr: true, countErr: true},
+		{in: "1234567890123456789", portErr: true, count: 1234567890123456789},
+		{in: "18446744073709551615", portErr: true, count: 18446744073709551615},
+		{in: "18446744073709551616", portErr: true, countErr: true},
+		{in: "tcp", portErr: true, countErr: true, proto: ProtoTCP, protoOK: true},
+		{in: "UDP", portErr: true, countErr: true, proto: ProtoUDP, protoOK: true},
+		{in: " icmp", portErr: true, countErr: true, proto: ProtoICMP, protoOK: true},
+		{in: "ipv6-icmp", portErr: true, countErr: true, proto: ProtoICMPv6, protoOK: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			p, err := parsePort(tc.in)
+			if (err != nil) != tc.portErr || (err == nil && p != tc.port) {
+				t.Errorf("parsePort = %d, %v; want %d, error %v", p, err, tc.port, tc.portErr)
+			}
+			c, err := parseCount(tc.in)
+			if (err != nil) != tc.countErr || (err == nil && c != tc.count) {
+				t.Errorf("parseCount = %d, %v; want %d, error %v", c, err, tc.count, tc.countErr)
+			}
+			pr, ok := ParseProtocol(tc.in)
+			if ok != tc.protoOK || (ok && pr != tc.proto) {
+				t.Errorf("ParseProtocol = %d, %v; want %d, %v", pr, ok, tc.proto, tc.protoOK)
+			}
+		})
+	}
+}
+
+// FuzzParseDigits: the fast path agrees with strconv wherever it answers.
+func FuzzParseDigits(f *testing.F) {
+	for _, s := range []string{"0", "65535", "1234567890123456789", "12345678901234567890", "", "1a", " 1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, ok := parseDigits(s)
+		if !ok {
+			if len(s) > 0 && len(s) <= 19 && strings.Trim(s, "0123456789") == "" {
+				t.Fatalf("%q: refused", s)
+			}
+			return
+		}
+		want, err := strconv.ParseUint(s, 10, 64)
+		if err != nil || want != v || s[0] == '+' {
+			t.Fatalf("%q: %d, strconv %d, %v", s, v, want, err)
+		}
+	})
+}

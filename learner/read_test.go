@@ -133,9 +133,10 @@ func TestLoadModelErrors(t *testing.T) {
 		{"bad symbol", strings.Replace(string(good), `"symbol":"0"`, `"symbol":"z"`, 1), 0, "not in the alphabet"},
 		{"counts disagree", strings.Replace(string(good), `"paths":512`, `"paths":500`, 1), 0, "paths 500"},
 		{"bad options", strings.Replace(string(good), `"correction":1`, `"correction":0`, 1), 0, "correction"},
-		{"unknown field", strings.Replace(string(good), `"format"`, `"extra":1,"format"`, 1), 1, `/extra: json: cannot unmarshal JSON string into Go learner.ModelJSON: unknown object member name "extra"`},
+		{"unknown field", strings.Replace(string(good), `"format"`, `"extra":1,"format"`, 1), 1, `unknown object member name "extra"`},
 		{"repeated field", strings.Replace(string(good), `"format"`, `"core":false,"core":false,"format"`, 1), 1, `duplicate object member name "core"`},
-		{"wrong type", strings.Replace(string(good), `"paths":512`, `"paths":"512"`, 1), 1, `/states/0/paths: json: cannot unmarshal JSON string into Go int32`},
+		{"wrong type", strings.Replace(string(good), `"paths":512`, `"paths":"512"`, 1), 1, `/states/0/paths: json: `}, // json/v2 says "cannot" or "unable to", at random
+		{"wrong type, named", strings.Replace(string(good), `"paths":512`, `"paths":"512"`, 1), 1, `unmarshal JSON string into Go int32`},
 	}
 	dir := t.TempDir()
 	for _, tc := range tests {

@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -366,19 +367,32 @@ func UnmarshalEncoder(b []byte) (Encoder, error) {
 	if h.Version != EncoderVersion {
 		return nil, fmt.Errorf("encoder version %d: this program reads version %d", h.Version, EncoderVersion)
 	}
+	// The kind's own fields, with the head beside them as MarshalEncoder
+	// writes them; any other member is an error.
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
 	var enc interface {
 		Encoder
 		check() error
 	}
+	var err error
 	switch h.Kind {
 	case "encode":
-		enc = &kmeansEncoder{}
+		e := &kmeansEncoder{}
+		enc, err = e, dec.Decode(&struct {
+			encoderHead
+			*kmeansEncoder
+		}{kmeansEncoder: e})
 	case "quantile":
-		enc = &quantileEncoder{}
+		e := &quantileEncoder{}
+		enc, err = e, dec.Decode(&struct {
+			encoderHead
+			*quantileEncoder
+		}{quantileEncoder: e})
 	default:
 		return nil, fmt.Errorf("encoder kind %q: want encode or quantile", h.Kind)
 	}
-	if err := json.Unmarshal(b, enc); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("encoder: %w", err)
 	}
 	if err := enc.check(); err != nil {

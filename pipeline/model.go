@@ -9,6 +9,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -161,7 +162,13 @@ func decodeModel(b []byte) (*Model, error) {
 	}
 	enc, err := flows.UnmarshalEncoder(mj.Encoder)
 	if err != nil {
-		return nil, fmt.Errorf("encoder: %w", err)
+		// Its JSON errors count bytes from the encoder's start; from the
+		// file's, they give the line (learner.JSONError). The raw value is
+		// the file's bytes as they are.
+		if base := bytes.Index(b, mj.Encoder); base >= 0 {
+			shiftOffsets(err, int64(base))
+		}
+		return nil, err // errors of flows.UnmarshalEncoder name the encoder
 	}
 	if enc.AlphabetSize() != auto.Alphabet().Len() {
 		return nil, fmt.Errorf("encoder has %d symbols, automaton %d", enc.AlphabetSize(), auto.Alphabet().Len())
@@ -172,4 +179,18 @@ func decodeModel(b []byte) (*Model, error) {
 		Threshold: rootcause.Threshold{Mean: t.Mean, SD: t.SD, K: t.K, Value: t.Value, N: t.N},
 		Training:  mj.Training, Automaton: auto,
 	}, nil
+}
+
+// shiftOffsets moves the byte offsets of encoding/json errors in err's chain
+// by base: offsets into a value embedded in a file become offsets into the
+// file.
+func shiftOffsets(err error, base int64) {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		se.Offset += base
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		te.Offset += base
+	}
 }

@@ -517,3 +517,60 @@ func TestEmbeddedAutomatonVersion(t *testing.T) {
 		t.Errorf("error %v, want the automaton's version named, with the file", err)
 	}
 }
+
+// TestLoadModelEncoderErrors: a bad encoder inside a service model is
+// refused with the file and, where the JSON decoder places it, the file's
+// line (not the line within the encoder).
+func TestLoadModelEncoderErrors(t *testing.T) {
+	dir := t.TempDir()
+	c := smallFixture(t, dir)
+	if _, _, err := Train(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	mp := filepath.Join(c.TrainRoot, "10.0.0.1", ModelFile)
+	good, err := os.ReadFile(mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lineOf := func(b []byte, s string) int {
+		i := bytes.Index(b, []byte(s))
+		if i < 0 {
+			t.Fatalf("%q not in the model", s)
+		}
+		return bytes.Count(b[:i], []byte{'\n'}) + 1
+	}
+	tests := []struct {
+		name, old, new string
+		line           int // 0: the line of new
+		msg            string
+	}{
+		{"wrong type", `"size_classes": `, `"size_classes": "x", "was": `, 0, "size_classes"},
+		{"unknown member", `"kind": "encode",`, `"kind": "encode", "extra": 1,`, -1, `unknown field "extra"`},
+		{"other kind", `"kind": "encode",`, `"kind": "lstm",`, -1, `encoder kind "lstm"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if !bytes.Contains(good, []byte(tc.old)) {
+				t.Fatalf("%q not in the model", tc.old)
+			}
+			b := bytes.Replace(good, []byte(tc.old), []byte(tc.new), 1)
+			if err := os.WriteFile(mp, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := LoadModel(mp)
+			var fe *learner.FileError
+			if !errors.As(err, &fe) || fe.File != mp || !strings.Contains(err.Error(), tc.msg) {
+				t.Fatalf("error %v, want a file error naming %q", err, tc.msg)
+			}
+			want := tc.line
+			if want == 0 {
+				want = lineOf(b, tc.new)
+			} else if want < 0 {
+				want = 0 // no position from the decoder
+			}
+			if fe.Line != want {
+				t.Errorf("line %d, want %d: %v", fe.Line, want, err)
+			}
+		})
+	}
+}

@@ -68,7 +68,7 @@ func NewPredictionWriter(w io.Writer) (*PredictionWriter, error) {
 	if _, err := bw.WriteString(PredictHeader + "\n"); err != nil {
 		return nil, fmt.Errorf("write predictions header: %w", err)
 	}
-	return &PredictionWriter{w: bw}, nil
+	return &PredictionWriter{w: bw, texts: make(map[uint64]textRef), recent: make([]recentScore, 1<<recentBits)}, nil
 }
 
 // Write appends the row of one trace; label may be empty, name renders
@@ -132,9 +132,6 @@ func (pw *PredictionWriter) Write(label string, trace []int32, name func(int32) 
 
 func (pw *PredictionWriter) appendScore(b []byte, s float64) []byte {
 	bits := math.Float64bits(s)
-	if pw.recent == nil {
-		pw.recent = make([]recentScore, 1<<recentBits)
-	}
 	c := &pw.recent[(bits*0x9e3779b97f4a7c15)>>(64-recentBits)]
 	if c.n != 0 && c.bits == bits {
 		return append(b, pw.textBuf[c.end-uint32(c.n):c.end]...)
@@ -145,9 +142,6 @@ func (pw *PredictionWriter) appendScore(b []byte, s float64) []byte {
 	}
 	n := len(b)
 	b = strconv.AppendFloat(b, s, 'g', -1, 64)
-	if pw.texts == nil {
-		pw.texts = make(map[uint64]textRef)
-	}
 	if len(pw.texts) < maxCachedScores {
 		pw.textBuf = append(pw.textBuf, b[n:]...)
 		r := textRef{end: uint32(len(pw.textBuf)), n: uint8(len(b) - n)}

@@ -8,6 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 )
 
 func decode(t *testing.T, path string) image.Image {
@@ -120,5 +126,53 @@ func BenchmarkTraceScores(b *testing.B) {
 		if err := TraceScores(path, scores, -30, Options{Title: "bench"}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestSaveMatchesVgimg: save's own canvas set-up (one image, the background
+// composed directly) gives the pixels gonum's plain vgimg path gives.
+func TestSaveMatchesVgimg(t *testing.T) {
+	backgrounds := []struct {
+		name string
+		c    color.Color
+	}{
+		{"white", color.White},
+		{"none", nil},
+		{"grey", color.RGBA{R: 0xcc, G: 0xcc, B: 0xcc, A: 0xff}},
+		{"translucent", color.NRGBA{R: 0x20, G: 0x80, B: 0x40, A: 0x80}},
+	}
+	for _, bg := range backgrounds {
+		t.Run(bg.name, func(t *testing.T) {
+			p := plot.New()
+			p.Title.Text = "save"
+			p.BackgroundColor = bg.c
+			p.Add(plotter.NewGrid(), &barPlotter{scores: manyWithOneLow(5000), threshold: -30})
+			w, h := vg.Length(300)*vg.Inch/96, vg.Length(120)*vg.Inch/96
+			path := filepath.Join(t.TempDir(), "p.png")
+			if err := save(path, p, w, h); err != nil {
+				t.Fatal(err)
+			}
+			if p.BackgroundColor != bg.c {
+				t.Errorf("background %v after save, want %v", p.BackgroundColor, bg.c)
+			}
+			got := decode(t, path)
+			c := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(96))
+			p.Draw(draw.New(c))
+			want := c.Image()
+			if got.Bounds() != want.Bounds() {
+				t.Fatalf("bounds %v, want %v", got.Bounds(), want.Bounds())
+			}
+			diff := 0
+			for y := want.Bounds().Min.Y; y < want.Bounds().Max.Y; y++ {
+				for x := want.Bounds().Min.X; x < want.Bounds().Max.X; x++ {
+					if color.RGBAModel.Convert(got.At(x, y)) != color.RGBAModel.Convert(want.At(x, y)) {
+						diff++
+					}
+				}
+			}
+			if diff > 0 {
+				t.Errorf("%d pixels differ from vgimg's rendering", diff)
+			}
+		})
 	}
 }

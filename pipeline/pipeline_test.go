@@ -494,11 +494,11 @@ func TestCancelled(t *testing.T) {
 	}
 }
 
-// TestEmbeddedAutomatonVersion: a service model whose automaton is of
-// another version is refused for that reason.
-func TestEmbeddedAutomatonVersion(t *testing.T) {
-	dir := t.TempDir()
-	c := smallFixture(t, dir)
+// trainedModelFile trains the small fixture and returns the path and bytes
+// of its service model, for tests that spoil a copy of it.
+func trainedModelFile(t *testing.T) (string, []byte) {
+	t.Helper()
+	c := smallFixture(t, t.TempDir())
 	if _, _, err := Train(context.Background(), c); err != nil {
 		t.Fatal(err)
 	}
@@ -507,12 +507,19 @@ func TestEmbeddedAutomatonVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return mp, b
+}
+
+// TestEmbeddedAutomatonVersion: a service model whose automaton is of
+// another version is refused for that reason.
+func TestEmbeddedAutomatonVersion(t *testing.T) {
+	mp, b := trainedModelFile(t)
 	i := bytes.Index(b, []byte(`"automaton"`))
 	b = append(b[:i:i], bytes.Replace(b[i:], []byte(`"version": 1`), []byte(`"version": 7`), 1)...)
 	if err := os.WriteFile(mp, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err = LoadModel(mp)
+	_, err := LoadModel(mp)
 	if !errors.Is(err, learner.ErrModelVersion) || !strings.Contains(err.Error(), "version 7") || !strings.Contains(err.Error(), mp) {
 		t.Errorf("error %v, want the automaton's version named, with the file", err)
 	}
@@ -522,16 +529,7 @@ func TestEmbeddedAutomatonVersion(t *testing.T) {
 // refused with the file and, where the JSON decoder places it, the file's
 // line (not the line within the encoder).
 func TestLoadModelEncoderErrors(t *testing.T) {
-	dir := t.TempDir()
-	c := smallFixture(t, dir)
-	if _, _, err := Train(context.Background(), c); err != nil {
-		t.Fatal(err)
-	}
-	mp := filepath.Join(c.TrainRoot, "10.0.0.1", ModelFile)
-	good, err := os.ReadFile(mp)
-	if err != nil {
-		t.Fatal(err)
-	}
+	mp, good := trainedModelFile(t)
 	lineOf := func(b []byte, s string) int {
 		i := bytes.Index(b, []byte(s))
 		if i < 0 {

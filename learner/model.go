@@ -45,9 +45,13 @@ type Model struct {
 	logUnseen []float64 // per state: ln of its unseen mass over the unseen weights
 	logEnd    []float64 // per state
 
-	// dense[q*|alphabet|+a] is q's transition on a (-1: none), when the
-	// table is small enough (maxDense entries); else next searches the rows.
-	dense []int32
+	// dense[denseRow[q]*|alphabet|+a] is q's transition on a (-1: none),
+	// when the table is small enough (maxDense entries); else next searches
+	// the rows. Only states with transitions have a row (denseRow[q] = -1
+	// for the others): in a core model that is the red states, a tenth of
+	// all, and the table then stays in the processor's cache.
+	dense    []int32
+	denseRow []int32
 }
 
 // maxDense bounds the dense transition table (16 MiB).
@@ -178,16 +182,31 @@ func (m *Model) prepare() {
 			m.logEnd[q] = math.Log((float64(m.final[q]) + lam) / d)
 		}
 	}
-	m.dense = nil
-	if k > 0 && n*k <= maxDense {
-		m.dense = make([]int32, n*k)
+	m.dense, m.denseRow = nil, nil
+	rows := 0
+	for q := range n {
+		if m.first[q+1] > m.first[q] {
+			rows++
+		}
+	}
+	if k > 0 && rows*k <= maxDense {
+		m.dense = make([]int32, rows*k)
 		for i := range m.dense {
 			m.dense[i] = -1
 		}
+		m.denseRow = make([]int32, n)
+		r := 0
 		for q := range n {
-			for e := m.first[q]; e < m.first[q+1]; e++ {
-				m.dense[q*k+int(m.sym[e])] = e
+			m.denseRow[q] = -1
+			if m.first[q+1] == m.first[q] {
+				continue
 			}
+			m.denseRow[q] = int32(r)
+			row := m.dense[r*k : (r+1)*k]
+			for e := m.first[q]; e < m.first[q+1]; e++ {
+				row[m.sym[e]] = e
+			}
+			r++
 		}
 	}
 }
@@ -304,7 +323,11 @@ func (m *Model) OtherProb(q int, a int32) float64 { return math.Exp(m.logOther(i
 // next returns the transition of q on symbol a, or -1.
 func (m *Model) next(q int32, a int32) int32 {
 	if m.dense != nil {
-		return m.dense[int(q)*m.alphabet.Len()+int(a)]
+		r := m.denseRow[q]
+		if r < 0 {
+			return -1
+		}
+		return m.dense[int(r)*m.alphabet.Len()+int(a)]
 	}
 	lo, hi := m.first[q], m.first[q+1]
 	if hi-lo <= 8 {

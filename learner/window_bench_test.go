@@ -43,7 +43,9 @@ func BenchmarkLearnWindows(b *testing.B) {
 	}
 }
 
-// BenchmarkScoreWindows scores the same windows: the monitor's hot loop.
+// BenchmarkScoreWindows scores the same windows: the monitor's hot loop,
+// with the learned model, and with core scoring and the core model (what
+// monitoring loads).
 func BenchmarkScoreWindows(b *testing.B) {
 	seq := markovSequence(1, 200, 200_000)
 	d := Windows(IntAlphabet(200), seq, 10, 1)
@@ -51,12 +53,29 @@ func BenchmarkScoreWindows(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var p Prediction
-	b.ReportAllocs()
-	for b.Loop() {
-		for i := 0; i < d.Len(); i++ {
-			m.ScoreInto(d.Trace(i), &p)
-		}
+	opts := DefaultOptions()
+	opts.CoreScoring = true
+	cm, err := Learn(b.Context(), d, opts, nil)
+	if err != nil {
+		b.Fatal(err)
 	}
-	b.ReportMetric(float64(d.Len()*b.N)/b.Elapsed().Seconds(), "windows/s")
+	core, err := cm.Core()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name string
+		m    *Model
+	}{{"full", m}, {"core", core}} {
+		b.Run(bc.name, func(b *testing.B) {
+			var p Prediction
+			b.ReportAllocs()
+			for b.Loop() {
+				for i := 0; i < d.Len(); i++ {
+					bc.m.ScoreInto(d.Trace(i), &p)
+				}
+			}
+			b.ReportMetric(float64(d.Len()*b.N)/b.Elapsed().Seconds(), "windows/s")
+		})
+	}
 }

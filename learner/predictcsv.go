@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -30,37 +31,45 @@ type PredictionWriter struct {
 	// in w's buffer.
 	longest int
 	buf     []byte
-	// texts caches the text of per-symbol scores by their bits: they take
-	// few distinct values (one per transition and unseen case; 16.7k for
-	// the model of a 380k-flow service), and formatting floats was most of
-	// the writing time. A value is the text's end in textBuf and its
-	// length.
-	texts   map[uint64]textRef
-	textBuf []byte
-	// recent is a direct-mapped cache in front of texts.
-	recent []recentScore
+	// Formatting floats was most of the writing time, and per-symbol
+	// scores take few distinct values (one per transition, end and unseen
+	// case; 16.7k for the model of a 380k-flow service): their texts are
+	// kept in texts, found by the score's source in the model that scored
+	// it (bySource, index+1, 0 when not yet known) or else by the value's
+	// bits (recent, a direct-mapped cache, in front of byBits).
+	texts    []scoreText
+	model    *Model
+	bySource []int32
+	byBits   map[uint64]int32
+	recent   []recentScore
+}
+
+// scoreText is the text of a score, padded so that it is copied as one
+// fixed-size block: shortest float64 texts have at most 24 bytes
+// ("-2.2250738585072014e-308").
+type scoreText struct {
+	b [31]byte
+	n uint8
 }
 
 type recentScore struct {
 	bits uint64
-	textRef
+	text int32 // index+1 in texts, 0 for an empty entry
 }
 
 // recentBits sizes the recent-score cache (2^recentBits entries).
 const recentBits = 12
 
-// textRef locates a cached text in textBuf.
-type textRef struct {
-	end uint32
-	n   uint8
-}
-
 // rowRoom is the least free buffer a row is built in: rows of windows of
 // ten flows take about 500 bytes.
 const rowRoom = 4096
 
-// maxCachedScores bounds the score text cache (about 30 bytes each).
+// maxCachedScores bounds the score text cache (32 bytes each).
 const maxCachedScores = 1 << 17
+
+// maxSources bounds the sources (transitions and states) of a model whose
+// score texts are found by source (4 bytes each).
+const maxSources = 1 << 24
 
 // NewPredictionWriter writes the header and returns the writer.
 func NewPredictionWriter(w io.Writer) (*PredictionWriter, error) {
@@ -68,7 +77,7 @@ func NewPredictionWriter(w io.Writer) (*PredictionWriter, error) {
 	if _, err := bw.WriteString(PredictHeader + "\n"); err != nil {
 		return nil, fmt.Errorf("write predictions header: %w", err)
 	}
-	return &PredictionWriter{w: bw, texts: make(map[uint64]textRef), recent: make([]recentScore, 1<<recentBits)}, nil
+	return &PredictionWriter{w: bw, byBits: make(map[uint64]int32), recent: make([]recentScore, 1<<recentBits)}, nil
 }
 
 // Write appends the row of one trace; label may be empty, name renders
@@ -99,26 +108,42 @@ func (pw *PredictionWriter) Write(label string, trace []int32, name func(int32) 
 		b = append(b, ' ')
 		b = append(b, name(s)...)
 	}
+	// Room for the numbers, so that score texts go in as whole blocks.
+	b = slices.Grow(b, len(p.States)*12+(len(p.Scores)+1)*(len(scoreText{}.b)+1)+2*26+16)
 	b = append(b, `"; [`...)
 	for i, s := range p.States {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = strconv.AppendInt(b, int64(s), 10)
+		b = appendState(b, s)
 	}
 	b = append(b, "]; ["...)
+	sources := pw.sourcesOf(p)
+	minBits, minText := math.Float64bits(p.Min), int32(0)
 	for i, s := range p.Scores {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = pw.appendScore(b, s)
+		var t int32
+		if sources != nil {
+			t = pw.bySourceText(sources[i], s)
+		} else {
+			t = pw.byBitsText(s)
+		}
+		if minText == 0 && math.Float64bits(s) == minBits {
+			minText = t
+		}
+		b = pw.appendText(b, t, s)
 	}
 	b = append(b, "]; "...)
 	b = strconv.AppendFloat(b, p.Sum, 'g', -1, 64)
 	b = append(b, "; "...)
 	b = strconv.AppendFloat(b, p.Mean, 'g', -1, 64)
 	b = append(b, "; "...)
-	b = pw.appendScore(b, p.Min) // one of the scores: cached
+	if minText == 0 {
+		minText = pw.byBitsText(p.Min)
+	}
+	b = pw.appendText(b, minText, p.Min)
 	b = append(b, '\n')
 	pw.longest = max(pw.longest, len(b))
 	if own {
@@ -130,25 +155,91 @@ func (pw *PredictionWriter) Write(label string, trace []int32, name func(int32) 
 	return nil
 }
 
-func (pw *PredictionWriter) appendScore(b []byte, s float64) []byte {
+// appendState appends a state number: ones below 100,000 without
+// strconv's call.
+func appendState(b []byte, s int32) []byte {
+	switch {
+	case s < 0 || s >= 100_000:
+		return strconv.AppendInt(b, int64(s), 10)
+	case s < 10:
+		return append(b, byte('0'+s))
+	case s < 100:
+		return append(b, byte('0'+s/10), byte('0'+s%10))
+	case s < 1000:
+		return append(b, byte('0'+s/100), byte('0'+s/10%10), byte('0'+s%10))
+	case s < 10_000:
+		return append(b, byte('0'+s/1000), byte('0'+s/100%10), byte('0'+s/10%10), byte('0'+s%10))
+	}
+	return append(b, byte('0'+s/10_000), byte('0'+s/1000%10), byte('0'+s/100%10), byte('0'+s/10%10), byte('0'+s%10))
+}
+
+// sourcesOf returns p's score sources when its model's texts can be
+// cached by source, resetting that cache when the model changes.
+func (pw *PredictionWriter) sourcesOf(p *Prediction) []int32 {
+	m := p.model
+	if m == nil || len(p.sources) != len(p.Scores) {
+		return nil
+	}
+	if m != pw.model {
+		n := len(m.logP) + len(m.logEnd)
+		if n > maxSources {
+			return nil
+		}
+		pw.model = m
+		pw.bySource = make([]int32, n)
+	}
+	return p.sources
+}
+
+// bySourceText returns the text index+1 of score s, which has the given
+// source in pw.model, or 0 when the text is not cached.
+func (pw *PredictionWriter) bySourceText(src int32, s float64) int32 {
+	if src < 0 || int(src) >= len(pw.bySource) {
+		return pw.byBitsText(s)
+	}
+	t := pw.bySource[src]
+	if t == 0 {
+		t = pw.byBitsText(s)
+		pw.bySource[src] = t
+	}
+	return t
+}
+
+// byBitsText returns the text index+1 of score s, formatting and caching
+// it when it is new; 0 when the cache is full and s is not in it.
+func (pw *PredictionWriter) byBitsText(s float64) int32 {
 	bits := math.Float64bits(s)
 	c := &pw.recent[(bits*0x9e3779b97f4a7c15)>>(64-recentBits)]
-	if c.n != 0 && c.bits == bits {
-		return append(b, pw.textBuf[c.end-uint32(c.n):c.end]...)
+	if c.text != 0 && c.bits == bits {
+		return c.text
 	}
-	if r, ok := pw.texts[bits]; ok {
-		c.bits, c.textRef = bits, r
-		return append(b, pw.textBuf[r.end-uint32(r.n):r.end]...)
+	t, ok := pw.byBits[bits]
+	if !ok {
+		if len(pw.texts) >= maxCachedScores {
+			return 0
+		}
+		var st scoreText
+		st.n = uint8(len(strconv.AppendFloat(st.b[:0], s, 'g', -1, 64)))
+		pw.texts = append(pw.texts, st)
+		t = int32(len(pw.texts))
+		pw.byBits[bits] = t
 	}
-	n := len(b)
-	b = strconv.AppendFloat(b, s, 'g', -1, 64)
-	if len(pw.texts) < maxCachedScores {
-		pw.textBuf = append(pw.textBuf, b[n:]...)
-		r := textRef{end: uint32(len(pw.textBuf)), n: uint8(len(b) - n)}
-		pw.texts[bits] = r
-		c.bits, c.textRef = bits, r
+	c.bits, c.text = bits, t
+	return t
+}
+
+// appendText appends text t (index+1 in texts) of score s, or formats s
+// when t is 0.
+func (pw *PredictionWriter) appendText(b []byte, t int32, s float64) []byte {
+	if t == 0 {
+		return strconv.AppendFloat(b, s, 'g', -1, 64)
 	}
-	return b
+	st := &pw.texts[t-1]
+	if l := len(b); cap(b)-l >= len(st.b) {
+		*(*[len(scoreText{}.b)]byte)(b[l : l+len(st.b)]) = st.b
+		return b[:l+int(st.n)]
+	}
+	return append(b, st.b[:st.n]...)
 }
 
 // Flush writes buffered rows.

@@ -268,3 +268,66 @@ func TestPredictionWriterRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestPredictionWriterSourceCache writes the predictions of two models
+// (one without end probabilities, from other data) in turns through one
+// writer, which caches score texts by their source in the model, and
+// through one that only has the scores: the files must be identical.
+// Traces include symbols the models never saw and symbols out of their
+// alphabet.
+func TestPredictionWriterSourceCache(t *testing.T) {
+	final := mustLearn(t, samplePDFA(3, 12, 6, 3000), DefaultOptions())
+	o := DefaultOptions()
+	o.FinalProb = false
+	plain := mustLearn(t, samplePDFA(5, 12, 6, 3000), o)
+	if !final.Options().FinalProb || plain.NumStates() == final.NumStates() {
+		t.Fatalf("want two different models, one with end probabilities: %d and %d states", plain.NumStates(), final.NumStates())
+	}
+	test := samplePDFA(4, 12, 8, 400) // symbols 6 and 7 unseen
+	test.Add([]int32{Unknown, 0, 1, 99})
+	test.Add(nil)
+
+	var cached, reference bytes.Buffer
+	pc, err := NewPredictionWriter(&cached)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, err := NewPredictionWriter(&reference)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := func(s int32) string { return fmt.Sprint("s", s) }
+	var p Prediction
+	for i := 0; i < test.Len(); i++ {
+		m := plain
+		if i%3 == 1 {
+			m = final
+		}
+		m.ScoreInto(test.Trace(i), &p)
+		if err := pc.Write("", test.Trace(i), name, &p); err != nil {
+			t.Fatal(err)
+		}
+		bare := Prediction{States: p.States, Scores: p.Scores, Sum: p.Sum, Mean: p.Mean, Min: p.Min}
+		if err := pr.Write("", test.Trace(i), name, &bare); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := pc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := pr.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(cached.Bytes(), reference.Bytes()) {
+		a, b := strings.Split(cached.String(), "\n"), strings.Split(reference.String(), "\n")
+		for i := range min(len(a), len(b)) {
+			if a[i] != b[i] {
+				t.Fatalf("line %d:\n cached    %s\n reference %s", i+1, a[i], b[i])
+			}
+		}
+		t.Fatalf("%d lines, reference %d", len(a), len(b))
+	}
+	if n := strings.Count(cached.String(), "\n"); n != test.Len()+1 {
+		t.Fatalf("%d lines, want %d", n, test.Len()+1)
+	}
+}

@@ -17,6 +17,13 @@ type Prediction struct {
 	Min    float64
 	// Fallbacks counts the symbols that had no transition to follow.
 	Fallbacks int
+
+	// model scored the trace, and sources[i] says which of its values
+	// Scores[i] is: transition e (e), the end at state q (transitions+q),
+	// or none (-1, an unseen event). PredictionWriter caches score texts
+	// by source.
+	model   *Model
+	sources []int32
 }
 
 // Score scores a trace; see ScoreInto.
@@ -62,14 +69,20 @@ func (m *Model) ScoreInto(trace []int32, p *Prediction) {
 		p.States = make([]int32, n)
 		p.Scores = make([]float64, n)
 	}
-	p.States, p.Scores = p.States[:n], p.Scores[:n]
+	if cap(p.sources) < n {
+		p.sources = make([]int32, n)
+	}
+	p.States, p.Scores, p.sources = p.States[:n], p.Scores[:n], p.sources[:n]
+	p.model = m
 	p.Fallbacks = 0
 	q := int32(0)
 	sum, minScore := 0.0, math.Inf(1)
 	for i, a := range trace {
 		p.States[i] = q
 		var s float64
-		if e := m.nextKnown(q, a); e >= 0 {
+		e := m.nextKnown(q, a)
+		p.sources[i] = e
+		if e >= 0 {
 			s = m.logP[e]
 			q = m.to[e]
 			if m.opts.CoreScoring && !m.red[q] {
@@ -86,6 +99,7 @@ func (m *Model) ScoreInto(trace []int32, p *Prediction) {
 	}
 	if m.opts.FinalProb {
 		s := m.logEnd[q]
+		p.sources[n-1] = int32(len(m.logP)) + q
 		p.States[n-1] = q
 		p.Scores[n-1] = s
 		sum += s

@@ -220,6 +220,8 @@ func parseDateTime(s string) (int64, bool) {
 // (labels), so that a million flows do not keep a million copies.
 type interner struct{ m map[string]string }
 
+// get returns s, shared with earlier equal values; a copy, as s may share
+// the memory of a whole chunk of its file (see recordReader).
 func (in *interner) get(s string) string {
 	if v, ok := in.m[s]; ok {
 		return v
@@ -227,6 +229,7 @@ func (in *interner) get(s string) string {
 	if in.m == nil {
 		in.m = map[string]string{}
 	}
+	s = strings.Clone(s)
 	if len(in.m) < 1<<16 {
 		in.m[s] = s
 	}

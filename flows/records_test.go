@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"bufio"
 	"encoding/csv"
 	"errors"
 	"io"
@@ -10,9 +11,15 @@ import (
 )
 
 // readAllBoth reads s with recordReader and with encoding/csv (as the
-// decoders configured it before) and returns both results.
-func readAllBoth(s string, comma rune) (ours, theirs [][]string, oursErr, theirsErr error, oursLine, theirsLine int) {
-	rr := newRecordReader(strings.NewReader(s), comma)
+// decoders configured it before) and returns both results. bufSize, when
+// not 0, is the size of recordReader's read buffer: small ones make lines
+// span chunks and exceed the buffer.
+func readAllBoth(s string, comma rune, bufSize int) (ours, theirs [][]string, oursErr, theirsErr error, oursLine, theirsLine int) {
+	var in io.Reader = strings.NewReader(s)
+	if bufSize > 0 {
+		in = bufio.NewReaderSize(in, bufSize)
+	}
+	rr := newRecordReader(in, comma)
 	for {
 		rec, err := rr.Read()
 		if err != nil {
@@ -57,18 +64,25 @@ func TestRecordReaderMatchesEncodingCSV(t *testing.T) {
 		"",
 		"\n\n",
 	}
-	for _, s := range tests {
-		ours, theirs, oe, te, ol, tl := readAllBoth(s, ',')
-		if !slices.EqualFunc(ours, theirs, slices.Equal) || (oe == nil) != (te == nil) || ol != tl {
-			t.Errorf("%q:\n ours   %q err %v line %d\n theirs %q err %v line %d", s, ours, oe, ol, theirs, te, tl)
-		}
-		var ope, tpe *csv.ParseError
-		if errors.As(oe, &ope) && errors.As(te, &tpe) && ope.Line != tpe.Line {
-			t.Errorf("%q: error on line %d, encoding/csv says %d", s, ope.Line, tpe.Line)
+	long := strings.Repeat("x", 40)
+	tests = append(tests,
+		long+","+long+"\n1,2\n"+long+"\n",   // lines longer than a 16-byte buffer
+		"a,\""+long+"\n"+long+"\",b\n1,2\n", // a quoted field over a long line break
+		"1,2\n"+long) // a long last line without a newline
+	for _, bufSize := range []int{0, 16} {
+		for _, s := range tests {
+			ours, theirs, oe, te, ol, tl := readAllBoth(s, ',', bufSize)
+			if !slices.EqualFunc(ours, theirs, slices.Equal) || (oe == nil) != (te == nil) || ol != tl {
+				t.Errorf("buffer %d, %q:\n ours   %q err %v line %d\n theirs %q err %v line %d", bufSize, s, ours, oe, ol, theirs, te, tl)
+			}
+			var ope, tpe *csv.ParseError
+			if errors.As(oe, &ope) && errors.As(te, &tpe) && ope.Line != tpe.Line {
+				t.Errorf("buffer %d, %q: error on line %d, encoding/csv says %d", bufSize, s, ope.Line, tpe.Line)
+			}
 		}
 	}
 	tsv := "a\tb\n\"x\ty\"\t2\n"
-	ours, theirs, _, _, _, _ := readAllBoth(tsv, '\t')
+	ours, theirs, _, _, _, _ := readAllBoth(tsv, '\t', 0)
 	if !slices.EqualFunc(ours, theirs, slices.Equal) {
 		t.Errorf("tab-separated: ours %q, encoding/csv %q", ours, theirs)
 	}
@@ -81,16 +95,18 @@ func FuzzRecordReader(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		ours, theirs, oe, te, _, _ := readAllBoth(s, ',')
-		if (oe == nil) != (te == nil) {
-			t.Fatalf("%q: error %v, encoding/csv %v", s, oe, te)
-		}
-		if !slices.EqualFunc(ours, theirs, slices.Equal) {
-			t.Fatalf("%q:\n ours   %q\n theirs %q", s, ours, theirs)
-		}
-		var ope, tpe *csv.ParseError
-		if errors.As(oe, &ope) && errors.As(te, &tpe) && ope.Line != tpe.Line {
-			t.Fatalf("%q: error on line %d, encoding/csv says %d", s, ope.Line, tpe.Line)
+		for _, bufSize := range []int{0, 16} {
+			ours, theirs, oe, te, _, _ := readAllBoth(s, ',', bufSize)
+			if (oe == nil) != (te == nil) {
+				t.Fatalf("buffer %d, %q: error %v, encoding/csv %v", bufSize, s, oe, te)
+			}
+			if !slices.EqualFunc(ours, theirs, slices.Equal) {
+				t.Fatalf("buffer %d, %q:\n ours   %q\n theirs %q", bufSize, s, ours, theirs)
+			}
+			var ope, tpe *csv.ParseError
+			if errors.As(oe, &ope) && errors.As(te, &tpe) && ope.Line != tpe.Line {
+				t.Fatalf("buffer %d, %q: error on line %d, encoding/csv says %d", bufSize, s, ope.Line, tpe.Line)
+			}
 		}
 	})
 }

@@ -14,10 +14,19 @@ const writebackChunk = 8 << 20
 // commits the file then waits only for the tail, instead of for the whole
 // file after the last byte: the predictions of a large service are tens of
 // megabytes, and a worker waiting in fsync leaves its core idle.
+//
+// The chunk before the one just started is by then on disk (or is waited
+// for) and is dropped from the page cache (dropWritten), so that a large
+// output recycles a few chunks' worth of cache pages instead of taking a
+// new page for every 4 KiB: a run writes 240 MB of predictions for 1 M
+// flows, and on a virtual machine with a full page cache, fresh pages cost
+// more than writing them (`scripts/bench-pipeline 1000000`, run right after
+// train: 1.53-2.00 s before, 1.22 s after).
 type writeBehind struct {
 	f       *os.File
 	written int64 // bytes written
 	started int64 // bytes whose write-back has been started
+	dropped int64 // bytes dropped from the page cache
 }
 
 func (w *writeBehind) Write(p []byte) (int, error) {
@@ -25,6 +34,10 @@ func (w *writeBehind) Write(p []byte) (int, error) {
 	w.written += int64(n)
 	if w.written-w.started >= writebackChunk {
 		startWriteback(w.f, w.started, w.written-w.started)
+		if w.started > 0 {
+			dropWritten(w.f, w.dropped, w.started-w.dropped)
+			w.dropped = w.started
+		}
 		w.started = w.written
 	}
 	return n, err

@@ -7,19 +7,22 @@ import (
 	"testing"
 )
 
-// TestWriteBehind: the bytes reach the file unchanged, and write-back is
-// started for whole chunks as they fill, never for the unwritten tail.
+// TestWriteBehind: the bytes reach the file unchanged, write-back is
+// started for whole chunks as they fill, never for the unwritten tail, and
+// the chunk before the last one started is dropped from the cache.
 func TestWriteBehind(t *testing.T) {
+	const c = writebackChunk
 	tests := []struct {
-		name    string
-		writes  []int
-		started int64
+		name             string
+		writes           []int
+		started, dropped int64
 	}{
-		{"nothing", nil, 0},
-		{"under a chunk", []int{100, writebackChunk - 101}, 0},
-		{"one chunk exactly", []int{writebackChunk}, writebackChunk},
-		{"across chunks", []int{writebackChunk / 2, writebackChunk, 10}, writebackChunk * 3 / 2},
-		{"large write", []int{3*writebackChunk + 5}, 3*writebackChunk + 5},
+		{"nothing", nil, 0, 0},
+		{"under a chunk", []int{100, c - 101}, 0, 0},
+		{"one chunk exactly", []int{c}, c, 0},
+		{"across chunks", []int{c / 2, c, 10}, c * 3 / 2, 0},
+		{"large write", []int{3*c + 5}, 3*c + 5, 0},
+		{"many chunks", []int{c, c / 2, c / 2, c + 1, 7, c}, 4*c + 8, 3*c + 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -38,8 +41,8 @@ func TestWriteBehind(t *testing.T) {
 					t.Fatalf("write %d: %d, %v", i, m, err)
 				}
 			}
-			if w.written != int64(want.Len()) || w.started != tc.started {
-				t.Errorf("written %d started %d, want %d and %d", w.written, w.started, want.Len(), tc.started)
+			if w.written != int64(want.Len()) || w.started != tc.started || w.dropped != tc.dropped {
+				t.Errorf("written %d started %d dropped %d, want %d, %d and %d", w.written, w.started, w.dropped, want.Len(), tc.started, tc.dropped)
 			}
 			got, err := os.ReadFile(path)
 			if err != nil {

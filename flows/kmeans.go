@@ -62,7 +62,7 @@ func seedPlusPlus(pts []point, k int, rng *rand.Rand) [][2]float64 {
 		c := [2]float64{pts[i].x, pts[i].y}
 		centers = append(centers, c)
 		for j, p := range pts {
-			d2[j] = math.Min(d2[j], dist2(p, c))
+			d2[j] = min(d2[j], dist2(p, c))
 		}
 	}
 	return centers

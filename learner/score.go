@@ -95,7 +95,7 @@ func (m *Model) ScoreInto(trace []int32, p *Prediction) {
 		}
 		p.Scores[i] = s
 		sum += s
-		minScore = math.Min(minScore, s)
+		minScore = min(minScore, s)
 	}
 	if m.opts.FinalProb {
 		s := m.logEnd[q]
@@ -103,7 +103,7 @@ func (m *Model) ScoreInto(trace []int32, p *Prediction) {
 		p.States[n-1] = q
 		p.Scores[n-1] = s
 		sum += s
-		minScore = math.Min(minScore, s)
+		minScore = min(minScore, s)
 	}
 	p.Sum = sum
 	p.Mean, p.Min = 0, 0

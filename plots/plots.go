@@ -8,7 +8,6 @@ import (
 	"image"
 	"image/color"
 	imgdraw "image/draw"
-	"image/png"
 	"math"
 	"strconv"
 
@@ -106,12 +105,12 @@ func (b *barPlotter) DataRange() (xmin, xmax, ymin, ymax float64) {
 	ymin, ymax = 0, 0
 	for _, s := range b.scores {
 		if finite(s) {
-			ymin = math.Min(ymin, s)
-			ymax = math.Max(ymax, s)
+			ymin = min(ymin, s)
+			ymax = max(ymax, s)
 		}
 	}
 	if finite(b.threshold) {
-		ymin = math.Min(ymin, b.threshold)
+		ymin = min(ymin, b.threshold)
 	}
 	if ymin == ymax {
 		ymin = ymax - 1
@@ -157,7 +156,7 @@ func (b *barPlotter) Plot(c draw.Canvas, p *plot.Plot) {
 		m := math.Inf(1)
 		for _, s := range b.scores[lo:max(hi, lo+1)] {
 			if finite(s) {
-				m = math.Min(m, s)
+				m = min(m, s)
 			}
 		}
 		if finite(m) {
@@ -193,10 +192,7 @@ func save(path string, p *plot.Plot, w, h vg.Length) error {
 		return fmt.Errorf("plot %s: %w", path, err)
 	}
 	defer t.Cleanup()
-	// Flat-colour charts compress well at the fastest level; the default
-	// level took as long as drawing.
-	enc := png.Encoder{CompressionLevel: png.BestSpeed}
-	if err := enc.Encode(t, c.Image()); err != nil {
+	if err := encodePNG(t, img); err != nil {
 		return fmt.Errorf("plot %s: %w", path, err)
 	}
 	if err := t.CloseAtomicallyReplace(); err != nil {

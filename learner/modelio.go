@@ -9,7 +9,7 @@ import (
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
-	"github.com/google/renameio/v2"
+	"github.com/netflow-monitor/monitor/atomicfile"
 )
 
 // Model file identity. A file of another format or version is refused.
@@ -212,7 +212,7 @@ func (m *Model) Save(path string) error {
 	if err != nil {
 		return fmt.Errorf("encode model: %w", err)
 	}
-	if err := renameio.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+	if err := atomicfile.WriteBytes(path, append(b, '\n')); err != nil {
 		return fmt.Errorf("save model: %w", err)
 	}
 	return nil

@@ -16,7 +16,7 @@ import (
 	"os"
 
 	jsonv2 "github.com/go-json-experiment/json"
-	"github.com/google/renameio/v2"
+	"github.com/netflow-monitor/monitor/atomicfile"
 	"github.com/netflow-monitor/monitor/flows"
 	"github.com/netflow-monitor/monitor/learner"
 	"github.com/netflow-monitor/monitor/rootcause"
@@ -93,7 +93,7 @@ func (m *Model) Save(path string) error {
 	if err != nil {
 		return fmt.Errorf("save model %s: %w", path, err)
 	}
-	if err := renameio.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+	if err := atomicfile.WriteBytes(path, append(b, '\n')); err != nil {
 		return fmt.Errorf("save model: %w", err)
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/renameio/v2"
+	"github.com/netflow-monitor/monitor/atomicfile"
 	"github.com/netflow-monitor/monitor/flows"
 	"github.com/netflow-monitor/monitor/layout"
 )
@@ -210,9 +211,9 @@ func (s *splitWriters) open(u layout.Unit, role, path string) (*unitFile, error)
 	if err := os.MkdirAll(layout.Dir(rootOf(s.c, role), u), 0o755); err != nil {
 		return nil, fmt.Errorf("split: %w", err)
 	}
-	tmp, err := renameio.NewPendingFile(path, renameio.WithPermissions(0o644))
+	tmp, err := atomicfile.Create(path)
 	if err != nil {
-		return nil, fmt.Errorf("split: create %s: %w", path, err)
+		return nil, fmt.Errorf("split: %w", err)
 	}
 	f := &unitFile{unit: u, role: role, path: path, tmp: tmp, w: flows.NewCSVWriter(tmp)}
 	s.files = append(s.files, f)
@@ -308,7 +309,7 @@ func (s *splitWriters) commit() ([]SplitResult, error) {
 		}
 		uf.tmp = nil
 		if uf.group != nil {
-			if err := renameio.WriteFile(layout.Dir(s.c.TrainRoot, uf.unit)+"/"+layout.GroupFile, uf.group, 0o644); err != nil {
+			if err := atomicfile.WriteBytes(layout.Dir(s.c.TrainRoot, uf.unit)+"/"+layout.GroupFile, uf.group); err != nil {
 				return nil, fmt.Errorf("split: %w", err)
 			}
 		}

@@ -4,10 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"time"
 
-	"github.com/google/renameio/v2"
+	"github.com/netflow-monitor/monitor/atomicfile"
 	"github.com/netflow-monitor/monitor/flows"
 	"github.com/netflow-monitor/monitor/layout"
 	"github.com/netflow-monitor/monitor/learner"
@@ -239,18 +240,7 @@ func nameCache(enc flows.Encoder) func(int32) string {
 // writeAtomic writes path through fill into a temporary file that replaces
 // path only when fill succeeds.
 func writeAtomic(path string, fill func(io.Writer) error) error {
-	t, err := renameio.NewPendingFile(path, renameio.WithPermissions(0o644))
-	if err != nil {
-		return fmt.Errorf("create %s: %w", path, err)
-	}
-	defer t.Cleanup()
-	if err := fill(&writeBehind{f: t.File}); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := t.CloseAtomicallyReplace(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.Write(path, func(f *os.File) error { return fill(&writeBehind{f: f}) })
 }
 
 func minStart(fl []flows.Flow) int64 {

@@ -9,10 +9,11 @@ import (
 	"image/color"
 	imgdraw "image/draw"
 	"math"
+	"os"
 	"strconv"
 
 	"git.sr.ht/~sbinet/gg"
-	"github.com/google/renameio/v2"
+	"github.com/netflow-monitor/monitor/atomicfile"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -187,16 +188,8 @@ func save(path string, p *plot.Plot, w, h vg.Length) error {
 		imgdraw.Draw(img, img.Bounds(), &image.Uniform{C: bg}, image.Point{}, imgdraw.Over)
 	}
 	p.Draw(draw.New(c))
-	t, err := renameio.NewPendingFile(path, renameio.WithPermissions(0o644))
-	if err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
-	}
-	defer t.Cleanup()
-	if err := encodePNG(t, img); err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
-	}
-	if err := t.CloseAtomicallyReplace(); err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
+	if err := atomicfile.Write(path, func(f *os.File) error { return encodePNG(f, img) }); err != nil {
+		return fmt.Errorf("plot: %w", err)
 	}
 	return nil
 }

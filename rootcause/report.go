@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/gocarina/gocsv"
-	"github.com/google/renameio/v2"
+	"github.com/netflow-monitor/monitor/atomicfile"
 	"github.com/netflow-monitor/monitor/flows"
 )
 
@@ -154,18 +154,7 @@ func WriteSummary(path string, rows []SummaryRow) error {
 // WriteCSV writes a slice of gocsv-tagged structs as a ';'-separated CSV,
 // atomically.
 func WriteCSV(path string, rows any) error {
-	t, err := renameio.NewPendingFile(path, renameio.WithPermissions(0o644))
-	if err != nil {
-		return fmt.Errorf("create %s: %w", path, err)
-	}
-	defer t.Cleanup()
-	if err := marshalCSV(t, rows); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := t.CloseAtomicallyReplace(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.Write(path, func(f *os.File) error { return marshalCSV(f, rows) })
 }
 
 func marshalCSV(w io.Writer, rows any) error {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/renameio/v2"
+	"github.com/netflow-monitor/monitor/atomicfile"
 	"github.com/netflow-monitor/monitor/flows"
 	"github.com/netflow-monitor/monitor/layout"
 )
@@ -139,9 +140,9 @@ func (o *outputs) open(path string) (*outFile, error) {
 	if err := o.mkdir(dir); err != nil {
 		return nil, err
 	}
-	p, err := renameio.NewPendingFile(path, renameio.WithTempDir(dir), renameio.WithPermissions(0o644))
+	p, err := atomicfile.Create(path)
 	if err != nil {
-		return nil, fmt.Errorf("create %s: %w", path, err)
+		return nil, err
 	}
 	f := &outFile{path: path, pending: p, buf: bufio.NewWriterSize(p, 256<<10)}
 	f.w = flows.NewCSVWriter(f.buf)
@@ -207,8 +208,8 @@ func (o *outputs) commit(truth []byte) error {
 		}
 	}
 	gt := filepath.Join(o.cfg.MonitorRoot, GroundTruthFile)
-	if err := renameio.WriteFile(gt, truth, 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", gt, err)
+	if err := atomicfile.WriteBytes(gt, truth); err != nil {
+		return err
 	}
 	o.done = true
 	return nil

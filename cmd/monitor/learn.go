@@ -2,8 +2,9 @@ package main
 
 import (
 	"fmt"
-	"io"
+	"os"
 
+	"github.com/netflow-monitor/monitor/atomicfile"
 	"github.com/netflow-monitor/monitor/learner"
 	"github.com/spf13/cobra"
 )
@@ -57,8 +58,8 @@ func newLearnCmd() *cobra.Command {
 				return err
 			}
 			if dotOut != "" {
-				if err := writeFileAtomic(dotOut, func(w io.Writer) error {
-					return m.WriteDOT(w, learner.DOTOptions{Full: dotFull})
+				if err := atomicfile.Write(dotOut, func(f *os.File) error {
+					return m.WriteDOT(f, learner.DOTOptions{Full: dotFull})
 				}); err != nil {
 					return err
 				}

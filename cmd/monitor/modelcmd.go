@@ -2,9 +2,9 @@ package main
 
 import (
 	"encoding/json"
-	"io"
 	"os"
 
+	"github.com/netflow-monitor/monitor/atomicfile"
 	"github.com/netflow-monitor/monitor/learner"
 	"github.com/netflow-monitor/monitor/pipeline"
 	"github.com/spf13/cobra"
@@ -27,7 +27,7 @@ func newModelCmd() *cobra.Command {
 			if out == "" {
 				return m.WriteDOT(cmd.OutOrStdout(), o)
 			}
-			return writeFileAtomic(out, func(w io.Writer) error { return m.WriteDOT(w, o) })
+			return atomicfile.Write(out, func(f *os.File) error { return m.WriteDOT(f, o) })
 		},
 	}
 	dot.Flags().StringVarP(&out, "output", "o", "", "file to write (default stdout)")

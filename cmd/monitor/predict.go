@@ -2,8 +2,9 @@ package main
 
 import (
 	"fmt"
-	"io"
+	"os"
 
+	"github.com/netflow-monitor/monitor/atomicfile"
 	"github.com/netflow-monitor/monitor/learner"
 	"github.com/spf13/cobra"
 )
@@ -27,8 +28,8 @@ func newPredictCmd() *cobra.Command {
 				return err
 			}
 			name := func(s int32) string { return m.Alphabet().Name(s) }
-			return writeFileAtomic(out, func(w io.Writer) error {
-				pw, err := learner.NewPredictionWriter(w)
+			return atomicfile.Write(out, func(f *os.File) error {
+				pw, err := learner.NewPredictionWriter(f)
 				if err != nil {
 					return err
 				}

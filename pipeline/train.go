@@ -237,8 +237,8 @@ func nameCache(enc flows.Encoder) func(int32) string {
 	}
 }
 
-// writeAtomic writes path through fill into a temporary file that replaces
-// path only when fill succeeds.
+// writeAtomic writes path atomically (see atomicfile) through fill, whose
+// writes go through a writeBehind: prediction files are hundreds of MB.
 func writeAtomic(path string, fill func(io.Writer) error) error {
 	return atomicfile.Write(path, func(f *os.File) error { return fill(&writeBehind{f: f}) })
 }

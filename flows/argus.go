@@ -42,7 +42,11 @@ func (a *argusRows) columns(h []string) error {
 		return err
 	}
 	a.ts, a.dur, a.proto, a.src, a.sport, a.dst, a.dport, a.pkts, a.bytes = c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]
-	a.label = ci.optional("Label")
+	o, err := ci.optional("Label")
+	if err != nil {
+		return err
+	}
+	a.label = o[0]
 	a.n = maxOf(append(c, a.label)...) + 1
 	return nil
 }

@@ -129,21 +129,27 @@ func (d *csvDecoder) Next(f *Flow) error {
 
 func (d *csvDecoder) Skipped() int { return d.skipped }
 
-// columnIndex finds named columns in a header.
+// columnIndex finds named columns in a header. A name that the header has
+// more than once maps to dupColumn: asking for it is an error, as either
+// column could be the one meant.
 type columnIndex map[string]int
+
+const dupColumn = -2
 
 func indexHeader(h []string) columnIndex {
 	ci := columnIndex{}
 	for i, c := range h {
-		if _, dup := ci[c]; !dup {
-			ci[c] = i
+		if _, dup := ci[c]; dup {
+			ci[c] = dupColumn
+			continue
 		}
+		ci[c] = i
 	}
 	return ci
 }
 
 // need returns the positions of the required columns, or an error naming
-// the first one missing.
+// the first one missing or repeated.
 func (ci columnIndex) need(names ...string) ([]int, error) {
 	out := make([]int, len(names))
 	for i, n := range names {
@@ -151,17 +157,29 @@ func (ci columnIndex) need(names ...string) ([]int, error) {
 		if !ok {
 			return nil, &ParseError{Field: n, Err: ErrMissingColumn}
 		}
+		if p == dupColumn {
+			return nil, &ParseError{Field: n, Err: ErrDuplicateColumn}
+		}
 		out[i] = p
 	}
 	return out, nil
 }
 
-// optional returns the position of a column, or -1.
-func (ci columnIndex) optional(name string) int {
-	if p, ok := ci[name]; ok {
-		return p
+// optional returns the positions of optional columns, -1 for each one
+// missing, or an error naming the first one repeated.
+func (ci columnIndex) optional(names ...string) ([]int, error) {
+	out := make([]int, len(names))
+	for i, n := range names {
+		p, ok := ci[n]
+		switch {
+		case !ok:
+			p = -1
+		case p == dupColumn:
+			return nil, &ParseError{Field: n, Err: ErrDuplicateColumn}
+		}
+		out[i] = p
 	}
-	return -1
+	return out, nil
 }
 
 func maxOf(xs ...int) int {

@@ -34,6 +34,8 @@ func (e *ParseError) Unwrap() error { return e.Err }
 var (
 	// ErrMissingColumn: a required column is not in the header.
 	ErrMissingColumn = errors.New("missing column")
+	// ErrDuplicateColumn: a column the reader uses is in the header twice.
+	ErrDuplicateColumn = errors.New("column appears more than once in the header")
 	// ErrBadValue: a field does not parse as its type.
 	ErrBadValue = errors.New("bad value")
 	// ErrFieldCount: a row has fewer (or more) fields than the header.

@@ -56,7 +56,7 @@ func decodeGoflow2(line []byte, f *Flow) (string, error) {
 		return "time_flow_start_ns", ErrMissingColumn
 	}
 	s, ok := jsonNumber(start)
-	if !ok {
+	if !ok || s*scale >= 1<<63 { // nanoseconds beyond int64: after 2262
 		return field, badValue(start)
 	}
 	f.Start = int64(s * scale)
@@ -99,11 +99,11 @@ func decodeGoflow2(line []byte, f *Flow) (string, error) {
 		return "proto", badValue(g.Proto)
 	}
 	b, ok := jsonNumber(g.Bytes)
-	if !ok {
+	if !ok || b >= 1<<64 {
 		return "bytes", badValue(g.Bytes)
 	}
 	pk, ok := jsonNumber(g.Packets)
-	if !ok {
+	if !ok || pk >= 1<<64 {
 		return "packets", badValue(g.Packets)
 	}
 	f.Bytes, f.Packets = uint64(b), uint64(pk)

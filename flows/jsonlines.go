@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -90,7 +91,7 @@ func jsonNumber(v json.RawMessage) (float64, bool) {
 		return 0, true
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	return f, err == nil && f >= 0 && f == f
+	return f, err == nil && f >= 0 && f <= math.MaxFloat64 // not NaN, not "Inf"
 }
 
 func jsonString(v json.RawMessage) (string, bool) {

@@ -34,7 +34,11 @@ func (n *nfdumpRows) columns(h []string) error {
 		return err
 	}
 	n.ts, n.td, n.sa, n.da, n.sp, n.dp, n.pr, n.ipkt, n.ibyt = c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]
-	n.opkt, n.obyt = ci.optional("opkt"), ci.optional("obyt")
+	o, err := ci.optional("opkt", "obyt")
+	if err != nil {
+		return err
+	}
+	n.opkt, n.obyt = o[0], o[1]
 	n.n = maxOf(append(c, n.opkt, n.obyt)...) + 1
 	return nil
 }

@@ -57,7 +57,11 @@ func (p *packetbeatRows) columns(h []string) error {
 		return err
 	}
 	p.ts, p.src, p.dst, p.sport, p.dport, p.proto, p.bytes, p.dur, p.id, p.final = c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9]
-	p.pkts, p.label = ci.optional("_source_network_packets"), ci.optional("label")
+	o, err := ci.optional("_source_network_packets", "label")
+	if err != nil {
+		return err
+	}
+	p.pkts, p.label = o[0], o[1]
 	p.n = maxOf(append(c, p.pkts, p.label)...) + 1
 	return nil
 }

@@ -3,6 +3,7 @@ package flows
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -107,41 +108,52 @@ func parseProto(s string) (Protocol, error) {
 //   - date and time: 2011-08-16T10:01:46.972101Z, 2011-08-16 10:01:46,
 //     2011/08/16 10:01:46.972101, with an optional zone (Z or ±hh:mm);
 //     times without a zone are taken as UTC.
+//
+// Times whose Unix nanoseconds do not fit in an int64 (before 1677-09-21,
+// after 2262-04-11) are refused.
 func parseTime(s string) (int64, error) {
 	s = strings.TrimSpace(s)
-	if ns, ok := parseEpoch(s); ok {
-		return ns, nil
+	sec, nanos, ok := parseEpoch(s)
+	if !ok {
+		sec, nanos, ok = parseDateTime(s)
 	}
-	if ns, ok := parseDateTime(s); ok {
-		return ns, nil
+	if !ok {
+		return 0, fmt.Errorf("%w: %q is not a time (want RFC 3339, \"2006/01/02 15:04:05.000000\" or epoch seconds)", ErrBadValue, s)
 	}
-	return 0, fmt.Errorf("%w: %q is not a time (want RFC 3339, \"2006/01/02 15:04:05.000000\" or epoch seconds)", ErrBadValue, s)
+	if sec < -maxUnixSeconds || sec > maxUnixSeconds {
+		return 0, fmt.Errorf("%w: %q is out of range (from 1677-09-21 to 2262-04-11)", ErrBadValue, s)
+	}
+	return sec*1e9 + nanos, nil
 }
 
-func parseEpoch(s string) (int64, bool) {
-	sec, frac, _ := strings.Cut(s, ".")
-	if sec == "" || len(sec) > 11 || len(frac) > 9 {
-		return 0, false
+// maxUnixSeconds bounds the seconds of a time whose Unix nanoseconds fit
+// in an int64 with any fraction added (2262-04-11).
+const maxUnixSeconds = math.MaxInt64/1_000_000_000 - 1
+
+// parseEpoch reads epoch seconds with an optional fraction of up to nine
+// digits, as seconds and nanoseconds.
+func parseEpoch(s string) (sec, nanos int64, ok bool) {
+	whole, frac, _ := strings.Cut(s, ".")
+	if whole == "" || len(whole) > 11 || len(frac) > 9 {
+		return 0, 0, false
 	}
-	var n int64
-	for _, c := range sec {
+	for _, c := range whole {
 		if c < '0' || c > '9' {
-			return 0, false
+			return 0, 0, false
 		}
-		n = n*10 + int64(c-'0')
+		sec = sec*10 + int64(c-'0')
 	}
-	var f int64
 	for i := 0; i < 9; i++ {
-		f *= 10
+		nanos *= 10
 		if i < len(frac) {
 			c := frac[i]
 			if c < '0' || c > '9' {
-				return 0, false
+				return 0, 0, false
 			}
-			f += int64(c - '0')
+			nanos += int64(c - '0')
 		}
 	}
-	return n*1e9 + f, true
+	return sec, nanos, true
 }
 
 func digits(s string, n int) (int, bool) {
@@ -159,13 +171,15 @@ func digits(s string, n int) (int, bool) {
 	return v, true
 }
 
-func parseDateTime(s string) (int64, bool) {
+// parseDateTime reads a date and time (see parseTime) as Unix seconds and
+// nanoseconds.
+func parseDateTime(s string) (sec, nanos int64, ok bool) {
 	if len(s) < 19 {
-		return 0, false
+		return 0, 0, false
 	}
 	sep := s[4]
 	if (sep != '-' && sep != '/') || s[7] != sep || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' || s[16] != ':' {
-		return 0, false
+		return 0, 0, false
 	}
 	y, ok1 := digits(s, 4)
 	mo, ok2 := digits(s[5:], 2)
@@ -174,22 +188,22 @@ func parseDateTime(s string) (int64, bool) {
 	mi, ok5 := digits(s[14:], 2)
 	se, ok6 := digits(s[17:], 2)
 	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60 {
-		return 0, false
+		return 0, 0, false
 	}
 	rest := s[19:]
-	nanos := 0
+	ns := 0
 	if len(rest) > 0 && rest[0] == '.' {
 		i := 1
 		for ; i < len(rest) && rest[i] >= '0' && rest[i] <= '9'; i++ {
 			if i <= 9 {
-				nanos = nanos*10 + int(rest[i]-'0')
+				ns = ns*10 + int(rest[i]-'0')
 			}
 		}
 		if i == 1 {
-			return 0, false
+			return 0, 0, false
 		}
 		for k := i; k <= 9; k++ {
-			nanos *= 10
+			ns *= 10
 		}
 		rest = rest[i:]
 	}
@@ -200,20 +214,20 @@ func parseDateTime(s string) (int64, bool) {
 		oh, ok1 := digits(rest[1:], 2)
 		om, ok2 := digits(rest[4:], 2)
 		if !ok1 || !ok2 {
-			return 0, false
+			return 0, 0, false
 		}
 		offset = oh*3600 + om*60
 		if rest[0] == '-' {
 			offset = -offset
 		}
 	default:
-		return 0, false
+		return 0, 0, false
 	}
-	t := time.Date(y, time.Month(mo), d, h, mi, se, nanos, time.UTC)
+	t := time.Date(y, time.Month(mo), d, h, mi, se, 0, time.UTC)
 	if t.Day() != d { // 31 February and the like
-		return 0, false
+		return 0, 0, false
 	}
-	return t.UnixNano() - int64(offset)*1e9, true
+	return t.Unix() - int64(offset), int64(ns), true
 }
 
 // interner shares the strings of a column with few distinct values

@@ -57,6 +57,51 @@ func TestParseNumbers(t *testing.T) {
 	}
 }
 
+// TestParseTime: the accepted forms in Unix nanoseconds, and the refused
+// ones, including times whose nanoseconds do not fit in an int64.
+func TestParseTime(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    int64
+		wantErr string // a part of the message; "" when s parses
+	}{
+		{in: "1700000000", want: 1700000000e9},
+		{in: "1700000000.25", want: 1700000000250000000},
+		{in: "0.000000001", want: 1},
+		{in: "2023-11-14T22:13:20Z", want: 1700000000e9},
+		{in: "2023-11-14 22:13:20.25", want: 1700000000250000000},
+		{in: "2023/11/14 22:13:20.123456789123", want: 1700000000123456789},
+		{in: "2023-11-14T23:13:20+01:00", want: 1700000000e9},
+		{in: "1969-12-31T23:59:59.5Z", want: -5e8},
+		{in: "1678-01-01T00:00:00Z", want: -9214560000e9},
+		{in: "2262-04-11T23:47:15.999999999Z", want: 9223372035999999999},
+		{in: " 2023-11-14T22:13:20Z ", want: 1700000000e9},
+		{in: "2262-04-11T23:47:16Z", wantErr: "out of range"},
+		{in: "9999-12-31T23:59:59Z", wantErr: "out of range"},
+		{in: "1600-01-01T00:00:00Z", wantErr: "out of range"},
+		{in: "99999999999", wantErr: "out of range"},
+		{in: "9223372036.9", wantErr: "out of range"},
+		{in: "2023-02-29T00:00:00Z", wantErr: "not a time"},
+		{in: "1.7e9", wantErr: "not a time"},
+		{in: "2023-11-14T22:13:20+1", wantErr: "not a time"},
+		{in: "", wantErr: "not a time"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := parseTime(tc.in)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Errorf("parseTime = %d, %v; want an error saying %q", got, err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Errorf("parseTime = %d, %v; want %d", got, err, tc.want)
+			}
+		})
+	}
+}
+
 // FuzzParseDigits: the fast path agrees with strconv wherever it answers.
 func FuzzParseDigits(f *testing.F) {
 	for _, s := range []string{"0", "65535", "1234567890123456789", "12345678901234567890", "", "1a", " 1"} {

@@ -35,7 +35,11 @@ func (p *projectRows) columns(h []string) error {
 		return err
 	}
 	p.ts, p.src, p.dst, p.sport, p.dport, p.proto, p.bytes, p.pkts, p.dur = c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]
-	p.id, p.label = ci.optional("flow_id"), ci.optional("label")
+	o, err := ci.optional("flow_id", "label")
+	if err != nil {
+		return err
+	}
+	p.id, p.label = o[0], o[1]
 	p.n = maxOf(append(c, p.id, p.label)...) + 1
 	return nil
 }

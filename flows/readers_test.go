@@ -158,6 +158,11 @@ func TestBadInput(t *testing.T) {
 		is                    error
 	}{
 		{"missing column", "timestamp,src_ip,dst_ip,src_port,dst_port,protocol,bytes,packets\n" + good, "csv", 1, "duration", ErrMissingColumn},
+		{"duplicate column", "timestamp,src_ip,dst_ip,src_port,dst_port,protocol,bytes,packets,duration,bytes\n" + strings.TrimSuffix(good, "\n") + ",7\n", "auto", 1, "bytes", ErrDuplicateColumn},
+		{"duplicate optional column", "timestamp,src_ip,dst_ip,src_port,dst_port,protocol,bytes,packets,duration,label,label\n" + strings.TrimSuffix(good, "\n") + ",a,b\n", "auto", 1, "label", ErrDuplicateColumn},
+		{"argus duplicate label", "StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,sTos,dTos,TotPkts,TotBytes,SrcBytes,Label,Label\n2011/08/16 10:01:46.972101,1,tcp,1.2.3.4,1,->,5.6.7.8,80,S,0,0,1,60,60,x,y\n", "auto", 1, "Label", ErrDuplicateColumn},
+		{"time after 2262", head + "9999-12-31T23:59:59Z,10.0.0.1,10.0.0.2,1,2,tcp,3,4,5\n", "auto", 2, "timestamp", ErrBadValue},
+		{"epoch after 2262", head + "99999999999.5,10.0.0.1,10.0.0.2,1,2,tcp,3,4,5\n", "auto", 2, "timestamp", ErrBadValue},
 		{"bad address", head + good + "2023-11-14T22:13:20Z,10.0.0.300,10.0.0.2,1,2,tcp,3,4,5\n", "auto", 3, "src_ip", ErrBadValue},
 		{"bad time", head + "yesterday,10.0.0.1,10.0.0.2,1,2,tcp,3,4,5\n", "auto", 2, "timestamp", ErrBadValue},
 		{"bad port", head + "2023-11-14T22:13:20Z,10.0.0.1,10.0.0.2,1,70000,tcp,3,4,5\n", "auto", 2, "dst_port", ErrBadValue},
@@ -170,6 +175,9 @@ func TestBadInput(t *testing.T) {
 		{"argus bad date", "StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,sTos,dTos,TotPkts,TotBytes,SrcBytes,Label\n2011/02/30 10:01:46.972101,1,tcp,1.2.3.4,1,->,5.6.7.8,80,S,0,0,1,60,60,x\n", "auto", 2, "StartTime", ErrBadValue},
 		{"zeek data before fields", "#separator \\x09\n1700000000\tC1\t1.2.3.4\t1\t5.6.7.8\t2\ttcp\n", "zeek", 2, "#fields", ErrMissingColumn},
 		{"goflow2 bad json", `{"src_addr":"1.2.3.4","dst_addr":"5.6.7.8","time_flow_start_ns":1}` + "\n{broken\n", "goflow2", 2, "", ErrBadValue},
+		{"goflow2 time after 2262", `{"src_addr":"1.2.3.4","dst_addr":"5.6.7.8","time_flow_start_ns":1e19,"proto":6,"src_port":1,"dst_port":2,"bytes":1,"packets":1}` + "\n", "goflow2", 1, "time_flow_start_ns", ErrBadValue},
+		{"goflow2 infinite bytes", `{"src_addr":"1.2.3.4","dst_addr":"5.6.7.8","time_flow_start_ns":1,"proto":6,"src_port":1,"dst_port":2,"bytes":"Inf","packets":1}` + "\n", "goflow2", 1, "bytes", ErrBadValue},
+		{"goflow2 bytes beyond uint64", `{"src_addr":"1.2.3.4","dst_addr":"5.6.7.8","time_flow_start_ns":1,"proto":6,"src_port":1,"dst_port":2,"bytes":1,"packets":2e19}` + "\n", "goflow2", 1, "packets", ErrBadValue},
 		{"goflow2 bad proto", `{"src_addr":"1.2.3.4","dst_addr":"5.6.7.8","time_flow_start_ns":1,"proto":"XYZ","src_port":1,"dst_port":2,"bytes":1,"packets":1}` + "\n", "goflow2", 1, "proto", ErrBadValue},
 	}
 	for _, tc := range tests {

@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"fmt"
 	"io"
 	"math"
 	"slices"
@@ -105,7 +106,7 @@ func (p *packetbeatRows) decode(r []string, f *Flow) (string, error) {
 		final = true
 	case "false", "0", "":
 	default:
-		return "_source_flow_final", ErrBadValue
+		return "_source_flow_final", fmt.Errorf("%w: %q is not true or false", ErrBadValue, r[p.final])
 	}
 	id := r[p.id]
 	prev, seen := p.totals[id]

@@ -175,6 +175,7 @@ func TestBadInput(t *testing.T) {
 		{"argus bad date", "StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,sTos,dTos,TotPkts,TotBytes,SrcBytes,Label\n2011/02/30 10:01:46.972101,1,tcp,1.2.3.4,1,->,5.6.7.8,80,S,0,0,1,60,60,x\n", "auto", 2, "StartTime", ErrBadValue},
 		{"zeek data before fields", "#separator \\x09\n1700000000\tC1\t1.2.3.4\t1\t5.6.7.8\t2\ttcp\n", "zeek", 2, "#fields", ErrMissingColumn},
 		{"goflow2 bad json", `{"src_addr":"1.2.3.4","dst_addr":"5.6.7.8","time_flow_start_ns":1}` + "\n{broken\n", "goflow2", 2, "", ErrBadValue},
+		{"packetbeat bad final", "_source_@timestamp,_source_source_ip,_source_destination_ip,_source_source_port,_source_destination_port,_source_network_transport,_source_network_bytes,_source_event_duration,_source_flow_id,_source_flow_final\n2023-11-14T22:13:20.000Z,10.0.0.5,10.0.0.6,40000,5432,tcp,1000,1000000000,A,maybe\n", "auto", 2, "_source_flow_final", ErrBadValue},
 		{"goflow2 time after 2262", `{"src_addr":"1.2.3.4","dst_addr":"5.6.7.8","time_flow_start_ns":1e19,"proto":6,"src_port":1,"dst_port":2,"bytes":1,"packets":1}` + "\n", "goflow2", 1, "time_flow_start_ns", ErrBadValue},
 		{"goflow2 infinite bytes", `{"src_addr":"1.2.3.4","dst_addr":"5.6.7.8","time_flow_start_ns":1,"proto":6,"src_port":1,"dst_port":2,"bytes":"Inf","packets":1}` + "\n", "goflow2", 1, "bytes", ErrBadValue},
 		{"goflow2 bytes beyond uint64", `{"src_addr":"1.2.3.4","dst_addr":"5.6.7.8","time_flow_start_ns":1,"proto":6,"src_port":1,"dst_port":2,"bytes":1,"packets":2e19}` + "\n", "goflow2", 1, "packets", ErrBadValue},

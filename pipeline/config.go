@@ -2,8 +2,11 @@ package pipeline
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 	"runtime"
+	"slices"
+	"strings"
 
 	"github.com/netflow-monitor/monitor/flows"
 	"github.com/netflow-monitor/monitor/learner"
@@ -65,10 +68,12 @@ func (c *Config) validate() error {
 		return fmt.Errorf("window %d: must be >= 1", c.Window)
 	case c.Stride < 1:
 		return fmt.Errorf("stride %d: must be >= 1", c.Stride)
-	case c.Sigma < 0:
-		return fmt.Errorf("sigma %v: must be >= 0", c.Sigma)
+	case !(c.Sigma >= 0) || math.IsInf(c.Sigma, 1): // NaN fails >= 0
+		return fmt.Errorf("sigma %v: must be a number >= 0", c.Sigma)
 	case c.Top < 1:
 		return fmt.Errorf("top %d: must be >= 1", c.Top)
+	case c.Encoder != "" && !slices.Contains(flows.EncoderNames(), c.Encoder):
+		return fmt.Errorf("encoder %q: want one of %s", c.Encoder, strings.Join(flows.EncoderNames(), ", "))
 	}
 	if c.Workers <= 0 {
 		c.Workers = runtime.NumCPU()

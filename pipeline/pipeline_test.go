@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"io/fs"
+	"math"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -412,6 +413,48 @@ func TestBadInput(t *testing.T) {
 			entries, _ := os.ReadDir(svc)
 			if len(entries) != 1 {
 				t.Errorf("outputs left for the failed service: %v", entries)
+			}
+		})
+	}
+}
+
+// TestConfigErrors: settings no unit could run with are refused before any
+// data is read, with the setting named.
+func TestConfigErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		set  func(*Config)
+		want string // "" when the config is fine
+	}{
+		{"defaults", func(*Config) {}, ""},
+		{"sigma 0", func(c *Config) { c.Sigma = 0 }, ""},
+		{"quantile", func(c *Config) { c.Encoder = "quantile" }, ""},
+		{"window 0", func(c *Config) { c.Window = 0 }, "window 0"},
+		{"stride -1", func(c *Config) { c.Stride = -1 }, "stride -1"},
+		{"sigma -1", func(c *Config) { c.Sigma = -1 }, "sigma -1"},
+		{"sigma NaN", func(c *Config) { c.Sigma = math.NaN() }, "sigma NaN"},
+		{"sigma Inf", func(c *Config) { c.Sigma = math.Inf(1) }, "sigma +Inf"},
+		{"top 0", func(c *Config) { c.Top = 0 }, "top 0"},
+		{"encoder", func(c *Config) { c.Encoder = "bogus" }, `encoder "bogus": want one of encode, quantile`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := DefaultConfig()
+			tc.set(&c)
+			err := c.validate()
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one saying %q", err, tc.want)
+			}
+			// Train refuses it before reading the (absent) data.
+			c.TrainRoot = filepath.Join(t.TempDir(), "none")
+			if _, _, terr := Train(context.Background(), c); terr == nil || terr.Error() != err.Error() {
+				t.Errorf("Train: %v, want %v", terr, err)
 			}
 		})
 	}

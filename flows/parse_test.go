@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestParseNumbers: ports, counts and protocols, through the digit fast
@@ -100,6 +101,30 @@ func TestParseTime(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzParseTime: whatever parseTime accepts, time.Parse reads as the same
+// instant when it reads it too (RFC 3339); and nothing it accepts
+// overflows (a time time.Parse reads outside 1677-2262 is refused).
+func FuzzParseTime(f *testing.F) {
+	for _, s := range []string{"2023-11-14T22:13:20Z", "2023-11-14T22:13:20.123456789+05:30", "1700000000.5",
+		"2262-04-11T23:47:16Z", "0001-01-01T00:00:00Z", "2011/08/16 10:01:46.972101", "99999999999", "1969-12-31T23:59:59.999Z"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ns, err := parseTime(s)
+		ref, rerr := time.Parse(time.RFC3339Nano, strings.TrimSpace(s))
+		if rerr != nil {
+			return
+		}
+		inRange := ref.Unix() >= -maxUnixSeconds && ref.Unix() <= maxUnixSeconds
+		switch {
+		case err == nil && !inRange:
+			t.Fatalf("%q: accepted as %d, but it is out of range", s, ns)
+		case err == nil && ns != ref.UnixNano():
+			t.Fatalf("%q: %d, time.Parse %d", s, ns, ref.UnixNano())
+		}
+	})
 }
 
 // FuzzParseDigits: the fast path agrees with strconv wherever it answers.

@@ -87,10 +87,14 @@ func (z *zeekDecoder) directive(l string) (string, error) {
 	case "#empty_field":
 		z.empty = val
 	case "#fields":
-		z.cols = map[string]int{}
-		for i, name := range strings.Split(val, z.sep) {
-			z.cols[name] = i
+		names := strings.Split(val, z.sep)
+		ci := indexHeader(names)
+		for _, name := range names {
+			if ci[name] == dupColumn { // Zeek never repeats a field
+				return name, ErrDuplicateColumn
+			}
 		}
+		z.cols = ci
 		for _, need := range []string{"ts", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto"} {
 			if _, ok := z.cols[need]; !ok {
 				return need, ErrMissingColumn

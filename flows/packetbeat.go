@@ -3,9 +3,9 @@ package flows
 import (
 	"fmt"
 	"io"
-	"math"
 	"slices"
 	"strings"
+	"time"
 )
 
 // packetbeat reads the Packetbeat flow events exported from Elasticsearch
@@ -20,7 +20,10 @@ import (
 // a row's bytes, packets and duration are its totals minus those of the
 // flow id's previous row. A total that goes down means the flow id was
 // reused: the row's totals are the delta. A row whose delta is zero (no
-// traffic in the period) is dropped, by design. A row with
+// traffic in the period) is dropped, by design. Deltas need each flow id's
+// rows in time order: a row older than its flow id's previous row is an
+// error (Kibana exports newest first unless told otherwise) rather than a
+// silently wrong delta. A row with
 // _source_flow_final true is the flow's last; its id is forgotten, so
 // memory stays bounded by the flows alive at once. The flow's time is the
 // row's @timestamp (the end of the period).
@@ -38,7 +41,8 @@ func (packetbeat) NewDecoder(r io.Reader, file string, opts DecodeOptions) (Deco
 
 type pbTotals struct {
 	bytes, packets uint64
-	duration       float64
+	durationNs     uint64 // integer nanoseconds, so that deltas are exact
+	time           int64  // the row's @timestamp
 }
 
 type packetbeatRows struct {
@@ -99,7 +103,7 @@ func (p *packetbeatRows) decode(r []string, f *Flow) (string, error) {
 	if err != nil {
 		return "_source_event_duration", err
 	}
-	tot.duration = float64(ns) / 1e9
+	tot.durationNs, tot.time = ns, f.Start
 	final := false
 	switch v := strings.ToLower(strings.TrimSpace(r[p.final])); v {
 	case "true", "1":
@@ -110,9 +114,17 @@ func (p *packetbeatRows) decode(r []string, f *Flow) (string, error) {
 	}
 	id := r[p.id]
 	prev, seen := p.totals[id]
+	if seen && tot.time < prev.time {
+		return "_source_@timestamp", fmt.Errorf("%w: %s is earlier than the previous row of flow id %q (%s): sort the export by _source_@timestamp, oldest first",
+			ErrBadValue, time.Unix(0, tot.time).UTC().Format(time.RFC3339Nano), id, time.Unix(0, prev.time).UTC().Format(time.RFC3339Nano))
+	}
 	delta := tot
 	if seen && tot.bytes >= prev.bytes && tot.packets >= prev.packets {
-		delta = pbTotals{tot.bytes - prev.bytes, tot.packets - prev.packets, math.Max(0, tot.duration-prev.duration)}
+		delta.bytes, delta.packets = tot.bytes-prev.bytes, tot.packets-prev.packets
+		delta.durationNs = 0
+		if tot.durationNs > prev.durationNs {
+			delta.durationNs = tot.durationNs - prev.durationNs
+		}
 	}
 	if final {
 		delete(p.totals, id)
@@ -122,7 +134,7 @@ func (p *packetbeatRows) decode(r []string, f *Flow) (string, error) {
 	if delta.bytes == 0 && delta.packets == 0 {
 		return "", errDrop
 	}
-	f.Bytes, f.Packets, f.Duration = delta.bytes, delta.packets, delta.duration
+	f.Bytes, f.Packets, f.Duration = delta.bytes, delta.packets, float64(delta.durationNs)/1e9
 	f.ID = strings.Clone(id)
 	if p.label >= 0 {
 		f.Label = p.labels.get(r[p.label])

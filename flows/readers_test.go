@@ -95,6 +95,8 @@ func TestPacketbeatDeltas(t *testing.T) {
 		{"A", 100, 1, 4, "normal"},   // final: 1600-1500, 15-14, 15-11; A forgotten
 		{"A", 300, 3, 2, "anomaly"},  // A again after its final row: totals
 		{"B", 100, 1, 1, "normal"},   // B's total went down (200 -> 100): restarted
+		{"C", 100, 1, 10.3, "normal"},
+		{"C", 50, 1, 0.2, "normal"}, // 10.5 s - 10.3 s in integer ns: exactly 0.2, not 0.20000000000000107
 	} // B's second row (200 again) is a zero delta: dropped
 	if len(fl) != len(want) {
 		t.Fatalf("%d flows, want %d: %+v", len(fl), len(want), fl)
@@ -177,6 +179,7 @@ func TestBadInput(t *testing.T) {
 		{"zeek repeated field", "#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tproto\n1700000000\tC1\t1.2.3.4\t1\t5.6.7.8\t2\ttcp\tudp\n", "zeek", 2, "proto", ErrDuplicateColumn},
 		{"goflow2 bad json", `{"src_addr":"1.2.3.4","dst_addr":"5.6.7.8","time_flow_start_ns":1}` + "\n{broken\n", "goflow2", 2, "", ErrBadValue},
 		{"packetbeat bad final", "_source_@timestamp,_source_source_ip,_source_destination_ip,_source_source_port,_source_destination_port,_source_network_transport,_source_network_bytes,_source_event_duration,_source_flow_id,_source_flow_final\n2023-11-14T22:13:20.000Z,10.0.0.5,10.0.0.6,40000,5432,tcp,1000,1000000000,A,maybe\n", "auto", 2, "_source_flow_final", ErrBadValue},
+		{"packetbeat rows out of time order", "_source_@timestamp,_source_source_ip,_source_destination_ip,_source_source_port,_source_destination_port,_source_network_transport,_source_network_bytes,_source_event_duration,_source_flow_id,_source_flow_final\n2023-11-14T22:13:30.000Z,10.0.0.5,10.0.0.6,40000,5432,tcp,1500,1000000000,A,false\n2023-11-14T22:13:20.000Z,10.0.0.5,10.0.0.6,40000,5432,tcp,1000,1000000000,A,false\n", "auto", 3, "_source_@timestamp", ErrBadValue},
 		{"goflow2 time after 2262", `{"src_addr":"1.2.3.4","dst_addr":"5.6.7.8","time_flow_start_ns":1e19,"proto":6,"src_port":1,"dst_port":2,"bytes":1,"packets":1}` + "\n", "goflow2", 1, "time_flow_start_ns", ErrBadValue},
 		{"goflow2 infinite bytes", `{"src_addr":"1.2.3.4","dst_addr":"5.6.7.8","time_flow_start_ns":1,"proto":6,"src_port":1,"dst_port":2,"bytes":"Inf","packets":1}` + "\n", "goflow2", 1, "bytes", ErrBadValue},
 		{"goflow2 bytes beyond uint64", `{"src_addr":"1.2.3.4","dst_addr":"5.6.7.8","time_flow_start_ns":1,"proto":6,"src_port":1,"dst_port":2,"bytes":1,"packets":2e19}` + "\n", "goflow2", 1, "packets", ErrBadValue},

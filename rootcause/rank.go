@@ -1,6 +1,7 @@
 package rootcause
 
 import (
+	"cmp"
 	"net/netip"
 	"slices"
 
@@ -66,8 +67,8 @@ type Report struct {
 
 // Analyze groups anomalies by root-cause state and ranks them: states by
 // number of anomalies (descending, then state id), keeping the top `top`;
-// within a state, connections by count (descending), then first seen, then
-// direction, IP and port. fl are the host's flows in time order and dirs
+// within a state, connections by count (descending), then first seen (to
+// the millisecond, as printed), then direction, IP and port. fl are the host's flows in time order and dirs
 // their directions; anomaly a's root-cause flow is fl[a.Start+a.Index].
 func Analyze(host string, traces int, thr Threshold, anomalies []Anomaly, fl []flows.Flow, dirs []flows.Direction, top int) Report {
 	r := Report{Host: host, Traces: traces, Threshold: thr, Anomalies: len(anomalies)}
@@ -114,19 +115,29 @@ func Analyze(host string, traces int, thr Threshold, anomalies []Anomaly, fl []f
 	return r
 }
 
+// compareStats orders connections by count (descending), then first seen
+// as reports print it (to the millisecond, so that a report's rows are in
+// the order its columns say), then direction, IP and port.
 func compareStats(a, b ConnectionStat) int {
 	switch {
 	case a.Count != b.Count:
 		return b.Count - a.Count
-	case a.FirstSeen != b.FirstSeen:
-		if a.FirstSeen < b.FirstSeen {
-			return -1
-		}
-		return 1
+	case printedMillis(a.FirstSeen) != printedMillis(b.FirstSeen):
+		return cmp.Compare(printedMillis(a.FirstSeen), printedMillis(b.FirstSeen))
 	case a.Direction != b.Direction:
 		return int(a.Direction) - int(b.Direction)
 	case a.IP != b.IP:
 		return a.IP.Compare(b.IP)
 	}
 	return int(a.Port) - int(b.Port)
+}
+
+// printedMillis is Unix nanoseconds ns to the millisecond, rounded down as
+// TimeLayout prints it (also before 1970).
+func printedMillis(ns int64) int64 {
+	ms := ns / 1e6
+	if ns%1e6 < 0 {
+		ms--
+	}
+	return ms
 }

@@ -1,6 +1,7 @@
 package rootcause
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"math"
@@ -280,5 +281,49 @@ func TestWriteCSVLeavesNothingOnError(t *testing.T) {
 	}
 	if err := WriteCSV(filepath.Join(dir, "missing", "x.csv"), &[]connectionInfo{}); err == nil {
 		t.Error("write into a missing folder: no error")
+	}
+}
+
+// TestCompareStats: connections by count, then first seen as printed (to
+// the millisecond), then direction, IP and port; so two connections first
+// seen within one printed millisecond are in key order, as a reader of the
+// report would sort them.
+func TestCompareStats(t *testing.T) {
+	ms := func(s string) int64 {
+		tm, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm.UnixNano()
+	}
+	conn := func(dir flows.Direction, ip string, port uint16, count int, first string) ConnectionStat {
+		return ConnectionStat{Connection: Connection{dir, netip.MustParseAddr(ip), port}, Count: count, FirstSeen: ms(first)}
+	}
+	tests := []struct {
+		name string
+		a, b ConnectionStat
+		want int // sign
+	}{
+		{"more flagged first", conn(flows.Outbound, "10.0.0.9", 80, 3, "2024-01-01T00:00:09Z"), conn(flows.Inbound, "10.0.0.1", 22, 2, "2024-01-01T00:00:00Z"), -1},
+		{"earlier millisecond first", conn(flows.Outbound, "10.0.0.9", 80, 1, "2024-01-01T00:00:00.001Z"), conn(flows.Inbound, "10.0.0.1", 22, 1, "2024-01-01T00:00:00.002Z"), -1},
+		{"same printed millisecond: key order", conn(flows.Outbound, "10.0.0.9", 6357, 1, "2024-01-06T00:00:31.849206Z"), conn(flows.Outbound, "10.0.0.2", 5303, 1, "2024-01-06T00:00:31.849691Z"), 1},
+		{"same millisecond before 1970", conn(flows.Outbound, "10.0.0.9", 1, 1, "1969-12-31T23:59:59.9991Z"), conn(flows.Outbound, "10.0.0.2", 1, 1, "1969-12-31T23:59:59.9999Z"), 1},
+		{"millisecond before 1970 is earlier", conn(flows.Outbound, "10.0.0.9", 1, 1, "1969-12-31T23:59:59.9989Z"), conn(flows.Outbound, "10.0.0.2", 1, 1, "1969-12-31T23:59:59.9991Z"), -1},
+		{"inbound before outbound", conn(flows.Inbound, "10.0.0.9", 1, 1, "2024-01-01T00:00:00Z"), conn(flows.Outbound, "10.0.0.2", 1, 1, "2024-01-01T00:00:00Z"), cmp.Compare(int(flows.Inbound), int(flows.Outbound))},
+		{"then port", conn(flows.Outbound, "10.0.0.2", 22, 1, "2024-01-01T00:00:00Z"), conn(flows.Outbound, "10.0.0.2", 80, 1, "2024-01-01T00:00:00Z"), -1},
+		{"equal", conn(flows.Outbound, "10.0.0.2", 22, 1, "2024-01-01T00:00:00Z"), conn(flows.Outbound, "10.0.0.2", 22, 1, "2024-01-01T00:00:00.0004Z"), 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := cmp.Compare(compareStats(tc.a, tc.b), 0); got != tc.want {
+				t.Errorf("compareStats = %d, want sign %d", got, tc.want)
+			}
+			if got := cmp.Compare(compareStats(tc.b, tc.a), 0); got != -tc.want {
+				t.Errorf("reversed: compareStats = %d, want sign %d", got, -tc.want)
+			}
+			if (printedMillis(tc.a.FirstSeen) == printedMillis(tc.b.FirstSeen)) != (isoTime(tc.a.FirstSeen) == isoTime(tc.b.FirstSeen)) {
+				t.Errorf("printedMillis disagrees with the printed times %s, %s", isoTime(tc.a.FirstSeen), isoTime(tc.b.FirstSeen))
+			}
+		})
 	}
 }

@@ -118,11 +118,11 @@ type SummaryRow struct {
 
 type summaryCSV struct {
 	Service   string `csv:"service"`
-	Model     string `csv:"model"`
 	Traces    int    `csv:"traces"`
 	Anomalies int    `csv:"anomalies"`
 	Threshold string `csv:"threshold"`
 	TopState  string `csv:"top root cause"`
+	Model     string `csv:"model"`
 	Direction string `csv:"top connection direction"`
 	IP        string `csv:"top connection ip"`
 	Port      string `csv:"top connection port"`
@@ -131,9 +131,10 @@ type summaryCSV struct {
 	Error     string `csv:"error"`
 }
 
-// WriteSummary writes summary.csv: service; model; traces; anomalies;
-// threshold; top root cause; top connection direction; top connection ip;
-// top connection port; top connection count; top connection first seen;
+// WriteSummary writes summary.csv: service; traces; anomalies; threshold;
+// top root cause (the columns scripts of the original pipeline read, in
+// their order); model; top connection direction; top connection ip; top
+// connection port; top connection count; top connection first seen;
 // error. Atomically.
 func WriteSummary(path string, rows []SummaryRow) error {
 	out := make([]summaryCSV, 0, len(rows))

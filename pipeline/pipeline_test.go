@@ -376,7 +376,8 @@ func TestBadInput(t *testing.T) {
 		{"missing column", "timestamp,src_ip,dst_ip,src_port,dst_port,protocol,bytes,duration\n", []string{"10.0.0.1_train_data.csv", "packets"}},
 		{"bad value", header + rows(5) + "2024-01-01T00:01:00Z,10.0.0.1,10.9.9.9,40000,443,tcp,lots,2,0.5\n", []string{"10.0.0.1_train_data.csv:7:", "bytes", "lots"}},
 		{"bad address", header + "2024-01-01T00:01:00Z,10.0.0.300,10.9.9.9,40000,443,tcp,1,2,0.5\n", []string{"10.0.0.1_train_data.csv:2:", "src_ip", "10.0.0.300"}},
-		{"one trace", header + rows(10), []string{"1 training traces", "need at least 2"}},
+		{"one trace", header + rows(10), []string{"10 flows make 1 training traces (window 10, stride 1)", "need at least 2"}},
+		{"fewer flows than the window", header + rows(4), []string{"4 flows make 1 training traces", "need at least 2"}},
 		{"empty", "", []string{"10.0.0.1_train_data.csv"}},
 	}
 	for _, tc := range tests {

@@ -172,7 +172,7 @@ func encodeUnit(c *Config, u layout.Unit, r *TrainResult) (*learner.Dataset, flo
 	data := &learner.Dataset{Alphabet: alpha, Symbols: syms, Spans: windowSpans(segments, c.Window, c.Stride)}
 	r.Traces = data.Len()
 	if data.Len() < 2 {
-		return nil, nil, TrainingInfo{}, fmt.Errorf("%s: %d training traces of %d flows; need at least 2 to compute the threshold's standard deviation", path, data.Len(), c.Window)
+		return nil, nil, TrainingInfo{}, fmt.Errorf("%s: %d flows make %d training traces (window %d, stride %d); need at least 2 to compute the threshold's standard deviation", path, len(fl), data.Len(), c.Window, c.Stride)
 	}
 	info := TrainingInfo{Flows: len(fl), Traces: data.Len(), First: isoTime(minStart(fl)), Last: isoTime(maxStart(fl))}
 	return data, enc, info, nil

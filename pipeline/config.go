@@ -36,6 +36,10 @@ type Config struct {
 	// Running.
 	Model string // use this unit's model (a group or service) for every monitored host; "": each host's own
 	Top   int    // root-cause states reported per host (default 10)
+	// Untrained holds the units whose training just failed (as "monitor
+	// all" passes them on), by name: their hosts are reported with that
+	// error rather than judged by an older model left in their folder.
+	Untrained map[string]error
 
 	// Progress, when set, is told about work as it goes: total steps once,
 	// then one call per step done.

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -615,4 +616,99 @@ func TestLoadModelEncoderErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRunFailureRemovesOutputs: a host whose run fails keeps none of an
+// earlier run's outputs (which would read as this run's), while the other
+// host's are rewritten; a service with a model but no monitor folder is
+// reported as having no monitor data; a unit whose training just failed
+// (Config.Untrained) is not judged by the older model in its folder.
+func TestRunFailureRemovesOutputs(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	c := smallFixture(t, dir)
+	if _, _, err := Train(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if res, _, err := Run(ctx, c); err != nil || res[0].Err != nil || res[1].Err != nil {
+		t.Fatalf("first run: %v %+v", err, res)
+	}
+	runOutputs := func(host string) []string {
+		entries, err := os.ReadDir(filepath.Join(c.MonitorRoot, host))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, e := range entries {
+			if e.Name() != host+"_monitor_data.csv" {
+				names = append(names, e.Name())
+			}
+		}
+		return names
+	}
+	if got := runOutputs("10.0.0.2"); len(got) < 4 {
+		t.Fatalf("10.0.0.2 has outputs %v, want predictions, plot and reports", got)
+	}
+
+	t.Run("bad monitor file", func(t *testing.T) {
+		mf := filepath.Join(c.MonitorRoot, "10.0.0.2", "10.0.0.2_monitor_data.csv")
+		good, _ := os.ReadFile(mf)
+		defer os.WriteFile(mf, good, 0o644)
+		os.WriteFile(mf, append(slices.Clone(good), "2024-01-09T00:00:00Z,10.0.0.2,10.9.9.9,1,2,tcp,lots,1,0.1,f,normal\n"...), 0o644)
+		res, _, err := Run(ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res[0].Err != nil || res[1].Err == nil || !strings.Contains(res[1].Err.Error(), "lots") {
+			t.Fatalf("results %v / %v, want 10.0.0.1 fine and 10.0.0.2's bad row", res[0].Err, res[1].Err)
+		}
+		if got := runOutputs("10.0.0.2"); len(got) != 0 {
+			t.Errorf("the failed host keeps the earlier run's %v", got)
+		}
+		if got := runOutputs("10.0.0.1"); len(got) < 2 {
+			t.Errorf("the good host has %v", got)
+		}
+	})
+
+	t.Run("trained, no monitor folder", func(t *testing.T) {
+		d := filepath.Join(c.MonitorRoot, "10.0.0.1")
+		moved := filepath.Join(dir, "moved")
+		if err := os.Rename(d, moved); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Rename(moved, d)
+		res, _, err := Run(ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res) != 2 || res[0].Host != "10.0.0.1" || res[0].Err == nil || !strings.Contains(res[0].Err.Error(), "no monitor data for 10.0.0.1") {
+			t.Fatalf("results %+v, want 10.0.0.1 reported first with no monitor data", res)
+		}
+		if _, err := os.Stat(d); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("the run created %s: %v", d, err)
+		}
+		sum, _ := os.ReadFile(filepath.Join(c.MonitorRoot, SummaryFile))
+		if !strings.Contains(string(sum), "10.0.0.1;0;0;;;;;;;;;no monitor data") {
+			t.Errorf("summary:\n%s", sum)
+		}
+	})
+
+	t.Run("training just failed", func(t *testing.T) {
+		u := c
+		u.Untrained = map[string]error{"10.0.0.1": errors.New("bad row")}
+		res, _, err := Run(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res[0].Err == nil || !strings.Contains(res[0].Err.Error(), "training failed: bad row") || res[1].Err != nil {
+			t.Fatalf("results %v / %v", res[0].Err, res[1].Err)
+		}
+		if got := runOutputs("10.0.0.1"); len(got) != 0 {
+			t.Errorf("the untrained host keeps %v", got)
+		}
+		u.Model = "10.0.0.1"
+		if _, _, err := Run(ctx, u); err == nil || !strings.Contains(err.Error(), "--model 10.0.0.1: its training failed") {
+			t.Errorf("--model of a unit whose training failed: %v", err)
+		}
+	})
 }

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/netflow-monitor/monitor/layout"
 	"github.com/netflow-monitor/monitor/learner"
@@ -58,8 +61,17 @@ func Run(ctx context.Context, c Config) ([]RunResult, []layout.Skipped, error) {
 		}
 		hosts = servicesOnly(hosts)
 	}
+	// A service trained but without a monitor folder has no monitor data:
+	// it is reported, as an empty monitor file is.
+	var unmonitored map[string]bool
+	if c.Model == "" && len(c.Services) == 0 {
+		hosts, unmonitored = addTrainedServices(c.TrainRoot, hosts)
+	}
 	var shared *Model
 	if c.Model != "" {
+		if terr, ok := c.Untrained[c.Model]; ok {
+			return nil, skipped, fmt.Errorf("--model %s: its training failed: %w", c.Model, terr)
+		}
 		shared, err = loadNamedModel(c.TrainRoot, c.Model)
 		if err != nil {
 			return nil, skipped, err
@@ -74,23 +86,42 @@ func Run(ctx context.Context, c Config) ([]RunResult, []layout.Skipped, error) {
 	}
 	order := largestFirst(hosts, func(u layout.Unit) string { return layout.MonitorFile(c.MonitorRoot, u) })
 	err = forEach(ctx, c.Workers, order, func(ctx context.Context, i int) {
-		r := RunResult{Host: hosts[i].Name}
+		h := hosts[i]
+		r := RunResult{Host: h.Name}
+		defer func() {
+			if r.Err != nil {
+				// The folder must not show an earlier run's results next
+				// to this run's failure, nor a mix of both.
+				if rerr := removeRunOutputs(layout.Dir(c.MonitorRoot, h)); rerr != nil {
+					r.Err = errors.Join(r.Err, rerr)
+				}
+			}
+			results[i] = r
+		}()
 		m := shared
 		if m == nil {
 			var lerr error
-			m, lerr = LoadModel(filepath.Join(layout.Dir(c.TrainRoot, hosts[i]), ModelFile))
+			switch terr, untrained := c.Untrained[h.Name]; {
+			case unmonitored[h.Name]:
+				lerr = fmt.Errorf("no monitor data for %s: it has a model in %s but no folder in %s", h.Name, c.TrainRoot, c.MonitorRoot)
+			case untrained:
+				lerr = fmt.Errorf("not monitored: its training failed: %w", terr)
+			default:
+				m, lerr = LoadModel(filepath.Join(layout.Dir(c.TrainRoot, h), ModelFile))
+				if lerr != nil {
+					lerr = fmt.Errorf("no usable model for %s (train it, or pick one with --model): %w", h.Name, lerr)
+				}
+			}
 			if lerr != nil {
-				r.Err = fmt.Errorf("no usable model for %s (train it, or pick one with --model): %w", hosts[i].Name, lerr)
+				r.Err = lerr
 				for range runSteps {
 					c.step()
 				}
-				results[i] = r
 				return
 			}
 		}
 		r.Model = m.Unit
-		r.Err = runHost(ctx, &c, hosts[i], m, &r)
-		results[i] = r
+		r.Err = runHost(ctx, &c, h, m, &r)
 	})
 	if err != nil {
 		return results, skipped, err
@@ -99,6 +130,46 @@ func Run(ctx context.Context, c Config) ([]RunResult, []layout.Skipped, error) {
 		return results, skipped, werr
 	}
 	return results, skipped, nil
+}
+
+// addTrainedServices adds to hosts (services sorted by address, as
+// layout.Discover lists them) the services that have a model under
+// trainRoot but no folder among hosts, and returns their names. A train
+// folder that cannot be listed adds none: loading models reports it.
+func addTrainedServices(trainRoot string, hosts []layout.Unit) ([]layout.Unit, map[string]bool) {
+	trained, _, err := layout.Discover(trainRoot)
+	if err != nil {
+		return hosts, nil
+	}
+	added := map[string]bool{}
+	for _, u := range servicesOnly(trained) {
+		if slices.ContainsFunc(hosts, func(h layout.Unit) bool { return h.Addr == u.Addr }) {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(layout.Dir(trainRoot, u), ModelFile)); err != nil {
+			continue
+		}
+		hosts = append(hosts, u)
+		added[u.Name] = true
+	}
+	if len(added) > 0 {
+		slices.SortStableFunc(hosts, func(a, b layout.Unit) int { return a.Addr.Compare(b.Addr) })
+	}
+	return hosts, added
+}
+
+// removeRunOutputs removes a host's run outputs from its monitor folder
+// (predictions, root-cause reports, plot), if any.
+func removeRunOutputs(dir string) error {
+	for _, name := range []string{MonitorPredictionsFile, MonitorPlotFile} {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove the earlier run's %s: %w", name, err)
+		}
+	}
+	if err := rootcause.RemoveReports(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
 // loadNamedModel loads the model of a named unit (group or service).

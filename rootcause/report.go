@@ -53,6 +53,23 @@ type connectionInfo struct {
 // staleReport matches the report files of an earlier run.
 var staleReport = regexp.MustCompile(`^root_cause_-?[0-9]+_(prediction|connection)_info\.csv$`)
 
+// RemoveReports removes the root-cause report files in dir (of an earlier
+// run).
+func RemoveReports(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("reports: %w", err)
+	}
+	for _, e := range entries {
+		if staleReport.MatchString(e.Name()) {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+				return fmt.Errorf("reports: remove stale %s: %w", e.Name(), err)
+			}
+		}
+	}
+	return nil
+}
+
 // WriteReports writes, into dir, for each ranked state S of r:
 //
 //	root_cause_S_prediction_info.csv: its anomalous traces: row nr;
@@ -66,16 +83,8 @@ var staleReport = regexp.MustCompile(`^root_cause_-?[0-9]+_(prediction|connectio
 // ';'-separated with a header. Report files of an earlier run are removed
 // first, so the folder reflects this run. Each file is written atomically.
 func WriteReports(dir string, r Report, name func(int32) string, fl []flows.Flow, dirs []flows.Direction) error {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return fmt.Errorf("reports: %w", err)
-	}
-	for _, e := range entries {
-		if staleReport.MatchString(e.Name()) {
-			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
-				return fmt.Errorf("reports: remove stale %s: %w", e.Name(), err)
-			}
-		}
+	if err := RemoveReports(dir); err != nil {
+		return err
 	}
 	for _, sr := range r.States {
 		rows := make([]predictionInfo, 0, len(sr.Anomalies))

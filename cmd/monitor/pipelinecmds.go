@@ -132,16 +132,23 @@ the training traces and sets the alarm threshold at mean - k*sd of their
 scores. It writes model.json, train_data_predictions.csv and
 probability_plot_train.png into each folder.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runTrain(cmd, &pf) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := runTrain(cmd, &pf)
+			return err
+		},
 	}
 	pf.bind(cmd, true, false)
 	return cmd
 }
 
-func runTrain(cmd *cobra.Command, pf *pipelineFlags) error {
+// runTrain trains, prints each unit's outcome and returns the units whose
+// training failed, by name (nil when the training stopped as a whole: bad
+// flags, no folders, cancelled), with the command's error: non-nil when any
+// unit failed or the training stopped.
+func runTrain(cmd *cobra.Command, pf *pipelineFlags) (untrained map[string]error, err error) {
 	done, err := pf.prepare(cmd, "training")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	restore := learningGC()
 	results, skipped, err := pipeline.Train(cmd.Context(), pf.cfg)
@@ -150,15 +157,20 @@ func runTrain(cmd *cobra.Command, pf *pipelineFlags) error {
 	out := cmd.ErrOrStderr()
 	reportSkipped(out, skipped)
 	var failed []string
+	untrained = map[string]error{}
 	for _, r := range results {
 		if r.Err != nil {
 			failed = append(failed, fmt.Sprintf("%s: %v", r.Unit, r.Err))
+			untrained[r.Unit] = r.Err
 			continue
 		}
 		fmt.Fprintf(out, "%-16s %8d flows %8d traces %6d states (%d red)  threshold %.2f%s\n",
 			r.Unit, r.Flows, r.Traces, r.States, r.Red, r.Threshold.Value, notes(r.Skipped, r.Foreign))
 	}
-	return finish(out, "train", err, failed)
+	if err != nil {
+		return nil, finish(out, "train", err, failed)
+	}
+	return untrained, finish(out, "train", nil, failed)
 }
 
 func newRunCmd() *cobra.Command {
@@ -212,13 +224,24 @@ func newAllCmd() *cobra.Command {
 		Short: "Train, then run: the whole main job in one command",
 		Long: `all runs "monitor train" and then "monitor run" with the same folders and
 flags: it learns a model per service from train_data and then scores
-monitor_data with them, writing the root-cause reports and summary.csv.`,
+monitor_data with them, writing the root-cause reports and summary.csv.
+A service whose training fails is reported and not monitored; the others
+are.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := runTrain(cmd, &pf); err != nil {
+			untrained, err := runTrain(cmd, &pf)
+			if untrained == nil {
+				return err // the training stopped as a whole
+			}
+			// A unit whose training failed does not stop the others: they
+			// are monitored, and its hosts are reported as not monitored
+			// (rather than judged by an older model left in the folder).
+			pf.cfg.Untrained = untrained
+			rerr := runRun(cmd, &pf)
+			if err != nil && rerr == nil {
 				return err
 			}
-			return runRun(cmd, &pf)
+			return rerr
 		},
 	}
 	pf.bind(cmd, true, true)

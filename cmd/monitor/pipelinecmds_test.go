@@ -1,6 +1,13 @@
 package main
 
-import "testing"
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
 
 func TestTimes(t *testing.T) {
 	for _, tc := range []struct {
@@ -10,5 +17,55 @@ func TestTimes(t *testing.T) {
 		if got := times(tc.n); got != tc.want {
 			t.Errorf("times(%d) = %q, want %q", tc.n, got, tc.want)
 		}
+	}
+}
+
+// TestAllContinuesAfterTrainingFailure: in "monitor all", a service whose
+// training fails does not stop the others from being monitored; it is
+// reported as not monitored (not judged by an older model in its folder)
+// and the command fails.
+func TestAllContinuesAfterTrainingFailure(t *testing.T) {
+	dir := t.TempDir()
+	T, M := filepath.Join(dir, "train_data"), filepath.Join(dir, "monitor_data")
+	for _, svc := range []string{"10.1.0.12", "10.1.0.13"} {
+		for _, p := range []string{filepath.Join("train_data", svc, svc+"_train_data.csv"), filepath.Join("monitor_data", svc, svc+"_monitor_data.csv")} {
+			b, err := os.ReadFile(filepath.Join("..", "..", p))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, p), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// An older model, as a previous good training would have left.
+	bad := filepath.Join(T, "10.1.0.13", "10.1.0.13_train_data.csv")
+	good, _ := os.ReadFile(bad)
+	monitor(t, "train", "--train-data", T, "--service", "10.1.0.13", "-q")
+	os.WriteFile(bad, append(good, "2024-01-05T00:00:00Z,10.1.0.13,10.9.9.9,1,2,tcp,lots,1,0.1,x,normal\n"...), 0o644)
+
+	var errOut bytes.Buffer
+	root := newRootCmd()
+	root.SetArgs([]string{"all", "--train-data", T, "--monitor-data", M, "-q"})
+	root.SetOut(&errOut)
+	root.SetErr(&errOut)
+	err := root.ExecuteContext(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "1 failed") {
+		t.Fatalf("error %v, want the run to fail for one service\n%s", err, errOut.String())
+	}
+	sum, rerr := os.ReadFile(filepath.Join(M, "summary.csv"))
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	lines := strings.Split(strings.TrimSpace(string(sum)), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[1], "10.1.0.12;1222;") || !strings.HasPrefix(lines[2], "10.1.0.13;0;0;") ||
+		!strings.Contains(lines[2], "not monitored: its training failed") || !strings.Contains(lines[2], "lots") {
+		t.Errorf("summary.csv:\n%s", sum)
+	}
+	if _, err := os.Stat(filepath.Join(M, "10.1.0.13", "monitor_data_predictions.csv")); err == nil {
+		t.Error("10.1.0.13 was monitored with its older model")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/netip"
 	"os"
 	"slices"
@@ -188,6 +189,7 @@ type splitWriters struct {
 	train   map[netip.Addr][]*unitFile // host -> train files of the units it belongs to
 	monitor map[netip.Addr]*unitFile
 	files   []*unitFile
+	created []string // folders this split made, parents first
 }
 
 type unitFile struct {
@@ -208,8 +210,14 @@ func (s *splitWriters) open(u layout.Unit, role, path string) (*unitFile, error)
 	if _, err := os.Stat(path); err == nil && !s.c.Force {
 		return nil, fmt.Errorf("%s exists; use --force to replace it", path)
 	}
-	if err := os.MkdirAll(layout.Dir(rootOf(s.c, role), u), 0o755); err != nil {
-		return nil, fmt.Errorf("split: %w", err)
+	root := rootOf(s.c, role)
+	for _, d := range []string{root, layout.Dir(root, u)} {
+		if _, err := os.Stat(d); errors.Is(err, fs.ErrNotExist) {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				return nil, fmt.Errorf("split: %w", err)
+			}
+			s.created = append(s.created, d)
+		}
 	}
 	tmp, err := atomicfile.Create(path)
 	if err != nil {
@@ -332,11 +340,21 @@ func (s *splitWriters) commit() ([]SplitResult, error) {
 	return out, nil
 }
 
-// cleanup removes the temporary files of an unfinished split.
+// cleanup removes the temporary files of an unfinished split, and the
+// folders it made for them, so that a failed split leaves no empty unit
+// folders (which train and run would take for units without data).
 func (s *splitWriters) cleanup() {
+	unfinished := false
 	for _, uf := range s.files {
 		if uf.tmp != nil {
 			uf.tmp.Cleanup()
+			unfinished = true
 		}
+	}
+	if !unfinished {
+		return
+	}
+	for i := len(s.created) - 1; i >= 0; i-- {
+		_ = os.Remove(s.created[i]) // only if empty
 	}
 }

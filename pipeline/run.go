@@ -31,6 +31,7 @@ type RunResult struct {
 	Flows   int
 	Skipped int
 	Foreign int
+	Window  int // the model's window: with fewer Flows, the one trace is short
 	Report  rootcause.Report
 	Err     error
 }
@@ -120,7 +121,7 @@ func Run(ctx context.Context, c Config) ([]RunResult, []layout.Skipped, error) {
 				return
 			}
 		}
-		r.Model = m.Unit
+		r.Model, r.Window = m.Unit, m.Window
 		r.Err = runHost(ctx, &c, h, m, &r)
 	})
 	if err != nil {

@@ -212,7 +212,11 @@ func runRun(cmd *cobra.Command, pf *pipelineFlags) error {
 			c := rep.States[0].Connections[0]
 			top = fmt.Sprintf("state %d: %s %s port %d (%s)", rep.States[0].State, c.Direction, c.IP, c.Port, times(c.Count))
 		}
-		fmt.Fprintf(out, "%-16s %8d traces %6d anomalies  top root cause %s%s\n", r.Host, rep.Traces, rep.Anomalies, top, notes(r.Skipped, r.Foreign))
+		short := ""
+		if r.Flows < r.Window {
+			short = fmt.Sprintf("  (%d flows, fewer than the window of %d: one short trace, scored against a threshold for full windows)", r.Flows, r.Window)
+		}
+		fmt.Fprintf(out, "%-16s %8d traces %6d anomalies  top root cause %s%s%s\n", r.Host, rep.Traces, rep.Anomalies, top, notes(r.Skipped, r.Foreign), short)
 	}
 	return finish(out, "run", err, failed)
 }

@@ -68,8 +68,9 @@ type Report struct {
 // Analyze groups anomalies by root-cause state and ranks them: states by
 // number of anomalies (descending, then state id), keeping the top `top`;
 // within a state, connections by count (descending), then first seen (to
-// the millisecond, as printed), then direction, IP and port. fl are the host's flows in time order and dirs
-// their directions; anomaly a's root-cause flow is fl[a.Start+a.Index].
+// the millisecond, as printed), then direction, IP and port. fl are the
+// host's flows in time order and dirs their directions; anomaly a's
+// root-cause flow is fl[a.Start+a.Index].
 func Analyze(host string, traces int, thr Threshold, anomalies []Anomaly, fl []flows.Flow, dirs []flows.Direction, top int) Report {
 	r := Report{Host: host, Traces: traces, Threshold: thr, Anomalies: len(anomalies)}
 	byState := map[int32][]Anomaly{}

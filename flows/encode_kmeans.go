@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -68,10 +69,7 @@ func fitKMeans(fl []Flow, dirs []Direction, opt EncoderOptions) *kmeansEncoder {
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, func(a, b bp) int {
-		if a.b != b.b {
-			return cmpU(a.b, b.b)
-		}
-		return cmpU(a.p, b.p)
+		return cmp.Or(cmp.Compare(a.b, b.b), cmp.Compare(a.p, b.p))
 	})
 	pts := make([]point, len(keys))
 	for i, k := range keys {
@@ -89,35 +87,12 @@ func fitKMeans(fl []Flow, dirs []Direction, opt EncoderOptions) *kmeansEncoder {
 		}
 	}
 	slices.SortFunc(best, func(a, b [2]float64) int {
-		if a[0] != b[0] {
-			return cmpF(a[0], b[0])
-		}
-		return cmpF(a[1], b[1])
+		return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1]))
 	})
 	e.Centers = best
 	e.NSize = len(best)
 	e.fit(fl, dirs, e.sizeClass)
 	return e
-}
-
-func cmpU(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func cmpF(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func (e *kmeansEncoder) check() error {

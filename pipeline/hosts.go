@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"net/netip"
 	"slices"
 
@@ -74,15 +75,7 @@ func newHostSeq(h netip.Addr, fl []flows.Flow) hostSeq {
 	return hostSeq{host: h, flows: fl, dirs: dirs}
 }
 
-func byStart(a, b flows.Flow) int {
-	switch {
-	case a.Start < b.Start:
-		return -1
-	case a.Start > b.Start:
-		return 1
-	}
-	return 0
-}
+func byStart(a, b flows.Flow) int { return cmp.Compare(a.Start, b.Start) }
 
 // encode maps a host's flows to symbols.
 func encode(enc flows.Encoder, s hostSeq, dst []int32) []int32 {

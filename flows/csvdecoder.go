@@ -38,6 +38,7 @@ var errEnd = errors.New("end of flows")
 // rows as ParseErrors.
 type csvDecoder struct {
 	file    string
+	header  []string
 	cr      *recordReader
 	rf      rowFormat
 	opts    DecodeOptions
@@ -52,11 +53,16 @@ func newCSVDecoder(r io.Reader, file string, comma rune, rf rowFormat, opts Deco
 		return nil, &ParseError{File: file, Line: 1, Err: errors.New("empty file: no header")}
 	}
 	if err != nil {
-		return nil, csvError(file, err)
+		return nil, csvError(file, 1, err)
 	}
 	h := make([]string, len(header))
 	for i, c := range header {
 		h[i] = strings.TrimSpace(strings.TrimPrefix(c, "\ufeff"))
+		if strings.ContainsRune(h[i], '\r') {
+			// The reader splits lines at LF (a CRLF's CR is dropped): a
+			// file whose lines end in CR alone reads as one long line.
+			return nil, &ParseError{File: file, Line: 1, Err: errors.New("lines end in CR alone (old Mac line endings), so the file reads as one line; convert them to LF or CRLF")}
+		}
 	}
 	if err := rf.columns(h); err != nil {
 		var pe *ParseError
@@ -66,14 +72,19 @@ func newCSVDecoder(r io.Reader, file string, comma rune, rf rowFormat, opts Deco
 		}
 		return nil, &ParseError{File: file, Line: 1, Err: err}
 	}
-	return &csvDecoder{file: file, cr: cr, rf: rf, opts: opts}, nil
+	return &csvDecoder{file: file, header: h, cr: cr, rf: rf, opts: opts}, nil
 }
 
-// csvError turns an encoding/csv or reader error into a ParseError.
-func csvError(file string, err error) error {
+// csvError turns an encoding/csv or reader error into a ParseError; line
+// is the line being read.
+func csvError(file string, line int, err error) error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
 		return &ParseError{File: file, Line: pe.Line, Err: fmt.Errorf("%w: %v", ErrBadValue, pe.Err)}
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		// A compressed stream cut short.
+		return &ParseError{File: file, Line: line, Err: fmt.Errorf("reading: the data ends early (a truncated or corrupt compressed file?): %w", err)}
 	}
 	return &ParseError{File: file, Err: fmt.Errorf("reading: %w", err)}
 }
@@ -91,7 +102,7 @@ func (d *csvDecoder) Next(f *Flow) error {
 				d.skipped++
 				continue
 			}
-			return csvError(d.file, err)
+			return d.recordError(err)
 		}
 		line := d.cr.line
 		if e, ok := d.rf.(ender); ok && e.isEnd(rec) {
@@ -125,6 +136,24 @@ func (d *csvDecoder) Next(f *Flow) error {
 		return &ParseError{File: d.file, Line: line, Field: field, Err: err}
 	}
 	return io.EOF
+}
+
+// recordError reports a record that does not parse as CSV (its quoting)
+// at the record's first line, naming the field where it goes wrong.
+func (d *csvDecoder) recordError(err error) error {
+	var pe *csv.ParseError
+	if !errors.As(err, &pe) {
+		return csvError(d.file, d.cr.read+1, err)
+	}
+	cause := fmt.Errorf("%w: %v", ErrBadValue, pe.Err)
+	if pe.Line > pe.StartLine {
+		cause = fmt.Errorf("%w: %v (the record's quoted text runs on to line %d)", ErrBadValue, pe.Err, pe.Line)
+	}
+	field := ""
+	if i := d.cr.errField; i >= 0 && i < len(d.header) {
+		field = d.header[i]
+	}
+	return &ParseError{File: d.file, Line: pe.StartLine, Field: field, Err: cause}
 }
 
 func (d *csvDecoder) Skipped() int { return d.skipped }

@@ -15,6 +15,9 @@ var csvColumns = [...]string{
 	"bytes", "packets", "duration", "flow_id", "label",
 }
 
+// csvRequired is how many of csvColumns, from the first, a file must have.
+const csvRequired = 9
+
 // CSVColumns returns the header of the project's own flow CSV, in the order
 // the writer emits it. The reader finds columns by name, in any order;
 // flow_id and label are optional there.

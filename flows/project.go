@@ -12,9 +12,18 @@ type projectCSV struct{}
 
 func (projectCSV) Name() string { return "csv" }
 
+// Detect takes a header with at least three of the required columns (in
+// any letter case) for this format, so that a file that lacks one is
+// reported by that column's name rather than as an unknown format. No other
+// format uses these names.
 func (projectCSV) Detect(line string) bool {
-	h := splitHeader(line, ',')
-	return slices.Contains(h, "timestamp") && slices.Contains(h, "src_ip") && slices.Contains(h, "dst_ip")
+	n := 0
+	for _, c := range splitHeader(line, ',') {
+		if slices.Contains(csvColumns[:csvRequired], strings.ToLower(c)) {
+			n++
+		}
+	}
+	return n >= 3
 }
 
 func (projectCSV) NewDecoder(r io.Reader, file string, opts DecodeOptions) (Decoder, error) {
@@ -28,8 +37,13 @@ type projectRows struct {
 	labels                                              interner
 }
 
+// columns maps the header; names match in any letter case ("Timestamp").
 func (p *projectRows) columns(h []string) error {
-	ci := indexHeader(h)
+	lower := make([]string, len(h))
+	for i, c := range h {
+		lower[i] = strings.ToLower(c)
+	}
+	ci := indexHeader(lower)
 	c, err := ci.need("timestamp", "src_ip", "dst_ip", "src_port", "dst_port", "protocol", "bytes", "packets", "duration")
 	if err != nil {
 		return err

@@ -138,13 +138,20 @@ func TestProjectCSVRoundTrip(t *testing.T) {
 }
 
 func TestProjectCSVColumnsAnyOrderAndEpoch(t *testing.T) {
-	csv := "label,duration,packets,bytes,protocol,dst_port,src_port,dst_ip,src_ip,timestamp\nx,1.5,2,300,17,53,5353,10.0.0.53,10.0.0.1,1700000000.25\n"
-	path := filepath.Join(t.TempDir(), "f.csv")
-	os.WriteFile(path, []byte(csv), 0o644)
-	fl := mustRead(t, path, "csv")
+	row := "x,1.5,2,300,17,53,5353,10.0.0.53,10.0.0.1,1700000000.25\n"
 	want := Flow{Start: 1700000000250000000, Duration: 1.5, Src: addr("10.0.0.1"), Dst: addr("10.0.0.53"), SrcPort: 5353, DstPort: 53, Proto: ProtoUDP, Bytes: 300, Packets: 2, Label: "x"}
-	if len(fl) != 1 || fl[0] != want {
-		t.Errorf("got %+v, want %+v", fl, want)
+	for _, header := range []string{
+		"label,duration,packets,bytes,protocol,dst_port,src_port,dst_ip,src_ip,timestamp",
+		"Label,Duration,Packets,Bytes,Protocol,Dst_Port,Src_Port,DST_IP,SRC_IP,Timestamp",
+	} {
+		for _, format := range []string{"csv", "auto"} {
+			path := filepath.Join(t.TempDir(), "f.csv")
+			os.WriteFile(path, []byte(header+"\n"+row), 0o644)
+			fl := mustRead(t, path, format)
+			if len(fl) != 1 || fl[0] != want {
+				t.Errorf("%s (%s): got %+v, want %+v", header, format, fl, want)
+			}
+		}
 	}
 }
 
@@ -160,6 +167,9 @@ func TestBadInput(t *testing.T) {
 		is                    error
 	}{
 		{"missing column", "timestamp,src_ip,dst_ip,src_port,dst_port,protocol,bytes,packets\n" + good, "csv", 1, "duration", ErrMissingColumn},
+		{"missing timestamp", "src_ip,dst_ip,src_port,dst_port,protocol,bytes,packets,duration\n10.0.0.1,10.0.0.2,1,2,tcp,3,4,5\n", "auto", 1, "timestamp", ErrMissingColumn},
+		{"missing src_ip and dst_ip", "timestamp,src_port,dst_port,protocol,bytes,packets,duration\n2023-11-14T22:13:20Z,1,2,tcp,3,4,5\n", "auto", 1, "src_ip", ErrMissingColumn},
+		{"same name in two cases", "timestamp,src_ip,dst_ip,src_port,dst_port,protocol,bytes,packets,duration,Bytes\n" + strings.TrimSuffix(good, "\n") + ",7\n", "auto", 1, "bytes", ErrDuplicateColumn},
 		{"duplicate column", "timestamp,src_ip,dst_ip,src_port,dst_port,protocol,bytes,packets,duration,bytes\n" + strings.TrimSuffix(good, "\n") + ",7\n", "auto", 1, "bytes", ErrDuplicateColumn},
 		{"duplicate optional column", "timestamp,src_ip,dst_ip,src_port,dst_port,protocol,bytes,packets,duration,label,label\n" + strings.TrimSuffix(good, "\n") + ",a,b\n", "auto", 1, "label", ErrDuplicateColumn},
 		{"argus duplicate label", "StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,sTos,dTos,TotPkts,TotBytes,SrcBytes,Label,Label\n2011/08/16 10:01:46.972101,1,tcp,1.2.3.4,1,->,5.6.7.8,80,S,0,0,1,60,60,x,y\n", "auto", 1, "Label", ErrDuplicateColumn},
@@ -170,6 +180,9 @@ func TestBadInput(t *testing.T) {
 		{"bad port", head + "2023-11-14T22:13:20Z,10.0.0.1,10.0.0.2,1,70000,tcp,3,4,5\n", "auto", 2, "dst_port", ErrBadValue},
 		{"bad protocol", head + "2023-11-14T22:13:20Z,10.0.0.1,10.0.0.2,1,2,tcpx,3,4,5\n", "auto", 2, "protocol", ErrBadValue},
 		{"negative count", head + "2023-11-14T22:13:20Z,10.0.0.1,10.0.0.2,1,2,tcp,-3,4,5\n", "auto", 2, "bytes", ErrBadValue},
+		{"unclosed quote", head + good + "2023-11-14T22:13:20Z,10.0.0.1,10.0.0.2,1,2,tcp,3,4,\"5\n" + good + good, "auto", 3, "duration", ErrBadValue},
+		{"bare quote", head + "2023-11-14T22:13:20Z,10.0.0.1,10.0.0.2,1,2,t\"cp,3,4,5\n", "auto", 2, "protocol", ErrBadValue},
+		{"text after a closing quote", head + good + "2023-11-14T22:13:20Z,10.0.0.1,\"10.0.0.2\"x,1,2,tcp,3,4,5\n", "auto", 3, "dst_ip", ErrBadValue},
 		{"too few fields", head + good + "2023-11-14T22:13:20Z,10.0.0.1\n", "auto", 3, "", ErrFieldCount},
 		{"unknown header", "a,b,c\n1,2,3\n", "auto", 1, "", ErrUnknownFormat},
 		{"unknown format name", good, "pcap", 0, "", ErrUnknownFormat},
@@ -204,6 +217,22 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+// TestCROnlyLineEndings: a file whose lines end in CR alone is one long
+// line to the reader; it is refused with that reason, not read as empty.
+func TestCROnlyLineEndings(t *testing.T) {
+	content := "timestamp,src_ip,dst_ip,src_port,dst_port,protocol,bytes,packets,duration\r" +
+		"2023-11-14T22:13:20Z,10.0.0.1,10.0.0.2,1,2,tcp,3,4,5\r"
+	path := filepath.Join(t.TempDir(), "mac.csv")
+	os.WriteFile(path, []byte(content), 0o644)
+	for _, format := range []string{"auto", "csv"} {
+		_, _, err := ReadAll(path, format, DecodeOptions{})
+		var pe *ParseError
+		if !errors.As(err, &pe) || pe.Line != 1 || !strings.Contains(err.Error(), "CR alone") {
+			t.Errorf("%s: %v, want line 1 saying the lines end in CR alone", format, err)
+		}
+	}
+}
+
 func TestSkipBadRows(t *testing.T) {
 	content := "timestamp,src_ip,dst_ip,src_port,dst_port,protocol,bytes,packets,duration\n" +
 		"2023-11-14T22:13:20Z,10.0.0.1,10.0.0.2,1,2,tcp,3,4,5\n" +
@@ -233,8 +262,9 @@ func TestGzipTransparentAndTruncated(t *testing.T) {
 	trunc := filepath.Join(dir, "trunc.gz")
 	os.WriteFile(trunc, buf.Bytes()[:buf.Len()/2], 0o644)
 	_, _, err := ReadAll(trunc, "auto", DecodeOptions{})
-	if err == nil || !strings.Contains(err.Error(), trunc) {
-		t.Errorf("truncated gzip: %v, want an error naming the file", err)
+	var pe *ParseError
+	if !errors.As(err, &pe) || pe.File != trunc || pe.Line < 2 || !strings.Contains(err.Error(), "truncated") {
+		t.Errorf("truncated gzip: %v, want an error naming the file and a line, saying it is truncated", err)
 	}
 }
 

@@ -30,6 +30,9 @@ type recordReader struct {
 	chunk  string // whole lines read but not yet returned
 	long   []byte // a line longer than br's buffer
 	err    error  // the error that ended reading
+	// errField is the field of the last record's quoting error (see
+	// quoteErrorField), -1 when not known.
+	errField int
 }
 
 func newRecordReader(r io.Reader, comma rune) *recordReader {
@@ -49,7 +52,15 @@ func (r *recordReader) refill() error {
 	data, err := r.br.Peek(r.br.Size())
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		r.err = err
-		return err
+		// The whole lines read before the stream broke come first, so
+		// that the error is reported at the line it broke in.
+		i := bytes.LastIndexByte(data, '\n')
+		if i < 0 {
+			return err
+		}
+		r.chunk = string(data[:i+1])
+		_, _ = r.br.Discard(i + 1)
+		return nil
 	}
 	if i := bytes.LastIndexByte(data, '\n'); i >= 0 {
 		data = data[:i+1]
@@ -104,6 +115,7 @@ func (r *recordReader) nextLine() (string, error) {
 
 // Read returns the next record.
 func (r *recordReader) Read() ([]string, error) {
+	r.errField = -1
 	var raw, line string
 	for {
 		l, err := r.nextLine()
@@ -156,9 +168,52 @@ func (r *recordReader) quoted(first string) ([]string, error) {
 		if errors.As(err, &pe) {
 			pe.StartLine += r.line - 1
 			pe.Line += r.line - 1
+			r.errField = quoteErrorField(string(text), r.comma)
 		}
 		return nil, err
 	}
 	r.fields = append(r.fields[:0], rec...)
 	return r.fields, nil
+}
+
+// quoteErrorField returns the index of the field of a record's text (one
+// record, possibly over several lines) in which its quoting goes wrong: a
+// quote inside an unquoted field, text after a closing quote, or a quote
+// never closed; -1 when the quoting is in order.
+func quoteErrorField(text string, comma byte) int {
+	field, atStart := 0, true
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		switch {
+		case c == comma:
+			field, atStart = field+1, true
+			continue
+		case c == '\n' || c == '\r':
+			return -1 // the record ended with its quotes in order
+		case c != '"':
+			atStart = false
+			continue
+		case !atStart:
+			return field // a bare quote
+		}
+		// A quoted field: find its closing quote ("" is a quote inside).
+		j := i + 1
+		for ; j < len(text); j++ {
+			if text[j] == '"' {
+				if j+1 < len(text) && text[j+1] == '"' {
+					j++
+					continue
+				}
+				break
+			}
+		}
+		if j >= len(text) {
+			return field // never closed
+		}
+		if k := j + 1; k < len(text) && text[k] != comma && text[k] != '\n' && text[k] != '\r' {
+			return field // text after the closing quote
+		}
+		i, atStart = j, false
+	}
+	return -1
 }

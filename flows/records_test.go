@@ -110,3 +110,23 @@ func FuzzRecordReader(f *testing.F) {
 		}
 	})
 }
+
+func TestQuoteErrorField(t *testing.T) {
+	tests := []struct {
+		text string
+		want int
+	}{
+		{"a,b,c\n", -1},
+		{`a,"b,""x""",c` + "\n", -1},
+		{"a,\"b\nstill b\",c\n", -1},
+		{`a,b"x,c` + "\n", 1},
+		{`a,"b"x,c` + "\n", 1},
+		{`a,b,"c` + "\nmore\n", 2},
+		{`"a""`, 0},
+	}
+	for _, tc := range tests {
+		if got := quoteErrorField(tc.text, ','); got != tc.want {
+			t.Errorf("quoteErrorField(%q) = %d, want %d", tc.text, got, tc.want)
+		}
+	}
+}

@@ -20,6 +20,11 @@ func parseAddr(s string) (netip.Addr, error) {
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("%w: %q is not an IP address", ErrBadValue, s)
 	}
+	if a.Zone() != "" {
+		// A zone names an interface of the host that printed it; flows
+		// are between addresses.
+		return netip.Addr{}, fmt.Errorf("%w: %q is an address with a zone; give the address alone", ErrBadValue, s)
+	}
 	return a.Unmap(), nil
 }
 
@@ -213,7 +218,7 @@ func parseDateTime(s string) (sec, nanos int64, ok bool) {
 	case len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':':
 		oh, ok1 := digits(rest[1:], 2)
 		om, ok2 := digits(rest[4:], 2)
-		if !ok1 || !ok2 {
+		if !ok1 || !ok2 || oh > 23 || om > 59 { // as time.Parse
 			return 0, 0, false
 		}
 		offset = oh*3600 + om*60

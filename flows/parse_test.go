@@ -85,6 +85,9 @@ func TestParseTime(t *testing.T) {
 		{in: "2023-02-29T00:00:00Z", wantErr: "not a time"},
 		{in: "1.7e9", wantErr: "not a time"},
 		{in: "2023-11-14T22:13:20+1", wantErr: "not a time"},
+		{in: "2023-11-14T22:13:20+99:99", wantErr: "not a time"},
+		{in: "2023-11-14T22:13:20+24:00", wantErr: "not a time"},
+		{in: "2023-11-14T22:13:20-23:59", want: 1700000000e9 + 86340e9},
 		{in: "", wantErr: "not a time"},
 	}
 	for _, tc := range tests {

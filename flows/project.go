@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -34,6 +35,7 @@ type projectRows struct {
 	ts, src, dst, sport, dport, proto, bytes, pkts, dur int
 	id, label                                           int
 	n                                                   int
+	fields                                              int // in the header
 	labels                                              interner
 }
 
@@ -55,12 +57,18 @@ func (p *projectRows) columns(h []string) error {
 	}
 	p.id, p.label = o[0], o[1]
 	p.n = maxOf(append(c, p.id, p.label)...) + 1
+	p.fields = len(h)
 	return nil
 }
 
 func (p *projectRows) width() int { return p.n }
 
 func (p *projectRows) decode(r []string, f *Flow) (string, error) {
+	if len(r) > p.fields {
+		// An unquoted separator in a value: the fields after it have
+		// shifted.
+		return "", fmt.Errorf("%w: %d fields, the header has %d (quote a value that holds a comma)", ErrFieldCount, len(r), p.fields)
+	}
 	var err error
 	if f.Start, err = parseTime(r[p.ts]); err != nil {
 		return "timestamp", err
@@ -74,14 +82,31 @@ func (p *projectRows) decode(r []string, f *Flow) (string, error) {
 	if f.Proto, err = parseProto(r[p.proto]); err != nil {
 		return "protocol", err
 	}
+	if f.Proto.HasPorts() {
+		if err := present(r[p.sport]); err != nil {
+			return "src_port", err
+		}
+		if err := present(r[p.dport]); err != nil {
+			return "dst_port", err
+		}
+	}
 	if field, err := parsePorts(f, r[p.sport], r[p.dport], "src_port", "dst_port"); err != nil {
 		return field, err
+	}
+	if err := present(r[p.bytes]); err != nil {
+		return "bytes", err
 	}
 	if f.Bytes, err = parseCount(r[p.bytes]); err != nil {
 		return "bytes", err
 	}
+	if err := present(r[p.pkts]); err != nil {
+		return "packets", err
+	}
 	if f.Packets, err = parseCount(r[p.pkts]); err != nil {
 		return "packets", err
+	}
+	if err := present(r[p.dur]); err != nil {
+		return "duration", err
 	}
 	if f.Duration, err = parseSeconds(r[p.dur]); err != nil {
 		return "duration", err
@@ -94,6 +119,19 @@ func (p *projectRows) decode(r []string, f *Flow) (string, error) {
 		f.Label = p.labels.get(r[p.label])
 	}
 	return "", nil
+}
+
+// present refuses an empty (or "-") value. The shared parsers read those as
+// 0, as collectors print them for "none" (Argus leaves an ICMP flow's ports
+// empty, Zeek writes "-"); the project's CSV always has a number there.
+func present(s string) error {
+	if len(s) > 0 && s[0] >= '0' && s[0] <= '9' {
+		return nil // the common case
+	}
+	if t := strings.TrimSpace(s); t == "" || t == "-" {
+		return fmt.Errorf("%w: empty value", ErrBadValue)
+	}
+	return nil
 }
 
 // splitHeader splits a header line and trims its names.

@@ -176,6 +176,7 @@ func TestBadInput(t *testing.T) {
 		{"time after 2262", head + "9999-12-31T23:59:59Z,10.0.0.1,10.0.0.2,1,2,tcp,3,4,5\n", "auto", 2, "timestamp", ErrBadValue},
 		{"epoch after 2262", head + "99999999999.5,10.0.0.1,10.0.0.2,1,2,tcp,3,4,5\n", "auto", 2, "timestamp", ErrBadValue},
 		{"bad address", head + good + "2023-11-14T22:13:20Z,10.0.0.300,10.0.0.2,1,2,tcp,3,4,5\n", "auto", 3, "src_ip", ErrBadValue},
+		{"address with a zone", head + "2023-11-14T22:13:20Z,fe80::1%eth0,10.0.0.2,1,2,tcp,3,4,5\n", "auto", 2, "src_ip", ErrBadValue},
 		{"bad time", head + "yesterday,10.0.0.1,10.0.0.2,1,2,tcp,3,4,5\n", "auto", 2, "timestamp", ErrBadValue},
 		{"bad port", head + "2023-11-14T22:13:20Z,10.0.0.1,10.0.0.2,1,70000,tcp,3,4,5\n", "auto", 2, "dst_port", ErrBadValue},
 		{"bad protocol", head + "2023-11-14T22:13:20Z,10.0.0.1,10.0.0.2,1,2,tcpx,3,4,5\n", "auto", 2, "protocol", ErrBadValue},
@@ -183,6 +184,12 @@ func TestBadInput(t *testing.T) {
 		{"unclosed quote", head + good + "2023-11-14T22:13:20Z,10.0.0.1,10.0.0.2,1,2,tcp,3,4,\"5\n" + good + good, "auto", 3, "duration", ErrBadValue},
 		{"bare quote", head + "2023-11-14T22:13:20Z,10.0.0.1,10.0.0.2,1,2,t\"cp,3,4,5\n", "auto", 2, "protocol", ErrBadValue},
 		{"text after a closing quote", head + good + "2023-11-14T22:13:20Z,10.0.0.1,\"10.0.0.2\"x,1,2,tcp,3,4,5\n", "auto", 3, "dst_ip", ErrBadValue},
+		{"too many fields", head + good + "2023-11-14T22:13:20Z,10.0.0.1,10.0.0.2,1,2,tcp,3,4,5,6\n", "auto", 3, "", ErrFieldCount},
+		{"empty bytes", head + "2023-11-14T22:13:20Z,10.0.0.1,10.0.0.2,1,2,tcp,,4,5\n", "auto", 2, "bytes", ErrBadValue},
+		{"empty packets", head + "2023-11-14T22:13:20Z,10.0.0.1,10.0.0.2,1,2,tcp,3, ,5\n", "auto", 2, "packets", ErrBadValue},
+		{"empty duration", head + "2023-11-14T22:13:20Z,10.0.0.1,10.0.0.2,1,2,tcp,3,4,\n", "auto", 2, "duration", ErrBadValue},
+		{"dash for a tcp port", head + "2023-11-14T22:13:20Z,10.0.0.1,10.0.0.2,-,2,tcp,3,4,5\n", "auto", 2, "src_port", ErrBadValue},
+		{"empty tcp port", head + "2023-11-14T22:13:20Z,10.0.0.1,10.0.0.2,1,,tcp,3,4,5\n", "auto", 2, "dst_port", ErrBadValue},
 		{"too few fields", head + good + "2023-11-14T22:13:20Z,10.0.0.1\n", "auto", 3, "", ErrFieldCount},
 		{"unknown header", "a,b,c\n1,2,3\n", "auto", 1, "", ErrUnknownFormat},
 		{"unknown format name", good, "pcap", 0, "", ErrUnknownFormat},
@@ -214,6 +221,17 @@ func TestBadInput(t *testing.T) {
 				t.Errorf("message %q does not name the file", err)
 			}
 		})
+	}
+}
+
+// TestProjectCSVICMPWithoutPorts: a protocol without ports may leave them
+// empty; every other number is required.
+func TestProjectCSVICMPWithoutPorts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "icmp.csv")
+	os.WriteFile(path, []byte("timestamp,src_ip,dst_ip,src_port,dst_port,protocol,bytes,packets,duration\n1700000000,10.0.0.1,10.0.0.2,,-,icmp,84,1,0\n"), 0o644)
+	fl := mustRead(t, path, "auto")
+	if len(fl) != 1 || fl[0].Proto != ProtoICMP || fl[0].SrcPort != 0 || fl[0].DstPort != 0 || fl[0].Bytes != 84 {
+		t.Errorf("got %+v, want one ICMP flow of 84 bytes without ports", fl)
 	}
 }
 

@@ -174,10 +174,16 @@ func decodeModel(b []byte) (*Model, error) {
 		return nil, fmt.Errorf("encoder has %d symbols, automaton %d", enc.AlphabetSize(), auto.Alphabet().Len())
 	}
 	t := mj.Threshold
+	th := rootcause.Threshold{Mean: t.Mean, SD: t.SD, K: t.K, Value: t.Value, N: t.N}
+	if err := th.Validate(); err != nil {
+		return nil, err
+	}
+	if f := mj.Training.Flows; f > 0 && (mj.Window > f || mj.Stride > f) {
+		return nil, fmt.Errorf("window %d, stride %d: longer than the %d training flows", mj.Window, mj.Stride, f)
+	}
 	return &Model{
 		Unit: mj.Unit, Members: mj.Members, Window: mj.Window, Stride: mj.Stride, Encoder: enc,
-		Threshold: rootcause.Threshold{Mean: t.Mean, SD: t.SD, K: t.K, Value: t.Value, N: t.N},
-		Training:  mj.Training, Automaton: auto,
+		Threshold: th, Training: mj.Training, Automaton: auto,
 	}, nil
 }
 

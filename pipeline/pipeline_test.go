@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"flag"
 	"io/fs"
@@ -567,6 +568,100 @@ func TestEmbeddedAutomatonVersion(t *testing.T) {
 	_, err := LoadModel(mp)
 	if !errors.Is(err, learner.ErrModelVersion) || !strings.Contains(err.Error(), "version 7") || !strings.Contains(err.Error(), mp) {
 		t.Errorf("error %v, want the automaton's version named, with the file", err)
+	}
+}
+
+// TestLoadModelThresholdAndWindow: a model whose threshold is missing,
+// inconsistent or impossible, or whose window is longer than its training
+// data, is refused saying which value is wrong.
+func TestLoadModelThresholdAndWindow(t *testing.T) {
+	mp, good := trainedModelFile(t)
+	var m struct {
+		Threshold map[string]any `json:"threshold"`
+	}
+	if err := json.Unmarshal(good, &m); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		edit func(map[string]any)
+		msg  string
+	}{
+		{"threshold missing", func(v map[string]any) { delete(v, "threshold") }, "threshold n 0"},
+		{"value not mean - k*sd", func(v map[string]any) { v["threshold"].(map[string]any)["value"] = 5.0 }, "threshold value 5 is not mean - k*sd"},
+		{"k changed alone", func(v map[string]any) { v["threshold"].(map[string]any)["k"] = 3.0 }, "is not mean - k*sd"},
+		{"negative sd", func(v map[string]any) { v["threshold"].(map[string]any)["sd"] = -1.0 }, "threshold sd -1: negative"},
+		{"window beyond training", func(v map[string]any) { v["window"] = 1e12 }, "longer than the"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var v map[string]any
+			if err := json.Unmarshal(good, &v); err != nil {
+				t.Fatal(err)
+			}
+			tc.edit(v)
+			b, err := json.Marshal(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(mp, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err = LoadModel(mp)
+			if err == nil || !strings.Contains(err.Error(), tc.msg) || !strings.Contains(err.Error(), mp) {
+				t.Errorf("error %v, want one naming the file and saying %q", err, tc.msg)
+			}
+		})
+	}
+	if err := os.WriteFile(mp, good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadModel(mp); err != nil {
+		t.Errorf("the model as trained: %v", err)
+	}
+}
+
+// TestRunRefusesAnotherServicesModel: a model.json copied into another
+// service's folder does not judge that service unasked; --model names the
+// unit whose model it must be.
+func TestRunRefusesAnotherServicesModel(t *testing.T) {
+	ctx := context.Background()
+	c := smallFixture(t, t.TempDir())
+	if _, _, err := Train(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(c.TrainRoot, "10.0.0.1", ModelFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(c.TrainRoot, "10.0.0.2", ModelFile), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, _, err := Run(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		switch {
+		case r.Host == "10.0.0.1" && r.Err != nil:
+			t.Errorf("10.0.0.1: %v", r.Err)
+		case r.Host == "10.0.0.2" && (r.Err == nil || !strings.Contains(r.Err.Error(), "is the model of 10.0.0.1, not of 10.0.0.2")):
+			t.Errorf("10.0.0.2: %v, want the model refused as 10.0.0.1's", r.Err)
+		}
+	}
+	c.Model = "10.0.0.2"
+	if _, _, err := Run(ctx, c); err == nil || !strings.Contains(err.Error(), "is the model of 10.0.0.1") {
+		t.Errorf("--model 10.0.0.2: %v, want it refused as 10.0.0.1's", err)
+	}
+	c.Model = "10.0.0.1"
+	res, _, err = Run(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Err != nil || r.Model != "10.0.0.1" {
+			t.Errorf("--model 10.0.0.1, %s: model %s, %v", r.Host, r.Model, r.Err)
+		}
 	}
 }
 

@@ -108,9 +108,15 @@ func Run(ctx context.Context, c Config) ([]RunResult, []layout.Skipped, error) {
 			case untrained:
 				lerr = fmt.Errorf("not monitored: its training failed: %w", terr)
 			default:
-				m, lerr = LoadModel(filepath.Join(layout.Dir(c.TrainRoot, h), ModelFile))
-				if lerr != nil {
+				path := filepath.Join(layout.Dir(c.TrainRoot, h), ModelFile)
+				m, lerr = LoadModel(path)
+				switch {
+				case lerr != nil:
 					lerr = fmt.Errorf("no usable model for %s (train it, or pick one with --model): %w", h.Name, lerr)
+				case m.Unit != h.Name:
+					// A model copied from another folder judges h by
+					// another service's traffic: only on request.
+					lerr = fmt.Errorf("%s is the model of %s, not of %s: train %s, or pass --model %s to judge it by that model", path, m.Unit, h.Name, h.Name, m.Unit)
 				}
 			}
 			if lerr != nil {
@@ -183,9 +189,13 @@ func loadNamedModel(trainRoot, name string) (*Model, error) {
 	} else {
 		u = layout.Unit{Name: name}
 	}
-	m, err := LoadModel(filepath.Join(layout.Dir(trainRoot, u), ModelFile))
+	path := filepath.Join(layout.Dir(trainRoot, u), ModelFile)
+	m, err := LoadModel(path)
 	if err != nil {
 		return nil, fmt.Errorf("--model %s: %w", name, err)
+	}
+	if m.Unit != u.Name {
+		return nil, fmt.Errorf("--model %s: %s is the model of %s", name, path, m.Unit)
 	}
 	return m, nil
 }

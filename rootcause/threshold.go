@@ -44,6 +44,32 @@ func NewThreshold(sums []float64, k float64) (Threshold, error) {
 	return Threshold{Mean: mean, SD: sd, K: k, Value: mean - k*sd, N: len(sums)}, nil
 }
 
+// Validate checks a threshold read from a file: at least 2 training
+// traces, finite numbers, SD and K not negative, and Value = Mean − K·SD
+// (Value is derived: to move the threshold, change K and Value together).
+func (t Threshold) Validate() error {
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"mean", t.Mean}, {"sd", t.SD}, {"k", t.K}, {"value", t.Value}} {
+		if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
+			return fmt.Errorf("threshold %s %v: not a finite number", f.name, f.v)
+		}
+	}
+	switch {
+	case t.N < 2:
+		return fmt.Errorf("threshold n %d: it needs at least 2 training traces (is the threshold missing?)", t.N)
+	case t.SD < 0:
+		return fmt.Errorf("threshold sd %v: negative", t.SD)
+	case t.K < 0:
+		return fmt.Errorf("threshold k %v: negative", t.K)
+	}
+	if want := t.Mean - t.K*t.SD; math.Abs(t.Value-want) > 1e-9*max(1, math.Abs(want)) {
+		return fmt.Errorf("threshold value %v is not mean - k*sd = %v (value is derived: change k and value together)", t.Value, want)
+	}
+	return nil
+}
+
 // Anomalous reports whether a trace's sum is below the threshold.
 func (t Threshold) Anomalous(sum float64) bool { return sum < t.Value }
 

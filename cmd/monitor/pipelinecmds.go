@@ -54,6 +54,9 @@ func (pf *pipelineFlags) bind(cmd *cobra.Command, training, running bool) {
 
 // prepare parses the unit filters and sets up the progress bar.
 func (pf *pipelineFlags) prepare(cmd *cobra.Command, what string) (done func(), err error) {
+	if err := pf.checkCounts(cmd); err != nil {
+		return nil, err
+	}
 	pf.cfg.Services, pf.cfg.Groups = nil, nil // prepare runs twice in "all"
 	for _, s := range pf.services {
 		a, err := layout.ParseService(s)
@@ -75,6 +78,32 @@ func (pf *pipelineFlags) prepare(cmd *cobra.Command, what string) (done func(), 
 		return b.finish, nil
 	}
 	return func() {}, nil
+}
+
+// checkCounts refuses counts the command line gives out of range. (The
+// library reads 0 as "the default"; on the command line the defaults are
+// shown, so a 0 there is a mistake, except --workers 0: all cores.)
+func (pf *pipelineFlags) checkCounts(cmd *cobra.Command) error {
+	c := &pf.cfg
+	if c.Workers < 0 {
+		return fmt.Errorf("--workers %d: must be >= 1, or 0 for the number of cores", c.Workers)
+	}
+	if cmd.Flags().Lookup("clusters-min") == nil {
+		return nil // no encoder flags: run
+	}
+	e := c.Encoding
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"clusters-min", e.KMin}, {"clusters-max", e.KMax}, {"duration-bins", e.DurationBins}, {"bins", e.Bins}} {
+		if f.v < 1 {
+			return fmt.Errorf("--%s %d: must be >= 1", f.name, f.v)
+		}
+	}
+	if e.KMax < e.KMin {
+		return fmt.Errorf("--clusters-max %d is below --clusters-min %d", e.KMax, e.KMin)
+	}
+	return nil
 }
 
 // isTerminal reports whether w is a terminal, where progress bars go.

@@ -69,3 +69,38 @@ func TestAllContinuesAfterTrainingFailure(t *testing.T) {
 		t.Error("10.1.0.13 was monitored with its older model")
 	}
 }
+
+// TestCountFlagsOutOfRange: counts out of range are refused before any
+// work, naming the flag; --workers 0 means all cores.
+func TestCountFlagsOutOfRange(t *testing.T) {
+	dir := t.TempDir()
+	T, M := filepath.Join(dir, "train_data"), filepath.Join(dir, "monitor_data")
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"train", "--workers", "-1"}, "--workers -1"},
+		{[]string{"run", "--workers", "-2"}, "--workers -2"},
+		{[]string{"train", "--clusters-min", "0"}, "--clusters-min 0"},
+		{[]string{"train", "--clusters-min", "10", "--clusters-max", "2"}, "--clusters-max 2 is below --clusters-min 10"},
+		{[]string{"all", "--duration-bins", "0"}, "--duration-bins 0"},
+		{[]string{"train", "--encoder", "quantile", "--bins", "0"}, "--bins 0"},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			root := newRootCmd()
+			var out bytes.Buffer
+			args := append(tc.args, "--train-data", T, "-q")
+			if tc.args[0] != "train" {
+				args = append(args, "--monitor-data", M)
+			}
+			root.SetArgs(args)
+			root.SetOut(&out)
+			root.SetErr(&out)
+			err := root.ExecuteContext(context.Background())
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want one saying %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -2,8 +2,10 @@ package learner
 
 import (
 	"bytes"
+	"context"
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -350,5 +352,14 @@ func TestCoreScoresLikeFull(t *testing.T) {
 	o.CoreScoring = false
 	if _, err := mustLearn(t, d, o).Core(); err == nil {
 		t.Fatal("Core of a model without core scoring: no error")
+	}
+}
+
+// TestLearnNoTraces: there is nothing to learn from an empty data set, and
+// Learn says so instead of returning a one-state automaton.
+func TestLearnNoTraces(t *testing.T) {
+	d := &Dataset{Alphabet: IntAlphabet(2)}
+	if _, err := Learn(context.Background(), d, DefaultOptions(), nil); err == nil || !strings.Contains(err.Error(), "no traces") {
+		t.Errorf("error %v, want \"no traces to learn from\"", err)
 	}
 }

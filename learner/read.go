@@ -219,6 +219,11 @@ func (p *traceParser) trace(line int, f [][]byte) error {
 // provisional id (or, with a fixed alphabet, its final id).
 func (p *traceParser) symbol(tok []byte) (int32, error) {
 	v, intErr := atoi(tok)
+	if len(tok) > 1 && tok[0] == '-' {
+		if _, err := atoi(tok[1:]); err == nil {
+			return 0, fmt.Errorf("%q is a negative symbol number", tok)
+		}
+	}
 	if intErr == nil && v >= p.declared {
 		return 0, fmt.Errorf("%q is outside the declared alphabet of %d symbols", tok, p.declared)
 	}

@@ -98,6 +98,7 @@ func TestReadTracesErrors(t *testing.T) {
 		{"abbadingo missing length", FormatAbbadingo, "1 2\n1\n", 2, "length", "missing"},
 		{"symbol beyond alphabet", FormatPAutomaC, "1 2\n2 0 2\n", 2, "symbol 2", "outside the declared alphabet"},
 		{"too many distinct", FormatPAutomaC, "1 2\n3 a b c\n", 2, "symbol 3", "beyond the declared alphabet"},
+		{"negative symbol", FormatAbbadingo, "2 2\n1 2 0 -1\n0 1 1\n", 2, "symbol 2", "negative symbol number"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

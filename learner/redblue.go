@@ -2,6 +2,7 @@ package learner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -30,6 +31,9 @@ func Learn(ctx context.Context, d *Dataset, o Options, progress Progress) (*Mode
 	}
 	if err := d.validate(); err != nil {
 		return nil, err
+	}
+	if d.Len() == 0 {
+		return nil, errors.New("no traces to learn from")
 	}
 	h, err := newHeuristic(o, d.Alphabet.Len())
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -175,8 +176,8 @@ func Discover(root string) (units []Unit, skipped []Skipped, err error) {
 	}
 	var groups []Unit
 	for _, e := range entries {
-		if !e.IsDir() {
-			continue
+		if !isDir(root, e) {
+			continue // files beside the folders: summary.csv and the like
 		}
 		name := e.Name()
 		if a, perr := ParseService(name); perr == nil {
@@ -204,6 +205,19 @@ func Discover(root string) (units []Unit, skipped []Skipped, err error) {
 	sort.Slice(units, func(i, j int) bool { return units[i].Addr.Less(units[j].Addr) })
 	sort.Slice(groups, func(i, j int) bool { return groups[i].Name < groups[j].Name })
 	return append(units, groups...), skipped, nil
+}
+
+// isDir reports whether e is a folder, or a symbolic link to one (data
+// folders are often links to where the data lives).
+func isDir(root string, e fs.DirEntry) bool {
+	if e.IsDir() {
+		return true
+	}
+	if e.Type()&fs.ModeSymlink == 0 {
+		return false
+	}
+	st, err := os.Stat(filepath.Join(root, e.Name()))
+	return err == nil && st.IsDir()
 }
 
 func sortAddrs(a []netip.Addr) {

@@ -76,6 +76,16 @@ func TestDiscover(t *testing.T) {
 		}
 	}
 	write("summary.csv", "")
+	// A link to a folder elsewhere is a folder; a link to a file or to
+	// nothing is not.
+	elsewhere := t.TempDir()
+	for _, l := range []struct{ target, name string }{
+		{elsewhere, "10.0.0.7"}, {filepath.Join(root, "summary.csv"), "10.0.0.8"}, {filepath.Join(root, "absent"), "10.0.0.9"},
+	} {
+		if err := os.Symlink(l.target, filepath.Join(root, l.name)); err != nil {
+			t.Skipf("no symbolic links here: %v", err)
+		}
+	}
 	g, err := GroupJSON(Unit{Name: "web", Members: []netip.Addr{netip.MustParseAddr("10.0.0.5"), netip.MustParseAddr("10.0.0.4")}})
 	if err != nil {
 		t.Fatal(err)
@@ -94,10 +104,10 @@ func TestDiscover(t *testing.T) {
 		names = append(names, u.Name)
 	}
 	// services by address (IPv4 before IPv6), then groups by name
-	if want := []string{"10.0.0.2", "10.0.0.10", "2001:db8::1", "web"}; !slices.Equal(names, want) {
+	if want := []string{"10.0.0.2", "10.0.0.7", "10.0.0.10", "2001:db8::1", "web"}; !slices.Equal(names, want) {
 		t.Errorf("units %v, want %v", names, want)
 	}
-	web := units[3]
+	web := units[4]
 	if !web.IsGroup() || !slices.Equal(web.Hosts(), []netip.Addr{netip.MustParseAddr("10.0.0.4"), netip.MustParseAddr("10.0.0.5")}) {
 		t.Errorf("group web: %+v", web)
 	}
@@ -119,7 +129,7 @@ func TestDiscover(t *testing.T) {
 	if got := TrainFile("T", units[0]); got != filepath.Join("T", "10.0.0.2", "10.0.0.2_train_data.csv") {
 		t.Errorf("TrainFile = %q", got)
 	}
-	if got := MonitorFile("M", units[2]); got != filepath.Join("M", "2001:db8::1", "2001:db8::1_monitor_data.csv") {
+	if got := MonitorFile("M", units[3]); got != filepath.Join("M", "2001:db8::1", "2001:db8::1_monitor_data.csv") {
 		t.Errorf("MonitorFile = %q", got)
 	}
 	if _, _, err := Discover(filepath.Join(root, "absent")); err == nil {

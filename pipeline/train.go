@@ -2,8 +2,10 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -68,8 +70,7 @@ func Train(ctx context.Context, c Config) ([]TrainResult, []layout.Skipped, erro
 	return results, skipped, err
 }
 
-func trainUnit(ctx context.Context, c *Config, u layout.Unit) (TrainResult, error) {
-	var r TrainResult
+func trainUnit(ctx context.Context, c *Config, u layout.Unit) (r TrainResult, err error) {
 	done := 0
 	defer func() { // keep the progress total honest when a unit stops early
 		for ; done < trainSteps; done++ {
@@ -100,10 +101,23 @@ func trainUnit(ctx context.Context, c *Config, u layout.Unit) (TrainResult, erro
 	step()
 
 	dir := layout.Dir(c.TrainRoot, u)
+	// Once an output is written, a failure removes this unit's outputs,
+	// the new and the earlier ones: the folder must not pair this
+	// training's predictions with an earlier model, or this model with an
+	// earlier plot. (A failure before keeps the earlier ones, which agree.)
+	wrote := false
+	defer func() {
+		if err != nil && wrote {
+			if rerr := removeTrainOutputs(dir); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+		}
+	}()
 	sums := make([]float64, data.Len())
 	if err := writePredictions(filepath.Join(dir, TrainPredictionsFile), auto, data, enc, sums, nil); err != nil {
 		return r, err
 	}
+	wrote = true
 	thr, err := rootcause.NewThreshold(sums, c.Sigma)
 	if err != nil {
 		return r, fmt.Errorf("threshold: %w", err)
@@ -125,6 +139,17 @@ func trainUnit(ctx context.Context, c *Config, u layout.Unit) (TrainResult, erro
 	}
 	step()
 	return r, nil
+}
+
+// removeTrainOutputs removes a unit's training outputs from its folder
+// (model, predictions, plot), if any.
+func removeTrainOutputs(dir string) error {
+	for _, name := range []string{ModelFile, TrainPredictionsFile, TrainPlotFile} {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove %s after the failure: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // encodeUnit reads a unit's training flows, fits the encoder and returns

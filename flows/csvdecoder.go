@@ -150,8 +150,11 @@ func (d *csvDecoder) recordError(err error) error {
 		cause = fmt.Errorf("%w: %v (the record's quoted text runs on to line %d)", ErrBadValue, pe.Err, pe.Line)
 	}
 	field := ""
-	if i := d.cr.errField; i >= 0 && i < len(d.header) {
+	switch i := d.cr.errField; {
+	case i >= 0 && i < len(d.header):
 		field = d.header[i]
+	case i >= len(d.header):
+		field = fmt.Sprintf("%d (after the header's %d columns)", i+1, len(d.header))
 	}
 	return &ParseError{File: d.file, Line: pe.StartLine, Field: field, Err: cause}
 }

@@ -64,9 +64,10 @@ func (p *projectRows) columns(h []string) error {
 func (p *projectRows) width() int { return p.n }
 
 func (p *projectRows) decode(r []string, f *Flow) (string, error) {
-	if len(r) > p.fields {
-		// An unquoted separator in a value: the fields after it have
-		// shifted.
+	if len(r) != p.fields {
+		// An unquoted separator in a value shifts the fields after it; a
+		// header with more names than the rows have values leaves a
+		// column without data.
 		return "", fmt.Errorf("%w: %d fields, the header has %d (quote a value that holds a comma)", ErrFieldCount, len(r), p.fields)
 	}
 	var err error

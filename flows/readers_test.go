@@ -184,6 +184,8 @@ func TestBadInput(t *testing.T) {
 		{"unclosed quote", head + good + "2023-11-14T22:13:20Z,10.0.0.1,10.0.0.2,1,2,tcp,3,4,\"5\n" + good + good, "auto", 3, "duration", ErrBadValue},
 		{"bare quote", head + "2023-11-14T22:13:20Z,10.0.0.1,10.0.0.2,1,2,t\"cp,3,4,5\n", "auto", 2, "protocol", ErrBadValue},
 		{"text after a closing quote", head + good + "2023-11-14T22:13:20Z,10.0.0.1,\"10.0.0.2\"x,1,2,tcp,3,4,5\n", "auto", 3, "dst_ip", ErrBadValue},
+		{"header longer than the rows", "timestamp,src_ip,dst_ip,src_port,dst_port,protocol,bytes,packets,duration,label\n" + good, "auto", 2, "", ErrFieldCount},
+		{"bare quote after the header's columns", head + "2023-11-14T22:13:20Z,10.0.0.1,10.0.0.2,1,2,tcp,3,4,5,x\"y\n", "auto", 2, "10 (after the header's 9 columns)", ErrBadValue},
 		{"too many fields", head + good + "2023-11-14T22:13:20Z,10.0.0.1,10.0.0.2,1,2,tcp,3,4,5,6\n", "auto", 3, "", ErrFieldCount},
 		{"empty bytes", head + "2023-11-14T22:13:20Z,10.0.0.1,10.0.0.2,1,2,tcp,,4,5\n", "auto", 2, "bytes", ErrBadValue},
 		{"empty packets", head + "2023-11-14T22:13:20Z,10.0.0.1,10.0.0.2,1,2,tcp,3, ,5\n", "auto", 2, "packets", ErrBadValue},

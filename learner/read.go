@@ -123,8 +123,32 @@ func (p *traceParser) fail(line int, field string, format string, args ...any) e
 	return &FileError{File: p.name, Line: line, Field: field, Err: fmt.Errorf(format, args...)}
 }
 
+// brokenReader remembers the error that broke a stream (a truncated gzip),
+// so that the line it cut short is reported as the break.
+type brokenReader struct {
+	r   io.Reader
+	err error
+}
+
+func (b *brokenReader) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) && b.err == nil {
+		b.err = err
+	}
+	return n, err
+}
+
 func (p *traceParser) parse(r io.Reader) error {
-	sc := bufio.NewScanner(r)
+	br := &brokenReader{r: r}
+	sc := bufio.NewScanner(br)
+	// lineErr is err, unless the line is the last one the scanner got
+	// before the stream broke: then the break is the cause.
+	lineErr := func(line int, err error) error {
+		if br.err != nil && !sc.Scan() {
+			return readError(p.name, line, br.err)
+		}
+		return err
+	}
 	sc.Buffer(make([]byte, 0, 1<<16), 1<<28)
 	p.allInts = true
 	p.lab = map[string]string{}
@@ -138,7 +162,7 @@ func (p *traceParser) parse(r io.Reader) error {
 		}
 		if !header {
 			if err := p.header(line, fields); err != nil {
-				return err
+				return lineErr(line, err)
 			}
 			header = true
 			continue
@@ -147,11 +171,11 @@ func (p *traceParser) parse(r io.Reader) error {
 			return p.fail(line, "count", "the header declares %d traces, but the file has more", p.count)
 		}
 		if err := p.trace(line, fields); err != nil {
-			return err
+			return lineErr(line, err)
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return &FileError{File: p.name, Line: line + 1, Err: fmt.Errorf("reading: %w", err)}
+		return readError(p.name, line+1, err)
 	}
 	if !header {
 		return &FileError{File: p.name, Err: errors.New("empty file: no header line \"count alphabet_size\"")}
@@ -160,6 +184,14 @@ func (p *traceParser) parse(r io.Reader) error {
 		return p.fail(1, "count", "the header declares %d traces, but the file has %d", p.count, len(p.spans))
 	}
 	return nil
+}
+
+// readError reports a stream that broke at a line.
+func readError(name string, line int, err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return &FileError{File: name, Line: line, Err: fmt.Errorf("reading: the data ends early (a truncated or corrupt compressed file?): %w", err)}
+	}
+	return &FileError{File: name, Line: line, Err: fmt.Errorf("reading: %w", err)}
 }
 
 func (p *traceParser) header(line int, f [][]byte) error {

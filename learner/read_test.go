@@ -78,6 +78,23 @@ func TestReadTracesGzip(t *testing.T) {
 	if _, err := ReadTraces(trunc, FormatPAutomaC, nil); err == nil || !strings.Contains(err.Error(), trunc) {
 		t.Errorf("truncated gzip: error %v, want one naming %s", err, trunc)
 	}
+	// Cut in the middle of a line: the break is the cause, not a line
+	// shorter than its length says.
+	var long strings.Builder
+	long.WriteString("400 3\n")
+	for i := range 400 {
+		fmt.Fprintf(&long, "4 %d 1 2 %d\n", i%3, (i/3)%3)
+	}
+	buf.Reset()
+	zw = gzip.NewWriter(&buf)
+	zw.Write([]byte(long.String()))
+	zw.Close()
+	os.WriteFile(trunc, buf.Bytes()[:buf.Len()/2], 0o644)
+	_, err = ReadTraces(trunc, FormatPAutomaC, nil)
+	var fe *FileError
+	if !errors.As(err, &fe) || fe.Line < 2 || !strings.Contains(err.Error(), "ends early") {
+		t.Errorf("gzip cut mid-line: %v, want the line and \"ends early\"", err)
+	}
 }
 
 func TestReadTracesErrors(t *testing.T) {

@@ -666,42 +666,48 @@ func TestRunRefusesAnotherServicesModel(t *testing.T) {
 }
 
 // TestTrainFailureAfterWritingRemovesOutputs: a training that fails after
-// writing an output (here the plot, whose path is a folder) leaves none of
-// the unit's outputs, so no model is paired with other predictions or an
-// older plot; the other unit trains.
+// writing an output (its model's or plot's path is a folder) leaves none of
+// the unit's other outputs, so no model is paired with other predictions or
+// an older plot; the other unit trains.
 func TestTrainFailureAfterWritingRemovesOutputs(t *testing.T) {
-	ctx := context.Background()
-	c := smallFixture(t, t.TempDir())
-	if _, _, err := Train(ctx, c); err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(c.TrainRoot, "10.0.0.1")
-	plot := filepath.Join(dir, TrainPlotFile)
-	if err := os.Remove(plot); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Join(plot, "in the way"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	res, _, err := Train(ctx, c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range res {
-		switch {
-		case r.Unit == "10.0.0.1" && (r.Err == nil || !strings.Contains(r.Err.Error(), "plot")):
-			t.Errorf("10.0.0.1: %v, want the plot's failure", r.Err)
-		case r.Unit == "10.0.0.2" && r.Err != nil:
-			t.Errorf("10.0.0.2: %v", r.Err)
-		}
-	}
-	for _, name := range []string{ModelFile, TrainPredictionsFile} {
-		if _, err := os.Stat(filepath.Join(dir, name)); !errors.Is(err, fs.ErrNotExist) {
-			t.Errorf("%s after the failed training: %v, want it removed", name, err)
-		}
-	}
-	if _, err := os.Stat(filepath.Join(c.TrainRoot, "10.0.0.2", ModelFile)); err != nil {
-		t.Errorf("10.0.0.2's model: %v", err)
+	for _, blocked := range []string{TrainPlotFile, ModelFile} {
+		t.Run(blocked, func(t *testing.T) {
+			ctx := context.Background()
+			c := smallFixture(t, t.TempDir())
+			if _, _, err := Train(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+			dir := filepath.Join(c.TrainRoot, "10.0.0.1")
+			if err := os.Remove(filepath.Join(dir, blocked)); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.MkdirAll(filepath.Join(dir, blocked, "in the way"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			res, _, err := Train(ctx, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range res {
+				switch {
+				case r.Unit == "10.0.0.1" && r.Err == nil:
+					t.Error("10.0.0.1 trained with its output path blocked")
+				case r.Unit == "10.0.0.2" && r.Err != nil:
+					t.Errorf("10.0.0.2: %v", r.Err)
+				}
+			}
+			for _, name := range []string{ModelFile, TrainPredictionsFile, TrainPlotFile} {
+				if name == blocked {
+					continue
+				}
+				if _, err := os.Stat(filepath.Join(dir, name)); !errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("%s after the failed training: %v, want it removed", name, err)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(c.TrainRoot, "10.0.0.2", ModelFile)); err != nil {
+				t.Errorf("10.0.0.2's model: %v", err)
+			}
+		})
 	}
 }
 

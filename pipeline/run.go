@@ -168,15 +168,17 @@ func addTrainedServices(trainRoot string, hosts []layout.Unit) ([]layout.Unit, m
 // removeRunOutputs removes a host's run outputs from its monitor folder
 // (predictions, root-cause reports, plot), if any.
 func removeRunOutputs(dir string) error {
+	// Each one that can go goes, whatever the others do.
+	var errs []error
 	for _, name := range []string{MonitorPredictionsFile, MonitorPlotFile} {
 		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("remove the earlier run's %s: %w", name, err)
+			errs = append(errs, fmt.Errorf("remove the earlier run's %s: %w", name, err))
 		}
 	}
 	if err := rootcause.RemoveReports(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
+		errs = append(errs, err)
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // loadNamedModel loads the model of a named unit (group or service).

@@ -2,6 +2,7 @@ package rootcause
 
 import (
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -60,14 +61,16 @@ func RemoveReports(dir string) error {
 	if err != nil {
 		return fmt.Errorf("reports: %w", err)
 	}
+	// Each one that can go goes, whatever the others do.
+	var errs []error
 	for _, e := range entries {
 		if staleReport.MatchString(e.Name()) {
 			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
-				return fmt.Errorf("reports: remove stale %s: %w", e.Name(), err)
+				errs = append(errs, fmt.Errorf("reports: remove stale %s: %w", e.Name(), err))
 			}
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // WriteReports writes, into dir, for each ranked state S of r:

@@ -168,15 +168,21 @@ func addTrainedServices(trainRoot string, hosts []layout.Unit) ([]layout.Unit, m
 // removeRunOutputs removes a host's run outputs from its monitor folder
 // (predictions, root-cause reports, plot), if any.
 func removeRunOutputs(dir string) error {
-	// Each one that can go goes, whatever the others do.
-	var errs []error
-	for _, name := range []string{MonitorPredictionsFile, MonitorPlotFile} {
-		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, fmt.Errorf("remove the earlier run's %s: %w", name, err))
-		}
+	err := removeFiles(dir, MonitorPredictionsFile, MonitorPlotFile)
+	if rerr := rootcause.RemoveReports(dir); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+		err = errors.Join(err, rerr)
 	}
-	if err := rootcause.RemoveReports(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		errs = append(errs, err)
+	return err
+}
+
+// removeFiles removes the named files of dir that exist: each one that can
+// go goes, whatever the others do, and the errors are joined.
+func removeFiles(dir string, names ...string) error {
+	var errs []error
+	for _, name := range names {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("remove the earlier %s: %w", name, err))
+		}
 	}
 	return errors.Join(errs...)
 }

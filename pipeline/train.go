@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -144,14 +143,7 @@ func trainUnit(ctx context.Context, c *Config, u layout.Unit) (r TrainResult, er
 // removeTrainOutputs removes a unit's training outputs from its folder
 // (model, predictions, plot), if any.
 func removeTrainOutputs(dir string) error {
-	// Each one that can go goes, whatever the others do.
-	var errs []error
-	for _, name := range []string{ModelFile, TrainPredictionsFile, TrainPlotFile} {
-		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, fmt.Errorf("remove %s after the failure: %w", name, err))
-		}
-	}
-	return errors.Join(errs...)
+	return removeFiles(dir, ModelFile, TrainPredictionsFile, TrainPlotFile)
 }
 
 // encodeUnit reads a unit's training flows, fits the encoder and returns

@@ -110,13 +110,12 @@ func Run(ctx context.Context, c Config) ([]RunResult, []layout.Skipped, error) {
 			default:
 				path := filepath.Join(layout.Dir(c.TrainRoot, h), ModelFile)
 				m, lerr = LoadModel(path)
-				switch {
-				case lerr != nil:
+				if lerr != nil {
 					lerr = fmt.Errorf("no usable model for %s (train it, or pick one with --model): %w", h.Name, lerr)
-				case m.Unit != h.Name:
-					// A model copied from another folder judges h by
-					// another service's traffic: only on request.
-					lerr = fmt.Errorf("%s is the model of %s, not of %s: train %s, or pass --model %s to judge it by that model", path, m.Unit, h.Name, h.Name, m.Unit)
+				} else if oerr := checkOwner(path, m, h.Name); oerr != nil {
+					// A model copied from another folder would judge h
+					// by another service's traffic: only on request.
+					lerr = fmt.Errorf("%w: train %s, or pass --model %s to judge it by that model", oerr, h.Name, m.Unit)
 				}
 			}
 			if lerr != nil {
@@ -202,10 +201,18 @@ func loadNamedModel(trainRoot, name string) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--model %s: %w", name, err)
 	}
-	if m.Unit != u.Name {
-		return nil, fmt.Errorf("--model %s: %s is the model of %s", name, path, m.Unit)
+	if err := checkOwner(path, m, u.Name); err != nil {
+		return nil, fmt.Errorf("--model %s: %w", name, err)
 	}
 	return m, nil
+}
+
+// checkOwner refuses a model, read from path, that is not unit's.
+func checkOwner(path string, m *Model, unit string) error {
+	if m.Unit != unit {
+		return fmt.Errorf("%s is the model of %s, not of %s", path, m.Unit, unit)
+	}
+	return nil
 }
 
 func runHost(ctx context.Context, c *Config, u layout.Unit, m *Model, r *RunResult) error {

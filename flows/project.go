@@ -90,6 +90,16 @@ func (p *projectRows) decode(r []string, f *Flow) (string, error) {
 		if err := present(r[p.dport]); err != nil {
 			return "dst_port", err
 		}
+	} else {
+		// A protocol without ports may leave them empty or carry its own
+		// numbers there (ICMP type and code), which are not used; text that
+		// is no number at all is still a broken row.
+		if _, err := parsePort(r[p.sport]); err != nil {
+			return "src_port", err
+		}
+		if _, err := parsePort(r[p.dport]); err != nil {
+			return "dst_port", err
+		}
 	}
 	if field, err := parsePorts(f, r[p.sport], r[p.dport], "src_port", "dst_port"); err != nil {
 		return field, err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -229,11 +230,37 @@ func TestBadInput(t *testing.T) {
 // TestProjectCSVICMPWithoutPorts: a protocol without ports may leave them
 // empty; every other number is required.
 func TestProjectCSVICMPWithoutPorts(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "icmp.csv")
-	os.WriteFile(path, []byte("timestamp,src_ip,dst_ip,src_port,dst_port,protocol,bytes,packets,duration\n1700000000,10.0.0.1,10.0.0.2,,-,icmp,84,1,0\n"), 0o644)
-	fl := mustRead(t, path, "auto")
-	if len(fl) != 1 || fl[0].Proto != ProtoICMP || fl[0].SrcPort != 0 || fl[0].DstPort != 0 || fl[0].Bytes != 84 {
-		t.Errorf("got %+v, want one ICMP flow of 84 bytes without ports", fl)
+	for _, tc := range []struct {
+		name, sport, dport string
+		field              string // the field refused, "" when the row is read
+	}{
+		{"empty and dash", "", "-", ""},
+		{"type and code", "8", "0", ""},
+		{"hex as Argus prints them", "0x0008", "0x0000", ""},
+		{"garbage source port", "echo", "0", "src_port"},
+		{"garbage destination port", "0", "garbage", "dst_port"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "icmp.csv")
+			row := fmt.Sprintf("1700000000,10.0.0.1,10.0.0.2,%s,%s,icmp,84,1,0\n", tc.sport, tc.dport)
+			os.WriteFile(path, []byte("timestamp,src_ip,dst_ip,src_port,dst_port,protocol,bytes,packets,duration\n"+row), 0o644)
+			fl, _, err := ReadAll(path, "auto", DecodeOptions{})
+			if tc.field != "" {
+				var pe *ParseError
+				if !errors.As(err, &pe) || pe.Line != 2 || pe.Field != tc.field {
+					t.Fatalf("got %v, want line 2 field %s refused", err, tc.field)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			// ICMP's numbers in the port columns are not ports: they are
+			// not kept, so that they never make a connection's port.
+			if len(fl) != 1 || fl[0].Proto != ProtoICMP || fl[0].SrcPort != 0 || fl[0].DstPort != 0 || fl[0].Bytes != 84 {
+				t.Errorf("got %+v, want one ICMP flow of 84 bytes without ports", fl)
+			}
+		})
 	}
 }
 

@@ -8,13 +8,24 @@ package atomicfile
 import (
 	"fmt"
 	"os"
-	"path/filepath"
-
-	"github.com/google/renameio/v2"
 )
 
 // Mode is the permission of the files written.
 const Mode = 0o644
+
+// Pending is a temporary file that becomes its destination when committed
+// with CloseAtomicallyReplace. Cleanup removes it unless it was committed;
+// defer it.
+//
+// On Unix systems it is github.com/google/renameio's pending file (written,
+// synced, renamed over the destination). renameio does not build on
+// Windows, where Pending is a temporary file renamed with os.Rename
+// (MoveFileEx replacing the destination): a crash leaves the old file or
+// the new one, but the rename is not guaranteed atomic there.
+type Pending struct {
+	*os.File
+	pending
+}
 
 // Create opens a pending file that will become path. Write to it, defer
 // its Cleanup (which removes it unless it was committed) and commit it
@@ -23,12 +34,12 @@ const Mode = 0o644
 // The temporary file is created in path's folder, so the rename cannot
 // cross file systems. (Left to choose, renameio probes $TMPDIR with a test
 // file and a test rename on every call: 40 ms of a 120-file run.)
-func Create(path string) (*renameio.PendingFile, error) {
-	t, err := renameio.NewPendingFile(path, renameio.WithTempDir(filepath.Dir(path)), renameio.WithPermissions(Mode))
+func Create(path string) (*Pending, error) {
+	p, err := create(path)
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
-	return t, nil
+	return p, nil
 }
 
 // Write writes path through fill, which gets the temporary file. path is

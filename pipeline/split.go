@@ -11,7 +11,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/google/renameio/v2"
 	"github.com/netflow-monitor/monitor/atomicfile"
 	"github.com/netflow-monitor/monitor/flows"
 	"github.com/netflow-monitor/monitor/layout"
@@ -196,7 +195,7 @@ type unitFile struct {
 	unit  layout.Unit
 	role  string // "train" or "monitor"
 	path  string
-	tmp   *renameio.PendingFile
+	tmp   *atomicfile.Pending
 	w     *flows.CSVWriter
 	count int
 	group []byte // group.json content for group units

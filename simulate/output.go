@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/renameio/v2"
 	"github.com/netflow-monitor/monitor/atomicfile"
 	"github.com/netflow-monitor/monitor/flows"
 	"github.com/netflow-monitor/monitor/layout"
@@ -23,7 +22,7 @@ import (
 // outFile is one flow file being written to a temporary file.
 type outFile struct {
 	path      string
-	pending   *renameio.PendingFile
+	pending   *atomicfile.Pending
 	buf       *bufio.Writer
 	w         *flows.CSVWriter
 	rows      int

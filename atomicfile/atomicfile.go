@@ -24,8 +24,15 @@ const Mode = 0o644
 // the new one, but the rename is not guaranteed atomic there.
 type Pending struct {
 	*os.File
-	pending
+	commit, cleanup func() error
 }
+
+// CloseAtomicallyReplace syncs and closes the file and renames it over
+// its destination.
+func (p *Pending) CloseAtomicallyReplace() error { return p.commit() }
+
+// Cleanup closes and removes the file unless it was committed.
+func (p *Pending) Cleanup() error { return p.cleanup() }
 
 // Create opens a pending file that will become path. Write to it, defer
 // its Cleanup (which removes it unless it was committed) and commit it

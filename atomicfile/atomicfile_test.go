@@ -102,3 +102,66 @@ func TestCreateCleanup(t *testing.T) {
 		t.Errorf("%d files left", len(entries))
 	}
 }
+
+// TestPendingImplementations runs both implementations through the same
+// cases: renameio's (Unix) and the rename one (Windows, tested here too).
+func TestPendingImplementations(t *testing.T) {
+	impls := []struct {
+		name   string
+		create func(string) (*Pending, error)
+	}{
+		{"Create", Create},
+		{"renamed", createRenamed},
+	}
+	cases := []struct {
+		name   string
+		commit bool
+		want   string // the destination's content afterwards
+	}{
+		{"committed", true, "new"},
+		{"not committed", false, "old"},
+	}
+	for _, impl := range impls {
+		for _, tc := range cases {
+			t.Run(impl.name+"/"+tc.name, func(t *testing.T) {
+				dir := t.TempDir()
+				path := filepath.Join(dir, "out.csv")
+				if err := os.WriteFile(path, []byte("old"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				p, err := impl.create(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := filepath.Dir(p.Name()); got != dir {
+					t.Errorf("temporary file in %s, want %s", got, dir)
+				}
+				if _, err := p.WriteString("new"); err != nil {
+					t.Fatal(err)
+				}
+				if tc.commit {
+					if err := p.CloseAtomicallyReplace(); err != nil {
+						t.Fatal(err)
+					}
+				}
+				// Cleanup is deferred by callers: after a commit it keeps
+				// the file, and twice is harmless.
+				for range 2 {
+					if err := p.Cleanup(); err != nil {
+						t.Errorf("Cleanup: %v", err)
+					}
+				}
+				b, err := os.ReadFile(path)
+				if err != nil || string(b) != tc.want {
+					t.Errorf("destination holds %q (%v), want %q", b, err, tc.want)
+				}
+				if st, err := os.Stat(path); err == nil && tc.commit && st.Mode().Perm() != Mode {
+					t.Errorf("mode %v, want %v", st.Mode().Perm(), os.FileMode(Mode))
+				}
+				if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+					t.Errorf("%d files in the folder, want only out.csv", len(entries))
+				}
+			})
+		}
+	}
+}

@@ -22,6 +22,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/netflow-monitor/monitor/learner"
 )
 
 // File names inside a unit's folder.
@@ -42,6 +44,12 @@ const GroupNamePattern = `^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`
 
 // ErrBadName reports a folder name that is neither an IP nor a group name.
 var ErrBadName = errors.New("not an IP address or a valid group name")
+
+// ErrBadGroup reports a folder that is meant as a group (it holds a
+// group.json) whose group.json cannot be used. Unlike a folder with a
+// stray name, it is an error of the data: commands that train groups fail
+// on it.
+var ErrBadGroup = errors.New("broken group folder")
 
 // ValidateGroupName returns an error unless name is usable as a group
 // folder name. Names that parse as IP addresses are refused, so that a
@@ -123,7 +131,7 @@ func ReadGroup(dir string) (Unit, error) {
 	}
 	var g Group
 	if err := json.Unmarshal(b, &g); err != nil {
-		return Unit{}, fmt.Errorf("%s: %w", path, err)
+		return Unit{}, learner.JSONError(path, b, err)
 	}
 	if err := ValidateGroupName(g.Name); err != nil {
 		return Unit{}, fmt.Errorf("%s: %w", path, err)
@@ -167,8 +175,8 @@ type Skipped struct {
 
 // Discover lists the units under root: every sub-folder whose name is an IP
 // address (a service) or that holds a valid group.json (a group). Other
-// folders are returned in skipped with the reason; they are never used in a
-// path. Units are sorted: services by address, then groups by name.
+// folders are returned in skipped with the reason (ErrBadGroup for a
+// group.json that cannot be used); they are never used in a path. Units are sorted: services by address, then groups by name.
 func Discover(root string) (units []Unit, skipped []Skipped, err error) {
 	entries, err := os.ReadDir(root)
 	if err != nil {
@@ -196,6 +204,8 @@ func Discover(root string) (units []Unit, skipped []Skipped, err error) {
 		if gerr != nil {
 			if errors.Is(gerr, os.ErrNotExist) {
 				gerr = ErrBadName
+			} else {
+				gerr = fmt.Errorf("%w: %w", ErrBadGroup, gerr)
 			}
 			skipped = append(skipped, Skipped{name, gerr})
 			continue

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -94,6 +95,7 @@ func TestDiscover(t *testing.T) {
 	write("mismatch/group.json", `{"name": "other", "members": ["10.0.0.1"]}`)
 	write("empty/group.json", `{"name": "empty", "members": []}`)
 	write("badmember/group.json", `{"name": "badmember", "members": ["10.0.0.1/../x"]}`)
+	write("syntax/group.json", "{\n  \"name\": \"syntax\",\n  members: []\n}\n")
 
 	units, skipped, err := Discover(root)
 	if err != nil {
@@ -115,16 +117,33 @@ func TestDiscover(t *testing.T) {
 	for _, s := range skipped {
 		reasons[s.Name] = s.Reason
 	}
-	for _, name := range []string{"::ffff:10.0.0.3", "notes", "bad..group", "mismatch", "empty", "badmember"} {
-		if reasons[name] == nil {
-			t.Errorf("%q not skipped (skipped: %v)", name, skipped)
+	// Folders with a stray name are skipped as not units; folders with a
+	// group.json are groups whose description is broken.
+	for _, tc := range []struct {
+		name string
+		want error
+		text string // in the reason
+	}{
+		{"::ffff:10.0.0.3", nil, "canonical"},
+		{"notes", ErrBadName, ""},
+		{"bad..group", ErrBadName, ""},
+		{"mismatch", ErrBadGroup, "does not match its folder"},
+		{"empty", ErrBadGroup, "no members"},
+		{"badmember", ErrBadGroup, "member"},
+		{"syntax", ErrBadGroup, filepath.Join(root, "syntax", "group.json") + ":3:"},
+	} {
+		r := reasons[tc.name]
+		switch {
+		case r == nil:
+			t.Errorf("%q not skipped (skipped: %v)", tc.name, skipped)
+		case tc.want != nil && !errors.Is(r, tc.want):
+			t.Errorf("%s: %v, want %v", tc.name, r, tc.want)
+		case !strings.Contains(r.Error(), tc.text):
+			t.Errorf("%s: %q does not say %q", tc.name, r, tc.text)
 		}
 	}
-	if !errors.Is(reasons["notes"], ErrBadName) {
-		t.Errorf("notes: %v, want ErrBadName", reasons["notes"])
-	}
-	if len(skipped) != 6 {
-		t.Errorf("skipped %d, want 6: %v", len(skipped), skipped)
+	if len(skipped) != 7 {
+		t.Errorf("skipped %d, want 7: %v", len(skipped), skipped)
 	}
 	if got := TrainFile("T", units[0]); got != filepath.Join("T", "10.0.0.2", "10.0.0.2_train_data.csv") {
 		t.Errorf("TrainFile = %q", got)

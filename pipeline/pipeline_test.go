@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"github.com/netflow-monitor/monitor/flows"
+	"github.com/netflow-monitor/monitor/layout"
 	"github.com/netflow-monitor/monitor/learner"
 )
 
@@ -852,4 +853,65 @@ func TestRunFailureRemovesOutputs(t *testing.T) {
 			t.Errorf("--model of a unit whose training failed: %v", err)
 		}
 	})
+}
+
+// TestTrainBrokenGroup: a group folder whose group.json cannot be used is
+// a unit that fails when everything is trained (not a folder skipped with
+// exit 0), a plain skip when other units are selected, and the error when
+// it is the group asked for.
+func TestTrainBrokenGroup(t *testing.T) {
+	tests := []struct {
+		name     string
+		services []netip.Addr
+		groups   []string
+		failed   bool   // web is a failed result
+		errText  string // Train's error, "" for none
+	}{
+		{"all units", nil, nil, true, ""},
+		{"another service selected", []netip.Addr{netip.MustParseAddr("10.0.0.1")}, nil, false, ""},
+		{"the group selected", nil, []string{"web"}, false, "group.json:2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := smallFixture(t, t.TempDir())
+			web := filepath.Join(c.TrainRoot, "web")
+			if err := os.MkdirAll(web, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(web, "group.json"), []byte("{\"name\": \"web\",\n \"members\": [10.0.0.1]}\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			c.Services, c.Groups = tt.services, tt.groups
+			res, skipped, err := Train(context.Background(), c)
+			if tt.errText != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.errText) || !errors.Is(err, layout.ErrBadGroup) {
+					t.Fatalf("error %v, want one saying %q", err, tt.errText)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var failed []string
+			for _, r := range res {
+				if r.Err != nil {
+					failed = append(failed, r.Unit)
+					if !errors.Is(r.Err, layout.ErrBadGroup) || !strings.Contains(r.Err.Error(), "group.json:2") {
+						t.Errorf("%s: %v, want a broken group.json at line 2", r.Unit, r.Err)
+					}
+				}
+			}
+			skippedWeb := slices.ContainsFunc(skipped, func(s layout.Skipped) bool { return s.Name == "web" })
+			if tt.failed != slices.Equal(failed, []string{"web"}) || tt.failed == skippedWeb {
+				t.Errorf("failed %v, web skipped %v; want web failed %v", failed, skippedWeb, tt.failed)
+			}
+			wantOK := 2 // the fixture's services
+			if tt.services != nil {
+				wantOK = len(tt.services)
+			}
+			if len(res)-len(failed) != wantOK {
+				t.Errorf("%d units trained, want %d", len(res)-len(failed), wantOK)
+			}
+		})
+	}
 }

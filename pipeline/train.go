@@ -40,8 +40,10 @@ type TrainResult struct {
 }
 
 // Train learns a model for every unit (service or group) under
-// c.TrainRoot, in parallel. It returns one result per unit, in unit order;
-// a unit that fails has Err set and does not stop the others. The returned
+// c.TrainRoot, in parallel. It returns one result per unit, in unit order
+// and then the group folders whose group.json is broken (failed, with
+// layout.ErrBadGroup); a unit that fails has Err set and does not stop the
+// others. The returned
 // error is for problems that stop everything (bad config, unreadable root,
 // cancellation).
 func Train(ctx context.Context, c Config) ([]TrainResult, []layout.Skipped, error) {
@@ -49,7 +51,13 @@ func Train(ctx context.Context, c Config) ([]TrainResult, []layout.Skipped, erro
 		return nil, nil, err
 	}
 	units, skipped, err := selectUnits(c.TrainRoot, c.Services, c.Groups)
-	if err != nil {
+	// A group folder whose group.json cannot be used fails as a unit when
+	// every unit is trained: its model would be missing or stale.
+	var broken []layout.Skipped
+	if len(c.Services) == 0 && len(c.Groups) == 0 {
+		skipped, broken = brokenGroups(skipped)
+	}
+	if err != nil && len(broken) == 0 {
 		return nil, skipped, err
 	}
 	if c.Progress != nil {
@@ -66,6 +74,9 @@ func Train(ctx context.Context, c Config) ([]TrainResult, []layout.Skipped, erro
 		r.Unit, r.Err = units[i].Name, err
 		results[i] = r
 	})
+	for _, b := range broken {
+		results = append(results, TrainResult{Unit: b.Name, Err: b.Reason})
+	}
 	return results, skipped, err
 }
 

@@ -38,11 +38,27 @@ func selectUnits(root string, services []netip.Addr, groups []string) ([]layout.
 	for _, g := range groups {
 		i := slices.IndexFunc(units, func(u layout.Unit) bool { return u.IsGroup() && u.Name == g })
 		if i < 0 {
+			if j := slices.IndexFunc(skipped, func(s layout.Skipped) bool { return s.Name == g }); j >= 0 && errors.Is(skipped[j].Reason, layout.ErrBadGroup) {
+				return nil, skipped, fmt.Errorf("group %q: %w", g, skipped[j].Reason)
+			}
 			return nil, skipped, fmt.Errorf("group %q: no group folder in %s", g, root)
 		}
 		out = append(out, units[i])
 	}
 	return out, skipped, nil
+}
+
+// brokenGroups takes the folders with a group.json that cannot be used out
+// of skipped: they are not stray folders but units that fail.
+func brokenGroups(skipped []layout.Skipped) (rest, broken []layout.Skipped) {
+	for _, s := range skipped {
+		if errors.Is(s.Reason, layout.ErrBadGroup) {
+			broken = append(broken, s)
+		} else {
+			rest = append(rest, s)
+		}
+	}
+	return rest, broken
 }
 
 func servicesOnly(units []layout.Unit) []layout.Unit {

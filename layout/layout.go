@@ -176,7 +176,8 @@ type Skipped struct {
 // Discover lists the units under root: every sub-folder whose name is an IP
 // address (a service) or that holds a valid group.json (a group). Other
 // folders are returned in skipped with the reason (ErrBadGroup for a
-// group.json that cannot be used); they are never used in a path. Units are sorted: services by address, then groups by name.
+// group.json that cannot be used); they are never used in a path. Units
+// are sorted: services by address, then groups by name.
 func Discover(root string) (units []Unit, skipped []Skipped, err error) {
 	entries, err := os.ReadDir(root)
 	if err != nil {

@@ -40,12 +40,11 @@ type TrainResult struct {
 }
 
 // Train learns a model for every unit (service or group) under
-// c.TrainRoot, in parallel. It returns one result per unit, in unit order
-// and then the group folders whose group.json is broken (failed, with
+// c.TrainRoot, in parallel. It returns one result per unit, in unit order,
+// then one per group folder whose group.json is broken (failed with
 // layout.ErrBadGroup); a unit that fails has Err set and does not stop the
-// others. The returned
-// error is for problems that stop everything (bad config, unreadable root,
-// cancellation).
+// others. The returned error is for problems that stop everything (bad
+// config, unreadable root, cancellation).
 func Train(ctx context.Context, c Config) ([]TrainResult, []layout.Skipped, error) {
 	if err := c.validate(); err != nil {
 		return nil, nil, err

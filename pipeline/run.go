@@ -263,7 +263,7 @@ func runHost(ctx context.Context, c *Config, u layout.Unit, m *Model, r *RunResu
 	}
 	title := fmt.Sprintf("%s — monitor (model %s): %d of %d traces below threshold %.1f", u.Name, m.Unit, len(anomalies), data.Len(), m.Threshold.Value)
 	if err := plots.TraceScores(filepath.Join(dir, MonitorPlotFile), sums, m.Threshold.Value, plots.Options{Title: title}); err != nil {
-		return fmt.Errorf("plot: %w", err)
+		return err // plots names the plot and its file
 	}
 	step()
 	return nil

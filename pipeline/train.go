@@ -144,7 +144,7 @@ func trainUnit(ctx context.Context, c *Config, u layout.Unit) (r TrainResult, er
 	}
 	title := fmt.Sprintf("%s — training: %d traces, threshold %.1f (mean − %g·σ)", u.Name, len(sums), thr.Value, c.Sigma)
 	if err := plots.TraceScores(filepath.Join(dir, TrainPlotFile), sums, thr.Value, plots.Options{Title: title}); err != nil {
-		return r, fmt.Errorf("plot: %w", err)
+		return r, err // plots names the plot and its file
 	}
 	step()
 	return r, nil

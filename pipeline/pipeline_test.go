@@ -887,6 +887,9 @@ func TestTrainBrokenGroup(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tt.errText) || !errors.Is(err, layout.ErrBadGroup) {
 					t.Fatalf("error %v, want one saying %q", err, tt.errText)
 				}
+				if len(skipped) != 0 {
+					t.Errorf("skipped %v besides the error", skipped)
+				}
 				return
 			}
 			if err != nil {

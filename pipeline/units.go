@@ -39,7 +39,9 @@ func selectUnits(root string, services []netip.Addr, groups []string) ([]layout.
 		i := slices.IndexFunc(units, func(u layout.Unit) bool { return u.IsGroup() && u.Name == g })
 		if i < 0 {
 			if j := slices.IndexFunc(skipped, func(s layout.Skipped) bool { return s.Name == g }); j >= 0 && errors.Is(skipped[j].Reason, layout.ErrBadGroup) {
-				return nil, skipped, fmt.Errorf("group %q: %w", g, skipped[j].Reason)
+				// The error says it all; no "skipped" line for it too.
+				err := fmt.Errorf("group %q: %w", g, skipped[j].Reason)
+				return nil, slices.Delete(skipped, j, j+1), err
 			}
 			return nil, skipped, fmt.Errorf("group %q: no group folder in %s", g, root)
 		}

@@ -56,6 +56,8 @@ func Train(ctx context.Context, c Config) ([]TrainResult, []layout.Skipped, erro
 	if len(c.Services) == 0 && len(c.Groups) == 0 {
 		skipped, broken = brokenGroups(skipped)
 	}
+	// A root holding only broken groups ("no service or group folders")
+	// still has their failures to report.
 	if err != nil && len(broken) == 0 {
 		return nil, skipped, err
 	}

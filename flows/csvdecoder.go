@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/netflow-monitor/monitor/input"
 )
 
 // rowFormat is what a comma-separated format supplies to csvDecoder: how
@@ -35,7 +37,7 @@ var errEnd = errors.New("end of flows")
 
 // csvDecoder streams a comma-separated flow file (records as encoding/csv
 // reads them, see recordReader), reusing the record slice, and reports bad
-// rows as ParseErrors.
+// rows as *input.Error values.
 type csvDecoder struct {
 	file    string
 	header  []string
@@ -50,7 +52,7 @@ func newCSVDecoder(r io.Reader, file string, comma rune, rf rowFormat, opts Deco
 	cr := newRecordReader(r, comma)
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, &ParseError{File: file, Line: 1, Err: errors.New("empty file: no header")}
+		return nil, &input.Error{File: file, Line: 1, Err: errors.New("empty file: no header")}
 	}
 	if err != nil {
 		return nil, csvError(file, 1, err)
@@ -61,32 +63,31 @@ func newCSVDecoder(r io.Reader, file string, comma rune, rf rowFormat, opts Deco
 		if strings.ContainsRune(h[i], '\r') {
 			// The reader splits lines at LF (a CRLF's CR is dropped): a
 			// file whose lines end in CR alone reads as one long line.
-			return nil, &ParseError{File: file, Line: 1, Err: errors.New("lines end in CR alone (old Mac line endings), so the file reads as one line; convert them to LF or CRLF")}
+			return nil, &input.Error{File: file, Line: 1, Err: errors.New("lines end in CR alone (old Mac line endings), so the file reads as one line; convert them to LF or CRLF")}
 		}
 	}
 	if err := rf.columns(h); err != nil {
-		var pe *ParseError
+		var pe *input.Error
 		if errors.As(err, &pe) {
 			pe.File, pe.Line = file, 1
 			return nil, pe
 		}
-		return nil, &ParseError{File: file, Line: 1, Err: err}
+		return nil, &input.Error{File: file, Line: 1, Err: err}
 	}
 	return &csvDecoder{file: file, header: h, cr: cr, rf: rf, opts: opts}, nil
 }
 
-// csvError turns an encoding/csv or reader error into a ParseError; line
+// csvError turns an encoding/csv or reader error into an *input.Error; line
 // is the line being read.
 func csvError(file string, line int, err error) error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
-		return &ParseError{File: file, Line: pe.Line, Err: fmt.Errorf("%w: %v", ErrBadValue, pe.Err)}
+		return &input.Error{File: file, Line: pe.Line, Err: fmt.Errorf("%w: %v", ErrBadValue, pe.Err)}
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {
-		// A compressed stream cut short.
-		return &ParseError{File: file, Line: line, Err: fmt.Errorf("reading: the data ends early (a truncated or corrupt compressed file?): %w", err)}
+		return input.ReadError(file, line, err)
 	}
-	return &ParseError{File: file, Err: fmt.Errorf("reading: %w", err)}
+	return input.ReadError(file, 0, err)
 }
 
 func (d *csvDecoder) Next(f *Flow) error {
@@ -117,7 +118,7 @@ func (d *csvDecoder) Next(f *Flow) error {
 				d.skipped++
 				continue
 			}
-			return &ParseError{File: d.file, Line: line, Err: fmt.Errorf("%w: %d fields, need %d", ErrFieldCount, len(rec), d.rf.width())}
+			return &input.Error{File: d.file, Line: line, Err: fmt.Errorf("%w: %d fields, need %d", ErrFieldCount, len(rec), d.rf.width())}
 		}
 		*f = Flow{}
 		field, err := d.rf.decode(rec, f)
@@ -133,7 +134,7 @@ func (d *csvDecoder) Next(f *Flow) error {
 			d.skipped++
 			continue
 		}
-		return &ParseError{File: d.file, Line: line, Field: field, Err: err}
+		return &input.Error{File: d.file, Line: line, Field: field, Err: err}
 	}
 	return io.EOF
 }
@@ -156,7 +157,7 @@ func (d *csvDecoder) recordError(err error) error {
 	case i >= len(d.header):
 		field = fmt.Sprintf("%d (after the header's %d columns)", i+1, len(d.header))
 	}
-	return &ParseError{File: d.file, Line: pe.StartLine, Field: field, Err: cause}
+	return &input.Error{File: d.file, Line: pe.StartLine, Field: field, Err: cause}
 }
 
 func (d *csvDecoder) Skipped() int { return d.skipped }
@@ -187,10 +188,10 @@ func (ci columnIndex) need(names ...string) ([]int, error) {
 	for i, n := range names {
 		p, ok := ci[n]
 		if !ok {
-			return nil, &ParseError{Field: n, Err: ErrMissingColumn}
+			return nil, &input.Error{Field: n, Err: ErrMissingColumn}
 		}
 		if p == dupColumn {
-			return nil, &ParseError{Field: n, Err: ErrDuplicateColumn}
+			return nil, &input.Error{Field: n, Err: ErrDuplicateColumn}
 		}
 		out[i] = p
 	}
@@ -207,7 +208,7 @@ func (ci columnIndex) optional(names ...string) ([]int, error) {
 		case !ok:
 			p = -1
 		case p == dupColumn:
-			return nil, &ParseError{Field: n, Err: ErrDuplicateColumn}
+			return nil, &input.Error{Field: n, Err: ErrDuplicateColumn}
 		}
 		out[i] = p
 	}

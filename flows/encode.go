@@ -1,7 +1,6 @@
 package flows
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +8,9 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/netflow-monitor/monitor/input"
 )
 
 // Encoder maps a flow, seen from a host, to a symbol. It is fitted on the
@@ -16,8 +18,8 @@ import (
 // the training range fall in the nearest cluster or bin, and a combination
 // never seen in training encodes as Unknown.
 type Encoder interface {
-	// Name is the encoder's name: "encode" or "quantile".
-	Name() string
+	// Kind is the name of the encoder's kind (see Encoders).
+	Kind() string
 	// Encode returns the symbol of f seen in direction d: an id in
 	// [0, AlphabetSize()), or Unknown.
 	Encode(f *Flow, d Direction) int32
@@ -32,7 +34,9 @@ type Encoder interface {
 // seen in training.
 const Unknown int32 = -1
 
-// EncoderOptions tune fitting. Zero values take the defaults.
+// EncoderOptions tune fitting. Zero values take the defaults. PortClass,
+// DurationBins and Seed apply to every encoder; KMin, KMax and Restarts to
+// "encode" only, Bins to "quantile" only (see Encoders).
 type EncoderOptions struct {
 	// PortClass adds the destination port's class to each symbol: the port
 	// itself when it is one of the service ports of the training flows
@@ -43,8 +47,9 @@ type EncoderOptions struct {
 	// KMin and KMax bound the number of size clusters (encode); the best by
 	// silhouette is kept. Default 2 and 35 (ENCODE used 35).
 	KMin int `json:"k_min"`
+	// KMax: see KMin.
 	KMax int `json:"k_max"`
-	// Restarts of k-means for each k. Default 3.
+	// Restarts of k-means for each k (encode). Default 3.
 	Restarts int `json:"restarts"`
 	// DurationBins are percentile bins of the duration. Default 5.
 	DurationBins int `json:"duration_bins"`
@@ -74,26 +79,68 @@ func (o EncoderOptions) withDefaults() EncoderOptions {
 	return o
 }
 
-// EncoderNames lists the encoders FitEncoder knows.
-func EncoderNames() []string { return []string{"encode", "quantile"} }
+// EncoderKind is one kind of encoder: its name, what it does, how to fit
+// one on training flows and how to read a fitted one back from the JSON
+// MarshalEncoder wrote. Encoders lists them; adding an encoder is one file
+// with its type and fit function, and one line there.
+type EncoderKind struct {
+	// Name is the encoder's --encoder name and its "kind" in model files.
+	Name string
+	// Doc says in a few words how it encodes a flow, for --help.
+	Doc string
+	// Fit fits the encoder on training flows (at least one); dirs[i] is
+	// fl[i]'s direction as seen from its host. opt has its defaults set.
+	Fit func(fl []Flow, dirs []Direction, opt EncoderOptions) Encoder
+	// decode reads a fitted encoder's JSON (its head included) strictly.
+	decode func(b []byte) (Encoder, error)
+}
 
-// FitEncoder fits the named encoder on training flows; dirs[i] is fl[i]'s
-// direction as seen from its host.
+// Encoders returns the encoder kinds, the default first.
+func Encoders() []EncoderKind {
+	return []EncoderKind{
+		{Name: "encode", Doc: "bytes and packets clustered by k-means (k by silhouette), duration in percentile bins",
+			Fit: fitKMeans, decode: decodeEncoder[kmeansEncoder]},
+		{Name: "quantile", Doc: "bytes, packets and duration each in quantile bins",
+			Fit: fitQuantile, decode: decodeEncoder[quantileEncoder]},
+	}
+}
+
+// EncoderNames lists the encoders FitEncoder knows, the default first.
+func EncoderNames() []string {
+	var out []string
+	for _, k := range Encoders() {
+		out = append(out, k.Name)
+	}
+	return out
+}
+
+// encoderKind returns the named kind.
+func encoderKind(name string) (EncoderKind, error) {
+	for _, k := range Encoders() {
+		if k.Name == name {
+			return k, nil
+		}
+	}
+	return EncoderKind{}, fmt.Errorf("encoder %q: want one of %s", name, strings.Join(EncoderNames(), ", "))
+}
+
+// FitEncoder fits the named encoder ("" is the default) on training flows;
+// dirs[i] is fl[i]'s direction as seen from its host.
 func FitEncoder(name string, fl []Flow, dirs []Direction, opt EncoderOptions) (Encoder, error) {
 	if len(fl) != len(dirs) {
 		return nil, fmt.Errorf("fit encoder: %d flows, %d directions", len(fl), len(dirs))
 	}
+	if name == "" {
+		name = Encoders()[0].Name
+	}
+	k, err := encoderKind(name)
+	if err != nil {
+		return nil, err
+	}
 	if len(fl) == 0 {
 		return nil, errors.New("fit encoder: no training flows")
 	}
-	opt = opt.withDefaults()
-	switch name {
-	case "encode", "":
-		return fitKMeans(fl, dirs, opt), nil
-	case "quantile":
-		return fitQuantile(fl, dirs, opt), nil
-	}
-	return nil, fmt.Errorf("encoder %q: want one of %s", name, strings.Join(EncoderNames(), ", "))
+	return k.Fit(fl, dirs, opt.withDefaults()), nil
 }
 
 // ---- the shared symbol space -------------------------------------------
@@ -101,14 +148,41 @@ func FitEncoder(name string, fl []Flow, dirs []Direction, opt EncoderOptions) (E
 // space combines protocol, direction, size class, duration bin and port
 // class into one code, and maps the codes seen in training to dense ids.
 type space struct {
-	Protocols []Protocol `json:"protocols"` // training protocols; index len() is "other"
-	Ports     []uint16   `json:"ports"`     // service ports (with port classes)
-	PortClass bool       `json:"port_class"`
-	NSize     int        `json:"size_classes"`
-	DurEdges  []float64  `json:"duration_edges"` // bin i: values < edges[i]
-	Codes     []int32    `json:"symbols"`        // codes seen in training, sorted; the id is the index
+	Protocols protocolList `json:"protocols"` // training protocols; index len() is "other"
+	Ports     []uint16     `json:"ports"`     // service ports (with port classes)
+	PortClass bool         `json:"port_class"`
+	NSize     int          `json:"size_classes"`
+	DurEdges  []float64    `json:"duration_edges"` // bin i: values < edges[i]
+	Codes     []int32      `json:"symbols"`        // codes seen in training, sorted; the id is the index
 
 	lookup []int32 // code -> id, -1
+}
+
+// protocolList is a list of protocol numbers, written in JSON as base64
+// of its bytes: the form encoding/json gives a slice of a byte type, which
+// model files have always had.
+type protocolList []Protocol
+
+// MarshalJSON writes the list as a base64 string.
+func (l protocolList) MarshalJSON() ([]byte, error) {
+	b := make([]byte, len(l))
+	for i, p := range l {
+		b[i] = byte(p)
+	}
+	return json.Marshal(b)
+}
+
+// UnmarshalJSON reads a base64 string (or null).
+func (l *protocolList) UnmarshalJSON(data []byte) error {
+	var b []byte
+	if err := jsonv2.Unmarshal(data, &b); err != nil {
+		return err
+	}
+	*l = make(protocolList, len(b))
+	for i, x := range b {
+		(*l)[i] = Protocol(x)
+	}
+	return nil
 }
 
 func (s *space) nProto() int { return len(s.Protocols) + 1 }
@@ -340,63 +414,74 @@ type encoderHead struct {
 	Version int    `json:"version"`
 }
 
-// MarshalEncoder encodes a fitted encoder as versioned JSON.
+// MarshalEncoder encodes a fitted encoder as versioned JSON: its kind and
+// version, then its own members.
 func MarshalEncoder(e Encoder) ([]byte, error) {
-	switch v := e.(type) {
-	case *kmeansEncoder:
-		return json.Marshal(struct {
-			encoderHead
-			*kmeansEncoder
-		}{encoderHead{"encode", EncoderVersion}, v})
-	case *quantileEncoder:
-		return json.Marshal(struct {
-			encoderHead
-			*quantileEncoder
-		}{encoderHead{"quantile", EncoderVersion}, v})
+	head, err := json.Marshal(encoderHead{e.Kind(), EncoderVersion})
+	if err != nil {
+		return nil, fmt.Errorf("marshal encoder: %w", err)
 	}
-	return nil, fmt.Errorf("marshal encoder: unknown type %T", e)
+	body, err := json.Marshal(e)
+	if err != nil {
+		return nil, fmt.Errorf("marshal encoder: %w", err)
+	}
+	if len(body) < 2 || body[0] != '{' {
+		return nil, fmt.Errorf("marshal encoder %s: not a JSON object", e.Kind())
+	}
+	// {"kind":...,"version":1} and {...} become one object, head first.
+	out := append(head[:len(head)-1:len(head)-1], ',')
+	if body[1] == '}' {
+		out = out[:len(out)-1]
+	}
+	return append(out, body[1:]...), nil
 }
 
 // UnmarshalEncoder decodes and validates an encoder written by
-// MarshalEncoder.
+// MarshalEncoder. JSON errors carry their offsets into b (see
+// input.JSONError).
 func UnmarshalEncoder(b []byte) (Encoder, error) {
+	// The head alone first (other members are left for the kind).
 	var h encoderHead
-	if err := json.Unmarshal(b, &h); err != nil {
+	if err := jsonv2.Unmarshal(b, &h); err != nil {
 		return nil, fmt.Errorf("encoder: %w", err)
 	}
 	if h.Version != EncoderVersion {
 		return nil, fmt.Errorf("encoder version %d: this program reads version %d", h.Version, EncoderVersion)
 	}
-	// The kind's own fields, with the head beside them as MarshalEncoder
-	// writes them; any other member is an error.
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	var enc interface {
-		Encoder
-		check() error
+	k, err := encoderKind(h.Kind)
+	if err != nil {
+		return nil, fmt.Errorf("encoder kind %q: want one of %s", h.Kind, strings.Join(EncoderNames(), ", "))
 	}
-	var err error
-	switch h.Kind {
-	case "encode":
-		e := &kmeansEncoder{}
-		enc, err = e, dec.Decode(&struct {
-			encoderHead
-			*kmeansEncoder
-		}{kmeansEncoder: e})
-	case "quantile":
-		e := &quantileEncoder{}
-		enc, err = e, dec.Decode(&struct {
-			encoderHead
-			*quantileEncoder
-		}{quantileEncoder: e})
-	default:
-		return nil, fmt.Errorf("encoder kind %q: want encode or quantile", h.Kind)
-	}
+	enc, err := k.decode(b)
 	if err != nil {
 		return nil, fmt.Errorf("encoder: %w", err)
 	}
-	if err := enc.check(); err != nil {
-		return nil, fmt.Errorf("encoder: %w", err)
-	}
 	return enc, nil
+}
+
+// fittedEncoder is what decodeEncoder needs of an encoder type: it is an
+// Encoder, and it checks and indexes itself once decoded.
+type fittedEncoder interface {
+	Encoder
+	check() error
+}
+
+// decodeEncoder decodes b strictly into an encoder of type T: the head
+// and T's own members, nothing else.
+func decodeEncoder[T any, P interface {
+	*T
+	fittedEncoder
+}](b []byte) (Encoder, error) {
+	var v struct {
+		encoderHead
+		E T `json:",embed"`
+	}
+	if err := input.DecodeJSON(b, &v); err != nil {
+		return nil, err
+	}
+	e := P(&v.E)
+	if err := e.check(); err != nil {
+		return nil, err
+	}
+	return e, nil
 }

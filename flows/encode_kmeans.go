@@ -13,13 +13,13 @@ import (
 // the training mean and deviation (k chosen by silhouette), duration in
 // percentile bins, with protocol and direction (and optionally port class).
 type kmeansEncoder struct {
-	space
+	space   `json:",inline"`
 	Mean    [2]float64   `json:"mean"` // of ln(1+bytes), ln(1+packets)
 	SD      [2]float64   `json:"sd"`
 	Centers [][2]float64 `json:"centers"` // standardised, smallest first
 }
 
-func (e *kmeansEncoder) Name() string      { return "encode" }
+func (e *kmeansEncoder) Kind() string      { return "encode" }
 func (e *kmeansEncoder) AlphabetSize() int { return len(e.Codes) }
 
 func (e *kmeansEncoder) xy(f *Flow) (float64, float64) {
@@ -44,7 +44,7 @@ const (
 	silhouettePoints = 600
 )
 
-func fitKMeans(fl []Flow, dirs []Direction, opt EncoderOptions) *kmeansEncoder {
+func fitKMeans(fl []Flow, dirs []Direction, opt EncoderOptions) Encoder {
 	e := &kmeansEncoder{space: fitSpace(fl, opt)}
 	// Distinct (bytes, packets) pairs, weighted by how often they occur:
 	// exact, and far fewer than the flows.

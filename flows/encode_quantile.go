@@ -10,12 +10,12 @@ import (
 // each in quantile bins of the training flows, with protocol and direction
 // (and optionally port class).
 type quantileEncoder struct {
-	space
+	space        `json:",inline"`
 	BytesEdges   []float64 `json:"bytes_edges"`
 	PacketsEdges []float64 `json:"packets_edges"`
 }
 
-func (e *quantileEncoder) Name() string      { return "quantile" }
+func (e *quantileEncoder) Kind() string      { return "quantile" }
 func (e *quantileEncoder) AlphabetSize() int { return len(e.Codes) }
 
 func bin(edges []float64, v float64) int {
@@ -37,7 +37,7 @@ func (e *quantileEncoder) SymbolName(sym int32) string {
 	return e.name(sym, func(s int) string { return fmt.Sprintf("b%dp%d", s/np, s%np) })
 }
 
-func fitQuantile(fl []Flow, dirs []Direction, opt EncoderOptions) *quantileEncoder {
+func fitQuantile(fl []Flow, dirs []Direction, opt EncoderOptions) Encoder {
 	e := &quantileEncoder{space: fitSpace(fl, opt)}
 	b := make([]float64, len(fl))
 	p := make([]float64, len(fl))

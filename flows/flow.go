@@ -149,3 +149,28 @@ func (f *Flow) Peer(d Direction) netip.Addr {
 	}
 	return f.Src
 }
+
+// Connection is a flow as a host sees it, reduced to what names it to an
+// operator: the direction, the peer, and the destination port.
+type Connection struct {
+	Direction Direction
+	Peer      netip.Addr
+	Port      uint16
+}
+
+// ConnectionFrom returns the connection of f seen from a host in
+// direction d.
+func (f *Flow) ConnectionFrom(d Direction) Connection {
+	return Connection{Direction: d, Peer: f.Peer(d), Port: f.DstPort}
+}
+
+// Compare orders connections by direction, peer, then port.
+func (c Connection) Compare(o Connection) int {
+	switch {
+	case c.Direction != o.Direction:
+		return int(c.Direction) - int(o.Direction)
+	case c.Peer != o.Peer:
+		return c.Peer.Compare(o.Peer)
+	}
+	return int(c.Port) - int(o.Port)
+}

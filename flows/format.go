@@ -5,7 +5,7 @@ import "io"
 // Decoder yields the flows of one file, one at a time, streaming.
 type Decoder interface {
 	// Next decodes the next flow into f and returns nil, io.EOF after the
-	// last one, or a *ParseError naming file, line and field. Without
+	// last one, or a *input.Error naming file, line and field. Without
 	// DecodeOptions.SkipBadRows the first bad row ends decoding; with it,
 	// bad rows are counted (see Skipped) and decoding goes on.
 	Next(f *Flow) error

@@ -6,10 +6,12 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/netflow-monitor/monitor/input"
 )
 
 // fuzzFormat feeds arbitrary input to one reader: it may fail, but only
-// with a ParseError, and never panic or loop.
+// with an *input.Error, and never panic or loop.
 func fuzzFormat(f *testing.F, format string, seedFiles ...string) {
 	for _, s := range seedFiles {
 		if b, err := os.ReadFile(s); err == nil {
@@ -20,9 +22,9 @@ func fuzzFormat(f *testing.F, format string, seedFiles ...string) {
 		for _, skip := range []bool{false, true} {
 			dec, closer, err := NewDecoder(strings.NewReader(in), "fuzz", format, DecodeOptions{SkipBadRows: skip})
 			if err != nil {
-				var pe *ParseError
+				var pe *input.Error
 				if !errors.As(err, &pe) {
-					t.Fatalf("open error %v is not a *ParseError", err)
+					t.Fatalf("open error %v is not a *input.Error", err)
 				}
 				continue
 			}
@@ -33,9 +35,9 @@ func fuzzFormat(f *testing.F, format string, seedFiles ...string) {
 					break
 				}
 				if err != nil {
-					var pe *ParseError
+					var pe *input.Error
 					if !errors.As(err, &pe) {
-						t.Fatalf("error %v is not a *ParseError", err)
+						t.Fatalf("error %v is not a *input.Error", err)
 					}
 					break
 				}

@@ -10,6 +10,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/netflow-monitor/monitor/input"
 )
 
 // lineDecoder streams a line-oriented flow file (JSON lines, Zeek TSV):
@@ -37,7 +39,7 @@ func (d *lineDecoder) readLine() ([]byte, error) {
 			long = append(long, b...)
 			if len(long) > 1<<24 {
 				d.line++
-				return nil, &ParseError{File: d.file, Line: d.line, Err: fmt.Errorf("%w: line longer than 16 MiB", ErrBadValue)}
+				return nil, &input.Error{File: d.file, Line: d.line, Err: fmt.Errorf("%w: line longer than 16 MiB", ErrBadValue)}
 			}
 		}
 		b = long
@@ -46,10 +48,10 @@ func (d *lineDecoder) readLine() ([]byte, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, io.EOF
 		}
-		return nil, &ParseError{File: d.file, Line: d.line + 1, Err: fmt.Errorf("reading: %w", err)}
+		return nil, &input.Error{File: d.file, Line: d.line + 1, Err: fmt.Errorf("reading: %w", err)}
 	}
 	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, &ParseError{File: d.file, Line: d.line + 1, Err: fmt.Errorf("reading: %w", err)}
+		return nil, &input.Error{File: d.file, Line: d.line + 1, Err: fmt.Errorf("reading: %w", err)}
 	}
 	d.line++
 	return bytes.TrimRight(b, "\r\n"), nil
@@ -77,7 +79,7 @@ func (d *lineDecoder) Next(f *Flow) error {
 			d.skipped++
 			continue
 		}
-		return &ParseError{File: d.file, Line: d.line, Field: field, Err: err}
+		return &input.Error{File: d.file, Line: d.line, Field: field, Err: err}
 	}
 }
 

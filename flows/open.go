@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/netflow-monitor/monitor/input"
 )
 
 // Formats returns the flow formats, in detection order.
@@ -70,7 +72,7 @@ func NewDecoder(r io.Reader, name, format string, opts DecodeOptions) (Decoder, 
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, nil, &ParseError{File: name, Err: fmt.Errorf("gzip: %w", err)}
+			return nil, nil, &input.Error{File: name, Err: fmt.Errorf("gzip: %w", err)}
 		}
 		rd, closer = bufio.NewReaderSize(zr, 1<<16), zr
 	}
@@ -78,17 +80,17 @@ func NewDecoder(r io.Reader, name, format string, opts DecodeOptions) (Decoder, 
 	if format == "" || format == "auto" {
 		first, rest, err := firstLine(rd)
 		if err != nil {
-			return nil, nil, &ParseError{File: name, Line: 1, Err: err}
+			return nil, nil, &input.Error{File: name, Line: 1, Err: err}
 		}
 		rd = rest
 		var ok bool
 		if ft, ok = Detect(first); !ok {
-			return nil, nil, &ParseError{File: name, Line: 1, Err: fmt.Errorf("%w: the header %q matches none of %s (use --format)", ErrUnknownFormat, truncate(first, 80), strings.Join(FormatNames(), ", "))}
+			return nil, nil, &input.Error{File: name, Line: 1, Err: fmt.Errorf("%w: the header %q matches none of %s (use --format)", ErrUnknownFormat, truncate(first, 80), strings.Join(FormatNames(), ", "))}
 		}
 	} else {
 		var ok bool
 		if ft, ok = FormatByName(format); !ok {
-			return nil, nil, &ParseError{File: name, Err: fmt.Errorf("%w %q: want auto or one of %s", ErrUnknownFormat, format, strings.Join(FormatNames(), ", "))}
+			return nil, nil, &input.Error{File: name, Err: fmt.Errorf("%w %q: want auto or one of %s", ErrUnknownFormat, format, strings.Join(FormatNames(), ", "))}
 		}
 	}
 	dec, err := ft.NewDecoder(rd, name, opts)

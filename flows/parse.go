@@ -11,7 +11,7 @@ import (
 )
 
 // Field parsers shared by the readers. They return plain errors; the
-// decoder wraps them in a ParseError with file, line and field.
+// decoder wraps them in an *input.Error with file, line and field.
 
 var errEmpty = errors.New("empty")
 

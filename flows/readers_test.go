@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/netflow-monitor/monitor/input"
 )
 
 func ns(t time.Time) int64 { return t.UnixNano() }
@@ -156,7 +158,7 @@ func TestProjectCSVColumnsAnyOrderAndEpoch(t *testing.T) {
 	}
 }
 
-// TestBadInput: every bad file gives a ParseError naming the file, the
+// TestBadInput: every bad file gives an *input.Error naming the file, the
 // line and the field; with SkipBadRows bad rows are counted instead.
 func TestBadInput(t *testing.T) {
 	head := "timestamp,src_ip,dst_ip,src_port,dst_port,protocol,bytes,packets,duration\n"
@@ -213,9 +215,9 @@ func TestBadInput(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "bad.csv")
 			os.WriteFile(path, []byte(tc.content), 0o644)
 			_, _, err := ReadAll(path, tc.format, DecodeOptions{})
-			var pe *ParseError
+			var pe *input.Error
 			if !errors.As(err, &pe) {
-				t.Fatalf("error %v, want a *ParseError", err)
+				t.Fatalf("error %v, want a *input.Error", err)
 			}
 			if pe.File != path || pe.Line != tc.line || pe.Field != tc.field || !errors.Is(err, tc.is) {
 				t.Errorf("got %v (line %d field %q), want line %d field %q wrapping %v", err, pe.Line, pe.Field, tc.line, tc.field, tc.is)
@@ -246,7 +248,7 @@ func TestProjectCSVICMPWithoutPorts(t *testing.T) {
 			os.WriteFile(path, []byte("timestamp,src_ip,dst_ip,src_port,dst_port,protocol,bytes,packets,duration\n"+row), 0o644)
 			fl, _, err := ReadAll(path, "auto", DecodeOptions{})
 			if tc.field != "" {
-				var pe *ParseError
+				var pe *input.Error
 				if !errors.As(err, &pe) || pe.Line != 2 || pe.Field != tc.field {
 					t.Fatalf("got %v, want line 2 field %s refused", err, tc.field)
 				}
@@ -273,7 +275,7 @@ func TestCROnlyLineEndings(t *testing.T) {
 	os.WriteFile(path, []byte(content), 0o644)
 	for _, format := range []string{"auto", "csv"} {
 		_, _, err := ReadAll(path, format, DecodeOptions{})
-		var pe *ParseError
+		var pe *input.Error
 		if !errors.As(err, &pe) || pe.Line != 1 || !strings.Contains(err.Error(), "CR alone") {
 			t.Errorf("%s: %v, want line 1 saying the lines end in CR alone", format, err)
 		}
@@ -309,7 +311,7 @@ func TestGzipTransparentAndTruncated(t *testing.T) {
 	trunc := filepath.Join(dir, "trunc.gz")
 	os.WriteFile(trunc, buf.Bytes()[:buf.Len()/2], 0o644)
 	_, _, err := ReadAll(trunc, "auto", DecodeOptions{})
-	var pe *ParseError
+	var pe *input.Error
 	if !errors.As(err, &pe) || pe.File != trunc || pe.Line < 2 || !strings.Contains(err.Error(), "truncated") {
 		t.Errorf("truncated gzip: %v, want an error naming the file and a line, saying it is truncated", err)
 	}

@@ -23,7 +23,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/netflow-monitor/monitor/learner"
+	"github.com/netflow-monitor/monitor/input"
 )
 
 // File names inside a unit's folder.
@@ -32,6 +32,9 @@ const (
 	monitorSuffix = "_monitor_data.csv"
 	// GroupFile lists a group's member hosts (JSON, see Group).
 	GroupFile = "group.json"
+	// ModelFile is a unit's model (see package model), in its train
+	// folder.
+	ModelFile = "model.json"
 )
 
 // groupName is what a group name may look like: a letter or digit first,
@@ -116,6 +119,19 @@ func MonitorFile(root string, u Unit) string {
 	return filepath.Join(root, u.Name, u.Name+monitorSuffix)
 }
 
+// ModelPath returns the model file of the unit named name (a service IP
+// or a group name) under the train root. A name that is neither is an
+// error, before it can become a path.
+func ModelPath(root, name string) (string, error) {
+	u := Unit{Name: name}
+	if a, err := ParseService(name); err == nil {
+		u = ServiceUnit(a)
+	} else if err := ValidateGroupName(name); err != nil {
+		return "", fmt.Errorf("%q: neither a service IP nor a valid group name", name)
+	}
+	return filepath.Join(Dir(root, u), ModelFile), nil
+}
+
 // Group is the content of group.json.
 type Group struct {
 	Name    string   `json:"name"`
@@ -130,8 +146,8 @@ func ReadGroup(dir string) (Unit, error) {
 		return Unit{}, fmt.Errorf("read group: %w", err)
 	}
 	var g Group
-	if err := json.Unmarshal(b, &g); err != nil {
-		return Unit{}, learner.JSONError(path, b, err)
+	if err := input.DecodeJSON(b, &g); err != nil {
+		return Unit{}, input.JSONError(path, b, err)
 	}
 	if err := ValidateGroupName(g.Name); err != nil {
 		return Unit{}, fmt.Errorf("%s: %w", path, err)

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/netflow-monitor/monitor/input"
 )
 
 func fuzzTraces(f *testing.F, format string, seeds []string) {
@@ -16,9 +18,9 @@ func fuzzTraces(f *testing.F, format string, seeds []string) {
 	f.Fuzz(func(t *testing.T, in string) {
 		d, err := ParseTraces(strings.NewReader(in), "fuzz", format, nil)
 		if err != nil {
-			var fe *FileError
+			var fe *input.Error
 			if !errors.As(err, &fe) {
-				t.Fatalf("error %v is not a *FileError", err)
+				t.Fatalf("error %v is not a *input.Error", err)
 			}
 			return
 		}
@@ -93,7 +95,7 @@ func FuzzReadPredictions(f *testing.F) {
 			t.Fatalf("error %v, the split reading's %v", gerr, werr)
 		}
 		if gerr != nil {
-			var g, w *FileError
+			var g, w *input.Error
 			if !errors.As(gerr, &g) || !errors.As(werr, &w) || g.Line != w.Line || g.Field != w.Field || g.Error() != w.Error() {
 				t.Fatalf("error %v, the split reading's %v", gerr, werr)
 			}

@@ -8,6 +8,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/netflow-monitor/monitor/input"
 )
 
 // Perplexity is the PAutomaC score of a candidate model on a test set:
@@ -69,7 +71,7 @@ func ReadSolution(path string) ([]float64, error) {
 	defer f.Close()
 	r, err := maybeGunzip(f)
 	if err != nil {
-		return nil, &FileError{File: path, Err: err}
+		return nil, &input.Error{File: path, Err: err}
 	}
 	sc := bufio.NewScanner(r)
 	var out []float64
@@ -83,25 +85,25 @@ func ReadSolution(path string) ([]float64, error) {
 		if count < 0 {
 			n, err := strconv.Atoi(s)
 			if err != nil || n < 0 {
-				return nil, &FileError{File: path, Line: line, Field: "count", Err: fmt.Errorf("%q is not a count", s)}
+				return nil, &input.Error{File: path, Line: line, Field: "count", Err: fmt.Errorf("%q is not a count", s)}
 			}
 			count = n
 			continue
 		}
 		v, err := strconv.ParseFloat(s, 64)
 		if err != nil || v < 0 || math.IsInf(v, 0) {
-			return nil, &FileError{File: path, Line: line, Field: "probability", Err: fmt.Errorf("%q is not a probability", s)}
+			return nil, &input.Error{File: path, Line: line, Field: "probability", Err: fmt.Errorf("%q is not a probability", s)}
 		}
 		out = append(out, v)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, &FileError{File: path, Line: line + 1, Err: fmt.Errorf("reading: %w", err)}
+		return nil, &input.Error{File: path, Line: line + 1, Err: fmt.Errorf("reading: %w", err)}
 	}
 	if count < 0 {
-		return nil, &FileError{File: path, Err: errors.New("empty file")}
+		return nil, &input.Error{File: path, Err: errors.New("empty file")}
 	}
 	if len(out) != count {
-		return nil, &FileError{File: path, Line: 1, Field: "count", Err: fmt.Errorf("declares %d probabilities, the file has %d", count, len(out))}
+		return nil, &input.Error{File: path, Line: 1, Field: "count", Err: fmt.Errorf("declares %d probabilities, the file has %d", count, len(out))}
 	}
 	return out, nil
 }

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/netflow-monitor/monitor/input"
 )
 
 // PredictHeader is the header of a predictions CSV: FlexFringe's predict
@@ -279,7 +281,7 @@ func ReadPredictionSums(path string) ([]float64, error) {
 				}
 			}
 			if col < 0 {
-				return nil, &FileError{File: path, Line: line, Field: "sum scores", Err: errors.New("missing column")}
+				return nil, &input.Error{File: path, Line: line, Field: "sum scores", Err: errors.New("missing column")}
 			}
 			ncols = len(cols)
 			continue
@@ -289,19 +291,19 @@ func ReadPredictionSums(path string) ([]float64, error) {
 		parts := strings.Split(text, sep)
 		i := len(parts) - (ncols - col)
 		if i < 0 {
-			return nil, &FileError{File: path, Line: line, Field: "sum scores", Err: errors.New("too few fields")}
+			return nil, &input.Error{File: path, Line: line, Field: "sum scores", Err: errors.New("too few fields")}
 		}
 		v, err := strconv.ParseFloat(strings.TrimSpace(parts[i]), 64)
 		if err != nil || math.IsNaN(v) {
-			return nil, &FileError{File: path, Line: line, Field: "sum scores", Err: fmt.Errorf("%q is not a number", parts[i])}
+			return nil, &input.Error{File: path, Line: line, Field: "sum scores", Err: fmt.Errorf("%q is not a number", parts[i])}
 		}
 		out = append(out, v)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, &FileError{File: path, Line: line + 1, Err: fmt.Errorf("reading: %w", err)}
+		return nil, &input.Error{File: path, Line: line + 1, Err: fmt.Errorf("reading: %w", err)}
 	}
 	if col < 0 {
-		return nil, &FileError{File: path, Err: errors.New("empty file")}
+		return nil, &input.Error{File: path, Err: errors.New("empty file")}
 	}
 	return out, nil
 }
@@ -343,7 +345,9 @@ func readPredictions(in io.Reader, path string) ([]PredictionRow, error) {
 		cuts   [5]int         // the last five separators of a row
 	)
 	line := 0
-	fail := func(field string, err error) error { return &FileError{File: path, Line: line, Field: field, Err: err} }
+	fail := func(field string, err error) error {
+		return &input.Error{File: path, Line: line, Field: field, Err: err}
+	}
 	for sc.Scan() {
 		line++
 		text := sc.Bytes()
@@ -395,10 +399,10 @@ func readPredictions(in io.Reader, path string) ([]PredictionRow, error) {
 		rows = append(rows, r)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, &FileError{File: path, Line: line + 1, Err: fmt.Errorf("reading: %w", err)}
+		return nil, &input.Error{File: path, Line: line + 1, Err: fmt.Errorf("reading: %w", err)}
 	}
 	if line == 0 {
-		return nil, &FileError{File: path, Err: errors.New("empty file")}
+		return nil, &input.Error{File: path, Err: errors.New("empty file")}
 	}
 	return rows, nil
 }

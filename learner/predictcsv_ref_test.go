@@ -7,6 +7,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/netflow-monitor/monitor/input"
 )
 
 // readPredictionsSplit is the plain reading ReadPredictions must agree
@@ -17,7 +19,9 @@ func readPredictionsSplit(in io.Reader, path string) ([]PredictionRow, error) {
 	sc.Buffer(make([]byte, 0, 1<<16), 1<<28)
 	var rows []PredictionRow
 	line := 0
-	fail := func(field string, err error) error { return &FileError{File: path, Line: line, Field: field, Err: err} }
+	fail := func(field string, err error) error {
+		return &input.Error{File: path, Line: line, Field: field, Err: err}
+	}
 	for sc.Scan() {
 		line++
 		text := sc.Text()
@@ -59,10 +63,10 @@ func readPredictionsSplit(in io.Reader, path string) ([]PredictionRow, error) {
 		rows = append(rows, r)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, &FileError{File: path, Line: line + 1, Err: fmt.Errorf("reading: %w", err)}
+		return nil, &input.Error{File: path, Line: line + 1, Err: fmt.Errorf("reading: %w", err)}
 	}
 	if line == 0 {
-		return nil, &FileError{File: path, Err: errors.New("empty file")}
+		return nil, &input.Error{File: path, Err: errors.New("empty file")}
 	}
 	return rows, nil
 }

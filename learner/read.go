@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"strconv"
+
+	"github.com/netflow-monitor/monitor/input"
 )
 
 // Trace file formats.
@@ -19,31 +21,6 @@ const (
 	// FormatPAutomaC: the same without the label column: "length s1 ... sn".
 	FormatPAutomaC = "pautomac"
 )
-
-// FileError reports a problem in a trace or model file. It names the file,
-// the line (1-based; 0 when not tied to a line) and the field, and unwraps
-// to the cause.
-type FileError struct {
-	File  string
-	Line  int
-	Field string
-	Err   error
-}
-
-// Error formats as "file:line: field: cause".
-func (e *FileError) Error() string {
-	loc := e.File
-	if e.Line > 0 {
-		loc = fmt.Sprintf("%s:%d", e.File, e.Line)
-	}
-	if e.Field != "" {
-		return fmt.Sprintf("%s: %s: %v", loc, e.Field, e.Err)
-	}
-	return fmt.Sprintf("%s: %v", loc, e.Err)
-}
-
-// Unwrap returns the cause.
-func (e *FileError) Unwrap() error { return e.Err }
 
 // ReadTraces reads a trace file in the given format ("abbadingo" or
 // "pautomac"); gzip-compressed files are detected by their magic bytes.
@@ -74,7 +51,7 @@ func ParseTraces(r io.Reader, name, format string, alpha *Alphabet) (*Dataset, e
 	}
 	rd, err := maybeGunzip(r)
 	if err != nil {
-		return nil, &FileError{File: name, Err: err}
+		return nil, &input.Error{File: name, Err: err}
 	}
 	p := traceParser{name: name, labelled: labelled, fixed: alpha, tokens: map[string]int32{}}
 	if err := p.parse(rd); err != nil {
@@ -120,7 +97,7 @@ type traceParser struct {
 }
 
 func (p *traceParser) fail(line int, field string, format string, args ...any) error {
-	return &FileError{File: p.name, Line: line, Field: field, Err: fmt.Errorf(format, args...)}
+	return &input.Error{File: p.name, Line: line, Field: field, Err: fmt.Errorf(format, args...)}
 }
 
 // brokenReader remembers the error that broke a stream (a truncated gzip),
@@ -145,7 +122,7 @@ func (p *traceParser) parse(r io.Reader) error {
 	// before the stream broke: then the break is the cause.
 	lineErr := func(line int, err error) error {
 		if br.err != nil && !sc.Scan() {
-			return readError(p.name, line, br.err)
+			return input.ReadError(p.name, line, br.err)
 		}
 		return err
 	}
@@ -175,23 +152,15 @@ func (p *traceParser) parse(r io.Reader) error {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return readError(p.name, line+1, err)
+		return input.ReadError(p.name, line+1, err)
 	}
 	if !header {
-		return &FileError{File: p.name, Err: errors.New("empty file: no header line \"count alphabet_size\"")}
+		return &input.Error{File: p.name, Err: errors.New("empty file: no header line \"count alphabet_size\"")}
 	}
 	if len(p.spans) != p.count {
 		return p.fail(1, "count", "the header declares %d traces, but the file has %d", p.count, len(p.spans))
 	}
 	return nil
-}
-
-// readError reports a stream that broke at a line.
-func readError(name string, line int, err error) error {
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		return &FileError{File: name, Line: line, Err: fmt.Errorf("reading: the data ends early (a truncated or corrupt compressed file?): %w", err)}
-	}
-	return &FileError{File: name, Line: line, Err: fmt.Errorf("reading: %w", err)}
 }
 
 func (p *traceParser) header(line int, f [][]byte) error {

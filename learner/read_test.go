@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/netflow-monitor/monitor/input"
 )
 
 func TestReadTraces(t *testing.T) {
@@ -91,7 +93,7 @@ func TestReadTracesGzip(t *testing.T) {
 	zw.Close()
 	os.WriteFile(trunc, buf.Bytes()[:buf.Len()/2], 0o644)
 	_, err = ReadTraces(trunc, FormatPAutomaC, nil)
-	var fe *FileError
+	var fe *input.Error
 	if !errors.As(err, &fe) || fe.Line < 2 || !strings.Contains(err.Error(), "ends early") {
 		t.Errorf("gzip cut mid-line: %v, want the line and \"ends early\"", err)
 	}
@@ -120,9 +122,9 @@ func TestReadTracesErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseTraces(strings.NewReader(tc.in), "f.txt", tc.format, nil)
-			var fe *FileError
+			var fe *input.Error
 			if !errors.As(err, &fe) {
-				t.Fatalf("error %v, want a *FileError", err)
+				t.Fatalf("error %v, want a *input.Error", err)
 			}
 			if fe.File != "f.txt" || fe.Line != tc.line || fe.Field != tc.field || !strings.Contains(fe.Err.Error(), tc.msg) {
 				t.Errorf("got file %q line %d field %q: %v; want line %d field %q containing %q", fe.File, fe.Line, fe.Field, fe.Err, tc.line, tc.field, tc.msg)
@@ -153,7 +155,7 @@ func TestLoadModelErrors(t *testing.T) {
 		{"bad options", strings.Replace(string(good), `"correction":1`, `"correction":0`, 1), 0, "correction"},
 		{"unknown field", strings.Replace(string(good), `"format"`, `"extra":1,"format"`, 1), 1, `unknown object member name "extra"`},
 		{"repeated field", strings.Replace(string(good), `"format"`, `"core":false,"core":false,"format"`, 1), 1, `duplicate object member name "core"`},
-		{"wrong type", strings.Replace(string(good), `"paths":512`, `"paths":"512"`, 1), 1, `/states/0/paths: json: `}, // json/v2 says "cannot" or "unable to", at random
+		{"wrong type", strings.Replace(string(good), `"paths":512`, `"paths":"512"`, 1), 1, `field "/states/0/paths": json: `}, // json/v2 says "cannot" or "unable to", at random
 		{"wrong type, named", strings.Replace(string(good), `"paths":512`, `"paths":"512"`, 1), 1, `unmarshal JSON string into Go int32`},
 	}
 	dir := t.TempDir()
@@ -162,9 +164,9 @@ func TestLoadModelErrors(t *testing.T) {
 			path := filepath.Join(dir, "model.json")
 			os.WriteFile(path, []byte(tc.content), 0o644)
 			_, err := LoadModel(path)
-			var fe *FileError
+			var fe *input.Error
 			if !errors.As(err, &fe) {
-				t.Fatalf("error %v, want a *FileError", err)
+				t.Fatalf("error %v, want a *input.Error", err)
 			}
 			if fe.File != path || fe.Line != tc.line || !strings.Contains(err.Error(), tc.msg) {
 				t.Errorf("got %v (line %d), want line %d and %q", err, fe.Line, tc.line, tc.msg)
@@ -211,7 +213,7 @@ func TestReadPredictionSums(t *testing.T) {
 	}
 	bad := filepath.Join(t.TempDir(), "bad.csv")
 	os.WriteFile(bad, []byte(PredictHeader+"\n1; \"0 1 a\"; [0,x]; [-1,-2]; -3; -1.5; -2\n"), 0o644)
-	var fe *FileError
+	var fe *input.Error
 	if _, err := ReadPredictions(bad); !errors.As(err, &fe) || fe.Line != 2 || fe.Field != "state sequence" {
 		t.Errorf("bad state list: %v, want line 2 field state sequence", err)
 	}

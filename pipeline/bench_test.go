@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/netflow-monitor/monitor/layout"
+	"github.com/netflow-monitor/monitor/model"
 	"github.com/netflow-monitor/monitor/simulate"
 )
 
@@ -64,7 +66,7 @@ func BenchmarkLoadModel(b *testing.B) {
 	if _, _, err := Train(context.Background(), c); err != nil {
 		b.Fatal(err)
 	}
-	units, err := filepath.Glob(filepath.Join(c.TrainRoot, "*", ModelFile))
+	units, err := filepath.Glob(filepath.Join(c.TrainRoot, "*", layout.ModelFile))
 	if err != nil || len(units) == 0 {
 		b.Fatalf("models %v: %v", units, err)
 	}
@@ -78,7 +80,7 @@ func BenchmarkLoadModel(b *testing.B) {
 	b.SetBytes(size)
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := LoadModel(path); err != nil {
+		if _, err := model.Load(path); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"flag"
 	"io/fs"
@@ -17,9 +16,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/netflow-monitor/monitor/evaluation"
 	"github.com/netflow-monitor/monitor/flows"
+	"github.com/netflow-monitor/monitor/input"
 	"github.com/netflow-monitor/monitor/layout"
-	"github.com/netflow-monitor/monitor/learner"
+	"github.com/netflow-monitor/monitor/outputs"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -157,15 +158,15 @@ func TestShippedExample(t *testing.T) {
 		top := r.Report.States[0].Connections[0]
 		ok := false
 		for _, in := range mine {
-			ok = ok || in.matches(top.Direction.String(), top.IP.String(), top.Port)
+			ok = ok || in.matches(top.Direction.String(), top.Peer.String(), top.Port)
 		}
 		if !ok {
-			t.Errorf("%s: top connection %s %s %d is not injected (%v)", r.Host, top.Direction, top.IP, top.Port, mine)
+			t.Errorf("%s: top connection %s %s %d is not injected (%v)", r.Host, top.Direction, top.Peer, top.Port, mine)
 		}
 		for _, s := range r.Report.States {
 			for _, cs := range s.Connections {
 				for _, in := range mine {
-					if in.matches(cs.Direction.String(), cs.IP.String(), cs.Port) {
+					if in.matches(cs.Direction.String(), cs.Peer.String(), cs.Port) {
 						flagged[in] = true
 					}
 				}
@@ -181,7 +182,7 @@ func TestShippedExample(t *testing.T) {
 			t.Errorf("injected %s %s on %s (%s %s port %s) is not a root cause in the reports", in.instance, in.kind, in.service, in.direction, in.peer, in.port)
 		}
 	}
-	ev, err := Evaluate(ctx, EvalConfig{TrainRoot: c.TrainRoot, MonitorRoot: c.MonitorRoot})
+	ev, err := evaluation.Evaluate(ctx, evaluation.Config{TrainRoot: c.TrainRoot, MonitorRoot: c.MonitorRoot})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,8 +193,8 @@ func TestShippedExample(t *testing.T) {
 	}
 }
 
-// outputs reads every file under root, for comparing two runs.
-func outputs(t *testing.T, root string) map[string][]byte {
+// readTree reads every file under root, for comparing two runs.
+func readTree(t *testing.T, root string) map[string][]byte {
 	t.Helper()
 	out := map[string][]byte{}
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
@@ -306,10 +307,10 @@ func TestFixtureGolden(t *testing.T) {
 			t.Fatal("10.0.0.2: the burst is not flagged")
 		}
 		top := rep.States[0].Connections[0]
-		if top.IP.String() != "203.0.113.66" || top.Port != 4444 || top.Direction != flows.Outbound {
-			t.Errorf("10.0.0.2: top connection %s %s %d, want outbound 203.0.113.66 4444", top.Direction, top.IP, top.Port)
+		if top.Peer.String() != "203.0.113.66" || top.Port != 4444 || top.Direction != flows.Outbound {
+			t.Errorf("10.0.0.2: top connection %s %s %d, want outbound 203.0.113.66 4444", top.Direction, top.Peer, top.Port)
 		}
-		trees = append(trees, outputs(t, dir))
+		trees = append(trees, readTree(t, dir))
 	}
 	a, b := trees[0], trees[1]
 	if len(a) != len(b) {
@@ -323,7 +324,7 @@ func TestFixtureGolden(t *testing.T) {
 	golden := filepath.Join("testdata", "golden")
 	reports := map[string][]byte{}
 	for name, x := range a {
-		if strings.HasPrefix(filepath.Base(name), "root_cause_") || filepath.Base(name) == SummaryFile {
+		if strings.HasPrefix(filepath.Base(name), "root_cause_") || filepath.Base(name) == outputs.SummaryFile {
 			reports[strings.ReplaceAll(filepath.ToSlash(name), "/", "__")] = x
 		}
 	}
@@ -474,7 +475,7 @@ func TestRunErrors(t *testing.T) {
 	// No monitor data for 10.0.0.1; a model of another version for 10.0.0.2.
 	os.WriteFile(filepath.Join(c.MonitorRoot, "10.0.0.1", "10.0.0.1_monitor_data.csv"),
 		[]byte("timestamp,src_ip,dst_ip,src_port,dst_port,protocol,bytes,packets,duration\n"), 0o644)
-	mp := filepath.Join(c.TrainRoot, "10.0.0.2", ModelFile)
+	mp := filepath.Join(c.TrainRoot, "10.0.0.2", layout.ModelFile)
 	b, _ := os.ReadFile(mp)
 	os.WriteFile(mp, bytes.Replace(b, []byte(`"version": 1`), []byte(`"version": 99`), 1), 0o644)
 	res, _, err := Run(ctx, c)
@@ -484,10 +485,10 @@ func TestRunErrors(t *testing.T) {
 	if res[0].Err == nil || !strings.Contains(res[0].Err.Error(), "no monitor data") {
 		t.Errorf("empty monitor file: %v", res[0].Err)
 	}
-	if res[1].Err == nil || !errors.Is(res[1].Err, ErrModelVersion) || !strings.Contains(res[1].Err.Error(), "version 99") {
+	if res[1].Err == nil || !errors.Is(res[1].Err, input.ErrVersion) || !strings.Contains(res[1].Err.Error(), "version 99") {
 		t.Errorf("model of another version: %v", res[1].Err)
 	}
-	sum, err := os.ReadFile(filepath.Join(c.MonitorRoot, SummaryFile))
+	sum, err := os.ReadFile(filepath.Join(c.MonitorRoot, outputs.SummaryFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -503,7 +504,7 @@ func TestCancelled(t *testing.T) {
 	c := smallFixture(t, dir)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	before := outputs(t, dir)
+	before := readTree(t, dir)
 	for name, call := range map[string]func() (int, []error, error){
 		"train": func() (int, []error, error) {
 			res, _, err := Train(ctx, c)
@@ -535,90 +536,9 @@ func TestCancelled(t *testing.T) {
 			}
 		}
 	}
-	after := outputs(t, dir)
+	after := readTree(t, dir)
 	if len(after) != len(before) {
 		t.Errorf("cancelled runs wrote files: %d before, %d after", len(before), len(after))
-	}
-}
-
-// trainedModelFile trains the small fixture and returns the path and bytes
-// of its service model, for tests that spoil a copy of it.
-func trainedModelFile(t *testing.T) (string, []byte) {
-	t.Helper()
-	c := smallFixture(t, t.TempDir())
-	if _, _, err := Train(context.Background(), c); err != nil {
-		t.Fatal(err)
-	}
-	mp := filepath.Join(c.TrainRoot, "10.0.0.1", ModelFile)
-	b, err := os.ReadFile(mp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return mp, b
-}
-
-// TestEmbeddedAutomatonVersion: a service model whose automaton is of
-// another version is refused for that reason.
-func TestEmbeddedAutomatonVersion(t *testing.T) {
-	mp, b := trainedModelFile(t)
-	i := bytes.Index(b, []byte(`"automaton"`))
-	b = append(b[:i:i], bytes.Replace(b[i:], []byte(`"version": 1`), []byte(`"version": 7`), 1)...)
-	if err := os.WriteFile(mp, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	_, err := LoadModel(mp)
-	if !errors.Is(err, learner.ErrModelVersion) || !strings.Contains(err.Error(), "version 7") || !strings.Contains(err.Error(), mp) {
-		t.Errorf("error %v, want the automaton's version named, with the file", err)
-	}
-}
-
-// TestLoadModelThresholdAndWindow: a model whose threshold is missing,
-// inconsistent or impossible, or whose window is longer than its training
-// data, is refused saying which value is wrong.
-func TestLoadModelThresholdAndWindow(t *testing.T) {
-	mp, good := trainedModelFile(t)
-	var m struct {
-		Threshold map[string]any `json:"threshold"`
-	}
-	if err := json.Unmarshal(good, &m); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name string
-		edit func(map[string]any)
-		msg  string
-	}{
-		{"threshold missing", func(v map[string]any) { delete(v, "threshold") }, "threshold n 0"},
-		{"value not mean - k*sd", func(v map[string]any) { v["threshold"].(map[string]any)["value"] = 5.0 }, "threshold value 5 is not mean - k*sd"},
-		{"k changed alone", func(v map[string]any) { v["threshold"].(map[string]any)["k"] = 3.0 }, "is not mean - k*sd"},
-		{"negative sd", func(v map[string]any) { v["threshold"].(map[string]any)["sd"] = -1.0 }, "threshold sd -1: negative"},
-		{"window beyond training", func(v map[string]any) { v["window"] = 1e12 }, "longer than the"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var v map[string]any
-			if err := json.Unmarshal(good, &v); err != nil {
-				t.Fatal(err)
-			}
-			tc.edit(v)
-			b, err := json.Marshal(v)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(mp, b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			_, err = LoadModel(mp)
-			if err == nil || !strings.Contains(err.Error(), tc.msg) || !strings.Contains(err.Error(), mp) {
-				t.Errorf("error %v, want one naming the file and saying %q", err, tc.msg)
-			}
-		})
-	}
-	if err := os.WriteFile(mp, good, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := LoadModel(mp); err != nil {
-		t.Errorf("the model as trained: %v", err)
 	}
 }
 
@@ -631,11 +551,11 @@ func TestRunRefusesAnotherServicesModel(t *testing.T) {
 	if _, _, err := Train(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(filepath.Join(c.TrainRoot, "10.0.0.1", ModelFile))
+	b, err := os.ReadFile(filepath.Join(c.TrainRoot, "10.0.0.1", layout.ModelFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(c.TrainRoot, "10.0.0.2", ModelFile), b, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(c.TrainRoot, "10.0.0.2", layout.ModelFile), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	res, _, err := Run(ctx, c)
@@ -671,7 +591,7 @@ func TestRunRefusesAnotherServicesModel(t *testing.T) {
 // the unit's other outputs, so no model is paired with other predictions or
 // an older plot; the other unit trains.
 func TestTrainFailureAfterWritingRemovesOutputs(t *testing.T) {
-	for _, blocked := range []string{TrainPlotFile, ModelFile} {
+	for _, blocked := range []string{outputs.TrainPlotFile, layout.ModelFile} {
 		t.Run(blocked, func(t *testing.T) {
 			ctx := context.Background()
 			c := smallFixture(t, t.TempDir())
@@ -697,7 +617,7 @@ func TestTrainFailureAfterWritingRemovesOutputs(t *testing.T) {
 					t.Errorf("10.0.0.2: %v", r.Err)
 				}
 			}
-			for _, name := range []string{ModelFile, TrainPredictionsFile, TrainPlotFile} {
+			for _, name := range []string{layout.ModelFile, outputs.TrainPredictionsFile, outputs.TrainPlotFile} {
 				if name == blocked {
 					continue
 				}
@@ -705,56 +625,8 @@ func TestTrainFailureAfterWritingRemovesOutputs(t *testing.T) {
 					t.Errorf("%s after the failed training: %v, want it removed", name, err)
 				}
 			}
-			if _, err := os.Stat(filepath.Join(c.TrainRoot, "10.0.0.2", ModelFile)); err != nil {
+			if _, err := os.Stat(filepath.Join(c.TrainRoot, "10.0.0.2", layout.ModelFile)); err != nil {
 				t.Errorf("10.0.0.2's model: %v", err)
-			}
-		})
-	}
-}
-
-// TestLoadModelEncoderErrors: a bad encoder inside a service model is
-// refused with the file and, where the JSON decoder places it, the file's
-// line (not the line within the encoder).
-func TestLoadModelEncoderErrors(t *testing.T) {
-	mp, good := trainedModelFile(t)
-	lineOf := func(b []byte, s string) int {
-		i := bytes.Index(b, []byte(s))
-		if i < 0 {
-			t.Fatalf("%q not in the model", s)
-		}
-		return bytes.Count(b[:i], []byte{'\n'}) + 1
-	}
-	tests := []struct {
-		name, old, new string
-		line           int // 0: the line of new
-		msg            string
-	}{
-		{"wrong type", `"size_classes": `, `"size_classes": "x", "was": `, 0, "size_classes"},
-		{"unknown member", `"kind": "encode",`, `"kind": "encode", "extra": 1,`, -1, `unknown field "extra"`},
-		{"other kind", `"kind": "encode",`, `"kind": "lstm",`, -1, `encoder kind "lstm"`},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if !bytes.Contains(good, []byte(tc.old)) {
-				t.Fatalf("%q not in the model", tc.old)
-			}
-			b := bytes.Replace(good, []byte(tc.old), []byte(tc.new), 1)
-			if err := os.WriteFile(mp, b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			_, err := LoadModel(mp)
-			var fe *learner.FileError
-			if !errors.As(err, &fe) || fe.File != mp || !strings.Contains(err.Error(), tc.msg) {
-				t.Fatalf("error %v, want a file error naming %q", err, tc.msg)
-			}
-			want := tc.line
-			if want == 0 {
-				want = lineOf(b, tc.new)
-			} else if want < 0 {
-				want = 0 // no position from the decoder
-			}
-			if fe.Line != want {
-				t.Errorf("line %d, want %d: %v", fe.Line, want, err)
 			}
 		})
 	}
@@ -829,7 +701,7 @@ func TestRunFailureRemovesOutputs(t *testing.T) {
 		if _, err := os.Stat(d); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("the run created %s: %v", d, err)
 		}
-		sum, _ := os.ReadFile(filepath.Join(c.MonitorRoot, SummaryFile))
+		sum, _ := os.ReadFile(filepath.Join(c.MonitorRoot, outputs.SummaryFile))
 		if !strings.Contains(string(sum), "10.0.0.1;0;0;;;;;;;;;no monitor data") {
 			t.Errorf("summary:\n%s", sum)
 		}

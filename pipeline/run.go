@@ -4,22 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 
+	"github.com/netflow-monitor/monitor/detector"
+	"github.com/netflow-monitor/monitor/flows"
 	"github.com/netflow-monitor/monitor/layout"
-	"github.com/netflow-monitor/monitor/learner"
-	"github.com/netflow-monitor/monitor/plots"
+	"github.com/netflow-monitor/monitor/model"
+	"github.com/netflow-monitor/monitor/outputs"
 	"github.com/netflow-monitor/monitor/rootcause"
-)
-
-// Output file names of a run.
-const (
-	MonitorPredictionsFile = "monitor_data_predictions.csv"
-	MonitorPlotFile        = "probability_plot_monitor.png"
-	SummaryFile            = "summary.csv"
 )
 
 const runSteps = 3
@@ -68,7 +62,7 @@ func Run(ctx context.Context, c Config) ([]RunResult, []layout.Skipped, error) {
 	if c.Model == "" && len(c.Services) == 0 {
 		hosts, unmonitored = addTrainedServices(c.TrainRoot, hosts)
 	}
-	var shared *Model
+	var shared *model.Model
 	if c.Model != "" {
 		if terr, ok := c.Untrained[c.Model]; ok {
 			return nil, skipped, fmt.Errorf("--model %s: its training failed: %w", c.Model, terr)
@@ -93,7 +87,7 @@ func Run(ctx context.Context, c Config) ([]RunResult, []layout.Skipped, error) {
 			if r.Err != nil {
 				// The folder must not show an earlier run's results next
 				// to this run's failure, nor a mix of both.
-				if rerr := removeRunOutputs(layout.Dir(c.MonitorRoot, h)); rerr != nil {
+				if rerr := outputs.Remove(layout.Dir(c.MonitorRoot, h), outputs.Run()); rerr != nil {
 					r.Err = errors.Join(r.Err, rerr)
 				}
 			}
@@ -108,11 +102,11 @@ func Run(ctx context.Context, c Config) ([]RunResult, []layout.Skipped, error) {
 			case untrained:
 				lerr = fmt.Errorf("not monitored: its training failed: %w", terr)
 			default:
-				path := filepath.Join(layout.Dir(c.TrainRoot, h), ModelFile)
-				m, lerr = LoadModel(path)
+				path := filepath.Join(layout.Dir(c.TrainRoot, h), layout.ModelFile)
+				m, lerr = model.Load(path)
 				if lerr != nil {
 					lerr = fmt.Errorf("no usable model for %s (train it, or pick one with --model): %w", h.Name, lerr)
-				} else if oerr := checkOwner(path, m, h.Name); oerr != nil {
+				} else if oerr := m.CheckOwner(path, h.Name); oerr != nil {
 					// A model copied from another folder would judge h
 					// by another service's traffic: only on request.
 					lerr = fmt.Errorf("%w: train %s, or pass --model %s to judge it by that model", oerr, h.Name, m.Unit)
@@ -132,7 +126,7 @@ func Run(ctx context.Context, c Config) ([]RunResult, []layout.Skipped, error) {
 	if err != nil {
 		return results, skipped, err
 	}
-	if werr := rootcause.WriteSummary(filepath.Join(c.MonitorRoot, SummaryFile), summaryRows(results)); werr != nil {
+	if werr := rootcause.WriteSummary(filepath.Join(c.MonitorRoot, outputs.SummaryFile), summaryRows(results)); werr != nil {
 		return results, skipped, werr
 	}
 	return results, skipped, nil
@@ -152,7 +146,7 @@ func addTrainedServices(trainRoot string, hosts []layout.Unit) ([]layout.Unit, m
 		if slices.ContainsFunc(hosts, func(h layout.Unit) bool { return h.Addr == u.Addr }) {
 			continue
 		}
-		if _, err := os.Stat(filepath.Join(layout.Dir(trainRoot, u), ModelFile)); err != nil {
+		if _, err := os.Stat(filepath.Join(layout.Dir(trainRoot, u), layout.ModelFile)); err != nil {
 			continue
 		}
 		hosts = append(hosts, u)
@@ -164,58 +158,23 @@ func addTrainedServices(trainRoot string, hosts []layout.Unit) ([]layout.Unit, m
 	return hosts, added
 }
 
-// removeRunOutputs removes a host's run outputs from its monitor folder
-// (predictions, root-cause reports, plot), if any.
-func removeRunOutputs(dir string) error {
-	err := removeFiles(dir, MonitorPredictionsFile, MonitorPlotFile)
-	if rerr := rootcause.RemoveReports(dir); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
-		err = errors.Join(err, rerr)
-	}
-	return err
-}
-
-// removeFiles removes the named files of dir that exist: each one that can
-// go goes, whatever the others do, and the errors are joined.
-func removeFiles(dir string, names ...string) error {
-	var errs []error
-	for _, name := range names {
-		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, fmt.Errorf("remove the earlier %s: %w", name, err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
 // loadNamedModel loads the model of a named unit (group or service).
-func loadNamedModel(trainRoot, name string) (*Model, error) {
-	var u layout.Unit
-	if a, err := layout.ParseService(name); err == nil {
-		u = layout.ServiceUnit(a)
-	} else if err := layout.ValidateGroupName(name); err != nil {
-		return nil, fmt.Errorf("--model %q: neither a service IP nor a valid group name", name)
-	} else {
-		u = layout.Unit{Name: name}
+func loadNamedModel(trainRoot, name string) (*model.Model, error) {
+	path, err := layout.ModelPath(trainRoot, name)
+	if err != nil {
+		return nil, fmt.Errorf("--model %w", err)
 	}
-	path := filepath.Join(layout.Dir(trainRoot, u), ModelFile)
-	m, err := LoadModel(path)
+	m, err := model.Load(path)
 	if err != nil {
 		return nil, fmt.Errorf("--model %s: %w", name, err)
 	}
-	if err := checkOwner(path, m, u.Name); err != nil {
+	if err := m.CheckOwner(path, name); err != nil {
 		return nil, fmt.Errorf("--model %s: %w", name, err)
 	}
 	return m, nil
 }
 
-// checkOwner refuses a model, read from path, that is not unit's.
-func checkOwner(path string, m *Model, unit string) error {
-	if m.Unit != unit {
-		return fmt.Errorf("%s is the model of %s, not of %s", path, m.Unit, unit)
-	}
-	return nil
-}
-
-func runHost(ctx context.Context, c *Config, u layout.Unit, m *Model, r *RunResult) error {
+func runHost(ctx context.Context, c *Config, u layout.Unit, m *model.Model, r *RunResult) (err error) {
 	done := 0
 	defer func() {
 		for ; done < runSteps; done++ {
@@ -229,41 +188,46 @@ func runHost(ctx context.Context, c *Config, u layout.Unit, m *Model, r *RunResu
 	if err != nil {
 		return err
 	}
-	seqs, foreign := splitHosts(all, u.Hosts())
-	s := seqs[0]
-	r.Flows, r.Skipped, r.Foreign = len(s.flows), skipped, foreign
-	if len(s.flows) == 0 {
-		return fmt.Errorf("%s: no monitor data for %s", path, u.Name)
-	}
-	syms := encode(m.Encoder, s, make([]int32, 0, len(s.flows)))
-	data := &learner.Dataset{Alphabet: m.Automaton.Alphabet(), Symbols: syms, Spans: windowSpans([]int{len(syms)}, m.Window, m.Stride)}
+	flows.SortByStart(all)
+	r.Skipped = skipped
 	step()
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 
-	dir := layout.Dir(c.MonitorRoot, u)
-	sums := make([]float64, data.Len())
-	var anomalies []rootcause.Anomaly
-	flag := func(i int, p *learner.Prediction) error {
-		if m.Threshold.Anomalous(p.Sum) {
-			sp := data.Spans[i]
-			anomalies = append(anomalies, rootcause.NewAnomaly(i, int(sp.Start), data.Trace(i), p))
-		}
-		return nil
+	sinks, err := outputs.Open(outputs.Run(), outputs.Unit{Name: u.Name, Dir: layout.Dir(c.MonitorRoot, u), Model: m})
+	if err != nil {
+		return err
 	}
-	if err := writePredictions(filepath.Join(dir, MonitorPredictionsFile), m.Automaton, data, m.Encoder, sums, flag); err != nil {
+	defer sinks.Abort()
+	d := detector.New(m, u.Addr)
+	var anomalies []rootcause.Anomaly
+	add := func(w *detector.Window) error {
+		if w == nil {
+			return nil
+		}
+		if w.Anomalous {
+			anomalies = append(anomalies, rootcause.NewAnomaly(w))
+		}
+		return sinks.Window(w)
+	}
+	for i := range all {
+		if err := add(d.Add(&all[i])); err != nil {
+			return err
+		}
+	}
+	r.Flows, r.Foreign = d.Flows(), d.Foreign()
+	if d.Flows() == 0 {
+		return fmt.Errorf("%s: no monitor data for %s", path, u.Name)
+	}
+	if err := add(d.End()); err != nil {
 		return err
 	}
 	step()
 
-	r.Report = rootcause.Analyze(u.Name, data.Len(), m.Threshold, anomalies, s.flows, s.dirs, c.Top)
-	if err := rootcause.WriteReports(dir, r.Report, m.Encoder.SymbolName, s.flows, s.dirs); err != nil {
+	r.Report = rootcause.Analyze(u.Name, d.Windows(), m.Threshold, anomalies, c.Top)
+	if err := sinks.Close(outputs.End{Model: m, Windows: d.Windows(), Anomalies: len(anomalies), Report: &r.Report}); err != nil {
 		return err
-	}
-	title := fmt.Sprintf("%s — monitor (model %s): %d of %d traces below threshold %.1f", u.Name, m.Unit, len(anomalies), data.Len(), m.Threshold.Value)
-	if err := plots.TraceScores(filepath.Join(dir, MonitorPlotFile), sums, m.Threshold.Value, plots.Options{Title: title}); err != nil {
-		return err // plots names the plot and its file
 	}
 	step()
 	return nil

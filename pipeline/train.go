@@ -4,23 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"time"
 
-	"github.com/netflow-monitor/monitor/atomicfile"
+	"github.com/netflow-monitor/monitor/detector"
 	"github.com/netflow-monitor/monitor/flows"
 	"github.com/netflow-monitor/monitor/layout"
 	"github.com/netflow-monitor/monitor/learner"
-	"github.com/netflow-monitor/monitor/plots"
-	"github.com/netflow-monitor/monitor/rootcause"
-)
-
-// Output file names in a unit's train folder.
-const (
-	TrainPredictionsFile = "train_data_predictions.csv"
-	TrainPlotFile        = "probability_plot_train.png"
+	"github.com/netflow-monitor/monitor/model"
+	"github.com/netflow-monitor/monitor/outputs"
 )
 
 // trainSteps is the number of progress steps one unit reports.
@@ -35,7 +26,7 @@ type TrainResult struct {
 	Traces    int
 	States    int
 	Red       int
-	Threshold rootcause.Threshold
+	Threshold model.Threshold
 	Err       error
 }
 
@@ -90,13 +81,13 @@ func trainUnit(ctx context.Context, c *Config, u layout.Unit) (r TrainResult, er
 	}()
 	step := func() { done++; c.step() }
 
-	data, enc, info, err := encodeUnit(c, u, &r)
+	enc, err := encodeUnit(c, u, &r)
 	if err != nil {
 		return r, err
 	}
 	step()
 
-	auto, err := learner.Learn(ctx, data, c.Learner, nil)
+	auto, err := learner.Learn(ctx, enc.data, c.Learner, nil)
 	if err != nil {
 		return r, err
 	}
@@ -111,7 +102,19 @@ func trainUnit(ctx context.Context, c *Config, u layout.Unit) (r TrainResult, er
 	}
 	step()
 
+	m := &model.Model{
+		Unit: u.Name, Window: c.Window, Stride: c.Stride, Encoder: enc.encoder, Automaton: auto, Training: enc.info,
+	}
+	for _, h := range u.Members {
+		m.Members = append(m.Members, h.String())
+	}
 	dir := layout.Dir(c.TrainRoot, u)
+	table := outputs.Train()
+	sinks, err := outputs.Open(table, outputs.Unit{Name: u.Name, Dir: dir, Model: m})
+	if err != nil {
+		return r, err
+	}
+	defer sinks.Abort()
 	// Once an output is written, a failure removes this unit's outputs,
 	// the new and the earlier ones: the folder must not pair this
 	// training's predictions with an earlier model, or this model with an
@@ -119,94 +122,104 @@ func trainUnit(ctx context.Context, c *Config, u layout.Unit) (r TrainResult, er
 	wrote := false
 	defer func() {
 		if err != nil && wrote {
-			if rerr := removeTrainOutputs(dir); rerr != nil {
+			if rerr := outputs.Remove(dir, table); rerr != nil {
 				err = errors.Join(err, rerr)
 			}
 		}
 	}()
-	sums := make([]float64, data.Len())
-	if err := writePredictions(filepath.Join(dir, TrainPredictionsFile), auto, data, enc, sums, nil); err != nil {
-		return r, err
+	sums := make([]float64, 0, enc.data.Len())
+	sc := detector.NewScorer(auto, c.Window, c.Stride)
+	add := func(w *detector.Window) error {
+		if w == nil {
+			return nil
+		}
+		sums = append(sums, w.Score.Sum)
+		return sinks.Window(w)
+	}
+	off := 0
+	for _, n := range enc.segments {
+		for _, sym := range enc.data.Symbols[off : off+n] {
+			if err := add(sc.Add(sym)); err != nil {
+				return r, err
+			}
+		}
+		if err := add(sc.End()); err != nil {
+			return r, err
+		}
+		off += n
 	}
 	wrote = true
-	thr, err := rootcause.NewThreshold(sums, c.Sigma)
+	thr, err := model.NewThreshold(sums, c.Sigma)
 	if err != nil {
 		return r, fmt.Errorf("threshold: %w", err)
 	}
-	r.Threshold = thr
-	m := &Model{
-		Unit: u.Name, Window: c.Window, Stride: c.Stride, Encoder: enc, Threshold: thr, Automaton: auto,
-		Training: info,
-	}
-	for _, h := range u.Members {
-		m.Members = append(m.Members, h.String())
-	}
-	if err := m.Save(filepath.Join(dir, ModelFile)); err != nil {
+	r.Threshold, m.Threshold = thr, thr
+	if err := sinks.Close(outputs.End{Model: m, Windows: len(sums)}); err != nil {
 		return r, err
-	}
-	title := fmt.Sprintf("%s — training: %d traces, threshold %.1f (mean − %g·σ)", u.Name, len(sums), thr.Value, c.Sigma)
-	if err := plots.TraceScores(filepath.Join(dir, TrainPlotFile), sums, thr.Value, plots.Options{Title: title}); err != nil {
-		return r, err // plots names the plot and its file
 	}
 	step()
 	return r, nil
 }
 
-// removeTrainOutputs removes a unit's training outputs from its folder
-// (model, predictions, plot), if any.
-func removeTrainOutputs(dir string) error {
-	return removeFiles(dir, ModelFile, TrainPredictionsFile, TrainPlotFile)
+// encoded is a unit's training data, ready to learn from.
+type encoded struct {
+	data     *learner.Dataset
+	segments []int // symbols of each host, one after another in data
+	encoder  flows.Encoder
+	info     model.TrainingInfo
 }
 
 // encodeUnit reads a unit's training flows, fits the encoder and returns
 // the windows to learn from, with what the model records of the flows.
 // The flows themselves are left behind: they are most of a large unit's
 // memory, and learning needs only the symbols.
-func encodeUnit(c *Config, u layout.Unit, r *TrainResult) (*learner.Dataset, flows.Encoder, TrainingInfo, error) {
+func encodeUnit(c *Config, u layout.Unit, r *TrainResult) (encoded, error) {
 	path := layout.TrainFile(c.TrainRoot, u)
 	all, skipped, err := readFlows(path, c)
 	if err != nil {
-		return nil, nil, TrainingInfo{}, err
+		return encoded{}, err
 	}
-	seqs, foreign := splitHosts(all, u.Hosts())
+	seqs, foreign := flows.SplitByHost(all, u.Hosts())
 	r.Skipped, r.Foreign = skipped, foreign
 	// The encoder is fitted on all hosts' flows together; a single host's
 	// are used as they are, not copied.
-	fl, dirs := seqs[0].flows, seqs[0].dirs
+	fl, dirs := seqs[0].Flows, seqs[0].Dirs
 	segments := make([]int, len(seqs))
 	for i, s := range seqs {
-		segments[i] = len(s.flows)
+		segments[i] = len(s.Flows)
 	}
 	if len(seqs) > 1 {
 		fl, dirs = nil, nil
 		for _, s := range seqs {
-			fl = append(fl, s.flows...)
-			dirs = append(dirs, s.dirs...)
+			fl = append(fl, s.Flows...)
+			dirs = append(dirs, s.Dirs...)
 		}
 	}
 	r.Flows = len(fl)
 	if len(fl) == 0 {
-		return nil, nil, TrainingInfo{}, fmt.Errorf("%s: no flows of %s", path, u.Name)
+		return encoded{}, fmt.Errorf("%s: no flows of %s", path, u.Name)
 	}
 	enc, err := flows.FitEncoder(c.Encoder, fl, dirs, c.Encoding)
 	if err != nil {
-		return nil, nil, TrainingInfo{}, fmt.Errorf("fit encoder: %w", err)
+		return encoded{}, fmt.Errorf("fit encoder: %w", err)
 	}
 	syms := make([]int32, 0, len(fl))
 	for _, s := range seqs {
-		syms = encode(enc, s, syms)
+		for i := range s.Flows {
+			syms = append(syms, enc.Encode(&s.Flows[i], s.Dirs[i]))
+		}
 	}
 	alpha, err := symbolAlphabet(enc)
 	if err != nil {
-		return nil, nil, TrainingInfo{}, err
+		return encoded{}, err
 	}
-	data := &learner.Dataset{Alphabet: alpha, Symbols: syms, Spans: windowSpans(segments, c.Window, c.Stride)}
+	data := &learner.Dataset{Alphabet: alpha, Symbols: syms, Spans: detector.Spans(segments, c.Window, c.Stride)}
 	r.Traces = data.Len()
 	if data.Len() < 2 {
-		return nil, nil, TrainingInfo{}, fmt.Errorf("%s: %d flows make %d training traces (window %d, stride %d); need at least 2 to compute the threshold's standard deviation", path, len(fl), data.Len(), c.Window, c.Stride)
+		return encoded{}, fmt.Errorf("%s: %d flows make %d training traces (window %d, stride %d); need at least 2 to compute the threshold's standard deviation", path, len(fl), data.Len(), c.Window, c.Stride)
 	}
-	info := TrainingInfo{Flows: len(fl), Traces: data.Len(), First: isoTime(minStart(fl)), Last: isoTime(maxStart(fl))}
-	return data, enc, info, nil
+	info := model.TrainingInfo{Flows: len(fl), Traces: data.Len(), First: isoTime(minStart(fl)), Last: isoTime(maxStart(fl))}
+	return encoded{data: data, segments: segments, encoder: enc, info: info}, nil
 }
 
 // symbolAlphabet names the automaton's symbols after the encoder's.
@@ -220,58 +233,6 @@ func symbolAlphabet(enc flows.Encoder) (*learner.Alphabet, error) {
 		return nil, fmt.Errorf("encoder symbols: %w", err)
 	}
 	return a, nil
-}
-
-// writePredictions scores every trace, writes the learner's predict columns
-// atomically to path, stores each trace's sum in sums, and calls each (if
-// set) with every trace's prediction.
-func writePredictions(path string, m *learner.Model, d *learner.Dataset, enc flows.Encoder, sums []float64, each func(i int, p *learner.Prediction) error) error {
-	return writeAtomic(path, func(w io.Writer) error {
-		pw, err := learner.NewPredictionWriter(w)
-		if err != nil {
-			return err
-		}
-		var p learner.Prediction
-		name := nameCache(enc)
-		for i := 0; i < d.Len(); i++ {
-			tr := d.Trace(i)
-			m.ScoreInto(tr, &p)
-			sums[i] = p.Sum
-			if err := pw.Write("", tr, name, &p); err != nil {
-				return err
-			}
-			if each != nil {
-				if err := each(i, &p); err != nil {
-					return err
-				}
-			}
-		}
-		return pw.Flush()
-	})
-}
-
-// nameCache returns enc.SymbolName, computing each symbol's name once: the
-// prediction files name every symbol of every trace.
-func nameCache(enc flows.Encoder) func(int32) string {
-	var names []string
-	return func(sym int32) string {
-		if sym < 0 || sym >= 1<<16 {
-			return enc.SymbolName(sym)
-		}
-		if int(sym) >= len(names) {
-			names = append(names, make([]string, int(sym)+1-len(names))...)
-		}
-		if names[sym] == "" {
-			names[sym] = enc.SymbolName(sym)
-		}
-		return names[sym]
-	}
-}
-
-// writeAtomic writes path atomically (see atomicfile) through fill, whose
-// writes go through a writeBehind: prediction files are hundreds of MB.
-func writeAtomic(path string, fill func(io.Writer) error) error {
-	return atomicfile.Write(path, func(f *os.File) error { return fill(&writeBehind{f: f}) })
 }
 
 func minStart(fl []flows.Flow) int64 {

@@ -1,50 +1,47 @@
+// Package rootcause explains a host's alarms: it groups the anomalous
+// windows by the automaton state in which their root cause (least likely
+// flow, see package detector) was read, ranks the states and the
+// connections behind them, and writes the CSV reports users read.
 package rootcause
 
 import (
 	"cmp"
-	"net/netip"
 	"slices"
 
+	"github.com/netflow-monitor/monitor/detector"
 	"github.com/netflow-monitor/monitor/flows"
-	"github.com/netflow-monitor/monitor/learner"
+	"github.com/netflow-monitor/monitor/model"
 )
 
-// Anomaly is a flagged trace, with copies of what the reports need.
+// Anomaly is a flagged window, with copies of what the reports need.
 type Anomaly struct {
-	Trace   int // 0-based trace number (row nr − 1)
-	Start   int // index of the trace's first flow in the host's time-sorted flows
+	Trace   int // 0-based window number (row nr − 1)
+	Start   int // position of the window's first flow in the host's flows
 	Symbols []int32
 	States  []int32
 	Scores  []float64
 	Sum     float64
 	Mean    float64
 	Min     float64
-	Index   int   // root-cause position in the trace
-	State   int32 // the state in which the root-cause flow was scored
+	// Cause is the root cause: its position in the window, the state in
+	// which it was scored (-1 when no automaton scored it), and the flow.
+	Cause detector.Cause
 }
 
-// NewAnomaly records a flagged trace of the given symbols.
-func NewAnomaly(trace, start int, symbols []int32, p *learner.Prediction) Anomaly {
-	i := Position(p, len(symbols))
+// NewAnomaly records a flagged window.
+func NewAnomaly(w *detector.Window) Anomaly {
+	p := &w.Score
 	return Anomaly{
-		Trace: trace, Start: start,
-		Symbols: slices.Clone(symbols), States: slices.Clone(p.States), Scores: slices.Clone(p.Scores),
-		Sum: p.Sum, Mean: p.Mean, Min: p.Min, Index: i, State: p.States[i],
+		Trace: w.Index, Start: w.First,
+		Symbols: slices.Clone(w.Symbols), States: slices.Clone(p.States), Scores: slices.Clone(p.Scores),
+		Sum: p.Sum, Mean: p.Mean, Min: p.Min, Cause: w.Cause,
 	}
-}
-
-// Connection is what a root-cause flow is blamed on: its direction as seen
-// from the host, the peer, and the destination port.
-type Connection struct {
-	Direction flows.Direction
-	IP        netip.Addr
-	Port      uint16
 }
 
 // ConnectionStat is a connection with how often it was the root cause and
 // the earliest start of those flows (Unix nanoseconds).
 type ConnectionStat struct {
-	Connection
+	flows.Connection
 	Count     int
 	FirstSeen int64
 }
@@ -60,7 +57,7 @@ type StateReport struct {
 type Report struct {
 	Host      string
 	Traces    int
-	Threshold Threshold
+	Threshold model.Threshold
 	Anomalies int
 	States    []StateReport // the top root-cause states, most anomalies first
 }
@@ -68,14 +65,12 @@ type Report struct {
 // Analyze groups anomalies by root-cause state and ranks them: states by
 // number of anomalies (descending, then state id), keeping the top `top`;
 // within a state, connections by count (descending), then first seen (to
-// the millisecond, as printed), then direction, IP and port. fl are the
-// host's flows in time order and dirs their directions; anomaly a's
-// root-cause flow is fl[a.Start+a.Index].
-func Analyze(host string, traces int, thr Threshold, anomalies []Anomaly, fl []flows.Flow, dirs []flows.Direction, top int) Report {
+// the millisecond, as printed), then direction, peer and port.
+func Analyze(host string, traces int, thr model.Threshold, anomalies []Anomaly, top int) Report {
 	r := Report{Host: host, Traces: traces, Threshold: thr, Anomalies: len(anomalies)}
 	byState := map[int32][]Anomaly{}
 	for _, a := range anomalies {
-		byState[a.State] = append(byState[a.State], a)
+		byState[a.Cause.State] = append(byState[a.Cause.State], a)
 	}
 	for s, as := range byState {
 		r.States = append(r.States, StateReport{State: s, Anomalies: as})
@@ -92,21 +87,16 @@ func Analyze(host string, traces int, thr Threshold, anomalies []Anomaly, fl []f
 	for i := range r.States {
 		sr := &r.States[i]
 		slices.SortFunc(sr.Anomalies, func(a, b Anomaly) int { return a.Trace - b.Trace })
-		stats := map[Connection]*ConnectionStat{}
+		stats := map[flows.Connection]*ConnectionStat{}
 		for _, a := range sr.Anomalies {
-			j := a.Start + a.Index
-			if j < 0 || j >= len(fl) {
-				continue
-			}
-			f := &fl[j]
-			c := Connection{dirs[j], f.Peer(dirs[j]), f.DstPort}
-			st := stats[c]
+			c := a.Cause
+			st := stats[c.Conn]
 			if st == nil {
-				st = &ConnectionStat{Connection: c, FirstSeen: f.Start}
-				stats[c] = st
+				st = &ConnectionStat{Connection: c.Conn, FirstSeen: c.Start}
+				stats[c.Conn] = st
 			}
 			st.Count++
-			st.FirstSeen = min(st.FirstSeen, f.Start)
+			st.FirstSeen = min(st.FirstSeen, c.Start)
 		}
 		for _, st := range stats {
 			sr.Connections = append(sr.Connections, *st)
@@ -125,12 +115,8 @@ func compareStats(a, b ConnectionStat) int {
 		return b.Count - a.Count
 	case printedMillis(a.FirstSeen) != printedMillis(b.FirstSeen):
 		return cmp.Compare(printedMillis(a.FirstSeen), printedMillis(b.FirstSeen))
-	case a.Direction != b.Direction:
-		return int(a.Direction) - int(b.Direction)
-	case a.IP != b.IP:
-		return a.IP.Compare(b.IP)
 	}
-	return int(a.Port) - int(b.Port)
+	return a.Connection.Compare(b.Connection)
 }
 
 // printedMillis is Unix nanoseconds ns to the millisecond, rounded down as

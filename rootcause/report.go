@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,7 +15,6 @@ import (
 
 	"github.com/gocarina/gocsv"
 	"github.com/netflow-monitor/monitor/atomicfile"
-	"github.com/netflow-monitor/monitor/flows"
 )
 
 // TimeLayout is how reports print times: ISO 8601 UTC with milliseconds.
@@ -51,11 +51,14 @@ type connectionInfo struct {
 	FirstSeen string `csv:"first time seen"`
 }
 
-// staleReport matches the report files of an earlier run.
-var staleReport = regexp.MustCompile(`^root_cause_-?[0-9]+_(prediction|connection)_info\.csv$`)
+// reportFile matches the names of the root-cause report files.
+var reportFile = regexp.MustCompile(`^root_cause_-?[0-9]+_(prediction|connection)_info\.csv$`)
+
+// IsReportFile reports whether a file name is that of a root-cause report.
+func IsReportFile(name string) bool { return reportFile.MatchString(name) }
 
 // RemoveReports removes the root-cause report files in dir (of an earlier
-// run).
+// run). A file already gone is no error.
 func RemoveReports(dir string) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -64,8 +67,8 @@ func RemoveReports(dir string) error {
 	// Each one that can go goes, whatever the others do.
 	var errs []error
 	for _, e := range entries {
-		if staleReport.MatchString(e.Name()) {
-			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+		if IsReportFile(e.Name()) {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				errs = append(errs, fmt.Errorf("reports: remove stale %s: %w", e.Name(), err))
 			}
 		}
@@ -85,29 +88,25 @@ func RemoveReports(dir string) error {
 //
 // ';'-separated with a header. Report files of an earlier run are removed
 // first, so the folder reflects this run. Each file is written atomically.
-func WriteReports(dir string, r Report, name func(int32) string, fl []flows.Flow, dirs []flows.Direction) error {
+func WriteReports(dir string, r Report, name func(int32) string) error {
 	if err := RemoveReports(dir); err != nil {
 		return err
 	}
 	for _, sr := range r.States {
 		rows := make([]predictionInfo, 0, len(sr.Anomalies))
 		for _, a := range sr.Anomalies {
-			row := predictionInfo{Row: a.Trace + 1, Trace: abbadingo(a.Symbols, name), States: list(a.States), Scores: floats(a.Scores),
-				Sum: a.Sum, Mean: a.Mean, Min: a.Min, Index: a.Index, State: a.State, FirstFlow: a.Start, CauseFlow: a.Start + a.Index}
-			if j := a.Start + a.Index; j >= 0 && j < len(fl) {
-				row.Time = isoTime(fl[j].Start)
-				row.Direction = dirs[j].String()
-				row.IP = fl[j].Peer(dirs[j]).String()
-				row.Port = fl[j].DstPort
-			}
-			rows = append(rows, row)
+			c := a.Cause
+			rows = append(rows, predictionInfo{Row: a.Trace + 1, Trace: abbadingo(a.Symbols, name), States: list(a.States), Scores: floats(a.Scores),
+				Sum: a.Sum, Mean: a.Mean, Min: a.Min, Index: c.Index, State: c.State,
+				Time: isoTime(c.Start), Direction: c.Conn.Direction.String(), IP: c.Conn.Peer.String(), Port: c.Conn.Port,
+				FirstFlow: a.Start, CauseFlow: c.Flow})
 		}
 		if err := WriteCSV(filepath.Join(dir, fmt.Sprintf("root_cause_%d_prediction_info.csv", sr.State)), &rows); err != nil {
 			return err
 		}
 		conns := make([]connectionInfo, 0, len(sr.Connections))
 		for _, c := range sr.Connections {
-			conns = append(conns, connectionInfo{c.Direction.String(), c.IP.String(), c.Port, c.Count, isoTime(c.FirstSeen)})
+			conns = append(conns, connectionInfo{c.Direction.String(), c.Peer.String(), c.Port, c.Count, isoTime(c.FirstSeen)})
 		}
 		if err := WriteCSV(filepath.Join(dir, fmt.Sprintf("root_cause_%d_connection_info.csv", sr.State)), &conns); err != nil {
 			return err
@@ -156,7 +155,7 @@ func WriteSummary(path string, rows []SummaryRow) error {
 			s.Threshold = strconv.FormatFloat(r.Threshold, 'f', 4, 64)
 		}
 		if c := r.TopConnection; c.Count > 0 {
-			s.Direction, s.IP, s.Port = c.Direction.String(), c.IP.String(), strconv.Itoa(int(c.Port))
+			s.Direction, s.IP, s.Port = c.Direction.String(), c.Peer.String(), strconv.Itoa(int(c.Port))
 			s.Count, s.FirstSeen = strconv.Itoa(c.Count), isoTime(c.FirstSeen)
 		}
 		out = append(out, s)

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"flag"
 	"fmt"
-	"math"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -12,97 +11,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netflow-monitor/monitor/detector"
 	"github.com/netflow-monitor/monitor/flows"
 	"github.com/netflow-monitor/monitor/learner"
+	"github.com/netflow-monitor/monitor/model"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
-func TestThresholdByHand(t *testing.T) {
-	tests := []struct {
-		name            string
-		sums            []float64
-		k               float64
-		mean, sd, value float64
-	}{
-		// mean -13; squared deviations 9+1+1+9 = 20; sd = sqrt(20/3).
-		{"four", []float64{-10, -12, -14, -16}, 7, -13, math.Sqrt(20.0 / 3), -13 - 7*math.Sqrt(20.0/3)},
-		{"k=0 is the mean", []float64{-10, -12, -14, -16}, 0, -13, math.Sqrt(20.0 / 3), -13},
-		// two traces: sd = |a-b|/sqrt(2)
-		{"two", []float64{-1, -3}, 2, -2, math.Sqrt2, -2 - 2*math.Sqrt2},
-		{"constant", []float64{-5, -5, -5}, 7, -5, 0, -5},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			thr, err := NewThreshold(tc.sums, tc.k)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, c := range []struct {
-				what      string
-				got, want float64
-			}{{"mean", thr.Mean, tc.mean}, {"sd", thr.SD, tc.sd}, {"value", thr.Value, tc.value}} {
-				if math.Abs(c.got-c.want) > 1e-12 {
-					t.Errorf("%s = %v, want %v", c.what, c.got, c.want)
-				}
-			}
-			if thr.N != len(tc.sums) || thr.K != tc.k {
-				t.Errorf("N %d K %v, want %d %v", thr.N, thr.K, len(tc.sums), tc.k)
-			}
-		})
-	}
-	if thr, _ := NewThreshold([]float64{-10, -12, -14, -16}, 7); math.Abs(thr.Value-(-31.0739)) > 1e-4 {
-		t.Errorf("hand value: threshold %v, want -31.0739", thr.Value)
-	}
-	// A sum equal to the threshold is not an anomaly; below it is.
-	thr := Threshold{Value: -20}
-	if thr.Anomalous(-20) || !thr.Anomalous(-20.0001) || thr.Anomalous(-3) {
-		t.Error("Anomalous: want strictly below the threshold")
-	}
-}
-
-func TestThresholdErrors(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		sums []float64
-		k    float64
-	}{
-		{"none", nil, 7},
-		{"one trace", []float64{-3}, 7},
-		{"negative k", []float64{-1, -2}, -1},
-		{"NaN k", []float64{-1, -2}, math.NaN()},
-		{"infinite score", []float64{-1, math.Inf(-1)}, 7},
-		{"NaN score", []float64{-1, math.NaN()}, 7},
-	} {
-		if _, err := NewThreshold(tc.sums, tc.k); err == nil {
-			t.Errorf("%s: no error", tc.name)
-		}
-	}
-}
-
-func TestPosition(t *testing.T) {
-	tests := []struct {
-		scores []float64
-		n      int
-		want   int
-	}{
-		{[]float64{-1, -5, -2}, 3, 1},
-		{[]float64{-5, -1, -5}, 3, 0},       // first on ties
-		{[]float64{-1, -2, -2, -0.5}, 4, 1}, // first on ties, not last
-		{[]float64{-1, -2, -9}, 2, 1},       // the end score (index n) is left out
-		{[]float64{-3}, 1, 0},
-	}
-	for _, tc := range tests {
-		p := &learner.Prediction{Scores: tc.scores}
-		if got := Position(p, tc.n); got != tc.want {
-			t.Errorf("Position(%v, %d) = %d, want %d", tc.scores, tc.n, got, tc.want)
-		}
-	}
-}
-
 // fixture is a host 10.0.0.1 with eight flows, one per minute from
 // 2024-03-01T12:00:00Z, and four anomalies (traces of 3 flows).
-func fixture() (fl []flows.Flow, dirs []flows.Direction, anomalies []Anomaly) {
+func fixture() (anomalies []Anomaly) {
+	var fl []flows.Flow
+	var dirs []flows.Direction
 	host := netip.MustParseAddr("10.0.0.1")
 	t0 := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC).UnixNano()
 	peers := []struct {
@@ -127,12 +48,16 @@ func fixture() (fl []flows.Flow, dirs []flows.Direction, anomalies []Anomaly) {
 	}
 	// trace i covers flows i..i+2; the root cause is the minimum score.
 	mk := func(trace int, states []int32, scores []float64) Anomaly {
-		p := &learner.Prediction{States: states, Scores: scores}
+		w := &detector.Window{Index: trace, First: trace, Symbols: []int32{int32(trace), int32(trace + 1), int32(trace + 2)},
+			Score: learner.Prediction{States: states, Scores: scores}, Anomalous: true}
 		for _, s := range scores {
-			p.Sum += s
+			w.Score.Sum += s
 		}
-		p.Mean, p.Min = p.Sum/float64(len(scores)), slices.Min(scores)
-		return NewAnomaly(trace, trace, []int32{int32(trace), int32(trace + 1), int32(trace + 2)}, p)
+		w.Score.Mean, w.Score.Min = w.Score.Sum/float64(len(scores)), slices.Min(scores)
+		i := detector.CausePosition(scores, 3)
+		j := trace + i
+		w.Cause = detector.Cause{Index: i, State: states[i], Flow: j, Start: fl[j].Start, Conn: fl[j].ConnectionFrom(dirs[j])}
+		return NewAnomaly(w)
 	}
 	anomalies = []Anomaly{
 		mk(5, []int32{0, 2, 3}, []float64{-9, -1, -1}),   // flow 5: out 192.0.2.7:25, state 0
@@ -142,13 +67,13 @@ func fixture() (fl []flows.Flow, dirs []flows.Direction, anomalies []Anomaly) {
 		mk(4, []int32{0, 3, 2}, []float64{-1, -1.5, -9}), // flow 6: in 10.0.0.8:443, state 2
 		mk(3, []int32{0, 2, 2}, []float64{-7, -1, -1}),   // flow 3: in 10.0.0.9:443, state 0
 	}
-	return fl, dirs, anomalies
+	return anomalies
 }
 
 func TestAnalyze(t *testing.T) {
-	fl, dirs, anomalies := fixture()
-	thr := Threshold{Value: -5}
-	r := Analyze("10.0.0.1", 6, thr, anomalies, fl, dirs, 3)
+	anomalies := fixture()
+	thr := model.Threshold{Value: -5}
+	r := Analyze("10.0.0.1", 6, thr, anomalies, 3)
 	if r.Anomalies != 6 || r.Traces != 6 {
 		t.Fatalf("anomalies %d traces %d", r.Anomalies, r.Traces)
 	}
@@ -174,13 +99,13 @@ func TestAnalyze(t *testing.T) {
 	}
 	var got []string
 	for _, c := range top.Connections {
-		got = append(got, fmt.Sprintf("%s %s %d x%d %s", c.Direction, c.IP, c.Port, c.Count, isoTime(c.FirstSeen)))
+		got = append(got, fmt.Sprintf("%s %s %d x%d %s", c.Direction, c.Peer, c.Port, c.Count, isoTime(c.FirstSeen)))
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("state 0 connections\n got %q\nwant %q", got, want)
 	}
-	if a := r.States[1].Anomalies[0]; a.Index != 1 || a.State != 1 {
-		t.Errorf("tie: root cause index %d state %d, want the first minimum, 1 in state 1", a.Index, a.State)
+	if c := r.States[1].Anomalies[0].Cause; c.Index != 1 || c.State != 1 {
+		t.Errorf("tie: root cause index %d state %d, want the first minimum, 1 in state 1", c.Index, c.State)
 	}
 }
 
@@ -204,12 +129,12 @@ func readDir(t *testing.T, dir string) map[string]string {
 // TestReportsGolden writes the reports of the fixture and compares them
 // with testdata/golden (go test ./rootcause -update rewrites them).
 func TestReportsGolden(t *testing.T) {
-	fl, dirs, anomalies := fixture()
-	thr, err := NewThreshold([]float64{-10, -12, -14, -16}, 7)
+	anomalies := fixture()
+	thr, err := model.NewThreshold([]float64{-10, -12, -14, -16}, 7)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := Analyze("10.0.0.1", 6, thr, anomalies, fl, dirs, 10)
+	r := Analyze("10.0.0.1", 6, thr, anomalies, 10)
 	dir := t.TempDir()
 	// A report of an earlier run, for a state this run does not have, and
 	// a file that is not a report: the first goes, the second stays.
@@ -219,7 +144,7 @@ func TestReportsGolden(t *testing.T) {
 		}
 	}
 	name := func(s int32) string { return fmt.Sprintf("sym%d", s) }
-	if err := WriteReports(dir, r, name, fl, dirs); err != nil {
+	if err := WriteReports(dir, r, name); err != nil {
 		t.Fatal(err)
 	}
 	rows := []SummaryRow{
@@ -297,7 +222,7 @@ func TestCompareStats(t *testing.T) {
 		return tm.UnixNano()
 	}
 	conn := func(dir flows.Direction, ip string, port uint16, count int, first string) ConnectionStat {
-		return ConnectionStat{Connection: Connection{dir, netip.MustParseAddr(ip), port}, Count: count, FirstSeen: ms(first)}
+		return ConnectionStat{Connection: flows.Connection{Direction: dir, Peer: netip.MustParseAddr(ip), Port: port}, Count: count, FirstSeen: ms(first)}
 	}
 	tests := []struct {
 		name string

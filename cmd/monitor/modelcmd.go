@@ -1,12 +1,14 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
 
+	jsonv2 "github.com/go-json-experiment/json"
+
 	"github.com/netflow-monitor/monitor/atomicfile"
+	"github.com/netflow-monitor/monitor/input"
 	"github.com/netflow-monitor/monitor/learner"
-	"github.com/netflow-monitor/monitor/pipeline"
+	"github.com/netflow-monitor/monitor/model"
 	"github.com/spf13/cobra"
 )
 
@@ -43,11 +45,9 @@ func loadAutomaton(path string) (*learner.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	var head struct {
-		Format string `json:"format"`
-	}
-	if json.Unmarshal(b, &head) == nil && head.Format == pipeline.ModelFormat {
-		m, err := pipeline.LoadModel(path)
+	var head input.Head
+	if jsonv2.Unmarshal(b, &head) == nil && head.Format == model.Format {
+		m, err := model.Load(path)
 		if err != nil {
 			return nil, err
 		}

@@ -239,7 +239,7 @@ func runRun(cmd *cobra.Command, pf *pipelineFlags) error {
 		top := "-"
 		if len(rep.States) > 0 && len(rep.States[0].Connections) > 0 {
 			c := rep.States[0].Connections[0]
-			top = fmt.Sprintf("state %d: %s %s port %d (%s)", rep.States[0].State, c.Direction, c.IP, c.Port, times(c.Count))
+			top = fmt.Sprintf("state %d: %s %s port %d (%s)", rep.States[0].State, c.Direction, c.Peer, c.Port, times(c.Count))
 		}
 		short := ""
 		if r.Flows < r.Window {

@@ -8,13 +8,13 @@ import (
 	"time"
 
 	"github.com/netflow-monitor/monitor/evaluation"
+	"github.com/netflow-monitor/monitor/ingest"
 	"github.com/netflow-monitor/monitor/layout"
-	"github.com/netflow-monitor/monitor/pipeline"
 	"github.com/spf13/cobra"
 )
 
 func newSplitCmd() *cobra.Command {
-	c := pipeline.SplitConfig{TrainRoot: "train_data", MonitorRoot: "monitor_data", Criteria: pipeline.DefaultServiceCriteria()}
+	c := ingest.SplitConfig{TrainRoot: "train_data", MonitorRoot: "monitor_data", Criteria: ingest.DefaultServiceCriteria()}
 	var until, services, monitorHosts string
 	var groups []string
 	cmd := &cobra.Command{
@@ -59,7 +59,7 @@ kept for "monitor evaluate".`,
 				}
 				c.Groups = append(c.Groups, u)
 			}
-			sum, err := pipeline.Split(cmd.Context(), c)
+			sum, err := ingest.Split(cmd.Context(), c)
 			if err != nil {
 				return err
 			}
@@ -129,7 +129,7 @@ func parseGroup(s string) (layout.Unit, error) {
 }
 
 func newEvaluateCmd() *cobra.Command {
-	c := pipeline.EvalConfig{TrainRoot: "train_data", MonitorRoot: "monitor_data", Detector: pipeline.DetectorAutomaton}
+	c := evaluation.Config{TrainRoot: "train_data", MonitorRoot: "monitor_data", Detector: evaluation.DetectorNames()[0]}
 	var asJSON, sweep bool
 	var services []string
 	cmd := &cobra.Command{
@@ -154,11 +154,11 @@ the monitor folder; --json prints one JSON object on stdout.`,
 			if sweep {
 				c.Sweep = evaluation.DefaultKs()
 			}
-			ev, err := pipeline.Evaluate(cmd.Context(), c)
+			ev, err := evaluation.Evaluate(cmd.Context(), c)
 			if err != nil {
 				return err
 			}
-			if err := pipeline.WriteEvaluation(c.MonitorRoot, ev); err != nil {
+			if err := evaluation.WriteEvaluation(c.MonitorRoot, ev); err != nil {
 				return err
 			}
 			if asJSON {
@@ -166,7 +166,7 @@ the monitor folder; --json prints one JSON object on stdout.`,
 				enc.SetIndent("", "  ")
 				err = enc.Encode(ev)
 			} else {
-				err = pipeline.PrintEvaluation(cmd.OutOrStdout(), ev)
+				err = evaluation.PrintEvaluation(cmd.OutOrStdout(), ev)
 			}
 			if err != nil {
 				return err
@@ -192,8 +192,17 @@ the monitor folder; --json prints one JSON object on stdout.`,
 	f.StringArrayVar(&services, "service", nil, "only this host (repeatable)")
 	f.StringVar(&c.Format, "format", "auto", "flow file format")
 	f.BoolVar(&c.SkipBadRows, "skip-bad-rows", false, "skip rows that do not parse")
-	f.StringVar(&c.Detector, "detector", c.Detector, "detector to measure: automaton, or the new-connection baseline")
+	f.StringVar(&c.Detector, "detector", c.Detector, "detector to measure: "+detectorHelp())
 	f.BoolVar(&asJSON, "json", false, "print the result as one JSON object on stdout")
 	f.BoolVar(&sweep, "sweep", false, "also report the metrics for k = 1, 1.5, ..., 10 (the threshold's sigma multiplier), with a plot")
 	return cmd
+}
+
+// detectorHelp lists evaluate's detectors for --help.
+func detectorHelp() string {
+	var parts []string
+	for _, d := range evaluation.Detectors() {
+		parts = append(parts, d.Name+" ("+d.Doc+")")
+	}
+	return strings.Join(parts, ", ")
 }

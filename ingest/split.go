@@ -1,4 +1,8 @@
-package pipeline
+// Package ingest turns captures into the per-unit data folders (see
+// package layout): it streams flow files of any format flows reads, finds
+// the services of a capture when asked, and splits each unit's flows at a
+// point in time into its training and monitoring files.
+package ingest
 
 import (
 	"context"

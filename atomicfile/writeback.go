@@ -1,4 +1,4 @@
-package pipeline
+package atomicfile
 
 import (
 	"io"
@@ -18,10 +18,8 @@ const writebackChunk = 8 << 20
 // The chunk before the one just started is by then on disk (or is waited
 // for) and is dropped from the page cache (dropWritten), so that a large
 // output recycles a few chunks' worth of cache pages instead of taking a
-// new page for every 4 KiB: a run writes 240 MB of predictions for 1 M
-// flows, and on a virtual machine with a full page cache, fresh pages cost
-// more than writing them (`scripts/bench-pipeline 1000000`, run right after
-// train: 1.53-2.00 s before, 0.76-1.22 s in three runs after).
+// new page for every 4 KiB: on a machine whose page cache is full, fresh
+// pages cost more than writing them (see docs/internals.md).
 type writeBehind struct {
 	f       *os.File
 	written int64 // bytes written
@@ -44,3 +42,16 @@ func (w *writeBehind) Write(p []byte) (int, error) {
 }
 
 var _ io.Writer = (*writeBehind)(nil)
+
+// WriteStream writes path atomically (see Write) through fill, for large
+// outputs written front to back (predictions files are hundreds of MB):
+// their write-back to disk is started as they are written, and what is on
+// disk leaves the page cache.
+func WriteStream(path string, fill func(w io.Writer) error) error {
+	return Write(path, func(f *os.File) error { return fill(&writeBehind{f: f}) })
+}
+
+// WriteBehind returns a writer to p whose write-back to disk is started as
+// it is written, for large outputs written front to back (see
+// WriteStream).
+func (p *Pending) WriteBehind() io.Writer { return &writeBehind{f: p.File} }

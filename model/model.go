@@ -1,12 +1,10 @@
-// Package pipeline runs the monitor's two modes over the per-service data
-// folders (see package layout): train learns one model per service or
-// group, run scores each monitored host's flows with a model and writes the
-// root-cause reports. Units are processed in parallel; a failing unit does
-// not stop the others.
-//
-// The data path is flows (read, encode, window) → learner (learn, score) →
-// rootcause (threshold, blame, rank, report) → plots.
-package pipeline
+// Package model is the service model: everything monitoring needs from
+// training, for one unit (a service or a group of hosts): how flows become
+// symbols (the fitted encoder), how symbols become windows (window and
+// stride), the automaton, and the alarm threshold. It owns the model file's
+// format, its checks and its loading and saving; it knows nothing of
+// folders (see package layout for where a unit's model lives).
+package model
 
 import (
 	"bytes"
@@ -18,20 +16,15 @@ import (
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/netflow-monitor/monitor/atomicfile"
 	"github.com/netflow-monitor/monitor/flows"
+	"github.com/netflow-monitor/monitor/input"
 	"github.com/netflow-monitor/monitor/learner"
-	"github.com/netflow-monitor/monitor/rootcause"
 )
 
-// Model file identity; a model of another format or version is refused.
+// File identity; a model of another format or version is refused.
 const (
-	ModelFormat  = "netflow-monitor service model"
-	ModelVersion = 1
-	// ModelFile is the model's file name inside a unit's train folder.
-	ModelFile = "model.json"
+	Format  = "netflow-monitor service model"
+	Version = 1
 )
-
-// ErrModelVersion is wrapped when a model file has another version.
-var ErrModelVersion = errors.New("unsupported service model version")
 
 // Model is everything monitoring needs from training: how flows become
 // symbols (the encoder, fitted on training flows only), how symbols become
@@ -42,7 +35,7 @@ type Model struct {
 	Window    int           // trace length in flows
 	Stride    int           // flows between trace starts
 	Encoder   flows.Encoder // fitted on the training flows
-	Threshold rootcause.Threshold
+	Threshold Threshold
 	Training  TrainingInfo
 	Automaton *learner.Model
 }
@@ -84,7 +77,7 @@ func (m *Model) Save(path string) error {
 	}
 	t := m.Threshold
 	mj := modelJSON{
-		Format: ModelFormat, Version: ModelVersion, Unit: m.Unit, Members: m.Members,
+		Format: Format, Version: Version, Unit: m.Unit, Members: m.Members,
 		Window: m.Window, Stride: m.Stride, Encoder: enc,
 		Threshold: thresholdJSON{t.Mean, t.SD, t.K, t.Value, t.N},
 		Training:  m.Training, Automaton: m.Automaton.JSON(),
@@ -99,55 +92,46 @@ func (m *Model) Save(path string) error {
 	return nil
 }
 
-// checkHead refuses a file of another format or version.
-func checkHead(format string, version int) error {
-	if format != ModelFormat {
-		return fmt.Errorf("format %q: not a %s (was it written by another program or version?)", format, ModelFormat)
-	}
-	if version != ModelVersion {
-		return fmt.Errorf("%w: the file is version %d, this program reads version %d; train again", ErrModelVersion, version, ModelVersion)
-	}
-	return nil
-}
-
-// LoadModel reads and validates a model file; errors name the file.
-func LoadModel(path string) (*Model, error) {
+// Load reads and validates a model file; errors name the file, and the
+// line where the problem is.
+func Load(path string) (*Model, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("load model: %w", err)
 	}
-	m, err := decodeModel(b)
+	m, err := decode(b)
 	if err != nil {
-		return nil, learner.JSONError(path, b, err)
+		return nil, input.JSONError(path, b, err)
 	}
 	return m, nil
 }
 
-func decodeModel(b []byte) (*Model, error) {
+// checkHead refuses a file of another format or version.
+func checkHead(h input.Head) error { return h.Check(Format, Version, "train again") }
+
+func decode(b []byte) (*Model, error) {
 	var mj modelJSON
-	if err := learner.DecodeJSON(b, &mj); err != nil {
+	if err := input.DecodeJSON(b, &mj); err != nil {
 		// Read the heads on their own, so that a file, or an automaton
 		// in it, of another format or version is refused as such (see
 		// learner.Model.UnmarshalJSON).
 		var head struct {
-			Format    string `json:"format"`
-			Version   int    `json:"version"`
-			Automaton struct {
-				Version int `json:"version"`
-			} `json:"automaton"`
+			input.Head
+			Automaton input.Head `json:"automaton"`
 		}
 		if herr := jsonv2.Unmarshal(b, &head); herr != nil {
 			return nil, herr // a syntax error, with its offset
 		}
-		if herr := checkHead(head.Format, head.Version); herr != nil {
+		if herr := checkHead(head.Head); herr != nil {
 			return nil, herr
 		}
-		if v := head.Automaton.Version; v != 0 && v != learner.ModelVersion {
-			return nil, fmt.Errorf("automaton: %w: version %d, this program reads version %d; train again", learner.ErrModelVersion, v, learner.ModelVersion)
+		if a := head.Automaton; a.Version != 0 && a.Version != learner.ModelVersion {
+			a.Format = learner.ModelFormat // its own format is checked by learner
+			return nil, fmt.Errorf("automaton: %w", a.Check(learner.ModelFormat, learner.ModelVersion, "train again"))
 		}
 		return nil, err
 	}
-	if err := checkHead(mj.Format, mj.Version); err != nil {
+	if err := checkHead(input.Head{Format: mj.Format, Version: mj.Version}); err != nil {
 		return nil, err
 	}
 	switch {
@@ -163,10 +147,10 @@ func decodeModel(b []byte) (*Model, error) {
 	enc, err := flows.UnmarshalEncoder(mj.Encoder)
 	if err != nil {
 		// Its JSON errors count bytes from the encoder's start; from the
-		// file's, they give the line (learner.JSONError). The raw value is
+		// file's, they give the line (input.JSONError). The raw value is
 		// the file's bytes as they are.
 		if base := bytes.Index(b, mj.Encoder); base >= 0 {
-			shiftOffsets(err, int64(base))
+			input.ShiftOffsets(err, int64(base))
 		}
 		return nil, err // errors of flows.UnmarshalEncoder name the encoder
 	}
@@ -174,7 +158,7 @@ func decodeModel(b []byte) (*Model, error) {
 		return nil, fmt.Errorf("encoder has %d symbols, automaton %d", enc.AlphabetSize(), auto.Alphabet().Len())
 	}
 	t := mj.Threshold
-	th := rootcause.Threshold{Mean: t.Mean, SD: t.SD, K: t.K, Value: t.Value, N: t.N}
+	th := Threshold{Mean: t.Mean, SD: t.SD, K: t.K, Value: t.Value, N: t.N}
 	if err := th.Validate(); err != nil {
 		return nil, err
 	}
@@ -187,16 +171,12 @@ func decodeModel(b []byte) (*Model, error) {
 	}, nil
 }
 
-// shiftOffsets moves the byte offsets of encoding/json errors in err's chain
-// by base: offsets into a value embedded in a file become offsets into the
-// file.
-func shiftOffsets(err error, base int64) {
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		se.Offset += base
+// CheckOwner refuses a model, read from path, that is not unit's: a
+// model.json copied into another unit's folder would judge that unit by
+// another's traffic.
+func (m *Model) CheckOwner(path, unit string) error {
+	if m.Unit != unit {
+		return fmt.Errorf("%s is the model of %s, not of %s", path, m.Unit, unit)
 	}
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		te.Offset += base
-	}
+	return nil
 }

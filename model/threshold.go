@@ -1,16 +1,9 @@
-// Package rootcause turns scored traces into explanations: the alarm
-// threshold (mean − k·σ of the training scores), the root cause of each
-// flagged trace (its least likely flow, and the automaton state there),
-// rankings of root-cause states and of the connections behind them, and the
-// CSV reports users read.
-package rootcause
+package model
 
 import (
 	"errors"
 	"fmt"
 	"math"
-
-	"github.com/netflow-monitor/monitor/learner"
 )
 
 // Threshold is the alarm threshold: Value = Mean − K·SD of the training
@@ -72,17 +65,3 @@ func (t Threshold) Validate() error {
 
 // Anomalous reports whether a trace's sum is below the threshold.
 func (t Threshold) Anomalous(sum float64) bool { return sum < t.Value }
-
-// Position returns the root-cause position of a scored trace of n symbols:
-// the index of its minimum per-symbol score, first on ties. The end score
-// (after the n symbols) has no flow and is left out.
-func Position(p *learner.Prediction, n int) int {
-	n = min(n, len(p.Scores))
-	best := 0
-	for i := 1; i < n; i++ {
-		if p.Scores[i] < p.Scores[best] {
-			best = i
-		}
-	}
-	return best
-}

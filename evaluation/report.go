@@ -1,4 +1,4 @@
-package pipeline
+package evaluation
 
 import (
 	"fmt"
@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"text/tabwriter"
 
-	"github.com/netflow-monitor/monitor/evaluation"
 	"github.com/netflow-monitor/monitor/plots"
 	"github.com/netflow-monitor/monitor/rootcause"
 )
@@ -19,7 +18,7 @@ const (
 	SweepPlotFile  = "evaluation_sweep.png"
 )
 
-// evalRow is one row of evaluation.csv.
+// evalRow is one row of csv.
 type evalRow struct {
 	Host             string  `csv:"host"`
 	Model            string  `csv:"model"`
@@ -54,7 +53,7 @@ type sweepRow struct {
 	RootCauseHitRate float64 `csv:"root cause hit rate"`
 }
 
-func metricsRow(host, model, detector string, m evaluation.Metrics) evalRow {
+func metricsRow(host, model, detector string, m Metrics) evalRow {
 	return evalRow{Host: host, Model: model, Detector: detector, Traces: m.Traces, Evaluated: m.Evaluated,
 		TP: m.TP, FP: m.FP, TN: m.TN, FN: m.FN, Precision: m.Precision, Recall: m.Recall, F1: m.F1,
 		BalancedAccuracy: m.BalancedAccuracy, FPR: m.FPR, RootCauseHitRate: m.RootCauseHitRate}
@@ -72,7 +71,7 @@ func (he *HostEvaluation) row(detector string) evalRow {
 	return r
 }
 
-// WriteEvaluation writes evaluation.csv (one row per host and an "overall"
+// WriteEvaluation writes csv (one row per host and an "overall"
 // row) into the monitor folder, and with a sweep evaluation_sweep.csv and
 // evaluation_sweep.png, all atomically.
 func WriteEvaluation(monitorRoot string, ev *Evaluation) error {

@@ -1,0 +1,173 @@
+// Package outputs writes what train and run leave in a unit's folder: the
+// predictions file, the model, the root-cause reports and the score plot.
+//
+// Each output is a sink: it takes the unit's scored windows in order and
+// writes its files, atomically, when the unit is done. Train and Run list
+// the outputs of each command, so that writing them, and removing what a
+// failed unit left, loop over one table. Adding an output is one file with
+// its sink and one line in a table.
+package outputs
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/netflow-monitor/monitor/detector"
+	"github.com/netflow-monitor/monitor/model"
+	"github.com/netflow-monitor/monitor/rootcause"
+)
+
+// Output file names.
+const (
+	TrainPredictionsFile   = "train_data_predictions.csv"
+	TrainPlotFile          = "probability_plot_train.png"
+	MonitorPredictionsFile = "monitor_data_predictions.csv"
+	MonitorPlotFile        = "probability_plot_monitor.png"
+	// SummaryFile is the run's summary at the top of the monitor folder.
+	SummaryFile = "summary.csv"
+)
+
+// Unit is what sinks know of the unit whose folder they write.
+type Unit struct {
+	Name string // the unit (service, group or monitored host)
+	Dir  string // its folder
+	// Model scores the windows. In training it is the model being made:
+	// its automaton and encoder are set, its threshold only at the end
+	// (see End).
+	Model *model.Model
+}
+
+// End is what sinks learn when a unit's windows are done.
+type End struct {
+	// Model is the model that scored the windows, complete: in training,
+	// the new model with its threshold.
+	Model     *model.Model
+	Windows   int
+	Anomalies int
+	// Report explains the anomalies (run only; nil in training).
+	Report *rootcause.Report
+}
+
+// Sink takes a unit's windows in order and writes its files at the end.
+type Sink interface {
+	// Window takes the next window; it may keep nothing of it but copies.
+	Window(w *detector.Window) error
+	// Close writes the sink's files from what it was given.
+	Close(end End) error
+	// Abort drops anything the sink has half-written; after a Close it
+	// does nothing.
+	Abort()
+}
+
+// Output is one entry of an output table.
+type Output struct {
+	// Name says what the output is, for messages.
+	Name string
+	// Owns reports whether a file name of a unit's folder is this
+	// output's.
+	Owns func(name string) bool
+	// Open starts the output's sink for a unit.
+	Open func(u Unit) (Sink, error)
+}
+
+// Train returns the outputs of training, in the order they are written.
+func Train() []Output {
+	return []Output{
+		predictions(TrainPredictionsFile),
+		modelFile(),
+		plot(TrainPlotFile, trainTitle),
+	}
+}
+
+// Run returns the outputs of monitoring, in the order they are written.
+func Run() []Output {
+	return []Output{
+		predictions(MonitorPredictionsFile),
+		reports(),
+		plot(MonitorPlotFile, runTitle),
+	}
+}
+
+// file returns an Owns that matches one file name.
+func file(name string) func(string) bool { return func(n string) bool { return n == name } }
+
+// Sinks are the open sinks of one unit, fed and closed together.
+type Sinks []Sink
+
+// Open opens the sinks of every output of table for u. On an error the
+// ones already open are aborted.
+func Open(table []Output, u Unit) (Sinks, error) {
+	var s Sinks
+	for _, o := range table {
+		k, err := o.Open(u)
+		if err != nil {
+			s.Abort()
+			return nil, fmt.Errorf("%s: %w", o.Name, err)
+		}
+		s = append(s, k)
+	}
+	return s, nil
+}
+
+// Window gives w to every sink.
+func (s Sinks) Window(w *detector.Window) error {
+	for _, k := range s {
+		if err := k.Window(w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close closes every sink in order; it stops at the first error.
+func (s Sinks) Close(end End) error {
+	for _, k := range s {
+		if err := k.Close(end); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Abort aborts every sink.
+func (s Sinks) Abort() {
+	for _, k := range s {
+		k.Abort()
+	}
+}
+
+// Remove removes from dir every file that an output of table owns: what a
+// failed unit must not leave, lest it read as the output of the command
+// that failed. Every file that can go goes; a file already gone is no
+// error; the other errors are joined.
+func Remove(dir string, table []Output) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return fmt.Errorf("remove the earlier outputs: %w", err)
+	}
+	var errs []error
+	for _, e := range entries {
+		if !owned(table, e.Name()) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("remove the earlier %s: %w", e.Name(), err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func owned(table []Output, name string) bool {
+	for _, o := range table {
+		if o.Owns(name) {
+			return true
+		}
+	}
+	return false
+}

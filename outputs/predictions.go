@@ -1,0 +1,74 @@
+package outputs
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/netflow-monitor/monitor/atomicfile"
+	"github.com/netflow-monitor/monitor/detector"
+	"github.com/netflow-monitor/monitor/flows"
+	"github.com/netflow-monitor/monitor/learner"
+)
+
+// predictions is the predictions file: one row per window in FlexFringe's
+// predict columns (see learner.PredictionWriter), written as the windows
+// come.
+func predictions(name string) Output {
+	return Output{Name: "predictions", Owns: file(name), Open: func(u Unit) (Sink, error) {
+		path := filepath.Join(u.Dir, name)
+		p, err := atomicfile.Create(path)
+		if err != nil {
+			return nil, err
+		}
+		pw, err := learner.NewPredictionWriter(p.WriteBehind())
+		if err != nil {
+			p.Cleanup()
+			return nil, fmt.Errorf("write %s: %w", path, err)
+		}
+		return &predictionSink{path: path, p: p, pw: pw, name: nameCache(u.Model.Encoder)}, nil
+	}}
+}
+
+type predictionSink struct {
+	path string
+	p    *atomicfile.Pending
+	pw   *learner.PredictionWriter
+	name func(int32) string
+}
+
+func (s *predictionSink) Window(w *detector.Window) error {
+	if err := s.pw.Write("", w.Symbols, s.name, &w.Score); err != nil {
+		return fmt.Errorf("write %s: %w", s.path, err)
+	}
+	return nil
+}
+
+func (s *predictionSink) Close(End) error {
+	if err := s.pw.Flush(); err != nil {
+		return fmt.Errorf("write %s: %w", s.path, err)
+	}
+	if err := s.p.CloseAtomicallyReplace(); err != nil {
+		return fmt.Errorf("write %s: %w", s.path, err)
+	}
+	return nil
+}
+
+func (s *predictionSink) Abort() { s.p.Cleanup() }
+
+// nameCache returns enc.SymbolName, computing each symbol's name once: the
+// prediction files name every symbol of every window.
+func nameCache(enc flows.Encoder) func(int32) string {
+	var names []string
+	return func(sym int32) string {
+		if sym < 0 || sym >= 1<<16 {
+			return enc.SymbolName(sym)
+		}
+		if int(sym) >= len(names) {
+			names = append(names, make([]string, int(sym)+1-len(names))...)
+		}
+		if names[sym] == "" {
+			names[sym] = enc.SymbolName(sym)
+		}
+		return names[sym]
+	}
+}

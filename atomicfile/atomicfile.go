@@ -40,7 +40,7 @@ func (p *Pending) Cleanup() error { return p.cleanup() }
 //
 // The temporary file is created in path's folder, so the rename cannot
 // cross file systems. (Left to choose, renameio probes $TMPDIR with a test
-// file and a test rename on every call: 40 ms of a 120-file run.)
+// file and a test rename on every call.)
 func Create(path string) (*Pending, error) {
 	p, err := create(path)
 	if err != nil {

@@ -162,7 +162,7 @@ func ReadAll(path, format string, opts DecodeOptions) ([]Flow, int, error) {
 // a format drops only make it larger), so that the flows are neither copied
 // as the slice grows nor given room that is never used (both cost the
 // garbage collector as much as the flows themselves). Counting lines in the
-// page cache is a few ms for 100 MB. A gzip file, or one too large to read
+// page cache costs little next to parsing them. A gzip file, or one too large to read
 // twice, gets a guess from its size; anything but a regular file (a pipe,
 // which cannot be read twice) gets none.
 func rowCapacity(file *os.File) int {
@@ -197,7 +197,7 @@ func rowCapacity(file *os.File) int {
 
 // Guesses of rows from a file's size err on the side of room: capacity
 // never touched costs address space, not memory. Compressed flow rows take
-// about 20-30 bytes (the CTU-13 file: 559k rows in 12 MB), plain ones 85-130
+// about 20-30 bytes (CTU-13's Argus capture, gzipped), plain ones 85-130
 // (the project's CSV, Argus). Files above maxCountedBytes are not read
 // twice, and a guess gives room for at most maxGuessedRows; the slice grows
 // beyond it.

@@ -18,8 +18,8 @@ import (
 // stay valid.
 //
 // Lines are cut from chunks: the whole lines in the read buffer become one
-// string, and fields are substrings of it. A string per line was half the
-// reader's time and most of a run's garbage. A field kept after the next
+// string, and fields are substrings of it: a string per line would be an
+// allocation per row, most of a run's garbage. A field kept after the next
 // call keeps its chunk (64 KiB) in memory: decoders copy what they keep.
 type recordReader struct {
 	br     *bufio.Reader

@@ -2,9 +2,9 @@ package input
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -14,9 +14,9 @@ import (
 // exactly, an unknown or repeated member, invalid UTF-8 and trailing data
 // are errors. Every JSON input of the project (models, encoders, group
 // files) is read through it, with json/v2 (github.com/go-json-experiment/
-// json, the module encoding/json/v2 comes from), which reads a large model
-// in a third of encoding/json's time. Files are written with
-// encoding/json; v2 reads them back exactly.
+// json, the module encoding/json/v2 comes from), which reads large models
+// several times faster than encoding/json (see docs/internals.md). Files
+// are written with encoding/json; v2 reads them back exactly.
 func DecodeJSON(b []byte, v any) error {
 	return jsonv2.Unmarshal(b, v, jsonv2.RejectUnknownMembers(true))
 }
@@ -26,8 +26,6 @@ func DecodeJSON(b []byte, v any) error {
 // a value of the wrong kind, the member it was in (a JSON pointer).
 func JSONError(path string, b []byte, err error) error {
 	fe := &Error{File: path, Err: err}
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
 	var syn *jsontext.SyntacticError
 	var sem *jsonv2.SemanticError
 	switch {
@@ -36,11 +34,6 @@ func JSONError(path string, b []byte, err error) error {
 	case errors.As(err, &sem):
 		fe.Line = lineOf(b, sem.ByteOffset)
 		fe.Field = string(sem.JSONPointer)
-	case errors.As(err, &se):
-		fe.Line = lineOf(b, se.Offset)
-	case errors.As(err, &te):
-		fe.Line = lineOf(b, te.Offset)
-		fe.Field = te.Field
 	case errors.Is(err, ErrVersion):
 		fe.Field = "version"
 	}
@@ -88,6 +81,21 @@ func (h Head) Check(format string, version int, remedy string) error {
 	}
 	if h.Version != version {
 		return fmt.Errorf("%w of %s: the file is version %d, this program reads version %d; %s", ErrVersion, format, h.Version, version, remedy)
+	}
+	return nil
+}
+
+// ReadJSONFile reads the JSON file path and decodes its bytes with
+// decode. Errors name the file and, where the decoder places them, the
+// line and the member; what names the file's kind in an error reading it
+// ("load model: open ...").
+func ReadJSONFile(path, what string, decode func(b []byte) error) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if err := decode(b); err != nil {
+		return JSONError(path, b, err)
 	}
 	return nil
 }

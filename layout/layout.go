@@ -141,13 +141,9 @@ type Group struct {
 // ReadGroup reads dir/group.json and validates the name and members.
 func ReadGroup(dir string) (Unit, error) {
 	path := filepath.Join(dir, GroupFile)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return Unit{}, fmt.Errorf("read group: %w", err)
-	}
 	var g Group
-	if err := input.DecodeJSON(b, &g); err != nil {
-		return Unit{}, input.JSONError(path, b, err)
+	if err := input.ReadJSONFile(path, "read group", func(b []byte) error { return input.DecodeJSON(b, &g) }); err != nil {
+		return Unit{}, err
 	}
 	if err := ValidateGroupName(g.Name); err != nil {
 		return Unit{}, fmt.Errorf("%s: %w", path, err)

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/netflow-monitor/monitor/atomicfile"
@@ -195,13 +194,9 @@ func (m *Model) Save(path string) error {
 // LoadModel reads a model file. Errors name the file and, for malformed
 // JSON, the line.
 func LoadModel(path string) (*Model, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("load model: %w", err)
-	}
 	m := &Model{}
-	if err := m.UnmarshalJSON(b); err != nil {
-		return nil, input.JSONError(path, b, err)
+	if err := input.ReadJSONFile(path, "load model", m.UnmarshalJSON); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

@@ -33,9 +33,9 @@ type PredictionWriter struct {
 	// in w's buffer.
 	longest int
 	buf     []byte
-	// Formatting floats was most of the writing time, and per-symbol
+	// Formatting floats is most of the writing time, and per-symbol
 	// scores take few distinct values (one per transition, end and unseen
-	// case; 16.7k for the model of a 380k-flow service): their texts are
+	// case, tens of thousands even for large models): their texts are
 	// kept in texts, found by the score's source in the model that scored
 	// it (bySource, index+1, 0 when not yet known) or else by the value's
 	// bits (recent, a direct-mapped cache, in front of byBits).

@@ -4,7 +4,7 @@ import "slices"
 
 // tree is the prefix tree (APTA) being merged into an automaton. It is
 // stored flat, every node and every transition an integer index into
-// parallel slices, so that a 750k-node tree is a handful of allocations.
+// parallel slices, so that a tree of a million nodes is a handful of allocations.
 //
 // Merged states are a union-find forest: rep[n] is the node n was merged
 // into (-1 for a class representative). A representative holds the summed

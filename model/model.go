@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/netflow-monitor/monitor/atomicfile"
@@ -95,15 +94,12 @@ func (m *Model) Save(path string) error {
 // Load reads and validates a model file; errors name the file, and the
 // line where the problem is.
 func Load(path string) (*Model, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("load model: %w", err)
-	}
-	m, err := decode(b)
-	if err != nil {
-		return nil, input.JSONError(path, b, err)
-	}
-	return m, nil
+	var m *Model
+	err := input.ReadJSONFile(path, "load model", func(b []byte) (err error) {
+		m, err = decode(b)
+		return err
+	})
+	return m, err
 }
 
 // checkHead refuses a file of another format or version.

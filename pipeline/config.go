@@ -1,3 +1,14 @@
+// Package pipeline runs the monitor's commands over the per-unit data
+// folders (see package layout): Train learns one model per service or
+// group, Run judges every monitored host's flows with a model and writes
+// its reports. Units are processed in parallel; a failing unit does not
+// stop the others.
+//
+// It only orchestrates: the stages are their own packages, in the order
+// data flows through them: flows (read, encode) → learner (learn) → model
+// (the unit's model file) → detector (windows, scores, verdicts, root
+// causes) → rootcause (rank, report) → outputs (the files of a unit's
+// folder) and plots.
 package pipeline
 
 import (

@@ -217,8 +217,8 @@ type imageUser interface{ useImage(*pixels) }
 // into the image themselves.
 func save(path string, p *plot.Plot, w, h vg.Length, direct ...imageUser) error {
 	// The canvas draws into an image of ours: vgimg.UseWH would allocate
-	// one and have gg copy it into a second, 2.4 MB of fresh memory per
-	// plot for nothing. The context is set up as vgimg sets up its own.
+	// one and have gg copy it into a second, a plot's worth of fresh
+	// memory for nothing. The context is set up as vgimg sets up its own.
 	const dpi = 96
 	px := func(l vg.Length) int { return int(l/vg.Inch*dpi + 0.5) }
 	img := image.NewRGBA(image.Rect(0, 0, px(w), px(h)))

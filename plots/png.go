@@ -14,11 +14,10 @@ import (
 // encodePNG writes img as a PNG. An opaque image is written as 8-bit RGB
 // with every row filtered by "Up" (the difference to the row above):
 // image/png tries all five filters on every row and keeps the best, which
-// was half of a plot's instructions, while for charts of vertical bars and
-// flat areas Up alone gives files within a few per cent of that size
-// (47-54 KB plots: 0-3 % larger). Other images go through image/png.
-// Both compress at deflate's fastest level: flat-colour charts compress
-// well there, and the default level took as long as drawing.
+// costs more than drawing the chart, while for charts of vertical bars and
+// flat areas Up alone gives files within a few per cent of that size.
+// Other images go through image/png. Both compress at deflate's fastest
+// level: flat-colour charts compress well there (see docs/internals.md).
 func encodePNG(w io.Writer, img *image.RGBA) error {
 	if !img.Opaque() {
 		enc := png.Encoder{CompressionLevel: png.BestSpeed}

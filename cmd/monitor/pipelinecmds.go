@@ -3,14 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
-	"sync"
 
 	"github.com/netflow-monitor/monitor/layout"
 	"github.com/netflow-monitor/monitor/pipeline"
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 )
 
 // pipelineFlags are the flags train and run share.
@@ -71,13 +67,12 @@ func (pf *pipelineFlags) prepare(cmd *cobra.Command, what string) (done func(), 
 		}
 		pf.cfg.Groups = append(pf.cfg.Groups, g)
 	}
-	stderr := cmd.ErrOrStderr()
-	if !pf.quiet && isTerminal(stderr) {
-		b := &bar{desc: what, w: stderr}
+	b := newBar(cmd.ErrOrStderr(), what, pf.quiet)
+	pf.cfg.Progress = nil
+	if b.on() {
 		pf.cfg.Progress = b
-		return b.finish, nil
 	}
-	return func() {}, nil
+	return b.finish, nil
 }
 
 // checkCounts refuses counts the command line gives out of range. (The
@@ -104,43 +99,6 @@ func (pf *pipelineFlags) checkCounts(cmd *cobra.Command) error {
 		return fmt.Errorf("--clusters-max %d is below --clusters-min %d", e.KMax, e.KMin)
 	}
 	return nil
-}
-
-// isTerminal reports whether w is a terminal, where progress bars go.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// bar adapts progressbar/v3 to pipeline.Progress.
-type bar struct {
-	mu   sync.Mutex
-	desc string
-	w    io.Writer
-	pb   *progressbar.ProgressBar
-}
-
-func (b *bar) Total(n int) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.pb = progressbar.NewOptions(n, progressbar.OptionSetWriter(b.w), progressbar.OptionSetDescription(b.desc),
-		progressbar.OptionShowCount(), progressbar.OptionClearOnFinish(), progressbar.OptionSetPredictTime(false))
-}
-
-func (b *bar) Step() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.pb != nil {
-		_ = b.pb.Add(1)
-	}
-}
-
-func (b *bar) finish() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.pb != nil {
-		_ = b.pb.Finish()
-	}
 }
 
 func reportSkipped(w io.Writer, skipped []layout.Skipped) {

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/netflow-monitor/monitor/simulate"
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 )
 
@@ -52,25 +51,12 @@ services is a row in both files. The same flags give byte-identical files.`,
 				return fmt.Errorf("--anomalies: %w", err)
 			}
 			cfg.Anomalies = kinds
-			finish := func() {}
-			if !quiet && isTerminal(cmd.ErrOrStderr()) {
-				var pb *progressbar.ProgressBar
-				cfg.Progress = func(done, total int) {
-					if pb == nil {
-						pb = progressbar.NewOptions(total, progressbar.OptionSetWriter(cmd.ErrOrStderr()),
-							progressbar.OptionSetDescription("simulate"), progressbar.OptionShowCount(),
-							progressbar.OptionClearOnFinish(), progressbar.OptionSetPredictTime(false))
-					}
-					_ = pb.Set(done)
-				}
-				finish = func() {
-					if pb != nil {
-						_ = pb.Finish()
-					}
-				}
+			b := newBar(cmd.ErrOrStderr(), "simulate", quiet)
+			if b.on() {
+				cfg.Progress = b.Set
 			}
 			sum, err := simulate.Generate(cmd.Context(), cfg)
-			finish()
+			b.finish()
 			if errors.Is(err, simulate.ErrExists) {
 				return fmt.Errorf("%w; pass --force to replace it", err)
 			}

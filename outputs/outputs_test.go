@@ -1,0 +1,126 @@
+package outputs
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/netflow-monitor/monitor/detector"
+	"github.com/netflow-monitor/monitor/layout"
+)
+
+func touch(t *testing.T, dir string, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("x\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func list(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+// TestRemove: each table removes its own files and nothing else; a
+// missing folder is no error.
+func TestRemove(t *testing.T) {
+	others := []string{"10.0.0.1_monitor_data.csv", "10.0.0.1_train_data.csv", "group.json", "notes.txt", SummaryFile, "root_cause_x_prediction_info.csv"}
+	tests := []struct {
+		name  string
+		table []Output
+		owned []string
+	}{
+		{"run", Run(), []string{MonitorPredictionsFile, MonitorPlotFile, "root_cause_0_prediction_info.csv", "root_cause_17_connection_info.csv", "root_cause_-1_connection_info.csv"}},
+		{"train", Train(), []string{TrainPredictionsFile, TrainPlotFile, layout.ModelFile}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			touch(t, dir, others...)
+			touch(t, dir, tc.owned...)
+			if err := Remove(dir, tc.table); err != nil {
+				t.Fatal(err)
+			}
+			got := list(t, dir)
+			want := slices.Clone(others)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("left %v, want %v", got, want)
+			}
+			if err := Remove(dir, tc.table); err != nil {
+				t.Errorf("nothing to remove: %v", err)
+			}
+		})
+	}
+	if err := Remove(filepath.Join(t.TempDir(), "gone"), Run()); err != nil {
+		t.Errorf("missing folder: %v", err)
+	}
+}
+
+// recorder is a sink that records what happens to it.
+type recorder struct {
+	log  *[]string
+	name string
+	fail bool
+}
+
+func (r recorder) Window(*detector.Window) error {
+	*r.log = append(*r.log, r.name+" window")
+	return nil
+}
+func (r recorder) Close(End) error {
+	*r.log = append(*r.log, r.name+" close")
+	if r.fail {
+		return errors.New(r.name + " failed")
+	}
+	return nil
+}
+func (r recorder) Abort() { *r.log = append(*r.log, r.name+" abort") }
+
+// TestSinks: sinks get every window and are closed in table order, up to
+// the first failure; a table whose output cannot open aborts the sinks
+// already open.
+func TestSinks(t *testing.T) {
+	var log []string
+	out := func(name string, fail, failOpen bool) Output {
+		return Output{Name: name, Owns: file(name), Open: func(Unit) (Sink, error) {
+			if failOpen {
+				return nil, errors.New("cannot open")
+			}
+			return recorder{&log, name, fail}, nil
+		}}
+	}
+	s, err := Open([]Output{out("a", false, false), out("b", true, false), out("c", false, false)}, Unit{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Window(&detector.Window{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(End{}); err == nil || err.Error() != "b failed" {
+		t.Errorf("close: %v, want b's failure", err)
+	}
+	want := []string{"a window", "b window", "c window", "a close", "b close"}
+	if !slices.Equal(log, want) {
+		t.Errorf("log %q, want %q", log, want)
+	}
+	log = nil
+	if _, err := Open([]Output{out("a", false, false), out("b", false, true)}, Unit{}); err == nil {
+		t.Fatal("an output that cannot open: no error")
+	}
+	if !slices.Equal(log, []string{"a abort"}) {
+		t.Errorf("log %q, want a aborted", log)
+	}
+}

@@ -8,6 +8,7 @@ package atomicfile
 import (
 	"fmt"
 	"os"
+	"strings"
 )
 
 // Mode is the permission of the files written.
@@ -72,4 +73,29 @@ func WriteBytes(path string, b []byte) error {
 		_, err := f.Write(b)
 		return err
 	})
+}
+
+// tempExts are the extensions of the files the project writes: a
+// temporary file of one of them is recognised by IsTemp.
+var tempExts = []string{".csv", ".json", ".png", ".svg", ".html", ".dot", ".gz"}
+
+// IsTemp reports whether a file name is that of a temporary file Create
+// made for a destination in the same folder (".name.csv" followed by
+// random digits, and ".tmp" on Windows): what a killed writer leaves.
+func IsTemp(name string) bool {
+	if len(name) < 2 || name[0] != '.' {
+		return false
+	}
+	s := strings.TrimSuffix(name[1:], ".tmp")
+	digits := len(s) - len(strings.TrimRight(s, "0123456789"))
+	if digits == 0 {
+		return false
+	}
+	s = s[:len(s)-digits]
+	for _, ext := range tempExts {
+		if len(s) > len(ext) && strings.HasSuffix(s, ext) {
+			return true
+		}
+	}
+	return false
 }

@@ -188,8 +188,10 @@ type Skipped struct {
 // Discover lists the units under root: every sub-folder whose name is an IP
 // address (a service) or that holds a valid group.json (a group). Other
 // folders are returned in skipped with the reason (ErrBadGroup for a
-// group.json that cannot be used); they are never used in a path. Units
-// are sorted: services by address, then groups by name.
+// group.json that cannot be used); they are never used in a path. Hidden
+// folders (a name starting with '.': generations being written, see
+// Generation) are left out silently. Units are sorted: services by
+// address, then groups by name.
 func Discover(root string) (units []Unit, skipped []Skipped, err error) {
 	entries, err := os.ReadDir(root)
 	if err != nil {
@@ -201,6 +203,9 @@ func Discover(root string) (units []Unit, skipped []Skipped, err error) {
 			continue // files beside the folders: summary.csv and the like
 		}
 		name := e.Name()
+		if strings.HasPrefix(name, ".") {
+			continue // hidden: a generation being written, a tool's own
+		}
 		if a, perr := ParseService(name); perr == nil {
 			if a.String() != name {
 				skipped = append(skipped, Skipped{name, fmt.Errorf("not in canonical form (want %q)", a.String())})

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 
 	"github.com/netflow-monitor/monitor/detector"
+	"github.com/netflow-monitor/monitor/layout"
 	"github.com/netflow-monitor/monitor/model"
 	"github.com/netflow-monitor/monitor/rootcause"
 )
@@ -163,6 +164,12 @@ func Remove(dir string, table []Output) error {
 	return errors.Join(errs...)
 }
 
+// Owns returns whether a file name of a unit's folder belongs to an
+// output of table.
+func Owns(table []Output) func(name string) bool {
+	return func(name string) bool { return owned(table, name) }
+}
+
 func owned(table []Output, name string) bool {
 	for _, o := range table {
 		if o.Owns(name) {
@@ -170,4 +177,21 @@ func owned(table []Output, name string) bool {
 		}
 	}
 	return false
+}
+
+// summer is a sink that sums the files it writes as it writes them (see
+// layout.Generation.Commit), sparing a read of large files.
+type summer interface {
+	sums() []layout.FileSum
+}
+
+// Sums returns the sums of the files that sinks summed as they wrote them.
+func (s Sinks) Sums() []layout.FileSum {
+	var out []layout.FileSum
+	for _, k := range s {
+		if sm, ok := k.(summer); ok {
+			out = append(out, sm.sums()...)
+		}
+	}
+	return out
 }

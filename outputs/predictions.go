@@ -2,11 +2,13 @@ package outputs
 
 import (
 	"fmt"
+	"io"
 	"path/filepath"
 
 	"github.com/netflow-monitor/monitor/atomicfile"
 	"github.com/netflow-monitor/monitor/detector"
 	"github.com/netflow-monitor/monitor/flows"
+	"github.com/netflow-monitor/monitor/layout"
 	"github.com/netflow-monitor/monitor/learner"
 )
 
@@ -20,12 +22,13 @@ func predictions(name string) Output {
 		if err != nil {
 			return nil, err
 		}
-		pw, err := learner.NewPredictionWriter(p.WriteBehind())
+		s := &predictionSink{path: path, p: p, crc: layout.NewCRC(), name: nameCache(u.Model.Encoder)}
+		s.pw, err = learner.NewPredictionWriter(io.MultiWriter(p.WriteBehind(), s.crc, &s.size))
 		if err != nil {
 			p.Cleanup()
 			return nil, fmt.Errorf("write %s: %w", path, err)
 		}
-		return &predictionSink{path: path, p: p, pw: pw, name: nameCache(u.Model.Encoder)}, nil
+		return s, nil
 	}}
 }
 
@@ -34,6 +37,23 @@ type predictionSink struct {
 	p    *atomicfile.Pending
 	pw   *learner.PredictionWriter
 	name func(int32) string
+	crc  interface {
+		io.Writer
+		Sum32() uint32
+	}
+	size byteCount
+}
+
+// byteCount counts the bytes written to it.
+type byteCount int64
+
+func (c *byteCount) Write(p []byte) (int, error) {
+	*c += byteCount(len(p))
+	return len(p), nil
+}
+
+func (s *predictionSink) sums() []layout.FileSum {
+	return []layout.FileSum{layout.Sum(filepath.Base(s.path), int64(s.size), s.crc.Sum32())}
 }
 
 func (s *predictionSink) Window(w *detector.Window) error {

@@ -586,49 +586,67 @@ func TestRunRefusesAnotherServicesModel(t *testing.T) {
 	}
 }
 
-// TestTrainFailureAfterWritingRemovesOutputs: a training that fails after
-// writing an output (its model's or plot's path is a folder) leaves none of
-// the unit's other outputs, so no model is paired with other predictions or
-// an older plot; the other unit trains.
-func TestTrainFailureAfterWritingRemovesOutputs(t *testing.T) {
-	for _, blocked := range []string{outputs.TrainPlotFile, layout.ModelFile} {
-		t.Run(blocked, func(t *testing.T) {
-			ctx := context.Background()
-			c := smallFixture(t, t.TempDir())
-			if _, _, err := Train(ctx, c); err != nil {
-				t.Fatal(err)
-			}
-			dir := filepath.Join(c.TrainRoot, "10.0.0.1")
-			if err := os.Remove(filepath.Join(dir, blocked)); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.MkdirAll(filepath.Join(dir, blocked, "in the way"), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			res, _, err := Train(ctx, c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, r := range res {
-				switch {
-				case r.Unit == "10.0.0.1" && r.Err == nil:
-					t.Error("10.0.0.1 trained with its output path blocked")
-				case r.Unit == "10.0.0.2" && r.Err != nil:
-					t.Errorf("10.0.0.2: %v", r.Err)
-				}
-			}
-			for _, name := range []string{layout.ModelFile, outputs.TrainPredictionsFile, outputs.TrainPlotFile} {
-				if name == blocked {
-					continue
-				}
-				if _, err := os.Stat(filepath.Join(dir, name)); !errors.Is(err, fs.ErrNotExist) {
-					t.Errorf("%s after the failed training: %v, want it removed", name, err)
-				}
-			}
-			if _, err := os.Stat(filepath.Join(c.TrainRoot, "10.0.0.2", layout.ModelFile)); err != nil {
-				t.Errorf("10.0.0.2's model: %v", err)
-			}
-		})
+// TestTrainOutputsChangeAsOneSet: a unit's training outputs are replaced
+// as one set. A training that fails keeps the earlier model, predictions
+// and plot, byte for byte; one whose output path is blocked by a folder
+// replaces it; either way the folder is one complete generation
+// (layout.Verify).
+func TestTrainOutputsChangeAsOneSet(t *testing.T) {
+	ctx := context.Background()
+	c := smallFixture(t, t.TempDir())
+	if _, _, err := Train(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(c.TrainRoot, "10.0.0.1")
+	owns := outputs.Owns(outputs.Train())
+	if err := layout.Verify(dir, owns); err != nil {
+		t.Fatal(err)
+	}
+	before := readTree(t, dir)
+
+	tf := filepath.Join(dir, "10.0.0.1_train_data.csv")
+	good, err := os.ReadFile(tf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(tf, append(slices.Clone(good), "2024-01-09T00:00:00Z,10.0.0.1,10.9.9.9,1,2,tcp,lots,1,0.1,f,normal\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, _, err := Train(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Err == nil || res[1].Err != nil {
+		t.Fatalf("results %v / %v, want 10.0.0.1's bad row only", res[0].Err, res[1].Err)
+	}
+	after := readTree(t, dir)
+	for name, b := range before {
+		if !strings.HasSuffix(name, "_train_data.csv") && !bytes.Equal(after[name], b) {
+			t.Errorf("%s changed by a failed training", name)
+		}
+	}
+	if err := layout.Verify(dir, owns); err != nil {
+		t.Error(err)
+	}
+
+	if err := os.WriteFile(tf, good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plot := filepath.Join(dir, outputs.TrainPlotFile)
+	if err := os.Remove(plot); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(plot, "in the way"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if res, _, err := Train(ctx, c); err != nil || res[0].Err != nil {
+		t.Fatalf("training with a folder in the plot's place: %v %+v", err, res)
+	}
+	if st, err := os.Stat(plot); err != nil || !st.Mode().IsRegular() {
+		t.Errorf("plot: %v, want the folder in its way replaced by the plot", err)
+	}
+	if err := layout.Verify(dir, owns); err != nil {
+		t.Error(err)
 	}
 }
 
@@ -654,7 +672,7 @@ func TestRunFailureRemovesOutputs(t *testing.T) {
 		}
 		var names []string
 		for _, e := range entries {
-			if e.Name() != host+"_monitor_data.csv" {
+			if e.Name() != host+"_monitor_data.csv" && e.Name() != layout.ManifestFile {
 				names = append(names, e.Name())
 			}
 		}

@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -87,7 +91,7 @@ func Run(ctx context.Context, c Config) ([]RunResult, []layout.Skipped, error) {
 			if r.Err != nil {
 				// The folder must not show an earlier run's results next
 				// to this run's failure, nor a mix of both.
-				if rerr := outputs.Remove(layout.Dir(c.MonitorRoot, h), outputs.Run()); rerr != nil {
+				if rerr := clearOutputs(layout.Dir(c.MonitorRoot, h), outputs.Run()); rerr != nil {
 					r.Err = errors.Join(r.Err, rerr)
 				}
 			}
@@ -183,21 +187,43 @@ func runHost(ctx context.Context, c *Config, u layout.Unit, m *model.Model, r *R
 	}()
 	step := func() { done++; c.step() }
 
+	// The outputs are written as a new generation of the host's folder,
+	// switched in whole at the end (see layout.Generation).
+	gen, err := layout.NewGeneration(layout.Dir(c.MonitorRoot, u), outputs.Owns(outputs.Run()))
+	if err != nil {
+		return err
+	}
+	defer gen.Abort()
 	path := layout.MonitorFile(c.MonitorRoot, u)
-	all, skipped, err := readFlows(path, c)
+	// Flows are streamed in file order, which is time order for nearly
+	// every file; a file that is not is read whole and sorted instead.
+	sums, err := scoreHost(ctx, c, u, m, gen.Dir(), r, func(fn func(*flows.Flow) error) (int, error) {
+		return streamOrdered(ctx, path, c, u.Addr, fn)
+	})
+	if errors.Is(err, errUnordered) {
+		sums, err = scoreHost(ctx, c, u, m, gen.Dir(), r, func(fn func(*flows.Flow) error) (int, error) {
+			return readSorted(path, c, fn)
+		})
+	}
 	if err != nil {
 		return err
 	}
-	flows.SortByStart(all)
-	r.Skipped = skipped
 	step()
-	if err := ctx.Err(); err != nil {
+	if err := gen.Commit("run", sums); err != nil {
 		return err
 	}
+	step()
+	return nil
+}
 
-	sinks, err := outputs.Open(outputs.Run(), outputs.Unit{Name: u.Name, Dir: layout.Dir(c.MonitorRoot, u), Model: m})
+// scoreHost feeds the flows that feed gives it to a detector of the host,
+// hands every window to the run's outputs, written into dir, and closes
+// them with the host's report. It returns the sums of the outputs that
+// were summed as they were written.
+func scoreHost(ctx context.Context, c *Config, u layout.Unit, m *model.Model, dir string, r *RunResult, feed func(func(*flows.Flow) error) (int, error)) ([]layout.FileSum, error) {
+	sinks, err := outputs.Open(outputs.Run(), outputs.Unit{Name: u.Name, Dir: dir, Model: m})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer sinks.Abort()
 	d := detector.New(m, u.Addr)
@@ -211,26 +237,82 @@ func runHost(ctx context.Context, c *Config, u layout.Unit, m *model.Model, r *R
 		}
 		return sinks.Window(w)
 	}
-	for i := range all {
-		if err := add(d.Add(&all[i])); err != nil {
-			return err
-		}
+	skipped, err := feed(func(f *flows.Flow) error { return add(d.Add(f)) })
+	if err != nil {
+		return nil, err
 	}
-	r.Flows, r.Foreign = d.Flows(), d.Foreign()
+	r.Flows, r.Foreign, r.Skipped = d.Flows(), d.Foreign(), skipped
 	if d.Flows() == 0 {
-		return fmt.Errorf("%s: no monitor data for %s", path, u.Name)
+		return nil, fmt.Errorf("%s: no monitor data for %s", layout.MonitorFile(c.MonitorRoot, u), u.Name)
 	}
 	if err := add(d.End()); err != nil {
-		return err
+		return nil, err
 	}
-	step()
-
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	r.Report = rootcause.Analyze(u.Name, d.Windows(), m.Threshold, anomalies, c.Top)
 	if err := sinks.Close(outputs.End{Model: m, Windows: d.Windows(), Anomalies: len(anomalies), Report: &r.Report}); err != nil {
-		return err
+		return nil, err
 	}
-	step()
-	return nil
+	return sinks.Sums(), nil
+}
+
+// errUnordered stops streamOrdered at a flow that starts before the one
+// before it.
+var errUnordered = errors.New("flows not in time order")
+
+// streamOrdered streams the flows of path to fn in file order, in memory
+// bounded by one flow; it stops with errUnordered at the first flow of
+// host that starts before the previous one. It returns the number of bad
+// rows skipped.
+func streamOrdered(ctx context.Context, path string, c *Config, host netip.Addr, fn func(*flows.Flow) error) (int, error) {
+	dec, closer, err := flows.Open(path, c.Format, flows.DecodeOptions{SkipBadRows: c.SkipBadRows})
+	if err != nil {
+		return 0, err
+	}
+	defer closer.Close()
+	last := int64(math.MinInt64)
+	var f flows.Flow
+	for n := 0; ; n++ {
+		if n&0xfff == 0 {
+			if err := ctx.Err(); err != nil {
+				return dec.Skipped(), err
+			}
+		}
+		err := dec.Next(&f)
+		if errors.Is(err, io.EOF) {
+			return dec.Skipped(), nil
+		}
+		if err != nil {
+			return dec.Skipped(), err
+		}
+		if f.Src == host || f.Dst == host {
+			if f.Start < last {
+				return dec.Skipped(), errUnordered
+			}
+			last = f.Start
+		}
+		if err := fn(&f); err != nil {
+			return dec.Skipped(), err
+		}
+	}
+}
+
+// readSorted reads every flow of path, sorts them by start time (stably)
+// and gives them to fn in that order.
+func readSorted(path string, c *Config, fn func(*flows.Flow) error) (int, error) {
+	all, skipped, err := readFlows(path, c)
+	if err != nil {
+		return 0, err
+	}
+	flows.SortByStart(all)
+	for i := range all {
+		if err := fn(&all[i]); err != nil {
+			return skipped, err
+		}
+	}
+	return skipped, nil
 }
 
 func summaryRows(results []RunResult) []rootcause.SummaryRow {
@@ -253,4 +335,18 @@ func summaryRows(results []RunResult) []rootcause.SummaryRow {
 		rows = append(rows, row)
 	}
 	return rows
+}
+
+// clearOutputs removes the outputs of table from a unit folder as one
+// change: a generation without them. Where no generation can be made, the
+// files are removed one by one.
+func clearOutputs(dir string, table []outputs.Output) error {
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	gen, err := layout.NewGeneration(dir, outputs.Owns(table))
+	if err != nil {
+		return outputs.Remove(dir, table)
+	}
+	return gen.Commit("run", nil)
 }

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -108,25 +107,20 @@ func trainUnit(ctx context.Context, c *Config, u layout.Unit) (r TrainResult, er
 	for _, h := range u.Members {
 		m.Members = append(m.Members, h.String())
 	}
-	dir := layout.Dir(c.TrainRoot, u)
+	// The outputs are written as a new generation of the unit's folder,
+	// switched in whole at the end: a failure, or a kill, leaves the
+	// earlier model, predictions and plot, which agree.
 	table := outputs.Train()
-	sinks, err := outputs.Open(table, outputs.Unit{Name: u.Name, Dir: dir, Model: m})
+	gen, err := layout.NewGeneration(layout.Dir(c.TrainRoot, u), outputs.Owns(table))
+	if err != nil {
+		return r, err
+	}
+	defer gen.Abort()
+	sinks, err := outputs.Open(table, outputs.Unit{Name: u.Name, Dir: gen.Dir(), Model: m})
 	if err != nil {
 		return r, err
 	}
 	defer sinks.Abort()
-	// Once an output is written, a failure removes this unit's outputs,
-	// the new and the earlier ones: the folder must not pair this
-	// training's predictions with an earlier model, or this model with an
-	// earlier plot. (A failure before keeps the earlier ones, which agree.)
-	wrote := false
-	defer func() {
-		if err != nil && wrote {
-			if rerr := outputs.Remove(dir, table); rerr != nil {
-				err = errors.Join(err, rerr)
-			}
-		}
-	}()
 	sums := make([]float64, 0, enc.data.Len())
 	sc := detector.NewScorer(auto, c.Window, c.Stride)
 	add := func(w *detector.Window) error {
@@ -148,13 +142,15 @@ func trainUnit(ctx context.Context, c *Config, u layout.Unit) (r TrainResult, er
 		}
 		off += n
 	}
-	wrote = true
 	thr, err := model.NewThreshold(sums, c.Sigma)
 	if err != nil {
 		return r, fmt.Errorf("threshold: %w", err)
 	}
 	r.Threshold, m.Threshold = thr, thr
 	if err := sinks.Close(outputs.End{Model: m, Windows: len(sums)}); err != nil {
+		return r, err
+	}
+	if err := gen.Commit("train", sinks.Sums()); err != nil {
 		return r, err
 	}
 	step()

@@ -15,6 +15,7 @@ type pipelineFlags struct {
 	services []string
 	groups   []string
 	quiet    bool
+	locks    folderLocks
 }
 
 // bind binds the flags of train (training), run (running), or both.
@@ -28,6 +29,7 @@ func (pf *pipelineFlags) bind(cmd *cobra.Command, training, running bool) {
 	f.StringVar(&c.Format, "format", "auto", "flow file format (auto detects it from the header)")
 	f.BoolVar(&c.SkipBadRows, "skip-bad-rows", false, "skip rows that do not parse (counted and reported) instead of failing")
 	f.BoolVarP(&pf.quiet, "quiet", "q", false, "no progress bar")
+	pf.locks.bind(f)
 	if training {
 		f.StringArrayVar(&pf.groups, "group", nil, "only this group (repeatable)")
 		f.IntVar(&c.Window, "window", c.Window, "flows per trace (sliding window)")
@@ -120,7 +122,12 @@ scores. It writes model.json, train_data_predictions.csv and
 probability_plot_train.png into each folder.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := runTrain(cmd, &pf)
+			release, err := pf.locks.take(cmd, writes(pf.cfg.TrainRoot))
+			if err != nil {
+				return err
+			}
+			defer release()
+			_, err = runTrain(cmd, &pf)
 			return err
 		},
 	}
@@ -172,7 +179,14 @@ per host: monitor_data_predictions.csv, root_cause_<state>_prediction_info.csv
 and root_cause_<state>_connection_info.csv for the top root-cause states,
 probability_plot_monitor.png; and monitor_data/summary.csv over all hosts.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runRun(cmd, &pf) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			release, err := pf.locks.take(cmd, reads(pf.cfg.TrainRoot), writes(pf.cfg.MonitorRoot))
+			if err != nil {
+				return err
+			}
+			defer release()
+			return runRun(cmd, &pf)
+		},
 	}
 	pf.bind(cmd, false, true)
 	return cmd
@@ -220,6 +234,11 @@ A service whose training fails is reported and not monitored; the others
 are.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			release, err := pf.locks.take(cmd, writes(pf.cfg.TrainRoot), writes(pf.cfg.MonitorRoot))
+			if err != nil {
+				return err
+			}
+			defer release()
 			untrained, err := runTrain(cmd, &pf)
 			if untrained == nil {
 				return err // the training stopped as a whole

@@ -17,6 +17,7 @@ func newSplitCmd() *cobra.Command {
 	c := ingest.SplitConfig{TrainRoot: "train_data", MonitorRoot: "monitor_data", Criteria: ingest.DefaultServiceCriteria()}
 	var until, services, monitorHosts string
 	var groups []string
+	var locks folderLocks
 	cmd := &cobra.Command{
 		Use:   "split FLOWFILE... --train-until TIME",
 		Short: "Split flow files (Argus, nfdump, Zeek, goflow2, Packetbeat, CSV) into train and monitor folders",
@@ -59,6 +60,11 @@ kept for "monitor evaluate".`,
 				}
 				c.Groups = append(c.Groups, u)
 			}
+			release, err := locks.take(cmd, writes(c.TrainRoot), writes(c.MonitorRoot))
+			if err != nil {
+				return err
+			}
+			defer release()
 			sum, err := ingest.Split(cmd.Context(), c)
 			if err != nil {
 				return err
@@ -90,6 +96,7 @@ kept for "monitor evaluate".`,
 	f.StringVar(&c.TrainRoot, "train-data", c.TrainRoot, "train data folder to write")
 	f.StringVar(&c.MonitorRoot, "monitor-data", c.MonitorRoot, "monitor data folder to write")
 	f.BoolVar(&c.Force, "force", false, "replace existing flow files in the folders")
+	locks.bind(f)
 	return cmd
 }
 
@@ -132,6 +139,7 @@ func newEvaluateCmd() *cobra.Command {
 	c := evaluation.Config{TrainRoot: "train_data", MonitorRoot: "monitor_data", Detector: evaluation.DetectorNames()[0]}
 	var asJSON, sweep bool
 	var services []string
+	var locks folderLocks
 	cmd := &cobra.Command{
 		Use:   "evaluate",
 		Short: "Measure the last run against the labels of the monitored flows",
@@ -154,6 +162,11 @@ the monitor folder; --json prints one JSON object on stdout.`,
 			if sweep {
 				c.Sweep = evaluation.DefaultKs()
 			}
+			release, err := locks.take(cmd, reads(c.TrainRoot), writes(c.MonitorRoot))
+			if err != nil {
+				return err
+			}
+			defer release()
 			ev, err := evaluation.Evaluate(cmd.Context(), c)
 			if err != nil {
 				return err
@@ -194,6 +207,7 @@ the monitor folder; --json prints one JSON object on stdout.`,
 	f.BoolVar(&c.SkipBadRows, "skip-bad-rows", false, "skip rows that do not parse")
 	f.StringVar(&c.Detector, "detector", c.Detector, "detector to measure: "+detectorHelp())
 	f.BoolVar(&asJSON, "json", false, "print the result as one JSON object on stdout")
+	locks.bind(f)
 	f.BoolVar(&sweep, "sweep", false, "also report the metrics for k = 1, 1.5, ..., 10 (the threshold's sigma multiplier), with a plot")
 	return cmd
 }

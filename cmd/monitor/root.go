@@ -63,6 +63,7 @@ alarm by the connection behind it: direction, peer, port, and since when.`,
 		newSplitCmd(),
 		newEvaluateCmd(),
 		newSimulateCmd(),
+		newVerifyCmd(),
 	)
 	return root
 }

@@ -15,6 +15,7 @@ func newSimulateCmd() *cobra.Command {
 	cfg := simulate.DefaultConfig()
 	var anomalies string
 	var quiet bool
+	var locks folderLocks
 	var roles []string
 	for _, r := range simulate.Roles() {
 		roles = append(roles, fmt.Sprintf("%s %s", r.Name, r.Addr))
@@ -51,6 +52,11 @@ services is a row in both files. The same flags give byte-identical files.`,
 				return fmt.Errorf("--anomalies: %w", err)
 			}
 			cfg.Anomalies = kinds
+			release, err := locks.take(cmd, writes(cfg.TrainRoot), writes(cfg.MonitorRoot))
+			if err != nil {
+				return err
+			}
+			defer release()
 			b := newBar(cmd.ErrOrStderr(), "simulate", quiet)
 			if b.on() {
 				cfg.Progress = b.Set
@@ -75,6 +81,7 @@ services is a row in both files. The same flags give byte-identical files.`,
 	f.IntVar(&cfg.Services, "services", cfg.Services, fmt.Sprintf("number of services to simulate (1-%d)", simulate.MaxServices))
 	f.StringVar(&anomalies, "anomalies", "all", "anomaly kinds to inject: all, none, or a comma list of exfiltration, port-scan, beaconing, unusual-port")
 	f.BoolVarP(&quiet, "quiet", "q", false, "no progress bar")
+	locks.bind(f)
 	f.BoolVar(&cfg.Force, "force", false, "replace existing data: every service and group folder under both folders, and the ground truth")
 	return cmd
 }

@@ -169,7 +169,8 @@ func (d *Detector) Add(f *flows.Flow) *Window {
 	}
 	d.refs[d.flows%len(d.refs)] = flowRef{f.Start, f.ConnectionFrom(dir)}
 	d.flows++
-	return d.judge(d.sc.Add(d.m.Encoder.Encode(f, dir)))
+	x := f.Features(dir)
+	return d.judge(d.sc.Add(d.m.Encoder.Encode(&x)))
 }
 
 // End ends the host's flows: it returns the one short window of a host

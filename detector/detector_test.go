@@ -123,7 +123,7 @@ func testModel(t *testing.T) *model.Model {
 type portEncoder struct{}
 
 func (portEncoder) Kind() string                                  { return "port" }
-func (portEncoder) Encode(f *flows.Flow, _ flows.Direction) int32 { return int32(f.DstPort % 3) }
+func (portEncoder) Encode(f *flows.Features) int32 { return int32(f.DstPort % 3) }
 func (portEncoder) AlphabetSize() int                             { return 3 }
 func (portEncoder) SymbolName(s int32) string                     { return fmt.Sprint(s) }
 

@@ -20,9 +20,9 @@ import (
 type Encoder interface {
 	// Kind is the name of the encoder's kind (see Encoders).
 	Kind() string
-	// Encode returns the symbol of f seen in direction d: an id in
+	// Encode returns the symbol of a flow's features: an id in
 	// [0, AlphabetSize()), or Unknown.
-	Encode(f *Flow, d Direction) int32
+	Encode(x *Features) int32
 	// AlphabetSize is the number of symbols seen in training.
 	AlphabetSize() int
 	// SymbolName is a readable name, like "out/tcp/s07/d2" (direction,
@@ -88,9 +88,10 @@ type EncoderKind struct {
 	Name string
 	// Doc says in a few words how it encodes a flow, for --help.
 	Doc string
-	// Fit fits the encoder on training flows (at least one); dirs[i] is
-	// fl[i]'s direction as seen from its host. opt has its defaults set.
-	Fit func(fl []Flow, dirs []Direction, opt EncoderOptions) Encoder
+	// Fit fits the encoder on the features of training flows, in
+	// segments (one per host), at least one flow in all. opt has its
+	// defaults set.
+	Fit func(segs [][]Features, opt EncoderOptions) Encoder
 	// decode reads a fitted encoder's JSON (its head included) strictly.
 	decode func(b []byte) (Encoder, error)
 }
@@ -124,12 +125,10 @@ func encoderKind(name string) (EncoderKind, error) {
 	return EncoderKind{}, fmt.Errorf("encoder %q: want one of %s", name, strings.Join(EncoderNames(), ", "))
 }
 
-// FitEncoder fits the named encoder ("" is the default) on training flows;
-// dirs[i] is fl[i]'s direction as seen from its host.
-func FitEncoder(name string, fl []Flow, dirs []Direction, opt EncoderOptions) (Encoder, error) {
-	if len(fl) != len(dirs) {
-		return nil, fmt.Errorf("fit encoder: %d flows, %d directions", len(fl), len(dirs))
-	}
+// FitEncoder fits the named encoder ("" is the default) on the features of
+// training flows, given in segments (one per host, say; the result is the
+// same as for one segment holding them all).
+func FitEncoder(name string, segs [][]Features, opt EncoderOptions) (Encoder, error) {
 	if name == "" {
 		name = Encoders()[0].Name
 	}
@@ -137,10 +136,10 @@ func FitEncoder(name string, fl []Flow, dirs []Direction, opt EncoderOptions) (E
 	if err != nil {
 		return nil, err
 	}
-	if len(fl) == 0 {
+	if count(segs) == 0 {
 		return nil, errors.New("fit encoder: no training flows")
 	}
-	return k.Fit(fl, dirs, opt.withDefaults()), nil
+	return k.Fit(segs, opt.withDefaults()), nil
 }
 
 // ---- the shared symbol space -------------------------------------------
@@ -206,7 +205,7 @@ func (s *space) protoIndex(p Protocol) int {
 
 // portClass: 0 none, 1 well-known, 2 registered, 3 ephemeral, 4+i the
 // service port Ports[i].
-func (s *space) portClass(f *Flow) int {
+func (s *space) portClass(f *Features) int {
 	if !s.PortClass {
 		return 0
 	}
@@ -236,19 +235,21 @@ func (s *space) durBin(d float64) int {
 	return i
 }
 
-func (s *space) code(f *Flow, d Direction, sizeClass int) int {
+func (s *space) code(f *Features, sizeClass int) int {
 	c := s.protoIndex(f.Proto)
-	c = c*2 + int(d)
+	c = c*2 + int(f.Dir)
 	c = c*s.NSize + sizeClass
 	c = c*s.nDur() + s.durBin(f.Duration)
 	return c*s.nPort() + s.portClass(f)
 }
 
 // fit records the codes of the training flows and builds the lookup.
-func (s *space) fit(fl []Flow, dirs []Direction, sizeOf func(*Flow) int) {
+func (s *space) fit(segs [][]Features, sizeOf func(*Features) int) {
 	seen := map[int32]bool{}
-	for i := range fl {
-		seen[int32(s.code(&fl[i], dirs[i], sizeOf(&fl[i])))] = true
+	for _, seg := range segs {
+		for i := range seg {
+			seen[int32(s.code(&seg[i], sizeOf(&seg[i])))] = true
+		}
 	}
 	s.Codes = make([]int32, 0, len(seen))
 	for c := range seen {
@@ -268,8 +269,8 @@ func (s *space) index() {
 	}
 }
 
-func (s *space) encode(f *Flow, d Direction, sizeClass int) int32 {
-	return s.lookup[s.code(f, d, sizeClass)]
+func (s *space) encode(f *Features, sizeClass int) int32 {
+	return s.lookup[s.code(f, sizeClass)]
 }
 
 // name renders symbol id as direction/protocol/size/duration[/port].
@@ -345,17 +346,20 @@ func hasNaN(xs []float64) bool {
 
 // fitSpace fits what both encoders share: protocols, service ports and
 // duration bins.
-func fitSpace(fl []Flow, opt EncoderOptions) space {
+func fitSpace(segs [][]Features, opt EncoderOptions) space {
 	var s space
 	protos := map[Protocol]bool{}
 	ports := map[uint16]int{}
-	durs := make([]float64, len(fl))
-	for i := range fl {
-		protos[fl[i].Proto] = true
-		if fl[i].Proto.HasPorts() {
-			ports[fl[i].DstPort]++
+	n := count(segs)
+	durs := make([]float64, 0, n)
+	for _, seg := range segs {
+		for i := range seg {
+			protos[seg[i].Proto] = true
+			if seg[i].Proto.HasPorts() {
+				ports[seg[i].DstPort]++
+			}
+			durs = append(durs, seg[i].Duration)
 		}
-		durs[i] = fl[i].Duration
 	}
 	for p := range protos {
 		s.Protocols = append(s.Protocols, p)
@@ -368,9 +372,9 @@ func fitSpace(fl []Flow, opt EncoderOptions) space {
 			n    int
 		}
 		var list []pc
-		for p, n := range ports {
-			if float64(n) >= 0.01*float64(len(fl)) {
-				list = append(list, pc{p, n})
+		for p, c := range ports {
+			if float64(c) >= 0.01*float64(n) {
+				list = append(list, pc{p, c})
 			}
 		}
 		sort.Slice(list, func(i, j int) bool {
@@ -484,4 +488,13 @@ func decodeEncoder[T any, P interface {
 		return nil, err
 	}
 	return e, nil
+}
+
+// count returns the number of features in segs.
+func count(segs [][]Features) int {
+	n := 0
+	for _, seg := range segs {
+		n += len(seg)
+	}
+	return n
 }

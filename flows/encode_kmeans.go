@@ -22,16 +22,16 @@ type kmeansEncoder struct {
 func (e *kmeansEncoder) Kind() string      { return "encode" }
 func (e *kmeansEncoder) AlphabetSize() int { return len(e.Codes) }
 
-func (e *kmeansEncoder) xy(f *Flow) (float64, float64) {
+func (e *kmeansEncoder) xy(f *Features) (float64, float64) {
 	return (math.Log1p(float64(f.Bytes)) - e.Mean[0]) / e.SD[0], (math.Log1p(float64(f.Packets)) - e.Mean[1]) / e.SD[1]
 }
 
-func (e *kmeansEncoder) sizeClass(f *Flow) int {
+func (e *kmeansEncoder) sizeClass(f *Features) int {
 	x, y := e.xy(f)
 	return nearest(e.Centers, x, y)
 }
 
-func (e *kmeansEncoder) Encode(f *Flow, d Direction) int32 { return e.encode(f, d, e.sizeClass(f)) }
+func (e *kmeansEncoder) Encode(f *Features) int32 { return e.encode(f, e.sizeClass(f)) }
 
 func (e *kmeansEncoder) SymbolName(sym int32) string {
 	return e.name(sym, func(s int) string { return fmt.Sprintf("s%02d", s) })
@@ -44,19 +44,21 @@ const (
 	silhouettePoints = 600
 )
 
-func fitKMeans(fl []Flow, dirs []Direction, opt EncoderOptions) Encoder {
-	e := &kmeansEncoder{space: fitSpace(fl, opt)}
+func fitKMeans(segs [][]Features, opt EncoderOptions) Encoder {
+	e := &kmeansEncoder{space: fitSpace(segs, opt)}
 	// Distinct (bytes, packets) pairs, weighted by how often they occur:
 	// exact, and far fewer than the flows.
 	type bp struct{ b, p uint64 }
-	count := map[bp]float64{}
+	pairs := map[bp]float64{}
 	var sx, sy, sxx, syy float64
-	for i := range fl {
-		count[bp{fl[i].Bytes, fl[i].Packets}]++
-		x, y := math.Log1p(float64(fl[i].Bytes)), math.Log1p(float64(fl[i].Packets))
-		sx, sy, sxx, syy = sx+x, sy+y, sxx+x*x, syy+y*y
+	for _, seg := range segs {
+		for i := range seg {
+			pairs[bp{seg[i].Bytes, seg[i].Packets}]++
+			x, y := math.Log1p(float64(seg[i].Bytes)), math.Log1p(float64(seg[i].Packets))
+			sx, sy, sxx, syy = sx+x, sy+y, sxx+x*x, syy+y*y
+		}
 	}
-	n := float64(len(fl))
+	n := float64(count(segs))
 	e.Mean = [2]float64{sx / n, sy / n}
 	for i, v := range [2]float64{sxx/n - e.Mean[0]*e.Mean[0], syy/n - e.Mean[1]*e.Mean[1]} {
 		e.SD[i] = math.Sqrt(math.Max(v, 0))
@@ -64,8 +66,8 @@ func fitKMeans(fl []Flow, dirs []Direction, opt EncoderOptions) Encoder {
 			e.SD[i] = 1 // a constant feature
 		}
 	}
-	keys := make([]bp, 0, len(count))
-	for k := range count {
+	keys := make([]bp, 0, len(pairs))
+	for k := range pairs {
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, func(a, b bp) int {
@@ -73,7 +75,7 @@ func fitKMeans(fl []Flow, dirs []Direction, opt EncoderOptions) Encoder {
 	})
 	pts := make([]point, len(keys))
 	for i, k := range keys {
-		pts[i] = point{(math.Log1p(float64(k.b)) - e.Mean[0]) / e.SD[0], (math.Log1p(float64(k.p)) - e.Mean[1]) / e.SD[1], count[k]}
+		pts[i] = point{(math.Log1p(float64(k.b)) - e.Mean[0]) / e.SD[0], (math.Log1p(float64(k.p)) - e.Mean[1]) / e.SD[1], pairs[k]}
 	}
 	fit := systematicSample(pts, fitPoints)
 	sample := systematicSample(pts, silhouettePoints)
@@ -91,7 +93,7 @@ func fitKMeans(fl []Flow, dirs []Direction, opt EncoderOptions) Encoder {
 	})
 	e.Centers = best
 	e.NSize = len(best)
-	e.fit(fl, dirs, e.sizeClass)
+	e.fit(segs, e.sizeClass)
 	return e
 }
 

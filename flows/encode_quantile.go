@@ -26,28 +26,31 @@ func bin(edges []float64, v float64) int {
 	return i
 }
 
-func (e *quantileEncoder) sizeClass(f *Flow) int {
+func (e *quantileEncoder) sizeClass(f *Features) int {
 	return bin(e.BytesEdges, float64(f.Bytes))*(len(e.PacketsEdges)+1) + bin(e.PacketsEdges, float64(f.Packets))
 }
 
-func (e *quantileEncoder) Encode(f *Flow, d Direction) int32 { return e.encode(f, d, e.sizeClass(f)) }
+func (e *quantileEncoder) Encode(f *Features) int32 { return e.encode(f, e.sizeClass(f)) }
 
 func (e *quantileEncoder) SymbolName(sym int32) string {
 	np := len(e.PacketsEdges) + 1
 	return e.name(sym, func(s int) string { return fmt.Sprintf("b%dp%d", s/np, s%np) })
 }
 
-func fitQuantile(fl []Flow, dirs []Direction, opt EncoderOptions) Encoder {
-	e := &quantileEncoder{space: fitSpace(fl, opt)}
-	b := make([]float64, len(fl))
-	p := make([]float64, len(fl))
-	for i := range fl {
-		b[i], p[i] = float64(fl[i].Bytes), float64(fl[i].Packets)
+func fitQuantile(segs [][]Features, opt EncoderOptions) Encoder {
+	e := &quantileEncoder{space: fitSpace(segs, opt)}
+	n := count(segs)
+	b := make([]float64, 0, n)
+	p := make([]float64, 0, n)
+	for _, seg := range segs {
+		for i := range seg {
+			b, p = append(b, float64(seg[i].Bytes)), append(p, float64(seg[i].Packets))
+		}
 	}
 	e.BytesEdges = quantileEdges(b, opt.Bins)
 	e.PacketsEdges = quantileEdges(p, opt.Bins)
 	e.NSize = (len(e.BytesEdges) + 1) * (len(e.PacketsEdges) + 1)
-	e.fit(fl, dirs, e.sizeClass)
+	e.fit(segs, e.sizeClass)
 	return e
 }
 

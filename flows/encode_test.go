@@ -33,11 +33,11 @@ func TestEncoderDeterministicAndRoundTrip(t *testing.T) {
 	for _, name := range EncoderNames() {
 		for _, pc := range []bool{false, true} {
 			t.Run(fmt.Sprint(name, pc), func(t *testing.T) {
-				a, err := FitEncoder(name, fl, dirs, EncoderOptions{PortClass: pc})
+				a, err := FitEncoder(name, features(fl, dirs), EncoderOptions{PortClass: pc})
 				if err != nil {
 					t.Fatal(err)
 				}
-				b, _ := FitEncoder(name, fl, dirs, EncoderOptions{PortClass: pc})
+				b, _ := FitEncoder(name, features(fl, dirs), EncoderOptions{PortClass: pc})
 				ja, _ := MarshalEncoder(a)
 				jb, _ := MarshalEncoder(b)
 				if !bytes.Equal(ja, jb) {
@@ -49,9 +49,9 @@ func TestEncoderDeterministicAndRoundTrip(t *testing.T) {
 				}
 				seen := map[string]bool{}
 				for i := range fl {
-					s := a.Encode(&fl[i], dirs[i])
-					if s < 0 || s != back.Encode(&fl[i], dirs[i]) {
-						t.Fatalf("flow %d: %d in memory, %d loaded (training flows must all be known)", i, s, back.Encode(&fl[i], dirs[i]))
+					s := a.Encode(ptr(fl[i].Features(dirs[i])))
+					if s < 0 || s != back.Encode(ptr(fl[i].Features(dirs[i]))) {
+						t.Fatalf("flow %d: %d in memory, %d loaded (training flows must all be known)", i, s, back.Encode(ptr(fl[i].Features(dirs[i]))))
 					}
 					seen[a.SymbolName(s)] = true
 				}
@@ -65,7 +65,7 @@ func TestEncoderDeterministicAndRoundTrip(t *testing.T) {
 
 func TestKMeansFindsClusters(t *testing.T) {
 	fl, dirs := synthetic(6000, 2)
-	e, _ := FitEncoder("encode", fl, dirs, EncoderOptions{})
+	e, _ := FitEncoder("encode", features(fl, dirs), EncoderOptions{})
 	if k := len(e.(*kmeansEncoder).Centers); k != 3 {
 		t.Errorf("silhouette chose %d clusters for three well-separated groups", k)
 	}
@@ -76,30 +76,30 @@ func TestKMeansFindsClusters(t *testing.T) {
 // never seen is Unknown.
 func TestOutOfRange(t *testing.T) {
 	fl, dirs := synthetic(3000, 3)
-	e, _ := FitEncoder("encode", fl, dirs, EncoderOptions{})
+	e, _ := FitEncoder("encode", features(fl, dirs), EncoderOptions{})
 	small := Flow{Proto: ProtoTCP, DstPort: 443, Bytes: 1, Packets: 1, Duration: 0}
 	huge := Flow{Proto: ProtoTCP, DstPort: 8080, Bytes: 1 << 40, Packets: 1 << 30, Duration: 1e6}
 	for _, f := range []Flow{small, huge} {
-		name := e.SymbolName(e.Encode(&f, Outbound))
+		name := e.SymbolName(e.Encode(ptr(f.Features(Outbound))))
 		if !strings.Contains(name, "/tcp/") {
 			t.Errorf("%+v encodes as %q", f, name)
 		}
 	}
-	if n := e.SymbolName(e.Encode(&small, Outbound)); !strings.Contains(n, "/s00/") {
+	if n := e.SymbolName(e.Encode(ptr(small.Features(Outbound)))); !strings.Contains(n, "/s00/") {
 		t.Errorf("a tiny flow should fall in the smallest cluster, got %q", n)
 	}
-	if n := e.SymbolName(e.Encode(&huge, Outbound)); !strings.Contains(n, "/d4") {
+	if n := e.SymbolName(e.Encode(ptr(huge.Features(Outbound)))); !strings.Contains(n, "/d4") {
 		t.Errorf("a very long flow should fall in the last duration bin, got %q", n)
 	}
 	gre := Flow{Proto: 47, Bytes: 100, Packets: 1}
-	if s := e.Encode(&gre, Outbound); s != Unknown {
+	if s := e.Encode(ptr(gre.Features(Outbound))); s != Unknown {
 		t.Errorf("an unseen protocol's combination is %d (%s), want Unknown", s, e.SymbolName(s))
 	}
 }
 
 func TestPortClasses(t *testing.T) {
 	fl, dirs := synthetic(3000, 4)
-	e, _ := FitEncoder("quantile", fl, dirs, EncoderOptions{PortClass: true})
+	e, _ := FitEncoder("quantile", features(fl, dirs), EncoderOptions{PortClass: true})
 	sp := e.(*quantileEncoder).space
 	tests := []struct {
 		f    Flow
@@ -112,7 +112,7 @@ func TestPortClasses(t *testing.T) {
 		{Flow{Proto: ProtoICMP}, 0},                  // none
 	}
 	for _, tc := range tests {
-		if got := sp.portClass(&tc.f); got != tc.want {
+		if got := sp.portClass(ptr(tc.f.Features(Outbound))); got != tc.want {
 			t.Errorf("port class of %d/%v = %d, want %d", tc.f.DstPort, tc.f.Proto, got, tc.want)
 		}
 	}
@@ -121,26 +121,26 @@ func TestPortClasses(t *testing.T) {
 func TestFitDegenerate(t *testing.T) {
 	one := []Flow{{Proto: ProtoTCP, Bytes: 10, Packets: 1}}
 	for _, name := range EncoderNames() {
-		e, err := FitEncoder(name, one, []Direction{Outbound}, EncoderOptions{PortClass: true})
-		if err != nil || e.AlphabetSize() != 1 || e.Encode(&one[0], Outbound) != 0 {
+		e, err := FitEncoder(name, features(one, []Direction{Outbound}), EncoderOptions{PortClass: true})
+		if err != nil || e.AlphabetSize() != 1 || e.Encode(ptr(one[0].Features(Outbound))) != 0 {
 			t.Errorf("%s on one flow: %v, %v", name, e, err)
 		}
 		same := []Flow{one[0], one[0], one[0]}
-		if _, err := FitEncoder(name, same, []Direction{0, 0, 0}, EncoderOptions{}); err != nil {
+		if _, err := FitEncoder(name, features(same, []Direction{0, 0, 0}), EncoderOptions{}); err != nil {
 			t.Errorf("%s on identical flows: %v", name, err)
 		}
 	}
-	if _, err := FitEncoder("encode", nil, nil, EncoderOptions{}); err == nil {
+	if _, err := FitEncoder("encode", features(nil, nil), EncoderOptions{}); err == nil {
 		t.Error("fitting on no flows succeeded")
 	}
-	if _, err := FitEncoder("bogus", one, []Direction{0}, EncoderOptions{}); err == nil {
+	if _, err := FitEncoder("bogus", features(one, []Direction{0}), EncoderOptions{}); err == nil {
 		t.Error("unknown encoder accepted")
 	}
 }
 
 func TestUnmarshalEncoderErrors(t *testing.T) {
 	fl, dirs := synthetic(300, 5)
-	e, _ := FitEncoder("encode", fl, dirs, EncoderOptions{})
+	e, _ := FitEncoder("encode", features(fl, dirs), EncoderOptions{})
 	good, _ := MarshalEncoder(e)
 	tests := map[string]string{
 		"corrupt":       `{"kind":`,
@@ -159,7 +159,7 @@ func TestUnmarshalEncoderErrors(t *testing.T) {
 func FuzzUnmarshalEncoder(f *testing.F) {
 	fl, dirs := synthetic(300, 6)
 	for _, name := range EncoderNames() {
-		e, _ := FitEncoder(name, fl, dirs, EncoderOptions{PortClass: true})
+		e, _ := FitEncoder(name, features(fl, dirs), EncoderOptions{PortClass: true})
 		b, _ := MarshalEncoder(e)
 		f.Add(b)
 	}
@@ -169,7 +169,7 @@ func FuzzUnmarshalEncoder(f *testing.F) {
 			return
 		}
 		for i := range fl[:20] {
-			s := e.Encode(&fl[i], dirs[i])
+			s := e.Encode(ptr(fl[i].Features(dirs[i])))
 			if s < Unknown || int(s) >= e.AlphabetSize() {
 				t.Fatalf("symbol %d outside the alphabet of %d", s, e.AlphabetSize())
 			}
@@ -180,11 +180,11 @@ func FuzzUnmarshalEncoder(f *testing.F) {
 
 func BenchmarkEncode(b *testing.B) {
 	fl, dirs := synthetic(100_000, 7)
-	e, _ := FitEncoder("encode", fl, dirs, EncoderOptions{PortClass: true})
+	e, _ := FitEncoder("encode", features(fl, dirs), EncoderOptions{PortClass: true})
 	b.ReportAllocs()
 	for b.Loop() {
 		for i := range fl {
-			e.Encode(&fl[i], dirs[i])
+			e.Encode(ptr(fl[i].Features(dirs[i])))
 		}
 	}
 	b.ReportMetric(float64(len(fl)*b.N)/b.Elapsed().Seconds(), "flows/s")
@@ -194,7 +194,7 @@ func BenchmarkFitEncoder1M(b *testing.B) {
 	fl, dirs := synthetic(1_000_000, 8)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := FitEncoder("encode", fl, dirs, EncoderOptions{PortClass: true}); err != nil {
+		if _, err := FitEncoder("encode", features(fl, dirs), EncoderOptions{PortClass: true}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -211,3 +211,15 @@ func BenchmarkReadArgusCTU13(b *testing.B) {
 		b.ReportMetric(float64(len(fl))/b.Elapsed().Seconds()*float64(b.N), "flows/s")
 	}
 }
+
+// features gives the features of flows seen in directions dirs, as one
+// segment.
+func features(fl []Flow, dirs []Direction) [][]Features {
+	xs := make([]Features, len(fl))
+	for i := range fl {
+		xs[i] = fl[i].Features(dirs[i])
+	}
+	return [][]Features{xs}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -150,6 +150,22 @@ func (f *Flow) Peer(d Direction) netip.Addr {
 	return f.Src
 }
 
+// Features are what an encoder reads of a flow seen from one host: 32
+// bytes, so that training keeps millions of them.
+type Features struct {
+	Bytes    uint64
+	Packets  uint64
+	Duration float64 // seconds
+	DstPort  uint16
+	Proto    Protocol
+	Dir      Direction
+}
+
+// Features returns the features of f seen from a host in direction d.
+func (f *Flow) Features(d Direction) Features {
+	return Features{Bytes: f.Bytes, Packets: f.Packets, Duration: f.Duration, DstPort: f.DstPort, Proto: f.Proto, Dir: d}
+}
+
 // Connection is a flow as a host sees it, reduced to what names it to an
 // operator: the direction, the peer, and the destination port.
 type Connection struct {

@@ -221,3 +221,15 @@ func (m multiCloser) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// RowCapacity returns room for the rows of the flow file path: its number
+// of lines for plain text, a generous guess from its size for gzip (see
+// ReadAll), 0 when it cannot tell.
+func RowCapacity(path string) int {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	return rowCapacity(f)
+}

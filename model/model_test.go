@@ -39,7 +39,11 @@ func savedModel(t *testing.T) (string, []byte) {
 		d, _ := f.DirectionFrom(s)
 		fl, dirs = append(fl, f), append(dirs, d)
 	}
-	enc, err := flows.FitEncoder("encode", fl, dirs, flows.EncoderOptions{PortClass: true})
+	xs := make([]flows.Features, len(fl))
+	for i := range fl {
+		xs[i] = fl[i].Features(dirs[i])
+	}
+	enc, err := flows.FitEncoder("encode", [][]flows.Features{xs}, flows.EncoderOptions{PortClass: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +57,7 @@ func savedModel(t *testing.T) (string, []byte) {
 	}
 	syms := make([]int32, len(fl))
 	for i := range fl {
-		syms[i] = enc.Encode(&fl[i], dirs[i])
+		syms[i] = enc.Encode(&xs[i])
 	}
 	const window = 10
 	data := &learner.Dataset{Alphabet: alpha, Symbols: syms, Spans: learner.AppendWindows(nil, 0, len(syms), window, 1)}

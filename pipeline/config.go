@@ -43,6 +43,10 @@ type Config struct {
 	Encoder  string               // "encode" (default) or "quantile"
 	Encoding flows.EncoderOptions // encoder options (port class, ...)
 	Learner  learner.Options
+	// MaxMemory bounds what training keeps in memory, in bytes: a unit
+	// whose data would need more fails with an error saying so, instead
+	// of the process being killed. 0: no bound.
+	MaxMemory int64
 
 	// Running.
 	Model string // use this unit's model (a group or service) for every monitored host; "": each host's own

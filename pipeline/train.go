@@ -80,7 +80,7 @@ func trainUnit(ctx context.Context, c *Config, u layout.Unit) (r TrainResult, er
 	}()
 	step := func() { done++; c.step() }
 
-	enc, err := encodeUnit(c, u, &r)
+	enc, err := encodeUnit(ctx, c, u, &r)
 	if err != nil {
 		return r, err
 	}
@@ -166,43 +166,34 @@ type encoded struct {
 }
 
 // encodeUnit reads a unit's training flows, fits the encoder and returns
-// the windows to learn from, with what the model records of the flows.
-// The flows themselves are left behind: they are most of a large unit's
-// memory, and learning needs only the symbols.
-func encodeUnit(c *Config, u layout.Unit, r *TrainResult) (encoded, error) {
+// the windows to learn from, with what the model records of the flows. It
+// keeps of each flow only what the encoder reads (see readTraining), and
+// of those only the symbols once they are encoded.
+func encodeUnit(ctx context.Context, c *Config, u layout.Unit, r *TrainResult) (encoded, error) {
 	path := layout.TrainFile(c.TrainRoot, u)
-	all, skipped, err := readFlows(path, c)
+	td, err := readTraining(ctx, path, c, u.Hosts())
 	if err != nil {
 		return encoded{}, err
 	}
-	seqs, foreign := flows.SplitByHost(all, u.Hosts())
-	r.Skipped, r.Foreign = skipped, foreign
-	// The encoder is fitted on all hosts' flows together; a single host's
-	// are used as they are, not copied.
-	fl, dirs := seqs[0].Flows, seqs[0].Dirs
-	segments := make([]int, len(seqs))
-	for i, s := range seqs {
-		segments[i] = len(s.Flows)
-	}
-	if len(seqs) > 1 {
-		fl, dirs = nil, nil
-		for _, s := range seqs {
-			fl = append(fl, s.Flows...)
-			dirs = append(dirs, s.Dirs...)
-		}
-	}
-	r.Flows = len(fl)
-	if len(fl) == 0 {
+	r.Skipped, r.Foreign = td.skipped, td.foreign
+	n := td.count()
+	r.Flows = n
+	if n == 0 {
 		return encoded{}, fmt.Errorf("%s: no flows of %s", path, u.Name)
 	}
-	enc, err := flows.FitEncoder(c.Encoder, fl, dirs, c.Encoding)
+	segs := make([][]flows.Features, len(td.hosts))
+	segments := make([]int, len(td.hosts))
+	for i, h := range td.hosts {
+		segs[i], segments[i] = h.feats, len(h.feats)
+	}
+	enc, err := flows.FitEncoder(c.Encoder, segs, c.Encoding)
 	if err != nil {
 		return encoded{}, fmt.Errorf("fit encoder: %w", err)
 	}
-	syms := make([]int32, 0, len(fl))
-	for _, s := range seqs {
-		for i := range s.Flows {
-			syms = append(syms, enc.Encode(&s.Flows[i], s.Dirs[i]))
+	syms := make([]int32, 0, n)
+	for _, seg := range segs {
+		for i := range seg {
+			syms = append(syms, enc.Encode(&seg[i]))
 		}
 	}
 	alpha, err := symbolAlphabet(enc)
@@ -212,9 +203,9 @@ func encodeUnit(c *Config, u layout.Unit, r *TrainResult) (encoded, error) {
 	data := &learner.Dataset{Alphabet: alpha, Symbols: syms, Spans: detector.Spans(segments, c.Window, c.Stride)}
 	r.Traces = data.Len()
 	if data.Len() < 2 {
-		return encoded{}, fmt.Errorf("%s: %d flows make %d training traces (window %d, stride %d); need at least 2 to compute the threshold's standard deviation", path, len(fl), data.Len(), c.Window, c.Stride)
+		return encoded{}, fmt.Errorf("%s: %d flows make %d training traces (window %d, stride %d); need at least 2 to compute the threshold's standard deviation", path, n, data.Len(), c.Window, c.Stride)
 	}
-	info := model.TrainingInfo{Flows: len(fl), Traces: data.Len(), First: isoTime(minStart(fl)), Last: isoTime(maxStart(fl))}
+	info := model.TrainingInfo{Flows: n, Traces: data.Len(), First: isoTime(td.first), Last: isoTime(td.last)}
 	return encoded{data: data, segments: segments, encoder: enc, info: info}, nil
 }
 
@@ -229,22 +220,6 @@ func symbolAlphabet(enc flows.Encoder) (*learner.Alphabet, error) {
 		return nil, fmt.Errorf("encoder symbols: %w", err)
 	}
 	return a, nil
-}
-
-func minStart(fl []flows.Flow) int64 {
-	m := fl[0].Start
-	for i := range fl {
-		m = min(m, fl[i].Start)
-	}
-	return m
-}
-
-func maxStart(fl []flows.Flow) int64 {
-	m := fl[0].Start
-	for i := range fl {
-		m = max(m, fl[i].Start)
-	}
-	return m
 }
 
 func isoTime(ns int64) string { return time.Unix(0, ns).UTC().Format(time.RFC3339Nano) }

@@ -40,6 +40,7 @@ func (pf *pipelineFlags) bind(cmd *cobra.Command, training, running bool) {
 		f.IntVar(&c.Encoding.KMin, "clusters-min", 2, "encode: fewest size clusters (k-means; the best k by silhouette is kept)")
 		f.IntVar(&c.Encoding.KMax, "clusters-max", 35, "encode: most size clusters")
 		f.IntVar(&c.Encoding.DurationBins, "duration-bins", 5, "percentile bins of the flow duration")
+		f.Var((*byteSize)(&c.MaxMemory), "max-memory", "fail a unit, with an error saying so, when its training data would need more memory than this (e.g. 4GiB); 0: no limit")
 		f.IntVar(&c.Encoding.Bins, "bins", 5, "quantile encoder: bins of bytes and of packets")
 		learnerFlags(cmd, &c.Learner)
 	}

@@ -122,10 +122,10 @@ func testModel(t *testing.T) *model.Model {
 
 type portEncoder struct{}
 
-func (portEncoder) Kind() string                                  { return "port" }
+func (portEncoder) Kind() string                   { return "port" }
 func (portEncoder) Encode(f *flows.Features) int32 { return int32(f.DstPort % 3) }
-func (portEncoder) AlphabetSize() int                             { return 3 }
-func (portEncoder) SymbolName(s int32) string                     { return fmt.Sprint(s) }
+func (portEncoder) AlphabetSize() int              { return 3 }
+func (portEncoder) SymbolName(s int32) string      { return fmt.Sprint(s) }
 
 // TestDetector: flows of the host are judged in order; others are counted
 // and left out; a window is anomalous below the threshold, and its cause

@@ -64,7 +64,7 @@ func newLearnCmd() *cobra.Command {
 					return err
 				}
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "learned %d states (%d red) from %d traces\n", m.NumStates(), m.NumRed(), d.Len())
+			fmt.Fprintf(cmd.OutOrStdout(), "learned %d states (%d red) from %d traces\n", m.NumStates(), m.NumRed(), d.Len())
 			return nil
 		},
 	}

@@ -121,7 +121,7 @@ symbol, cuts sliding-window traces, learns the service's automaton, scores
 the training traces and sets the alarm threshold at mean - k*sd of their
 scores. It writes model.json, train_data_predictions.csv and
 probability_plot_train.png into each folder.`,
-		Args: cobra.NoArgs,
+		Args: noArgs(trainFolders),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			release, err := pf.locks.take(cmd, writes(pf.cfg.TrainRoot))
 			if err != nil {
@@ -149,8 +149,8 @@ func runTrain(cmd *cobra.Command, pf *pipelineFlags) (untrained map[string]error
 	results, skipped, err := pipeline.Train(cmd.Context(), pf.cfg)
 	restore()
 	done()
-	out := cmd.ErrOrStderr()
-	reportSkipped(out, skipped)
+	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	reportSkipped(errOut, skipped)
 	var failed []string
 	untrained = map[string]error{}
 	for _, r := range results {
@@ -163,9 +163,9 @@ func runTrain(cmd *cobra.Command, pf *pipelineFlags) (untrained map[string]error
 			r.Unit, r.Flows, r.Traces, r.States, r.Red, r.Threshold.Value, notes(r.Skipped, r.Foreign))
 	}
 	if err != nil {
-		return nil, finish(out, "train", err, failed)
+		return nil, finish(errOut, "train", err, failed)
 	}
-	return untrained, finish(out, "train", nil, failed)
+	return untrained, finish(errOut, "train", nil, failed)
 }
 
 func newRunCmd() *cobra.Command {
@@ -179,7 +179,7 @@ model's threshold, finds each flagged trace's root-cause flow and writes,
 per host: monitor_data_predictions.csv, root_cause_<state>_prediction_info.csv
 and root_cause_<state>_connection_info.csv for the top root-cause states,
 probability_plot_monitor.png; and monitor_data/summary.csv over all hosts.`,
-		Args: cobra.NoArgs,
+		Args: noArgs(bothFolders),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			release, err := pf.locks.take(cmd, reads(pf.cfg.TrainRoot), writes(pf.cfg.MonitorRoot))
 			if err != nil {
@@ -200,8 +200,8 @@ func runRun(cmd *cobra.Command, pf *pipelineFlags) error {
 	}
 	results, skipped, err := pipeline.Run(cmd.Context(), pf.cfg)
 	done()
-	out := cmd.ErrOrStderr()
-	reportSkipped(out, skipped)
+	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	reportSkipped(errOut, skipped)
 	var failed []string
 	for _, r := range results {
 		if r.Err != nil {
@@ -220,7 +220,7 @@ func runRun(cmd *cobra.Command, pf *pipelineFlags) error {
 		}
 		fmt.Fprintf(out, "%-16s %8d traces %6d anomalies  top root cause %s%s%s\n", r.Host, rep.Traces, rep.Anomalies, top, notes(r.Skipped, r.Foreign), short)
 	}
-	return finish(out, "run", err, failed)
+	return finish(errOut, "run", err, failed)
 }
 
 func newAllCmd() *cobra.Command {
@@ -233,7 +233,7 @@ flags: it learns a model per service from train_data and then scores
 monitor_data with them, writing the root-cause reports and summary.csv.
 A service whose training fails is reported and not monitored; the others
 are.`,
-		Args: cobra.NoArgs,
+		Args: noArgs(bothFolders),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			release, err := pf.locks.take(cmd, writes(pf.cfg.TrainRoot), writes(pf.cfg.MonitorRoot))
 			if err != nil {

@@ -69,7 +69,7 @@ kept for "monitor evaluate".`,
 			if err != nil {
 				return err
 			}
-			out := cmd.ErrOrStderr()
+			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "read %d flows; split at %s\n", sum.Flows, sum.Until.Format(time.RFC3339))
 			if sum.Skipped > 0 {
 				fmt.Fprintf(out, "skipped %d bad rows\n", sum.Skipped)
@@ -150,7 +150,7 @@ flagged malicious traces whose root-cause flow is itself malicious). A trace
 is malicious when any of its flows is, benign when all are; traces with
 unknown flows and no malicious one are left out. Writes evaluation.csv into
 the monitor folder; --json prints one JSON object on stdout.`,
-		Args: cobra.NoArgs,
+		Args: noArgs(bothFolders),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			for _, s := range services {
 				a, err := layout.ParseService(s)

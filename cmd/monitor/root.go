@@ -20,7 +20,11 @@ unlikely (below mean - 7 sigma of the training scores), and explains each
 alarm by the connection behind it: direction, peer, port, and since when.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       version(),
 	}
+	root.SetFlagErrorFunc(flagError)
+	var configPath string
+	root.PersistentFlags().StringVar(&configPath, "config", "", "YAML file of flag values (see monitor.yaml); flags on the command line win")
 	// Profiling, for developers: go tool pprof monitor cpu.prof (or
 	// mem.prof, with -sample_index=alloc_space for where memory went).
 	var cpuProfile, memProfile string
@@ -29,7 +33,12 @@ alarm by the connection behind it: direction, peer, port, and since when.`,
 	root.PersistentFlags().StringVar(&memProfile, "memprofile", "", "write a heap profile to this file at the end")
 	_ = root.PersistentFlags().MarkHidden("cpuprofile")
 	_ = root.PersistentFlags().MarkHidden("memprofile")
-	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if configPath != "" {
+			if err := applyConfig(cmd, configPath); err != nil {
+				return err
+			}
+		}
 		if cpuProfile == "" {
 			return nil
 		}
@@ -65,6 +74,9 @@ alarm by the connection behind it: direction, peer, port, and since when.`,
 		newSimulateCmd(),
 		newVerifyCmd(),
 	)
+	if err := completeValues(root); err != nil {
+		panic(err) // a flag registered twice: a programming error
+	}
 	return root
 }
 

@@ -39,7 +39,7 @@ direction; peer; port; first_time; last_time; flows; instance).
 --services N simulates the first N of: ` + strings.Join(roles, ", ") + `.
 --flows is the exact number of distinct flows; a flow between two simulated
 services is a row in both files. The same flags give byte-identical files.`,
-		Args: cobra.NoArgs,
+		Args: noArgs(bothFolders),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cfg.Flows < 1 {
 				return fmt.Errorf("--flows %d: must be positive", cfg.Flows)
@@ -69,7 +69,7 @@ services is a row in both files. The same flags give byte-identical files.`,
 			if err != nil {
 				return err
 			}
-			printSimulation(cmd.ErrOrStderr(), &sum)
+			printSimulation(cmd.OutOrStdout(), &sum)
 			return nil
 		},
 	}

@@ -20,7 +20,7 @@ fails if a folder holds files of two runs, a file that is not the one its
 manifest lists, or outputs without a manifest. It also lists what killed
 commands left (temporary files, unfinished generations), which the next
 command writing the folder removes. It only reads.`,
-		Args: cobra.NoArgs,
+		Args: noArgs(bothFolders),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			release, err := locks.take(cmd, reads(c.TrainRoot), reads(c.MonitorRoot))
 			if err != nil {

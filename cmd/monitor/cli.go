@@ -1,0 +1,143 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"strings"
+
+	"github.com/netflow-monitor/monitor/evaluation"
+	"github.com/netflow-monitor/monitor/flows"
+	"github.com/netflow-monitor/monitor/learner"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// version returns the program's version from its build information: the
+// module version (a tag, or "(devel)" for a build from a checkout), and the
+// VCS revision and time it was built from, "+modified" when the tree had
+// changes.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	var rev, at, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+modified"
+			}
+		}
+	}
+	if rev != "" {
+		v += fmt.Sprintf(" (revision %.12s%s, %s)", rev, dirty, at)
+	}
+	return v + ", " + bi.GoVersion
+}
+
+// noArgs is the Args check of commands that work on the data folders:
+// they take no positional arguments, and a path given as one is named
+// with the flag it belongs to.
+func noArgs(folders string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		return fmt.Errorf("%q takes no arguments (got %q): %s", cmd.CommandPath(), strings.Join(args, " "), folders)
+	}
+}
+
+// Hints for noArgs.
+const (
+	trainFolders = "give the train data folder with --train-data DIR (one sub-folder per service); see --help"
+	bothFolders  = "give the folders with --train-data DIR and --monitor-data DIR (one sub-folder per service); see --help"
+)
+
+// flagError adds to a flag error where to look, and to an unknown flag
+// the command's flag nearest to it: within two edits, or one it begins.
+func flagError(cmd *cobra.Command, err error) error {
+	name, ok := strings.CutPrefix(err.Error(), "unknown flag: --")
+	if !ok {
+		return fmt.Errorf("%w (see %s --help)", err, cmd.CommandPath())
+	}
+	best, dist := "", 3
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if f.Hidden {
+			return
+		}
+		d := editDistance(name, f.Name)
+		if len(name) >= 3 && strings.HasPrefix(f.Name, name) {
+			d = min(d, 2)
+		}
+		if d < dist {
+			best, dist = f.Name, d
+		}
+	})
+	if best == "" {
+		return fmt.Errorf("%w (see %s --help)", err, cmd.CommandPath())
+	}
+	return fmt.Errorf("%w (did you mean --%s?)", err, best)
+}
+
+// editDistance is the Levenshtein distance of two names.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// completeValues registers shell completions of the flags whose values
+// come from a table: flow and trace formats, encoders, heuristics,
+// evaluation detectors.
+func completeValues(root *cobra.Command) error {
+	fixed := func(vals ...string) cobra.CompletionFunc {
+		return cobra.FixedCompletions(vals, cobra.ShellCompDirectiveNoFileComp)
+	}
+	var errs []error
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		table := map[string]cobra.CompletionFunc{
+			"encoder":   fixed(flows.EncoderNames()...),
+			"heuristic": fixed(learner.Heuristics()...),
+			"detector":  fixed(evaluation.DetectorNames()...),
+			"format":    fixed(append([]string{"auto"}, flows.FormatNames()...)...),
+		}
+		if c.Name() == "learn" || c.Name() == "predict" {
+			table["format"] = fixed(learner.FormatAbbadingo, learner.FormatPAutomaC)
+		}
+		for name, fn := range table {
+			if c.Flags().Lookup(name) != nil {
+				errs = append(errs, c.RegisterFlagCompletionFunc(name, fn))
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	return errors.Join(errs...)
+}

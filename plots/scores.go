@@ -79,6 +79,17 @@ func scorePlot(path string, s *Series, threshold float64, o Options, axis axisKi
 		}
 		p.Title.Padding += shade.laneHeight()
 	}
+	// The plot's ranges are taken as plotters are added: the bars' room
+	// for the legend is set before.
+	entries := 2 // normal, below threshold
+	if finite(threshold) {
+		entries++
+	}
+	if shade != nil {
+		entries++
+	}
+	_, h := o.size()
+	bars.headroom = headroom(p, h, entries)
 	p.Add(bars)
 	normal := s.Len() - s.Alarms()
 	p.Legend.Add(fmt.Sprintf("normal (%d)", normal), swatch{normalColor})
@@ -96,9 +107,29 @@ func scorePlot(path string, s *Series, threshold float64, o Options, axis axisKi
 	}
 	p.Legend.Top, p.Legend.Left = false, false
 	p.Legend.YPosition = draw.PosBottom
-	w, h := o.size()
+	w, _ := o.size()
 	return write(path, o.Format, p, w, h, bars)
 }
+
+// headroom returns the part of the score axis that a legend of entries
+// lines needs below the bars on a plot h high: about the legend's height over the data
+// area's, so that a short plot's legend does not cover the bars, and at
+// least the 23 % a plot of the default size needs.
+func headroom(p *plot.Plot, h vg.Length, entries int) float64 {
+	line := p.Legend.TextStyle.Height("Ag")
+	legend := vg.Length(entries)*line + vg.Points(8)
+	// The title, the incident labels and the time axis (two lines of
+	// tick labels, the axis label, ticks and padding) take the rest.
+	other := p.Title.TextStyle.Height(p.Title.Text) + p.Title.Padding + vg.Points(60)
+	data := h - other
+	if data <= legend {
+		return maxHeadroom
+	}
+	return min(max(float64(legend/data)+0.04, minHeadroom), maxHeadroom)
+}
+
+// The least and the most of the score axis left to the legend.
+const minHeadroom, maxHeadroom = 0.23, 0.6
 
 // minTimeSpan is the narrowest time axis: a run of windows that all start
 // within it is drawn over this much time.
@@ -111,6 +142,9 @@ type barPlotter struct {
 	axis      axisKind
 	origin    int64 // the key at x = 0
 	end       int64 // when past the series' own span, the key the axis ends at
+	// headroom is the part of the score axis left below the lowest bar
+	// for the legend; minHeadroom when 0.
+	headroom float64
 	// px, when set, is the image the plot is rendered into: bars are
 	// filled there directly. Through the canvas each bar is a polygon for
 	// the anti-aliasing rasteriser, a third of a plot's time for what are
@@ -145,7 +179,11 @@ func (b *barPlotter) DataRange() (xmin, xmax, ymin, ymax float64) {
 	}
 	from, to := b.s.span()
 	// Headroom below the lowest bar holds the legend.
-	return b.x(from), b.x(max(to, b.end)), ymin * 1.3, ymax
+	hr := b.headroom
+	if hr <= 0 {
+		hr = minHeadroom
+	}
+	return b.x(from), b.x(max(to, b.end)), ymin / (1 - hr), ymax
 }
 
 // column is what one pixel column of bars shows.

@@ -134,11 +134,11 @@ func TestWindowScoresSVG(t *testing.T) {
 	}
 	// 600 pixels take four labels: ticks every 12 hours over 24, the
 	// date under the first one and under midnight; the scores' ticks
-	// without decimals.
+	// without decimals, down to the legend's room below the bars.
 	wantTexts := []string{
 		"10.1.0.12 — monitor", "window start (UTC)",
 		"00:00", "2024-01-06", "12:00", "00:00", "2024-01-07",
-		"log-likelihood of trace (sum of ln P)", "-60", "-30", "0",
+		"log-likelihood of trace (sum of ln P)", "-100", "-50", "0",
 		"outbound 192.0.2.14:443",
 		"normal (6)", "below threshold (2)", "threshold -40.0", "incidents (1)",
 	}

@@ -53,7 +53,7 @@ func scorePlot(path string, s *Series, threshold float64, o Options, axis axisKi
 	}
 	p := plot.New()
 	p.Title.Text = o.Title
-	p.Y.Label.Text = "log-likelihood of trace (sum of ln P)"
+	p.Y.Label.Text = "log-likelihood (sum of ln P)"
 	p.Y.Tick.Marker = scoreTicks{}
 	from, to := s.span()
 	bars := &barPlotter{s: s, threshold: threshold, axis: axis, origin: from}

@@ -138,7 +138,7 @@ func TestWindowScoresSVG(t *testing.T) {
 	wantTexts := []string{
 		"10.1.0.12 — monitor", "window start (UTC)",
 		"00:00", "2024-01-06", "12:00", "00:00", "2024-01-07",
-		"log-likelihood of trace (sum of ln P)", "-100", "-50", "0",
+		"log-likelihood (sum of ln P)", "-100", "-50", "0",
 		"outbound 192.0.2.14:443",
 		"normal (6)", "below threshold (2)", "threshold -40.0", "incidents (1)",
 	}

@@ -136,38 +136,49 @@ type cell struct {
 
 type link struct{ Text, Href string }
 
+// service is one service's section.
 type service struct {
-	ID, Name                               string
-	Traces, Anomalies, Threshold, Model    string
-	Error                                  string
-	PlotSrc                                template.HTMLAttr
-	PlotName                               string
-	Problems                               []string
-	HasIncidents                           bool
-	IncidentHeader                         []string
-	Incidents                              [][]cell
-	Connections                            []connection
-	ConnectionsTotal                       int
-	Windows                                []window
-	WindowsTotal                           int
-	windowIDs                              map[int]string
-	AnomaliesBad, HasConnections, Reported bool
+	ID, Name                            string // ID is the section's anchor
+	Traces, Anomalies, Threshold, Model string // as summary.csv gives them
+	Error                               string // why the run has no results
+	AnomaliesBad                        bool   // some windows are alarms
+	Reported                            bool   // the run has results: the folder is read
+
+	PlotSrc  template.HTMLAttr // the plot's src attribute, "" without a plot
+	PlotName string
+	Problems []string // files of the service that could not be used
+
+	HasIncidents   bool // the folder has an incidents.csv
+	IncidentHeader []string
+	Incidents      [][]cell
+
+	HasConnections   bool
+	Connections      []connection // the first MaxConnections
+	ConnectionsTotal int
+
+	Windows      []window // the first MaxWindows
+	WindowsTotal int
+	windowIDs    map[int]string // anchors of the listed windows by row number
 }
 
+// connection is a root-cause connection over all the service's states.
 type connection struct {
 	Direction, IP, Port string
 	Count               int
 	FirstSeen           string
 	first               time.Time
-	States              string
+	States              string // the states it was flagged in, in order
 	states              []string
 }
 
+// window is an alarm window: a row of a root_cause_<state>_prediction_info
+// file.
 type window struct {
-	ID                               string
+	ID                               string // its anchor
 	Row                              int
 	Time, State, Direction, IP, Port string
-	Symbol, Sum                      string
+	Symbol                           string // the root-cause flow's symbol
+	Sum                              string // its score
 }
 
 func build(root string, o Options) (*report, error) {

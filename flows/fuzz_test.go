@@ -52,6 +52,8 @@ func fuzzFormat(f *testing.F, format string, seedFiles ...string) {
 
 func FuzzProjectCSV(f *testing.F) {
 	f.Add("timestamp,src_ip,dst_ip,src_port,dst_port,protocol,bytes,packets,duration,label\n2023-11-14T22:13:20Z,10.0.0.1,::1,1,2,tcp,3,4,5,x\n")
+	f.Add("timestamp;src_ip;dst_ip;src_port;dst_port;protocol;bytes;packets;duration;label\n2023-11-14T22:13:20Z;10.0.0.1;::1;1;2;tcp;3;4;5;\"x;y\"\n")
+	f.Add("timestamp\tsrc_ip\tdst_ip\tsrc_port\tdst_port\tprotocol\tbytes\tpackets\tduration\n1700000000.5\t10.0.0.1\t10.0.0.2\t1\t2\t6\t3\t4\t5\n")
 	fuzzFormat(f, "csv")
 }
 func FuzzPacketbeat(f *testing.F) { fuzzFormat(f, "packetbeat", "testdata/packetbeat.csv") }

@@ -1,14 +1,21 @@
 package flows
 
 import (
+	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/netflow-monitor/monitor/input"
 )
 
 // projectCSV is the project's own flow CSV (see CSVColumns and CSVWriter):
-// columns found by name in any order; flow_id and label are optional.
+// columns found by name in any order; flow_id and label are optional. The
+// separator is a comma (as CSVWriter writes), a semicolon (as the tool's
+// reports are written, and spreadsheets export in many locales) or a tab,
+// whichever the header is written with.
 type projectCSV struct{}
 
 func (projectCSV) Name() string { return "csv" }
@@ -18,24 +25,67 @@ func (projectCSV) Name() string { return "csv" }
 // reported by that column's name rather than as an unknown format. No other
 // format uses these names.
 func (projectCSV) Detect(line string) bool {
-	n := 0
-	for _, c := range splitHeader(line, ',') {
-		if slices.Contains(csvColumns[:csvRequired], strings.ToLower(c)) {
-			n++
-		}
-	}
+	_, n := projectSeparator(line)
 	return n >= 3
 }
 
 func (projectCSV) NewDecoder(r io.Reader, file string, opts DecodeOptions) (Decoder, error) {
-	return newCSVDecoder(r, file, ',', &projectRows{}, opts)
+	// The header decides the separator: peek at it without consuming it.
+	br, ok := r.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReaderSize(r, 1<<16)
+	}
+	b, _ := br.Peek(br.Size()) // a read error shows again when the header is read
+	if i := strings.IndexByte(string(b), '\n'); i >= 0 {
+		b = b[:i]
+	}
+	sep, _ := projectSeparator(string(b))
+	return newCSVDecoder(br, file, sep, &projectRows{sep: sep}, opts)
+}
+
+// projectSeparators are the separators the project's CSV may use, in the
+// order that breaks ties.
+var projectSeparators = []rune{',', ';', '\t'}
+
+// projectSeparator returns the separator that splits header into the most
+// required column names (in any letter case), and how many it found; a
+// comma when none finds any.
+func projectSeparator(header string) (sep rune, found int) {
+	sep = projectSeparators[0]
+	for _, s := range projectSeparators {
+		if !strings.ContainsRune(header, s) {
+			continue
+		}
+		n := 0
+		for _, c := range splitHeader(header, s) {
+			if slices.Contains(csvColumns[:csvRequired], strings.ToLower(c)) {
+				n++
+			}
+		}
+		if n > found {
+			sep, found = s, n
+		}
+	}
+	return sep, found
+}
+
+// separatorName names a separator in messages.
+func separatorName(sep rune) string {
+	switch sep {
+	case ';':
+		return "semicolon"
+	case '\t':
+		return "tab"
+	}
+	return "comma"
 }
 
 type projectRows struct {
 	ts, src, dst, sport, dport, proto, bytes, pkts, dur int
 	id, label                                           int
 	n                                                   int
-	fields                                              int // in the header
+	fields                                              int  // in the header
+	sep                                                 rune // the separator
 	labels                                              interner
 }
 
@@ -48,6 +98,11 @@ func (p *projectRows) columns(h []string) error {
 	ci := indexHeader(lower)
 	c, err := ci.need("timestamp", "src_ip", "dst_ip", "src_port", "dst_port", "protocol", "bytes", "packets", "duration")
 	if err != nil {
+		var pe *input.Error
+		if len(h) == 1 && errors.As(err, &pe) {
+			// Not split at all: the file has some other separator.
+			pe.Err = fmt.Errorf("%w (the header is one column: separate the columns with a comma, a semicolon or a tab)", pe.Err)
+		}
 		return err
 	}
 	p.ts, p.src, p.dst, p.sport, p.dport, p.proto, p.bytes, p.pkts, p.dur = c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]
@@ -68,7 +123,7 @@ func (p *projectRows) decode(r []string, f *Flow) (string, error) {
 		// An unquoted separator in a value shifts the fields after it; a
 		// header with more names than the rows have values leaves a
 		// column without data.
-		return "", fmt.Errorf("%w: %d fields, the header has %d (quote a value that holds a comma)", ErrFieldCount, len(r), p.fields)
+		return "", fmt.Errorf("%w: %d fields, the header has %d (quote a value that holds a %s)", ErrFieldCount, len(r), p.fields, separatorName(p.sep))
 	}
 	var err error
 	if f.Start, err = parseTime(r[p.ts]); err != nil {

@@ -1,6 +1,8 @@
-// Package plots draws the monitor's pictures with gonum/plot: each trace's
-// score against the alarm threshold, and the detection metrics as the
-// threshold's sigma multiplier varies. Files are written atomically.
+// Package plots draws the monitor's pictures with gonum/plot: each
+// window's score in time against the alarm threshold, with incidents
+// shaded (WindowScores, fed by a bounded-memory Series), and the detection
+// metrics as the threshold's sigma multiplier varies (Sweep). Plots are
+// written as PNG or SVG, atomically.
 package plots
 
 import (
@@ -8,34 +10,94 @@ import (
 	"image"
 	"image/color"
 	imgdraw "image/draw"
+	"io"
 	"math"
 	"os"
-	"strconv"
+	"strings"
+	"time"
 
 	"git.sr.ht/~sbinet/gg"
 	"github.com/netflow-monitor/monitor/atomicfile"
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
 )
 
-// Colours of the plots.
+// Colours of the plots. The threshold is dark on a white halo so that it
+// shows over the red alarm bars and the blue normal ones alike; incidents
+// are a light shade behind the bars.
 var (
 	normalColor    = color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}
 	anomalyColor   = color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}
-	thresholdColor = color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}
+	thresholdColor = color.RGBA{R: 0x11, G: 0x11, B: 0x11, A: 0xff}
+	haloColor      = color.RGBA{R: 0xff, G: 0xff, B: 0xff, A: 0xff}
+	incidentColor  = color.NRGBA{R: 0xff, G: 0xb0, B: 0x20, A: 0x50}
 )
 
-// Options are the trace-score plot's options.
-type Options struct {
-	Title string
-	// Width and Height in pixels; default 1200 × 500.
-	Width, Height int
+// Format is a plot file's format.
+type Format string
+
+// The plot formats.
+const (
+	PNG Format = "png" // raster, 96 dots per inch; the default
+	SVG Format = "svg" // vector, text as text
+)
+
+// Formats returns the plot formats, the default first.
+func Formats() []Format { return []Format{PNG, SVG} }
+
+// ParseFormat reads a format's name (png or svg, in any letter case), as a
+// command-line flag gives it.
+func ParseFormat(s string) (Format, error) {
+	f := Format(strings.ToLower(strings.TrimSpace(s)))
+	if f == "" {
+		return "", fmt.Errorf("no plot format (want png or svg)")
+	}
+	if err := f.check(); err != nil {
+		return "", err
+	}
+	return f, nil
 }
 
-func (o Options) size() (vg.Length, vg.Length) {
+// Ext returns the format's file name extension, with its dot: ".png".
+func (f Format) Ext() string {
+	if f == "" {
+		f = PNG
+	}
+	return "." + string(f)
+}
+
+func (f Format) check() error {
+	switch f {
+	case "", PNG, SVG:
+		return nil
+	}
+	return fmt.Errorf("unknown plot format %q (want png or svg)", string(f))
+}
+
+// Options are the score plot's options.
+type Options struct {
+	Title string
+	// Width and Height in pixels (for SVG, in CSS pixels: 96 to the inch);
+	// default 1200 × 500.
+	Width, Height int
+	// Format is PNG (the default, "") or SVG.
+	Format Format
+	// Incidents are shaded, each labelled above the plot area. Only plots
+	// with a time axis show them.
+	Incidents []Span
+}
+
+// Span is a stretch of time shaded on a plot, with its label: an incident
+// and its top connection ("outbound 192.0.2.14:443").
+type Span struct {
+	From, To time.Time
+	Label    string
+}
+
+func (o Options) pixels() (int, int) {
 	w, h := o.Width, o.Height
 	if w <= 0 {
 		w = 1200
@@ -43,49 +105,19 @@ func (o Options) size() (vg.Length, vg.Length) {
 	if h <= 0 {
 		h = 500
 	}
-	// gonum renders PNGs at 96 dots per inch.
-	return vg.Length(w) * vg.Inch / 96, vg.Length(h) * vg.Inch / 96
+	return w, h
 }
 
-// TraceScores plots one bar per trace, in time order, hanging from 0 down
-// to the trace's summed log-likelihood: bars below the threshold red, the
-// others blue, the threshold a red line. With more traces than pixel
-// columns each column shows its lowest trace, so an anomaly never vanishes
-// in the aggregation. A NaN or infinite threshold is not drawn.
-func TraceScores(path string, scores []float64, threshold float64, o Options) error {
-	p := plot.New()
-	p.Title.Text = o.Title
-	p.X.Label.Text = "trace (window start, time order)"
-	p.Y.Label.Text = "log-likelihood of trace (sum of ln P)"
-	bars := &barPlotter{scores: scores, threshold: threshold}
-	p.Add(plotter.NewGrid(), bars)
-	below := 0
-	for _, s := range scores {
-		if s < threshold {
-			below++
-		}
-	}
-	p.Legend.Add(fmt.Sprintf("normal (%d)", len(scores)-below), swatch{normalColor})
-	p.Legend.Add(fmt.Sprintf("below threshold (%d)", below), swatch{anomalyColor})
-	if finite(threshold) {
-		line, err := plotter.NewLine(plotter.XYs{{X: 0, Y: threshold}, {X: float64(max(len(scores), 1)), Y: threshold}})
-		if err != nil {
-			return fmt.Errorf("plot %s: %w", path, err)
-		}
-		line.Color, line.Width = thresholdColor, vg.Points(1.5)
-		line.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
-		p.Add(line)
-		p.Legend.Add(fmt.Sprintf("threshold %.1f", threshold), line)
-	}
-	if len(scores) == 0 {
-		p.Title.Text += " (no traces)"
-	}
-	p.Legend.Top, p.Legend.Left = false, false
-	p.Legend.YPosition = draw.PosBottom
-	p.X.Tick.Marker = integerTicks{}
-	w, h := o.size()
-	return save(path, p, w, h, bars)
+func (o Options) size() (vg.Length, vg.Length) {
+	w, h := o.pixels()
+	return vg.Length(w) * vg.Inch / dpi, vg.Length(h) * vg.Inch / dpi
 }
+
+// dpi is the resolution of PNG plots, and the pixel of SVG ones.
+const dpi = 96
+
+// onePixel is one pixel at dpi, in canvas units.
+const onePixel = vg.Inch / dpi
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
@@ -95,19 +127,6 @@ type swatch struct{ c color.Color }
 func (s swatch) Thumbnail(c *draw.Canvas) {
 	c.FillPolygon(s.c, []vg.Point{{X: c.Min.X, Y: c.Min.Y}, {X: c.Min.X, Y: c.Max.Y}, {X: c.Max.X, Y: c.Max.Y}, {X: c.Max.X, Y: c.Min.Y}})
 }
-
-// barPlotter draws the trace bars.
-type barPlotter struct {
-	scores    []float64
-	threshold float64
-	// px, when set, is the image the plot is rendered into: bars are
-	// filled there directly. Through the canvas each bar is a polygon for
-	// the anti-aliasing rasteriser, a third of a plot's time for what are
-	// rectangles of whole pixels.
-	px *pixels
-}
-
-func (b *barPlotter) useImage(px *pixels) { b.px = px }
 
 // pixels maps canvas coordinates to the pixels of the image a vgimg canvas
 // draws into (at dpi, y up from the bottom edge).
@@ -138,88 +157,40 @@ func (p *pixels) fill(x0, y0, x1, y1 vg.Length, col color.RGBA, clip image.Recta
 	}
 }
 
-func (b *barPlotter) DataRange() (xmin, xmax, ymin, ymax float64) {
-	ymin, ymax = 0, 0
-	for _, s := range b.scores {
-		if finite(s) {
-			ymin = min(ymin, s)
-			ymax = max(ymax, s)
-		}
-	}
-	if finite(b.threshold) {
-		ymin = min(ymin, b.threshold)
-	}
-	if ymin == ymax {
-		ymin = ymax - 1
-	}
-	// Headroom below the lowest bar holds the legend.
-	return 0, float64(max(len(b.scores), 1)), ymin * 1.3, ymax
-}
-
-func (b *barPlotter) Plot(c draw.Canvas, p *plot.Plot) {
-	trX, trY := p.Transforms(&c)
-	n := len(b.scores)
-	if n == 0 {
-		return
-	}
-	x0, x1 := trX(0), trX(float64(n))
-	cols := int((x1 - x0) / vg.Points(0.75)) // about one pixel at 96 dpi
-	if cols < 1 {
-		cols = 1
-	}
-	y0 := trY(0)
-	var clip image.Rectangle
-	if b.px != nil {
-		clip = image.Rect(b.px.x(c.Min.X), b.px.y(c.Min.Y), b.px.x(c.Max.X), b.px.y(c.Max.Y))
-	}
-	bar := func(xa, xb vg.Length, s float64) {
-		col := normalColor
-		if s < b.threshold {
-			col = anomalyColor
-		}
-		ys := trY(s)
-		if xb-xa < vg.Points(0.75) {
-			xb = xa + vg.Points(0.75)
-		}
-		if b.px != nil {
-			b.px.fill(xa, y0, xb, ys, col, clip)
-			return
-		}
-		c.FillPolygon(col, []vg.Point{{X: xa, Y: y0}, {X: xa, Y: ys}, {X: xb, Y: ys}, {X: xb, Y: y0}})
-	}
-	if n <= cols {
-		for i, s := range b.scores {
-			if finite(s) {
-				bar(trX(float64(i)), trX(float64(i+1)), s)
-			}
-		}
-		return
-	}
-	// More traces than columns: each column shows its lowest trace.
-	for col := 0; col < cols; col++ {
-		lo, hi := col*n/cols, (col+1)*n/cols
-		m := math.Inf(1)
-		for _, s := range b.scores[lo:max(hi, lo+1)] {
-			if finite(s) {
-				m = min(m, s)
-			}
-		}
-		if finite(m) {
-			bar(trX(float64(lo)), trX(float64(hi)), m)
-		}
-	}
-}
-
 // imageUser is a plotter that can draw straight into the rendered image.
 type imageUser interface{ useImage(*pixels) }
 
-// save renders the plot as PNG into path atomically; direct plotters draw
-// into the image themselves.
+// write renders the plot in format f into path atomically. For PNG,
+// direct plotters draw into the image themselves; for SVG they draw on the
+// canvas like any other.
+func write(path string, f Format, p *plot.Plot, w, h vg.Length, direct ...imageUser) error {
+	var err error
+	if f == SVG {
+		c := vgsvg.NewWith(vgsvg.UseWH(w, h))
+		p.Draw(draw.New(c))
+		err = atomicfile.Write(path, func(f *os.File) error {
+			_, err := c.WriteTo(f)
+			return err
+		})
+	} else {
+		err = atomicfile.Write(path, func(f *os.File) error { return renderPNG(f, p, w, h, direct...) })
+	}
+	if err != nil {
+		return fmt.Errorf("plot: %w", err)
+	}
+	return nil
+}
+
+// save renders the plot as PNG into path atomically.
 func save(path string, p *plot.Plot, w, h vg.Length, direct ...imageUser) error {
+	return write(path, PNG, p, w, h, direct...)
+}
+
+// renderPNG draws the plot into an image and encodes it as PNG into out.
+func renderPNG(out io.Writer, p *plot.Plot, w, h vg.Length, direct ...imageUser) error {
 	// The canvas draws into an image of ours: vgimg.UseWH would allocate
 	// one and have gg copy it into a second, a plot's worth of fresh
 	// memory for nothing. The context is set up as vgimg sets up its own.
-	const dpi = 96
 	px := func(l vg.Length) int { return int(l/vg.Inch*dpi + 0.5) }
 	img := image.NewRGBA(image.Rect(0, 0, px(w), px(h)))
 	ctx := gg.NewContextForRGBA(img)
@@ -241,21 +212,5 @@ func save(path string, p *plot.Plot, w, h vg.Length, direct ...imageUser) error 
 		defer d.useImage(nil)
 	}
 	p.Draw(draw.New(c))
-	if err := atomicfile.Write(path, func(f *os.File) error { return encodePNG(f, img) }); err != nil {
-		return fmt.Errorf("plot: %w", err)
-	}
-	return nil
-}
-
-// integerTicks labels trace numbers without decimals.
-type integerTicks struct{}
-
-func (integerTicks) Ticks(min, max float64) []plot.Tick {
-	ticks := plot.DefaultTicks{}.Ticks(min, max)
-	for i := range ticks {
-		if ticks[i].Label != "" {
-			ticks[i].Label = strconv.FormatFloat(math.Round(ticks[i].Value), 'f', 0, 64)
-		}
-	}
-	return ticks
+	return encodePNG(out, img)
 }

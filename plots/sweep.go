@@ -20,6 +20,8 @@ type SweepOptions struct {
 	// DefaultK is marked with a vertical line; default 7.
 	DefaultK      float64
 	Width, Height int
+	// Format is PNG (the default, "") or SVG.
+	Format Format
 }
 
 // Sweep plots recall, precision, F1 and the false-positive rate against k,
@@ -28,6 +30,9 @@ func Sweep(path string, pts []SweepPoint, o SweepOptions) error {
 	if len(pts) == 0 {
 		return fmt.Errorf("plot %s: no sweep points", path)
 	}
+	if err := o.Format.check(); err != nil {
+		return fmt.Errorf("plot %s: %w", path, err)
+	}
 	if o.DefaultK == 0 {
 		o.DefaultK = 7
 	}
@@ -35,6 +40,8 @@ func Sweep(path string, pts []SweepPoint, o SweepOptions) error {
 	p.Title.Text = o.Title
 	p.X.Label.Text = "k (threshold = mean - k·σ of the training scores)"
 	p.Y.Label.Text = "rate"
+	p.X.Tick.Marker = scoreTicks{}
+	p.Y.Tick.Marker = scoreTicks{}
 	p.Y.Min, p.Y.Max = 0, 1.02
 	p.Add(plotter.NewGrid())
 	series := []struct {
@@ -70,5 +77,5 @@ func Sweep(path string, pts []SweepPoint, o SweepOptions) error {
 	p.Legend.Add(fmt.Sprintf("default k = %g", o.DefaultK), mark)
 	p.Legend.Top = true
 	w, h := Options{Width: o.Width, Height: o.Height}.size()
-	return save(path, p, w, h)
+	return write(path, o.Format, p, w, h)
 }

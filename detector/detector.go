@@ -33,8 +33,11 @@ type Cause struct {
 // Window is one scored window. Its slices are reused by the next window of
 // the Scorer or Detector that made it: copy what is kept (see Clone).
 type Window struct {
-	Index   int     // window number, 0-based, in the order windows complete
-	First   int     // position of its first flow (symbol) in the input
+	Index int // window number, 0-based, in the order windows complete
+	First int // position of its first flow (symbol) in the input
+	// Start is when the window's first flow started (Unix nanoseconds);
+	// windows of symbols without flows leave it to their maker.
+	Start   int64
 	Symbols []int32 // the window's symbols
 	Score   learner.Prediction
 	// Anomalous is the verdict: the window's log-likelihood (Score.Sum) is
@@ -123,7 +126,7 @@ func (s *Scorer) Windows() int { return s.windows }
 func (s *Scorer) score(first int) *Window {
 	w := &s.w
 	s.auto.ScoreInto(w.Symbols, &w.Score)
-	w.Index, w.First = s.windows, first
+	w.Index, w.First, w.Start = s.windows, first, 0
 	s.windows++
 	i := CausePosition(w.Score.Scores, len(w.Symbols))
 	w.Anomalous = false
@@ -191,6 +194,7 @@ func (d *Detector) judge(w *Window) *Window {
 		return nil
 	}
 	w.Anomalous = d.m.Threshold.Anomalous(w.Score.Sum)
+	w.Start = d.refs[w.First%len(d.refs)].start
 	r := d.refs[w.Cause.Flow%len(d.refs)]
 	w.Cause.Start, w.Cause.Conn = r.start, r.conn
 	return w

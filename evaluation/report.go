@@ -15,10 +15,12 @@ import (
 const (
 	EvaluationFile = "evaluation.csv"
 	SweepFile      = "evaluation_sweep.csv"
-	SweepPlotFile  = "evaluation_sweep.png"
+	// SweepPlotBase is the sweep plot's name without the extension of its
+	// format.
+	SweepPlotBase = "evaluation_sweep"
 )
 
-// evalRow is one row of csv.
+// evalRow is one row of evaluation.csv.
 type evalRow struct {
 	Host             string  `csv:"host"`
 	Model            string  `csv:"model"`
@@ -71,10 +73,10 @@ func (he *HostEvaluation) row(detector string) evalRow {
 	return r
 }
 
-// WriteEvaluation writes csv (one row per host and an "overall"
+// WriteEvaluation writes evaluation.csv (one row per host and an "overall"
 // row) into the monitor folder, and with a sweep evaluation_sweep.csv and
-// evaluation_sweep.png, all atomically.
-func WriteEvaluation(monitorRoot string, ev *Evaluation) error {
+// the sweep plot (evaluation_sweep.png or .svg), all atomically.
+func WriteEvaluation(monitorRoot string, ev *Evaluation, format plots.Format) error {
 	rows := make([]evalRow, 0, len(ev.Hosts)+1)
 	for i := range ev.Hosts {
 		rows = append(rows, ev.Hosts[i].row(ev.Detector))
@@ -96,7 +98,8 @@ func WriteEvaluation(monitorRoot string, ev *Evaluation) error {
 	if err := writeReport(filepath.Join(monitorRoot, SweepFile), &sw); err != nil {
 		return err
 	}
-	if err := plots.Sweep(filepath.Join(monitorRoot, SweepPlotFile), pts, plots.SweepOptions{Title: "Detection against the labels as the threshold's k varies"}); err != nil {
+	path := filepath.Join(monitorRoot, SweepPlotBase+format.Ext())
+	if err := plots.Sweep(path, pts, plots.SweepOptions{Title: "Detection against the labels as the threshold's k varies", Format: format}); err != nil {
 		return fmt.Errorf("sweep plot: %w", err)
 	}
 	return nil

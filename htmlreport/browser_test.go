@@ -117,7 +117,7 @@ func TestBrowser(t *testing.T) {
 	if err := Write(root, Options{}); err != nil {
 		t.Fatal(err)
 	}
-	dom, shot, log := headless(t, bin, filepath.Join(root, FileName), 2600)
+	dom, shot, log := headless(t, bin, filepath.Join(root, File), 2600)
 
 	for _, line := range strings.Split(log, "\n") {
 		if strings.Contains(line, ":CONSOLE") || strings.Contains(line, "Content Security Policy") {

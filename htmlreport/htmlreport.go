@@ -31,14 +31,17 @@ import (
 	"time"
 
 	"github.com/netflow-monitor/monitor/atomicfile"
+	"github.com/netflow-monitor/monitor/outputs"
+	"github.com/netflow-monitor/monitor/plots"
 )
 
-// Files the report reads and writes, as the run names them.
+// Files the report reads and writes; the run's are named by package
+// outputs.
 const (
-	// FileName is the report's name in the monitor folder.
-	FileName = "report.html"
+	// File is the report's name in the monitor folder.
+	File = "report.html"
 	// SummaryFile is the run's summary in the monitor folder.
-	SummaryFile = "summary.csv"
+	SummaryFile = outputs.SummaryFile
 	// IncidentsFile is a service's incidents, in its folder, when the run
 	// made them.
 	IncidentsFile = "incidents.csv"
@@ -49,11 +52,11 @@ const (
 //go:embed report.gohtml
 var pageText string
 
-var page = template.Must(template.New(FileName).Parse(pageText))
+var page = template.Must(template.New(File).Parse(pageText))
 
 // plotFiles are the names a service's monitor plot may have, one per
 // format; the most recently written one is shown.
-var plotFiles = []string{"probability_plot_monitor.svg", "probability_plot_monitor.png"}
+var plotFiles = []string{outputs.MonitorPlotBase + plots.SVG.Ext(), outputs.MonitorPlotBase + plots.PNG.Ext()}
 
 // Options are the report's options. The zero value is usable.
 type Options struct {
@@ -98,7 +101,7 @@ func Write(monitorRoot string, o Options) error {
 	if err := Render(&buf, monitorRoot, o); err != nil {
 		return err
 	}
-	return atomicfile.WriteBytes(filepath.Join(monitorRoot, FileName), buf.Bytes())
+	return atomicfile.WriteBytes(filepath.Join(monitorRoot, File), buf.Bytes())
 }
 
 // Render writes the report of the run in monitorRoot to w.

@@ -66,13 +66,13 @@ func TestWriteGolden(t *testing.T) {
 	if err := Write(root, Options{}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := os.ReadFile(filepath.Join(root, FileName))
+	got, err := os.ReadFile(filepath.Join(root, File))
 	if err != nil {
 		t.Fatal(err)
 	}
 	entries, _ := os.ReadDir(root)
 	for _, e := range entries {
-		if !e.IsDir() && e.Name() != FileName && e.Name() != SummaryFile {
+		if !e.IsDir() && e.Name() != File && e.Name() != SummaryFile {
 			t.Errorf("%s left in the folder", e.Name())
 		}
 	}
@@ -243,7 +243,7 @@ func TestErrors(t *testing.T) {
 	if err := Write(empty, Options{}); err == nil || !strings.Contains(err.Error(), "no summary.csv") {
 		t.Errorf("no summary: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(empty, FileName)); err == nil {
+	if _, err := os.Stat(filepath.Join(empty, File)); err == nil {
 		t.Error("a report was written without a run")
 	}
 	noService := t.TempDir()

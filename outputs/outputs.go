@@ -18,15 +18,17 @@ import (
 	"github.com/netflow-monitor/monitor/detector"
 	"github.com/netflow-monitor/monitor/layout"
 	"github.com/netflow-monitor/monitor/model"
+	"github.com/netflow-monitor/monitor/plots"
 	"github.com/netflow-monitor/monitor/rootcause"
 )
 
-// Output file names.
+// Output file names. A plot's name is its base and the extension of its
+// format (probability_plot_monitor.png by default).
 const (
 	TrainPredictionsFile   = "train_data_predictions.csv"
-	TrainPlotFile          = "probability_plot_train.png"
+	TrainPlotBase          = "probability_plot_train"
 	MonitorPredictionsFile = "monitor_data_predictions.csv"
-	MonitorPlotFile        = "probability_plot_monitor.png"
+	MonitorPlotBase        = "probability_plot_monitor"
 	// SummaryFile is the run's summary at the top of the monitor folder.
 	SummaryFile = "summary.csv"
 )
@@ -74,21 +76,26 @@ type Output struct {
 	Open func(u Unit) (Sink, error)
 }
 
+// Options choose how outputs are written.
+type Options struct {
+	PlotFormat plots.Format // png (the default) or svg
+}
+
 // Train returns the outputs of training, in the order they are written.
-func Train() []Output {
+func Train(o Options) []Output {
 	return []Output{
 		predictions(TrainPredictionsFile),
 		modelFile(),
-		plot(TrainPlotFile, trainTitle),
+		plot(TrainPlotBase, o, true, trainTitle),
 	}
 }
 
 // Run returns the outputs of monitoring, in the order they are written.
-func Run() []Output {
+func Run(o Options) []Output {
 	return []Output{
 		predictions(MonitorPredictionsFile),
 		reports(),
-		plot(MonitorPlotFile, runTitle),
+		plot(MonitorPlotBase, o, false, runTitle),
 	}
 }
 

@@ -36,14 +36,14 @@ func list(t *testing.T, dir string) []string {
 // TestRemove: each table removes its own files and nothing else; a
 // missing folder is no error.
 func TestRemove(t *testing.T) {
-	others := []string{"10.0.0.1_monitor_data.csv", "10.0.0.1_train_data.csv", "group.json", "notes.txt", SummaryFile, "root_cause_x_prediction_info.csv"}
+	others := []string{"probability_plot_monitor.jpg", "10.0.0.1_monitor_data.csv", "10.0.0.1_train_data.csv", "group.json", "notes.txt", SummaryFile, "root_cause_x_prediction_info.csv"}
 	tests := []struct {
 		name  string
 		table []Output
 		owned []string
 	}{
-		{"run", Run(), []string{MonitorPredictionsFile, MonitorPlotFile, "root_cause_0_prediction_info.csv", "root_cause_17_connection_info.csv", "root_cause_-1_connection_info.csv"}},
-		{"train", Train(), []string{TrainPredictionsFile, TrainPlotFile, layout.ModelFile}},
+		{"run", Run(Options{}), []string{MonitorPredictionsFile, MonitorPlotBase + ".png", MonitorPlotBase + ".svg", "root_cause_0_prediction_info.csv", "root_cause_17_connection_info.csv", "root_cause_-1_connection_info.csv"}},
+		{"train", Train(Options{}), []string{TrainPredictionsFile, TrainPlotBase + ".png", TrainPlotBase + ".svg", layout.ModelFile}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -64,7 +64,7 @@ func TestRemove(t *testing.T) {
 			}
 		})
 	}
-	if err := Remove(filepath.Join(t.TempDir(), "gone"), Run()); err != nil {
+	if err := Remove(filepath.Join(t.TempDir(), "gone"), Run(Options{})); err != nil {
 		t.Errorf("missing folder: %v", err)
 	}
 }

@@ -1,36 +1,69 @@
 package outputs
 
 import (
+	"cmp"
 	"fmt"
 	"path/filepath"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/netflow-monitor/monitor/detector"
 	"github.com/netflow-monitor/monitor/plots"
 )
 
-// plot is the score plot of a unit's windows against its threshold (see
-// plots.TraceScores), drawn at the end; title names it.
-func plot(name string, title func(u Unit, end End) string) Output {
-	return Output{Name: "plot", Owns: file(name), Open: func(u Unit) (Sink, error) {
-		return &plotSink{u: u, path: filepath.Join(u.Dir, name), title: title}, nil
+// plot is the score plot of a unit's windows in time against its
+// threshold (see plots.WindowScores), named base plus the format's
+// extension. A run's windows stream into a bounded plots.Series; a
+// training's are kept (a float and a time each) until the threshold that
+// flags them is known, and sorted by time (a group's hosts come one after
+// another).
+func plot(base string, o Options, training bool, title func(u Unit, end End) string) Output {
+	owns := func(name string) bool {
+		ext, ok := strings.CutPrefix(name, base+".")
+		return ok && slices.Contains(plots.Formats(), plots.Format(ext))
+	}
+	return Output{Name: "plot", Owns: owns, Open: func(u Unit) (Sink, error) {
+		s := &plotSink{u: u, format: o.PlotFormat, title: title, training: training, series: plots.NewSeries(0)}
+		s.path = filepath.Join(u.Dir, base+s.format.Ext())
+		return s, nil
 	}}
 }
 
 type plotSink struct {
-	u     Unit
-	path  string
-	title func(Unit, End) string
-	sums  []float64
+	u        Unit
+	path     string
+	format   plots.Format
+	title    func(Unit, End) string
+	training bool
+	series   *plots.Series
+	points   []point // training: every window, flagged at the end
+}
+
+type point struct {
+	start int64
+	sum   float64
 }
 
 func (s *plotSink) Window(w *detector.Window) error {
-	s.sums = append(s.sums, w.Score.Sum)
+	if s.training {
+		s.points = append(s.points, point{w.Start, w.Score.Sum})
+		return nil
+	}
+	s.series.Add(time.Unix(0, w.Start), w.Score.Sum, w.Anomalous)
 	return nil
 }
 
 func (s *plotSink) Close(end End) error {
-	opt := plots.Options{Title: s.title(s.u, end)}
-	return plots.TraceScores(s.path, s.sums, end.Model.Threshold.Value, opt) // plots names the plot and its file
+	thr := end.Model.Threshold
+	if s.training {
+		slices.SortStableFunc(s.points, func(a, b point) int { return cmp.Compare(a.start, b.start) })
+		for _, p := range s.points {
+			s.series.Add(time.Unix(0, p.start), p.sum, thr.Anomalous(p.sum))
+		}
+	}
+	opt := plots.Options{Title: s.title(s.u, end), Format: s.format}
+	return plots.WindowScores(s.path, s.series, thr.Value, opt) // plots names the plot and its file
 }
 
 func (s *plotSink) Abort() {}

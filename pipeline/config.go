@@ -21,6 +21,8 @@ import (
 
 	"github.com/netflow-monitor/monitor/flows"
 	"github.com/netflow-monitor/monitor/learner"
+	"github.com/netflow-monitor/monitor/outputs"
+	"github.com/netflow-monitor/monitor/plots"
 )
 
 // Config is shared by Train and Run. Zero values take the defaults of
@@ -50,7 +52,9 @@ type Config struct {
 
 	// Running.
 	Model string // use this unit's model (a group or service) for every monitored host; "": each host's own
-	Top   int    // root-cause states reported per host (default 10)
+	// PlotFormat is the format of the score plots: png (default) or svg.
+	PlotFormat plots.Format
+	Top        int // root-cause states reported per host (default 10)
 	// Untrained holds the units whose training just failed (as "monitor
 	// all" passes them on), by name: their hosts are reported with that
 	// error rather than judged by an older model left in their folder.
@@ -94,6 +98,11 @@ func (c *Config) validate() error {
 	case c.Encoder != "" && !slices.Contains(flows.EncoderNames(), c.Encoder):
 		return fmt.Errorf("encoder %q: want one of %s", c.Encoder, strings.Join(flows.EncoderNames(), ", "))
 	}
+	if c.PlotFormat != "" {
+		if _, err := plots.ParseFormat(string(c.PlotFormat)); err != nil {
+			return err
+		}
+	}
 	if c.Workers <= 0 {
 		c.Workers = runtime.NumCPU()
 	}
@@ -102,6 +111,9 @@ func (c *Config) validate() error {
 	}
 	return nil
 }
+
+// outputs returns the options of the outputs.
+func (c *Config) outputs() outputs.Options { return outputs.Options{PlotFormat: c.PlotFormat} }
 
 func (c *Config) step() {
 	if c.Progress != nil {

@@ -598,7 +598,7 @@ func TestTrainOutputsChangeAsOneSet(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(c.TrainRoot, "10.0.0.1")
-	owns := outputs.Owns(outputs.Train())
+	owns := outputs.Owns(outputs.Train(outputs.Options{}))
 	if err := layout.Verify(dir, owns); err != nil {
 		t.Fatal(err)
 	}
@@ -632,7 +632,7 @@ func TestTrainOutputsChangeAsOneSet(t *testing.T) {
 	if err := os.WriteFile(tf, good, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	plot := filepath.Join(dir, outputs.TrainPlotFile)
+	plot := filepath.Join(dir, outputs.TrainPlotBase+".png")
 	if err := os.Remove(plot); err != nil {
 		t.Fatal(err)
 	}

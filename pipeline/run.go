@@ -14,6 +14,7 @@ import (
 
 	"github.com/netflow-monitor/monitor/detector"
 	"github.com/netflow-monitor/monitor/flows"
+	"github.com/netflow-monitor/monitor/htmlreport"
 	"github.com/netflow-monitor/monitor/layout"
 	"github.com/netflow-monitor/monitor/model"
 	"github.com/netflow-monitor/monitor/outputs"
@@ -91,7 +92,7 @@ func Run(ctx context.Context, c Config) ([]RunResult, []layout.Skipped, error) {
 			if r.Err != nil {
 				// The folder must not show an earlier run's results next
 				// to this run's failure, nor a mix of both.
-				if rerr := clearOutputs(layout.Dir(c.MonitorRoot, h), outputs.Run()); rerr != nil {
+				if rerr := clearOutputs(layout.Dir(c.MonitorRoot, h), outputs.Run(c.outputs())); rerr != nil {
 					r.Err = errors.Join(r.Err, rerr)
 				}
 			}
@@ -131,6 +132,10 @@ func Run(ctx context.Context, c Config) ([]RunResult, []layout.Skipped, error) {
 		return results, skipped, err
 	}
 	if werr := rootcause.WriteSummary(filepath.Join(c.MonitorRoot, outputs.SummaryFile), summaryRows(results)); werr != nil {
+		return results, skipped, werr
+	}
+	// The report shows the run as the summary and the folders have it.
+	if werr := htmlreport.Write(c.MonitorRoot, htmlreport.Options{}); werr != nil {
 		return results, skipped, werr
 	}
 	return results, skipped, nil
@@ -189,7 +194,7 @@ func runHost(ctx context.Context, c *Config, u layout.Unit, m *model.Model, r *R
 
 	// The outputs are written as a new generation of the host's folder,
 	// switched in whole at the end (see layout.Generation).
-	gen, err := layout.NewGeneration(layout.Dir(c.MonitorRoot, u), outputs.Owns(outputs.Run()))
+	gen, err := layout.NewGeneration(layout.Dir(c.MonitorRoot, u), outputs.Owns(outputs.Run(c.outputs())))
 	if err != nil {
 		return err
 	}
@@ -221,7 +226,7 @@ func runHost(ctx context.Context, c *Config, u layout.Unit, m *model.Model, r *R
 // them with the host's report. It returns the sums of the outputs that
 // were summed as they were written.
 func scoreHost(ctx context.Context, c *Config, u layout.Unit, m *model.Model, dir string, r *RunResult, feed func(func(*flows.Flow) error) (int, error)) ([]layout.FileSum, error) {
-	sinks, err := outputs.Open(outputs.Run(), outputs.Unit{Name: u.Name, Dir: dir, Model: m})
+	sinks, err := outputs.Open(outputs.Run(c.outputs()), outputs.Unit{Name: u.Name, Dir: dir, Model: m})
 	if err != nil {
 		return nil, err
 	}

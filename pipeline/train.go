@@ -110,7 +110,7 @@ func trainUnit(ctx context.Context, c *Config, u layout.Unit) (r TrainResult, er
 	// The outputs are written as a new generation of the unit's folder,
 	// switched in whole at the end: a failure, or a kill, leaves the
 	// earlier model, predictions and plot, which agree.
-	table := outputs.Train()
+	table := outputs.Train(c.outputs())
 	gen, err := layout.NewGeneration(layout.Dir(c.TrainRoot, u), outputs.Owns(table))
 	if err != nil {
 		return r, err
@@ -127,6 +127,7 @@ func trainUnit(ctx context.Context, c *Config, u layout.Unit) (r TrainResult, er
 		if w == nil {
 			return nil
 		}
+		w.Start = enc.starts[w.First]
 		sums = append(sums, w.Score.Sum)
 		return sinks.Window(w)
 	}
@@ -160,7 +161,8 @@ func trainUnit(ctx context.Context, c *Config, u layout.Unit) (r TrainResult, er
 // encoded is a unit's training data, ready to learn from.
 type encoded struct {
 	data     *learner.Dataset
-	segments []int // symbols of each host, one after another in data
+	segments []int   // symbols of each host, one after another in data
+	starts   []int64 // each symbol's flow's start
 	encoder  flows.Encoder
 	info     model.TrainingInfo
 }
@@ -183,8 +185,11 @@ func encodeUnit(ctx context.Context, c *Config, u layout.Unit, r *TrainResult) (
 	}
 	segs := make([][]flows.Features, len(td.hosts))
 	segments := make([]int, len(td.hosts))
+	starts := make([]int64, 0, n)
 	for i, h := range td.hosts {
 		segs[i], segments[i] = h.feats, len(h.feats)
+		starts = append(starts, h.starts...)
+		td.hosts[i].starts = nil
 	}
 	enc, err := flows.FitEncoder(c.Encoder, segs, c.Encoding)
 	if err != nil {
@@ -206,7 +211,7 @@ func encodeUnit(ctx context.Context, c *Config, u layout.Unit, r *TrainResult) (
 		return encoded{}, fmt.Errorf("%s: %d flows make %d training traces (window %d, stride %d); need at least 2 to compute the threshold's standard deviation", path, n, data.Len(), c.Window, c.Stride)
 	}
 	info := model.TrainingInfo{Flows: n, Traces: data.Len(), First: isoTime(td.first), Last: isoTime(td.last)}
-	return encoded{data: data, segments: segments, encoder: enc, info: info}, nil
+	return encoded{data: data, segments: segments, starts: starts, encoder: enc, info: info}, nil
 }
 
 // symbolAlphabet names the automaton's symbols after the encoder's.

@@ -19,7 +19,8 @@ import (
 const flowBytes = int64(unsafe.Sizeof(flows.Features{}) + unsafe.Sizeof(int64(0)))
 
 // hostFlows is one host's training flows, in time order once sorted: what
-// the encoder reads of each flow (feats), and their starts until sorted.
+// the encoder reads of each flow (feats), and when it started (for the
+// order, and the plot in time).
 type hostFlows struct {
 	host   netip.Addr
 	starts []int64
@@ -113,7 +114,6 @@ func readTraining(ctx context.Context, path string, c *Config, hosts []netip.Add
 		if !slices.IsSorted(h.starts) {
 			sort.Stable(h)
 		}
-		h.starts = nil // sorted: the encoder needs only the features
 	}
 	return d, nil
 }

@@ -31,7 +31,7 @@ func Verify(c Config) ([]Check, error) {
 	for _, root := range []struct {
 		path  string
 		table []outputs.Output
-	}{{c.TrainRoot, outputs.Train()}, {c.MonitorRoot, outputs.Run()}} {
+	}{{c.TrainRoot, outputs.Train(c.outputs())}, {c.MonitorRoot, outputs.Run(c.outputs())}} {
 		if _, err := os.Stat(root.path); errors.Is(err, fs.ErrNotExist) {
 			continue
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/netflow-monitor/monitor/evaluation"
 	"github.com/netflow-monitor/monitor/flows"
 	"github.com/netflow-monitor/monitor/learner"
+	"github.com/netflow-monitor/monitor/plots"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -121,10 +122,11 @@ func completeValues(root *cobra.Command) error {
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		table := map[string]cobra.CompletionFunc{
-			"encoder":   fixed(flows.EncoderNames()...),
-			"heuristic": fixed(learner.Heuristics()...),
-			"detector":  fixed(evaluation.DetectorNames()...),
-			"format":    fixed(append([]string{"auto"}, flows.FormatNames()...)...),
+			"encoder":     fixed(flows.EncoderNames()...),
+			"heuristic":   fixed(learner.Heuristics()...),
+			"detector":    fixed(evaluation.DetectorNames()...),
+			"format":      fixed(append([]string{"auto"}, flows.FormatNames()...)...),
+			"plot-format": fixed(string(plots.PNG), string(plots.SVG)),
 		}
 		if c.Name() == "learn" || c.Name() == "predict" {
 			table["format"] = fixed(learner.FormatAbbadingo, learner.FormatPAutomaC)
@@ -140,4 +142,30 @@ func completeValues(root *cobra.Command) error {
 	}
 	walk(root)
 	return errors.Join(errs...)
+}
+
+// plotFormat is the --plot-format flag's value.
+type plotFormat plots.Format
+
+func (p *plotFormat) String() string {
+	if *p == "" {
+		return string(plots.PNG)
+	}
+	return string(*p)
+}
+
+func (p *plotFormat) Type() string { return "format" }
+
+func (p *plotFormat) Set(s string) error {
+	f, err := plots.ParseFormat(s)
+	if err != nil {
+		return err
+	}
+	*p = plotFormat(f)
+	return nil
+}
+
+// bindPlotFormat adds --plot-format to a command's flags.
+func bindPlotFormat(f *pflag.FlagSet, p *plots.Format) {
+	f.Var((*plotFormat)(p), "plot-format", "format of the plots: png or svg")
 }

@@ -30,6 +30,7 @@ func (pf *pipelineFlags) bind(cmd *cobra.Command, training, running bool) {
 	f.BoolVar(&c.SkipBadRows, "skip-bad-rows", false, "skip rows that do not parse (counted and reported) instead of failing")
 	f.BoolVarP(&pf.quiet, "quiet", "q", false, "no progress bar")
 	pf.locks.bind(f)
+	bindPlotFormat(f, &c.PlotFormat)
 	if training {
 		f.StringArrayVar(&pf.groups, "group", nil, "only this group (repeatable)")
 		f.IntVar(&c.Window, "window", c.Window, "flows per trace (sliding window)")

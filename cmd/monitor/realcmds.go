@@ -10,6 +10,7 @@ import (
 	"github.com/netflow-monitor/monitor/evaluation"
 	"github.com/netflow-monitor/monitor/ingest"
 	"github.com/netflow-monitor/monitor/layout"
+	"github.com/netflow-monitor/monitor/plots"
 	"github.com/spf13/cobra"
 )
 
@@ -140,6 +141,7 @@ func newEvaluateCmd() *cobra.Command {
 	var asJSON, sweep bool
 	var services []string
 	var locks folderLocks
+	var format plots.Format
 	cmd := &cobra.Command{
 		Use:   "evaluate",
 		Short: "Measure the last run against the labels of the monitored flows",
@@ -171,7 +173,7 @@ the monitor folder; --json prints one JSON object on stdout.`,
 			if err != nil {
 				return err
 			}
-			if err := evaluation.WriteEvaluation(c.MonitorRoot, ev); err != nil {
+			if err := evaluation.WriteEvaluation(c.MonitorRoot, ev, format); err != nil {
 				return err
 			}
 			if asJSON {
@@ -208,6 +210,7 @@ the monitor folder; --json prints one JSON object on stdout.`,
 	f.StringVar(&c.Detector, "detector", c.Detector, "detector to measure: "+detectorHelp())
 	f.BoolVar(&asJSON, "json", false, "print the result as one JSON object on stdout")
 	locks.bind(f)
+	bindPlotFormat(f, &format)
 	f.BoolVar(&sweep, "sweep", false, "also report the metrics for k = 1, 1.5, ..., 10 (the threshold's sigma multiplier), with a plot")
 	return cmd
 }

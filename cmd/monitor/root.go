@@ -73,6 +73,7 @@ alarm by the connection behind it: direction, peer, port, and since when.`,
 		newEvaluateCmd(),
 		newSimulateCmd(),
 		newVerifyCmd(),
+		newReportCmd(),
 	)
 	if err := completeValues(root); err != nil {
 		panic(err) // a flag registered twice: a programming error

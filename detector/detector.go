@@ -39,7 +39,10 @@ type Window struct {
 	// windows of symbols without flows leave it to their maker.
 	Start   int64
 	Symbols []int32 // the window's symbols
-	Score   learner.Prediction
+	// Flows are the features of the window's flows, one per symbol (nil
+	// for windows of symbols without flows), for describing them.
+	Flows []flows.Features
+	Score learner.Prediction
 	// Anomalous is the verdict: the window's log-likelihood (Score.Sum) is
 	// below the model's threshold. Set by Detector only.
 	Anomalous bool
@@ -50,6 +53,7 @@ type Window struct {
 func (w *Window) Clone() *Window {
 	c := *w
 	c.Symbols = append([]int32(nil), w.Symbols...)
+	c.Flows = append([]flows.Features(nil), w.Flows...)
 	c.Score.States = append([]int32(nil), w.Score.States...)
 	c.Score.Scores = append([]float64(nil), w.Score.Scores...)
 	return &c
@@ -126,7 +130,7 @@ func (s *Scorer) Windows() int { return s.windows }
 func (s *Scorer) score(first int) *Window {
 	w := &s.w
 	s.auto.ScoreInto(w.Symbols, &w.Score)
-	w.Index, w.First, w.Start = s.windows, first, 0
+	w.Index, w.First, w.Start, w.Flows = s.windows, first, 0, w.Flows[:0]
 	s.windows++
 	i := CausePosition(w.Score.Scores, len(w.Symbols))
 	w.Anomalous = false
@@ -147,10 +151,12 @@ type Detector struct {
 	foreign int
 }
 
-// flowRef is what a root cause names of a flow.
+// flowRef is what a window says of a flow: its start, the connection it
+// is, and its features.
 type flowRef struct {
 	start int64
 	conn  flows.Connection
+	x     flows.Features
 }
 
 // New returns a detector of host's flows judged by m.
@@ -170,10 +176,10 @@ func (d *Detector) Add(f *flows.Flow) *Window {
 		d.foreign++
 		return nil
 	}
-	d.refs[d.flows%len(d.refs)] = flowRef{f.Start, f.ConnectionFrom(dir)}
+	r := &d.refs[d.flows%len(d.refs)]
+	*r = flowRef{f.Start, f.ConnectionFrom(dir), f.Features(dir)}
 	d.flows++
-	x := f.Features(dir)
-	return d.judge(d.sc.Add(d.m.Encoder.Encode(&x)))
+	return d.judge(d.sc.Add(d.m.Encoder.Encode(&r.x)))
 }
 
 // End ends the host's flows: it returns the one short window of a host
@@ -195,6 +201,9 @@ func (d *Detector) judge(w *Window) *Window {
 	}
 	w.Anomalous = d.m.Threshold.Anomalous(w.Score.Sum)
 	w.Start = d.refs[w.First%len(d.refs)].start
+	for i := range w.Symbols {
+		w.Flows = append(w.Flows, d.refs[(w.First+i)%len(d.refs)].x)
+	}
 	r := d.refs[w.Cause.Flow%len(d.refs)]
 	w.Cause.Start, w.Cause.Conn = r.start, r.conn
 	return w

@@ -122,10 +122,13 @@ func testModel(t *testing.T) *model.Model {
 
 type portEncoder struct{}
 
-func (portEncoder) Kind() string                   { return "port" }
-func (portEncoder) Encode(f *flows.Features) int32 { return int32(f.DstPort % 3) }
-func (portEncoder) AlphabetSize() int              { return 3 }
-func (portEncoder) SymbolName(s int32) string      { return fmt.Sprint(s) }
+func (portEncoder) Kind() string                      { return "port" }
+func (portEncoder) Encode(f *flows.Features) int32    { return int32(f.DstPort % 3) }
+func (portEncoder) AlphabetSize() int                 { return 3 }
+func (portEncoder) Describe(s int32) string           { return fmt.Sprint("port ", s) }
+func (portEncoder) FlowName(f *flows.Features) string { return fmt.Sprint(f.DstPort) }
+func (portEncoder) Words(f *flows.Features) string    { return fmt.Sprint("port ", f.DstPort) }
+func (portEncoder) SymbolName(s int32) string         { return fmt.Sprint(s) }
 
 // TestDetector: flows of the host are judged in order; others are counted
 // and left out; a window is anomalous below the threshold, and its cause

@@ -25,6 +25,15 @@ type Encoder interface {
 	Encode(x *Features) int32
 	// AlphabetSize is the number of symbols seen in training.
 	AlphabetSize() int
+	// FlowName is the name of the symbol of a flow's features, also when
+	// that symbol was never seen in training (and Encode gives Unknown).
+	FlowName(x *Features) string
+	// Words describes a flow's features in words, as an operator reads
+	// them: "out tcp 25 (well-known), size class 3 of 7 (~1.2 kB), 0.2–1 s".
+	Words(x *Features) string
+	// Describe says in words what flows a symbol stands for: "out tcp
+	// well-known port, size class 3 of 7 (~1.2 kB, 8 packets), 0.2–1 s".
+	Describe(sym int32) string
 	// SymbolName is a readable name, like "out/tcp/s07/d2" (direction,
 	// protocol, size class, duration bin[, port class]).
 	SymbolName(sym int32) string
@@ -278,7 +287,21 @@ func (s *space) name(id int32, sizeName func(int) string) string {
 	if id < 0 || int(id) >= len(s.Codes) {
 		return "unknown"
 	}
-	c := int(s.Codes[id])
+	return s.codeName(int(s.Codes[id]), sizeName)
+}
+
+// flowName names a flow's features as its symbol would be named, with
+// the flow's own protocol where the symbol space has "other".
+func (s *space) flowName(x *Features, sizeClass int, sizeName func(int) string) string {
+	name := s.codeName(s.code(x, sizeClass), sizeName)
+	if s.protoIndex(x.Proto) == len(s.Protocols) {
+		name = strings.Replace(name, "/other/", "/"+x.Proto.String()+"/", 1)
+	}
+	return name
+}
+
+// codeName renders a code, seen in training or not.
+func (s *space) codeName(c int, sizeName func(int) string) string {
 	port := c % s.nPort()
 	c /= s.nPort()
 	dur := c % s.nDur()

@@ -33,8 +33,28 @@ func (e *kmeansEncoder) sizeClass(f *Features) int {
 
 func (e *kmeansEncoder) Encode(f *Features) int32 { return e.encode(f, e.sizeClass(f)) }
 
-func (e *kmeansEncoder) SymbolName(sym int32) string {
-	return e.name(sym, func(s int) string { return fmt.Sprintf("s%02d", s) })
+func (e *kmeansEncoder) SymbolName(sym int32) string { return e.name(sym, kmeansSizeName) }
+
+func (e *kmeansEncoder) FlowName(x *Features) string {
+	return e.flowName(x, e.sizeClass(x), kmeansSizeName)
+}
+
+// Words names the flow's size class with the bytes and packets at its
+// centre.
+func (e *kmeansEncoder) Words(x *Features) string {
+	return e.words(x, e.sizeWords(e.sizeClass(x))+", this flow "+humanBytes(float64(x.Bytes)))
+}
+
+func kmeansSizeName(s int) string { return fmt.Sprintf("s%02d", s) }
+
+func (e *kmeansEncoder) Describe(sym int32) string { return e.describe(sym, e.sizeWords) }
+
+// sizeWords describes size class c by its centre.
+func (e *kmeansEncoder) sizeWords(c int) string {
+	ctr := e.Centers[c]
+	b := math.Expm1(ctr[0]*e.SD[0] + e.Mean[0])
+	p := math.Expm1(ctr[1]*e.SD[1] + e.Mean[1])
+	return fmt.Sprintf("size class %d of %d (~%s, %.0f packets)", c, e.NSize, humanBytes(b), p)
 }
 
 // Limits of the k search: k-means runs on at most fitPoints weighted

@@ -32,9 +32,30 @@ func (e *quantileEncoder) sizeClass(f *Features) int {
 
 func (e *quantileEncoder) Encode(f *Features) int32 { return e.encode(f, e.sizeClass(f)) }
 
-func (e *quantileEncoder) SymbolName(sym int32) string {
+func (e *quantileEncoder) SymbolName(sym int32) string { return e.name(sym, e.sizeName) }
+
+func (e *quantileEncoder) FlowName(x *Features) string {
+	return e.flowName(x, e.sizeClass(x), e.sizeName)
+}
+
+func (e *quantileEncoder) sizeName(s int) string {
 	np := len(e.PacketsEdges) + 1
-	return e.name(sym, func(s int) string { return fmt.Sprintf("b%dp%d", s/np, s%np) })
+	return fmt.Sprintf("b%dp%d", s/np, s%np)
+}
+
+func (e *quantileEncoder) Describe(sym int32) string { return e.describe(sym, e.sizeWords) }
+
+// sizeWords describes size class c by its bytes and packets bins.
+func (e *quantileEncoder) sizeWords(c int) string {
+	np := len(e.PacketsEdges) + 1
+	return fmt.Sprintf("bytes bin %d of %d, packets bin %d of %d", c/np, len(e.BytesEdges)+1, c%np, np)
+}
+
+// Words gives the flow's bytes and packets with their bins.
+func (e *quantileEncoder) Words(x *Features) string {
+	size := fmt.Sprintf("%s in bytes bin %d of %d, %d packets in bin %d of %d", humanBytes(float64(x.Bytes)),
+		bin(e.BytesEdges, float64(x.Bytes)), len(e.BytesEdges)+1, x.Packets, bin(e.PacketsEdges, float64(x.Packets)), len(e.PacketsEdges)+1)
+	return e.words(x, size)
 }
 
 func fitQuantile(segs [][]Features, opt EncoderOptions) Encoder {

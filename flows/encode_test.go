@@ -223,3 +223,38 @@ func features(fl []Flow, dirs []Direction) [][]Features {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestFlowNamesAndWords: a training flow's FlowName is its symbol's name;
+// a flow whose symbol was never seen is still named by what it was; Words
+// gives direction, protocol, port with its name and class, size and
+// duration range.
+func TestFlowNamesAndWords(t *testing.T) {
+	fl, dirs := synthetic(3000, 3)
+	for _, name := range EncoderNames() {
+		t.Run(name, func(t *testing.T) {
+			e, err := FitEncoder(name, features(fl, dirs), EncoderOptions{PortClass: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range 200 {
+				x := fl[i].Features(dirs[i])
+				if got, want := e.FlowName(&x), e.SymbolName(e.Encode(&x)); got != want {
+					t.Fatalf("flow %d: FlowName %q, symbol %q", i, got, want)
+				}
+			}
+			gre := Flow{Proto: 47, Bytes: 100, Packets: 1, Duration: 0.5}
+			x := gre.Features(Outbound)
+			if e.Encode(&x) != Unknown || !strings.HasPrefix(e.FlowName(&x), "out/47/") {
+				t.Errorf("an unseen flow is named %q", e.FlowName(&x))
+			}
+			smtp := Flow{Proto: ProtoTCP, DstPort: 25, Bytes: 2000, Packets: 9, Duration: 0.4}
+			x = smtp.Features(Outbound)
+			w := e.Words(&x)
+			for _, part := range []string{"out tcp 25 (SMTP, well-known)", "2 kB", " s"} {
+				if !strings.Contains(w, part) {
+					t.Errorf("Words %q lacks %q", w, part)
+				}
+			}
+		})
+	}
+}

@@ -16,6 +16,9 @@ type DOTOptions struct {
 	Full bool
 	// SymbolName renders a symbol for labels; nil uses the alphabet's names.
 	SymbolName func(int32) string
+	// Notes mark states: a state with a note is drawn in orange, the note
+	// under its name (a root-cause state and its alarms, say).
+	Notes map[int]string
 }
 
 // WriteDOT writes the automaton for Graphviz: states with their end
@@ -45,6 +48,10 @@ func (m *Model) WriteDOT(w io.Writer, o DOTOptions) error {
 		style := `style=filled, fillcolor="#f4cccc"`
 		if !m.red[q] {
 			style = `style=filled, fillcolor="#eeeeee", color="#999999"`
+		}
+		if note, ok := o.Notes[q]; ok {
+			label += "\\n" + dotEscape(note)
+			style = `style="filled,bold", fillcolor="#f6b26b", color="#b45f06", penwidth=2`
 		}
 		fmt.Fprintf(bw, "  q%d [label=\"%s\", %s];\n", q, label, style)
 		for _, t := range m.Transitions(q) {

@@ -22,7 +22,7 @@ func (s reportSink) Close(end End) error {
 	if end.Report != nil {
 		rep = *end.Report
 	}
-	return rootcause.WriteReports(s.u.Dir, rep, end.Model.Encoder.SymbolName)
+	return rootcause.WriteReports(s.u.Dir, rep, end.Model.Encoder)
 }
 
 func (reportSink) Abort() {}

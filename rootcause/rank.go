@@ -18,6 +18,7 @@ type Anomaly struct {
 	Trace   int // 0-based window number (row nr − 1)
 	Start   int // position of the window's first flow in the host's flows
 	Symbols []int32
+	Flows   []flows.Features // of the window's flows, when known
 	States  []int32
 	Scores  []float64
 	Sum     float64
@@ -33,7 +34,7 @@ func NewAnomaly(w *detector.Window) Anomaly {
 	p := &w.Score
 	return Anomaly{
 		Trace: w.Index, Start: w.First,
-		Symbols: slices.Clone(w.Symbols), States: slices.Clone(p.States), Scores: slices.Clone(p.Scores),
+		Symbols: slices.Clone(w.Symbols), Flows: slices.Clone(w.Flows), States: slices.Clone(p.States), Scores: slices.Clone(p.Scores),
 		Sum: p.Sum, Mean: p.Mean, Min: p.Min, Cause: w.Cause,
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gocarina/gocsv"
 	"github.com/netflow-monitor/monitor/atomicfile"
+	"github.com/netflow-monitor/monitor/flows"
 )
 
 // TimeLayout is how reports print times: ISO 8601 UTC with milliseconds.
@@ -40,6 +41,8 @@ type predictionInfo struct {
 	Port      uint16  `csv:"port"`
 	FirstFlow int     `csv:"first flow"`
 	CauseFlow int     `csv:"root cause flow"`
+	CauseText string  `csv:"root cause in words"`
+	FlowsText string  `csv:"flows in words"`
 }
 
 // connectionInfo is a row of root_cause_<state>_connection_info.csv.
@@ -82,13 +85,16 @@ func RemoveReports(dir string) error {
 //	  abbadingo trace; state sequence; score sequence; sum scores; mean
 //	  scores; min score; root cause index; root cause state; root cause
 //	  time; direction; ip; port; first flow; root cause flow (flow numbers
-//	  are 0-based positions in the host's time-sorted flows)
+//	  are 0-based positions in the host's time-sorted flows); root cause
+//	  in words; flows in words (each flow of the window described by the
+//	  encoder, " | " between them). A symbol never seen in training is
+//	  written unseen:<what it was> in the trace.
 //	root_cause_S_connection_info.csv: direction; ip; port; number of times
 //	  flagged as root cause; first time seen
 //
 // ';'-separated with a header. Report files of an earlier run are removed
 // first, so the folder reflects this run. Each file is written atomically.
-func WriteReports(dir string, r Report, name func(int32) string) error {
+func WriteReports(dir string, r Report, enc flows.Encoder) error {
 	if err := RemoveReports(dir); err != nil {
 		return err
 	}
@@ -96,10 +102,19 @@ func WriteReports(dir string, r Report, name func(int32) string) error {
 		rows := make([]predictionInfo, 0, len(sr.Anomalies))
 		for _, a := range sr.Anomalies {
 			c := a.Cause
-			rows = append(rows, predictionInfo{Row: a.Trace + 1, Trace: abbadingo(a.Symbols, name), States: list(a.States), Scores: floats(a.Scores),
+			row := predictionInfo{Row: a.Trace + 1, Trace: abbadingo(a.Symbols, a.Flows, enc), States: list(a.States), Scores: floats(a.Scores),
 				Sum: a.Sum, Mean: a.Mean, Min: a.Min, Index: c.Index, State: c.State,
 				Time: isoTime(c.Start), Direction: c.Conn.Direction.String(), IP: c.Conn.Peer.String(), Port: c.Conn.Port,
-				FirstFlow: a.Start, CauseFlow: c.Flow})
+				FirstFlow: a.Start, CauseFlow: c.Flow}
+			if c.Index < len(a.Flows) {
+				row.CauseText = enc.Words(&a.Flows[c.Index])
+				words := make([]string, len(a.Flows))
+				for i := range a.Flows {
+					words[i] = enc.Words(&a.Flows[i])
+				}
+				row.FlowsText = strings.Join(words, " | ")
+			}
+			rows = append(rows, row)
 		}
 		if err := WriteCSV(filepath.Join(dir, fmt.Sprintf("root_cause_%d_prediction_info.csv", sr.State)), &rows); err != nil {
 			return err
@@ -179,13 +194,20 @@ func marshalCSV(w io.Writer, rows any) error {
 	return cw.Error()
 }
 
-func abbadingo(syms []int32, name func(int32) string) string {
+// abbadingo writes a window's symbols in Abbadingo form; a symbol never
+// seen in training is named by what its flow was (when the flows are
+// known).
+func abbadingo(syms []int32, fl []flows.Features, enc flows.Encoder) string {
 	var b strings.Builder
 	b.WriteString("0 ")
 	b.WriteString(strconv.Itoa(len(syms)))
-	for _, s := range syms {
+	for i, s := range syms {
 		b.WriteByte(' ')
-		b.WriteString(name(s))
+		if s == flows.Unknown && i < len(fl) {
+			b.WriteString("unseen:" + enc.FlowName(&fl[i]))
+			continue
+		}
+		b.WriteString(enc.SymbolName(s))
 	}
 	return b.String()
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,6 +51,12 @@ func fixture() (anomalies []Anomaly) {
 	mk := func(trace int, states []int32, scores []float64) Anomaly {
 		w := &detector.Window{Index: trace, First: trace, Symbols: []int32{int32(trace), int32(trace + 1), int32(trace + 2)},
 			Score: learner.Prediction{States: states, Scores: scores}, Anomalous: true}
+		if trace == 4 {
+			w.Symbols[2] = flows.Unknown // flow 6 was never seen in training
+		}
+		for k := trace; k < trace+3; k++ {
+			w.Flows = append(w.Flows, fl[k].Features(dirs[k]))
+		}
 		for _, s := range scores {
 			w.Score.Sum += s
 		}
@@ -143,8 +150,7 @@ func TestReportsGolden(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	name := func(s int32) string { return fmt.Sprintf("sym%d", s) }
-	if err := WriteReports(dir, r, name); err != nil {
+	if err := WriteReports(dir, r, testEncoder{}); err != nil {
 		t.Fatal(err)
 	}
 	rows := []SummaryRow{
@@ -250,5 +256,40 @@ func TestCompareStats(t *testing.T) {
 				t.Errorf("printedMillis disagrees with the printed times %s, %s", isoTime(tc.a.FirstSeen), isoTime(tc.b.FirstSeen))
 			}
 		})
+	}
+}
+
+// testEncoder names symbol s "sym<s>" and describes a flow by its port.
+type testEncoder struct{}
+
+func (testEncoder) Kind() string                      { return "test" }
+func (testEncoder) Encode(*flows.Features) int32      { return 0 }
+func (testEncoder) AlphabetSize() int                 { return 8 }
+func (testEncoder) Describe(s int32) string           { return fmt.Sprintf("symbol %d", s) }
+func (testEncoder) SymbolName(s int32) string         { return fmt.Sprintf("sym%d", s) }
+func (testEncoder) FlowName(x *flows.Features) string { return fmt.Sprintf("port%d", x.DstPort) }
+func (testEncoder) Words(x *flows.Features) string {
+	return fmt.Sprintf("%s port %d, %d bytes", x.Dir, x.DstPort, x.Bytes)
+}
+
+// TestReadStates: the reports read back summarise each state, most alarms
+// first, with its top connection.
+func TestReadStates(t *testing.T) {
+	got, err := ReadStates(filepath.Join("testdata", "golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []StateSummary{
+		{0, 3, "outbound:192.0.2.7:25 (2)"},
+		{1, 1, ""}, {2, 1, ""}, {3, 1, ""},
+	}
+	if len(got) != len(want) || got[0].State != 0 || got[0].Alarms != 3 || !strings.Contains(got[0].Top, "192.0.2.7:25 (2)") {
+		t.Fatalf("states %+v, want %+v", got, want)
+	}
+	if n := got[0].Note(); n != "root cause of 3 alarms: outbound 192.0.2.7:25 (2)" {
+		t.Errorf("note %q", n)
+	}
+	if _, err := ReadStates(filepath.Join("testdata", "missing")); err == nil {
+		t.Error("a missing folder: no error")
 	}
 }

@@ -1,0 +1,146 @@
+package flows
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// wellKnown names the ports an operator knows by name.
+var wellKnown = map[uint16]string{
+	20: "FTP data", 21: "FTP", 22: "SSH", 23: "Telnet", 25: "SMTP", 53: "DNS", 67: "DHCP", 68: "DHCP",
+	80: "HTTP", 110: "POP3", 123: "NTP", 137: "NetBIOS", 138: "NetBIOS", 139: "NetBIOS", 143: "IMAP",
+	161: "SNMP", 389: "LDAP", 443: "HTTPS", 445: "SMB", 465: "SMTPS", 514: "syslog", 587: "SMTP submission",
+	636: "LDAPS", 993: "IMAPS", 995: "POP3S", 1433: "MS SQL", 1883: "MQTT", 3306: "MySQL", 3389: "RDP",
+	5060: "SIP", 5432: "PostgreSQL", 5672: "AMQP", 5900: "VNC", 6379: "Redis", 6667: "IRC", 8080: "HTTP alt",
+	8443: "HTTPS alt", 9092: "Kafka", 11211: "memcached", 27017: "MongoDB",
+}
+
+// PortName returns the name of a well-known service port ("SMTP"), or "".
+func PortName(port uint16) string { return wellKnown[port] }
+
+// portWords describes a flow's destination port: the number, its name when
+// it has one, and its class in the encoder.
+func (s *space) portWords(x *Features) string {
+	if !x.Proto.HasPorts() {
+		return ""
+	}
+	p := strconv.Itoa(int(x.DstPort))
+	var notes []string
+	if n := PortName(x.DstPort); n != "" {
+		notes = append(notes, n)
+	}
+	switch c := s.portClass(x); {
+	case !s.PortClass:
+	case c >= 4:
+		notes = append(notes, "a service port of the training")
+	case c == 1:
+		notes = append(notes, "well-known")
+	case c == 2:
+		notes = append(notes, "registered")
+	case c == 3:
+		notes = append(notes, "ephemeral")
+	}
+	if len(notes) > 0 {
+		p += " (" + strings.Join(notes, ", ") + ")"
+	}
+	return p
+}
+
+// durationWords describes the duration bin of d: "0.2–1 s", "< 0.2 s",
+// ">= 30 s".
+func (s *space) durationWords(d float64) string {
+	if len(s.DurEdges) == 0 {
+		return strconv.FormatFloat(d, 'g', 3, 64) + " s"
+	}
+	return s.binWords(s.durBin(d))
+}
+
+// words puts a flow's description together from its parts.
+func (s *space) words(x *Features, size string) string {
+	dir := "in"
+	if x.Dir == Outbound {
+		dir = "out"
+	}
+	parts := []string{dir, x.Proto.String()}
+	if p := s.portWords(x); p != "" {
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, " ") + ", " + size + ", " + s.durationWords(x.Duration)
+}
+
+// humanBytes prints a byte count as people read it: "860 B", "1.2 kB",
+// "48 MB".
+func humanBytes(b float64) string {
+	units := []string{"B", "kB", "MB", "GB", "TB"}
+	i := 0
+	for b >= 1000 && i < len(units)-1 {
+		b /= 1000
+		i++
+	}
+	if i == 0 || b >= 100 {
+		return fmt.Sprintf("%.0f %s", b, units[i])
+	}
+	return fmt.Sprintf("%.2g %s", b, units[i])
+}
+
+// codeWords describes the flows of a code in words; size describes a size
+// class.
+func (s *space) codeWords(c int, size func(int) string) string {
+	port := c % s.nPort()
+	c /= s.nPort()
+	dur := c % s.nDur()
+	c /= s.nDur()
+	sz := c % s.NSize
+	c /= s.NSize
+	dir := "in"
+	if Direction(c%2) == Outbound {
+		dir = "out"
+	}
+	proto := "other protocol"
+	if p := c / 2; p < len(s.Protocols) {
+		proto = s.Protocols[p].String()
+	}
+	parts := []string{dir, proto}
+	if s.PortClass {
+		switch {
+		case port == 0:
+		case port == 1:
+			parts = append(parts, "well-known port")
+		case port == 2:
+			parts = append(parts, "registered port")
+		case port == 3:
+			parts = append(parts, "ephemeral port")
+		default:
+			p := s.Ports[port-4]
+			name := strconv.Itoa(int(p))
+			if n := PortName(p); n != "" {
+				name += " (" + n + ")"
+			}
+			parts = append(parts, name)
+		}
+	}
+	return strings.Join(parts, " ") + ", " + size(sz) + ", " + s.binWords(dur)
+}
+
+// binWords describes duration bin i.
+func (s *space) binWords(i int) string {
+	sec := func(v float64) string { return strconv.FormatFloat(v, 'g', 3, 64) }
+	switch {
+	case len(s.DurEdges) == 0:
+		return "any duration"
+	case i == 0:
+		return "< " + sec(s.DurEdges[0]) + " s"
+	case i == len(s.DurEdges):
+		return ">= " + sec(s.DurEdges[i-1]) + " s"
+	}
+	return sec(s.DurEdges[i-1]) + "–" + sec(s.DurEdges[i]) + " s"
+}
+
+// describe describes symbol id, or says it is unknown.
+func (s *space) describe(id int32, size func(int) string) string {
+	if id < 0 || int(id) >= len(s.Codes) {
+		return "never seen in training"
+	}
+	return s.codeWords(int(s.Codes[id]), size)
+}

@@ -18,6 +18,7 @@ func TestErrorFormat(t *testing.T) {
 		{&Error{File: "a.csv", Line: 3, Err: cause}, `a.csv:3: bad value`},
 		{&Error{File: "a.csv", Field: "timestamp", Err: cause}, `a.csv: field "timestamp": bad value`},
 		{&Error{File: "a.csv", Err: cause}, `a.csv: bad value`},
+		{&Error{File: "a.csv", Line: 1, Field: strings.Repeat("n", 1000), Err: cause}, `a.csv:1: field "` + strings.Repeat("n", QuoteMax) + `…" (1000 bytes): bad value`},
 	}
 	for _, tc := range tests {
 		if got := tc.err.Error(); got != tc.want {

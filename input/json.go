@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -85,12 +84,12 @@ func (h Head) Check(format string, version int, remedy string) error {
 	return nil
 }
 
-// ReadJSONFile reads the JSON file path and decodes its bytes with
-// decode. Errors name the file and, where the decoder places them, the
-// line and the member; what names the file's kind in an error reading it
-// ("load model: open ...").
+// ReadJSONFile reads the JSON file path (a regular file: see ReadFile) and
+// decodes its bytes with decode. Errors name the file and, where the
+// decoder places them, the line and the member; what names the file's
+// kind in an error reading it ("load model: open ...").
 func ReadJSONFile(path, what string, decode func(b []byte) error) error {
-	b, err := os.ReadFile(path)
+	b, err := ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}

@@ -184,7 +184,7 @@ func runHost(ctx context.Context, c *Config, u layout.Unit, m *model.Model, r *R
 	step := func() { done++; c.step() }
 
 	path := layout.MonitorFile(c.MonitorRoot, u)
-	all, skipped, err := readFlows(path, c)
+	all, skipped, err := readFlows(ctx, path, c)
 	if err != nil {
 		return err
 	}

@@ -81,7 +81,7 @@ func trainUnit(ctx context.Context, c *Config, u layout.Unit) (r TrainResult, er
 	}()
 	step := func() { done++; c.step() }
 
-	enc, err := encodeUnit(c, u, &r)
+	enc, err := encodeUnit(ctx, c, u, &r)
 	if err != nil {
 		return r, err
 	}
@@ -173,9 +173,9 @@ type encoded struct {
 // the windows to learn from, with what the model records of the flows.
 // The flows themselves are left behind: they are most of a large unit's
 // memory, and learning needs only the symbols.
-func encodeUnit(c *Config, u layout.Unit, r *TrainResult) (encoded, error) {
+func encodeUnit(ctx context.Context, c *Config, u layout.Unit, r *TrainResult) (encoded, error) {
 	path := layout.TrainFile(c.TrainRoot, u)
-	all, skipped, err := readFlows(path, c)
+	all, skipped, err := readFlows(ctx, path, c)
 	if err != nil {
 		return encoded{}, err
 	}

@@ -240,7 +240,7 @@ func (e *evaluator) host(addr netip.Addr, modelName string, predictions bool) (*
 		return h, nil
 	}
 	predPath := filepath.Join(layout.Dir(e.c.MonitorRoot, u), outputs.MonitorPredictionsFile)
-	rows, err := learner.ReadPredictions(predPath)
+	rows, err := learner.ReadPredictions(e.ctx, predPath, learner.ReadOptions{MaxLine: e.c.MaxLine})
 	if err != nil {
 		return nil, err
 	}

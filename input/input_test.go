@@ -92,3 +92,25 @@ func TestHeadCheck(t *testing.T) {
 		t.Errorf("a version error names field %q, want version", fe.Field)
 	}
 }
+
+// TestJSONErrorCut: a decoder's error that quotes a huge member name is
+// cut, and still unwraps to the decoder's error.
+func TestJSONErrorCut(t *testing.T) {
+	type doc struct {
+		Name string `json:"name"`
+	}
+	huge := strings.Repeat("k", 5_000_000)
+	for _, text := range []string{`{"` + huge + `":1}`, `{"format":"` + huge + `"}`} {
+		var d doc
+		err := DecodeJSON([]byte(text), &d)
+		if strings.HasPrefix(text, `{"format"`) {
+			var h Head
+			_ = DecodeJSON([]byte(text), &h)
+			err = h.Check("thing", 0, "redo it")
+		}
+		fe := JSONError("f.json", []byte(text), err)
+		if len(fe.Error()) > 600 || !errors.Is(fe, err) {
+			t.Errorf("%d bytes: %.300s", len(fe.Error()), fe)
+		}
+	}
+}

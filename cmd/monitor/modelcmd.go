@@ -41,7 +41,7 @@ func newModelCmd() *cobra.Command {
 // loadAutomaton loads a learner model file, or the automaton of a service
 // model (train's model.json).
 func loadAutomaton(path string) (*learner.Model, error) {
-	b, err := os.ReadFile(path)
+	b, err := input.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}

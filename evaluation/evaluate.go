@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/netflow-monitor/monitor/detector"
 	"github.com/netflow-monitor/monitor/flows"
+	"github.com/netflow-monitor/monitor/input"
 	"github.com/netflow-monitor/monitor/layout"
 	"github.com/netflow-monitor/monitor/learner"
 	"github.com/netflow-monitor/monitor/model"
@@ -26,6 +26,7 @@ type Config struct {
 	TrainRoot, MonitorRoot string
 	Format                 string
 	SkipBadRows            bool
+	MaxLine                int          // longest line of a flow or predictions file, bytes; 0: input.DefaultMaxLine
 	Services               []netip.Addr // restrict to these hosts; empty: all in the summary
 	Detector               string       // a name of Detectors (default: the first)
 	Sweep                  []float64    // sigma multipliers to sweep (detectors that have a threshold); nil: none
@@ -91,7 +92,7 @@ func Evaluate(ctx context.Context, c Config) (*Evaluation, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &evaluator{c: c, models: map[string]*model.Model{}, state: map[string]any{}}
+	e := &evaluator{ctx: ctx, c: c, models: map[string]*model.Model{}, state: map[string]any{}}
 	ev := &Evaluation{Detector: c.Detector}
 	var hosts []*Host
 	var total Counts
@@ -137,7 +138,7 @@ type hostModel struct {
 
 // readSummaryModels reads which model judged each host in the last run.
 func readSummaryModels(path string) ([]hostModel, error) {
-	f, err := os.Open(path)
+	f, err := input.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("evaluate needs the run's summary (run first): %w", err)
 	}
@@ -176,7 +177,10 @@ func readSummaryModels(path string) ([]hostModel, error) {
 
 // evaluator holds what an evaluation shares between hosts: the models
 // loaded, and each detector's state (a baseline's training, say) by key.
+// It lives for one call of Evaluate, whose context it holds, so that the
+// detectors' reads stop with it.
 type evaluator struct {
+	ctx    context.Context
 	c      Config
 	models map[string]*model.Model
 	state  map[string]any
@@ -204,7 +208,7 @@ func (e *evaluator) model(name string) (*model.Model, error) {
 
 // readFlows reads a flow file and gives the flows of hosts.
 func (e *evaluator) readFlows(path string, hosts []netip.Addr) ([]flows.HostFlows, error) {
-	all, _, err := flows.ReadAll(path, e.c.Format, flows.DecodeOptions{SkipBadRows: e.c.SkipBadRows})
+	all, _, err := flows.ReadAll(e.ctx, path, e.c.Format, flows.DecodeOptions{SkipBadRows: e.c.SkipBadRows, MaxLine: e.c.MaxLine})
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +240,7 @@ func (e *evaluator) host(addr netip.Addr, modelName string, predictions bool) (*
 		return h, nil
 	}
 	predPath := filepath.Join(layout.Dir(e.c.MonitorRoot, u), outputs.MonitorPredictionsFile)
-	rows, err := learner.ReadPredictions(predPath)
+	rows, err := learner.ReadPredictions(e.ctx, predPath, learner.ReadOptions{MaxLine: e.c.MaxLine})
 	if err != nil {
 		return nil, err
 	}

@@ -49,7 +49,7 @@ type csvDecoder struct {
 }
 
 func newCSVDecoder(r io.Reader, file string, comma rune, rf rowFormat, opts DecodeOptions) (*csvDecoder, error) {
-	cr := newRecordReader(r, comma)
+	cr := newRecordReader(r, comma, opts.MaxLine)
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
 		return nil, &input.Error{File: file, Line: 1, Err: errors.New("empty file: no header")}
@@ -80,6 +80,11 @@ func newCSVDecoder(r io.Reader, file string, comma rune, rf rowFormat, opts Deco
 // csvError turns an encoding/csv or reader error into an *input.Error; line
 // is the line being read.
 func csvError(file string, line int, err error) error {
+	var fe *input.Error
+	if errors.As(err, &fe) { // the record reader's: a line too long
+		fe.File = file
+		return fe
+	}
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
 		return &input.Error{File: file, Line: pe.Line, Err: fmt.Errorf("%w: %v", ErrBadValue, pe.Err)}

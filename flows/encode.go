@@ -477,7 +477,7 @@ func UnmarshalEncoder(b []byte) (Encoder, error) {
 	}
 	k, err := encoderKind(h.Kind)
 	if err != nil {
-		return nil, fmt.Errorf("encoder kind %q: want one of %s", h.Kind, strings.Join(EncoderNames(), ", "))
+		return nil, fmt.Errorf("encoder kind %s: want one of %s", input.Quote(h.Kind), strings.Join(EncoderNames(), ", "))
 	}
 	enc, err := k.decode(b)
 	if err != nil {

@@ -204,7 +204,7 @@ func BenchmarkReadArgusCTU13(b *testing.B) {
 	const path = "../../shared/data/ctu13/capture20110816.binetflow.gz"
 	b.ReportAllocs()
 	for b.Loop() {
-		fl, _, err := ReadAll(path, "argus", DecodeOptions{})
+		fl, _, err := ReadAll(b.Context(), path, "argus", DecodeOptions{})
 		if err != nil {
 			b.Skipf("CTU-13: %v", err)
 		}

@@ -18,6 +18,13 @@ type DecodeOptions struct {
 	// SkipBadRows skips rows that do not parse instead of failing; the
 	// count is reported by Decoder.Skipped, never silently dropped.
 	SkipBadRows bool
+	// MaxLine is the longest line, or record over several lines (a quoted
+	// value with line breaks), accepted in bytes, line endings excluded;
+	// 0 means input.DefaultMaxLine. A longer one ends decoding with an
+	// *input.Error naming file and line that wraps input.ErrLineTooLong,
+	// even with SkipBadRows: where the next row starts cannot be found
+	// without reading on without bound (a file of zeros has no line end).
+	MaxLine int
 }
 
 // Format is one flow-file format: it recognises its own header and makes
@@ -30,5 +37,6 @@ type Format interface {
 	// header (or, for headerless formats, a first record of it).
 	Detect(firstLine string) bool
 	// NewDecoder returns a Decoder over r; file names the input in errors.
+	// Lines longer than opts.MaxLine are errors.
 	NewDecoder(r io.Reader, file string, opts DecodeOptions) (Decoder, error)
 }

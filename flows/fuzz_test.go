@@ -20,7 +20,7 @@ func fuzzFormat(f *testing.F, format string, seedFiles ...string) {
 	}
 	f.Fuzz(func(t *testing.T, in string) {
 		for _, skip := range []bool{false, true} {
-			dec, closer, err := NewDecoder(strings.NewReader(in), "fuzz", format, DecodeOptions{SkipBadRows: skip})
+			dec, closer, err := NewDecoder(t.Context(), strings.NewReader(in), "fuzz", format, DecodeOptions{SkipBadRows: skip})
 			if err != nil {
 				var pe *input.Error
 				if !errors.As(err, &pe) {

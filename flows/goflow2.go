@@ -72,14 +72,14 @@ func decodeGoflow2(line []byte, f *Flow) (string, error) {
 	var err error
 	src, ok := jsonString(g.Src)
 	if !ok || len(g.Src) == 0 {
-		return "src_addr", fmt.Errorf("%w: %s", ErrBadValue, truncate(string(g.Src), 60))
+		return "src_addr", badValue(g.Src)
 	}
 	if f.Src, err = parseAddr(src); err != nil {
 		return "src_addr", err
 	}
 	dst, ok := jsonString(g.Dst)
 	if !ok || len(g.Dst) == 0 {
-		return "dst_addr", fmt.Errorf("%w: %s", ErrBadValue, truncate(string(g.Dst), 60))
+		return "dst_addr", badValue(g.Dst)
 	}
 	if f.Dst, err = parseAddr(dst); err != nil {
 		return "dst_addr", err

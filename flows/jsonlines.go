@@ -1,7 +1,6 @@
 package flows
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -15,54 +14,23 @@ import (
 )
 
 // lineDecoder streams a line-oriented flow file (JSON lines, Zeek TSV):
-// decode turns one line into a flow or names the bad field.
+// decode turns one line into a flow or names the bad field. Lines are read
+// by an input.Scanner, up to opts.MaxLine bytes.
 type lineDecoder struct {
 	file    string
-	br      *bufio.Reader
-	line    int
+	sc      *input.Scanner
 	opts    DecodeOptions
 	skipped int
 	decode  func(line []byte, f *Flow) (field string, err error)
 }
 
 func newLineDecoder(r io.Reader, file string, opts DecodeOptions, decode func([]byte, *Flow) (string, error)) *lineDecoder {
-	return &lineDecoder{file: file, br: bufio.NewReaderSize(r, 1<<16), opts: opts, decode: decode}
-}
-
-// readLine returns the next line without its newline, or io.EOF.
-func (d *lineDecoder) readLine() ([]byte, error) {
-	b, err := d.br.ReadSlice('\n')
-	if errors.Is(err, bufio.ErrBufferFull) {
-		long := append([]byte(nil), b...)
-		for errors.Is(err, bufio.ErrBufferFull) {
-			b, err = d.br.ReadSlice('\n')
-			long = append(long, b...)
-			if len(long) > 1<<24 {
-				d.line++
-				return nil, &input.Error{File: d.file, Line: d.line, Err: fmt.Errorf("%w: line longer than 16 MiB", ErrBadValue)}
-			}
-		}
-		b = long
-	}
-	if len(b) == 0 && err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, io.EOF
-		}
-		return nil, &input.Error{File: d.file, Line: d.line + 1, Err: fmt.Errorf("reading: %w", err)}
-	}
-	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, &input.Error{File: d.file, Line: d.line + 1, Err: fmt.Errorf("reading: %w", err)}
-	}
-	d.line++
-	return bytes.TrimRight(b, "\r\n"), nil
+	return &lineDecoder{file: file, sc: input.NewScanner(r, file, opts.MaxLine), opts: opts, decode: decode}
 }
 
 func (d *lineDecoder) Next(f *Flow) error {
-	for {
-		b, err := d.readLine()
-		if err != nil {
-			return err
-		}
+	for d.sc.Scan() {
+		b := bytes.TrimRight(d.sc.Bytes(), "\r")
 		if len(bytes.TrimSpace(b)) == 0 {
 			continue
 		}
@@ -79,8 +47,12 @@ func (d *lineDecoder) Next(f *Flow) error {
 			d.skipped++
 			continue
 		}
-		return &input.Error{File: d.file, Line: d.line, Field: field, Err: err}
+		return &input.Error{File: d.file, Line: d.sc.Line(), Field: field, Err: err}
 	}
+	if err := d.sc.Err(); err != nil {
+		return err
+	}
+	return io.EOF
 }
 
 func (d *lineDecoder) Skipped() int { return d.skipped }
@@ -119,13 +91,7 @@ func jsonProto(v json.RawMessage) (Protocol, bool) {
 	return Protocol(n), true
 }
 
+// badValue reports a JSON value of the wrong kind, quoting its text.
 func badValue(v json.RawMessage) error {
-	return fmt.Errorf("%w: %s", ErrBadValue, truncate(string(v), 60))
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "..."
-	}
-	return s
+	return fmt.Errorf("%w: %s", ErrBadValue, input.Quote(v))
 }

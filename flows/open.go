@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -47,16 +48,19 @@ func Detect(firstLine string) (Format, bool) {
 	return nil, false
 }
 
-// Open opens a flow file for streaming. A gzip file is decompressed
-// transparently (recognised by its magic bytes, whatever its name). With
-// format "" or "auto" the format is detected from the first line;
-// otherwise it is the named one. Close the returned Closer when done.
-func Open(path, format string, opts DecodeOptions) (Decoder, io.Closer, error) {
-	f, err := os.Open(path)
+// Open opens a flow file for streaming. Only a regular file (or a link to
+// one) is read: a named pipe, a device or a socket is refused (see
+// input.Open). A gzip file is decompressed transparently (recognised by
+// its magic bytes, whatever its name). With format "" or "auto" the format
+// is detected from the first line; otherwise it is the named one. Reading
+// stops with ctx's error once ctx is done. Close the returned Closer when
+// done.
+func Open(ctx context.Context, path, format string, opts DecodeOptions) (Decoder, io.Closer, error) {
+	f, err := input.Open(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open flows: %w", err)
 	}
-	dec, closer, err := NewDecoder(f, path, format, opts)
+	dec, closer, err := NewDecoder(ctx, f, path, format, opts)
 	if err != nil {
 		f.Close()
 		return nil, nil, err
@@ -64,9 +68,11 @@ func Open(path, format string, opts DecodeOptions) (Decoder, io.Closer, error) {
 	return dec, multiCloser{closer, f}, nil
 }
 
-// NewDecoder is Open on a reader; name is used in errors.
-func NewDecoder(r io.Reader, name, format string, opts DecodeOptions) (Decoder, io.Closer, error) {
-	br := bufio.NewReaderSize(r, 1<<16)
+// NewDecoder is Open on a reader; name is used in errors. Reads of r (and
+// of the data decompressed from it) fail with ctx's error once ctx is
+// done, so that decoding stops.
+func NewDecoder(ctx context.Context, r io.Reader, name, format string, opts DecodeOptions) (Decoder, io.Closer, error) {
+	br := bufio.NewReaderSize(input.WithContext(ctx, r), 1<<16)
 	var rd io.Reader = br
 	var closer io.Closer = nopCloser{}
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
@@ -74,7 +80,9 @@ func NewDecoder(r io.Reader, name, format string, opts DecodeOptions) (Decoder, 
 		if err != nil {
 			return nil, nil, &input.Error{File: name, Err: fmt.Errorf("gzip: %w", err)}
 		}
-		rd, closer = bufio.NewReaderSize(zr, 1<<16), zr
+		// Checked after decompression too: a few reads of compressed data
+		// can make gigabytes.
+		rd, closer = bufio.NewReaderSize(input.WithContext(ctx, zr), 1<<16), zr
 	}
 	var ft Format
 	if format == "" || format == "auto" {
@@ -85,12 +93,12 @@ func NewDecoder(r io.Reader, name, format string, opts DecodeOptions) (Decoder, 
 		rd = rest
 		var ok bool
 		if ft, ok = Detect(first); !ok {
-			return nil, nil, &input.Error{File: name, Line: 1, Err: fmt.Errorf("%w: the header %q matches none of %s (use --format)", ErrUnknownFormat, truncate(first, 80), strings.Join(FormatNames(), ", "))}
+			return nil, nil, &input.Error{File: name, Line: 1, Err: fmt.Errorf("%w: the header %s matches none of %s (use --format)", ErrUnknownFormat, input.Quote(first), strings.Join(FormatNames(), ", "))}
 		}
 	} else {
 		var ok bool
 		if ft, ok = FormatByName(format); !ok {
-			return nil, nil, &input.Error{File: name, Err: fmt.Errorf("%w %q: want auto or one of %s", ErrUnknownFormat, format, strings.Join(FormatNames(), ", "))}
+			return nil, nil, &input.Error{File: name, Err: fmt.Errorf("%w %s: want auto or one of %s", ErrUnknownFormat, input.Quote(format), strings.Join(FormatNames(), ", "))}
 		}
 	}
 	dec, err := ft.NewDecoder(rd, name, opts)
@@ -127,18 +135,19 @@ func firstLine(r io.Reader) (string, io.Reader, error) {
 }
 
 // ReadAll reads every flow of a file (see Open) and returns them with the
-// number of bad rows skipped (with SkipBadRows).
-func ReadAll(path, format string, opts DecodeOptions) ([]Flow, int, error) {
-	file, err := os.Open(path)
+// number of bad rows skipped (with SkipBadRows). Reading stops with ctx's
+// error once ctx is done.
+func ReadAll(ctx context.Context, path, format string, opts DecodeOptions) ([]Flow, int, error) {
+	file, err := input.Open(path)
 	if err != nil {
 		return nil, 0, fmt.Errorf("open flows: %w", err)
 	}
 	defer file.Close()
 	// Sized before the decoder reads: counting uses ReadAt, which leaves
 	// the file's offset alone.
-	out := make([]Flow, 0, rowCapacity(file))
+	out := make([]Flow, 0, rowCapacity(ctx, file))
 	adviseHugePages(out)
-	dec, closer, err := NewDecoder(file, path, format, opts)
+	dec, closer, err := NewDecoder(ctx, file, path, format, opts)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -163,9 +172,10 @@ func ReadAll(path, format string, opts DecodeOptions) ([]Flow, int, error) {
 // as the slice grows nor given room that is never used (both cost the
 // garbage collector as much as the flows themselves). Counting lines in the
 // page cache costs little next to parsing them. A gzip file, or one too large to read
-// twice, gets a guess from its size; anything but a regular file (a pipe,
-// which cannot be read twice) gets none.
-func rowCapacity(file *os.File) int {
+// twice, gets a guess from its size; anything but a regular file (which
+// ReadAll does not open) gets none, and so does a count cut short by ctx
+// being done.
+func rowCapacity(ctx context.Context, file *os.File) int {
 	st, err := file.Stat()
 	if err != nil || !st.Mode().IsRegular() {
 		return 0
@@ -177,6 +187,9 @@ func rowCapacity(file *os.File) int {
 	buf := make([]byte, 1<<16)
 	lines, last := 0, byte('\n')
 	for off := int64(0); ; off += int64(len(buf)) {
+		if ctx.Err() != nil {
+			return 0 // the decoder reports it
+		}
 		n, err := file.ReadAt(buf, off)
 		if off == 0 && n >= 2 && buf[0] == 0x1f && buf[1] == 0x8b {
 			return guess(gzipBytesPerRowGuess)
@@ -192,7 +205,9 @@ func rowCapacity(file *os.File) int {
 	if last != '\n' {
 		lines++ // a last line without a newline
 	}
-	return lines
+	// Bounded as the guesses are: a file of empty lines is not millions
+	// of flows.
+	return min(lines, maxGuessedRows)
 }
 
 // Guesses of rows from a file's size err on the side of room: capacity
@@ -225,11 +240,11 @@ func (m multiCloser) Close() error {
 // RowCapacity returns room for the rows of the flow file path: its number
 // of lines for plain text, a generous guess from its size for gzip (see
 // ReadAll), 0 when it cannot tell.
-func RowCapacity(path string) int {
-	f, err := os.Open(path)
+func RowCapacity(ctx context.Context, path string) int {
+	f, err := input.Open(path)
 	if err != nil {
 		return 0
 	}
 	defer f.Close()
-	return rowCapacity(f)
+	return rowCapacity(ctx, f)
 }

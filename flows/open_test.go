@@ -48,7 +48,7 @@ func TestRowCapacity(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := rowCapacity(f)
+			got := rowCapacity(t.Context(), f)
 			if off, err := f.Seek(0, io.SeekCurrent); err != nil || off != 0 {
 				t.Errorf("offset after counting %d (%v), want 0", off, err)
 			}
@@ -59,7 +59,7 @@ func TestRowCapacity(t *testing.T) {
 			if tc.rows < 0 {
 				return
 			}
-			fl, _, err := ReadAll(path, "", DecodeOptions{})
+			fl, _, err := ReadAll(t.Context(), path, "", DecodeOptions{})
 			if err != nil {
 				t.Fatalf("ReadAll: %v", err)
 			}
@@ -71,7 +71,7 @@ func TestRowCapacity(t *testing.T) {
 			}
 		})
 	}
-	if _, _, err := ReadAll(filepath.Join(dir, "missing.csv"), "", DecodeOptions{}); err == nil || !strings.Contains(err.Error(), "open flows") {
+	if _, _, err := ReadAll(t.Context(), filepath.Join(dir, "missing.csv"), "", DecodeOptions{}); err == nil || !strings.Contains(err.Error(), "open flows") {
 		t.Errorf("missing file: %v, want an open error", err)
 	}
 }

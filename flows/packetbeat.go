@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/netflow-monitor/monitor/input"
 )
 
 // packetbeat reads the Packetbeat flow events exported from Elasticsearch
@@ -110,13 +112,13 @@ func (p *packetbeatRows) decode(r []string, f *Flow) (string, error) {
 		final = true
 	case "false", "0", "":
 	default:
-		return "_source_flow_final", fmt.Errorf("%w: %q is not true or false", ErrBadValue, r[p.final])
+		return "_source_flow_final", fmt.Errorf("%w: %s is not true or false", ErrBadValue, input.Quote(r[p.final]))
 	}
 	id := r[p.id]
 	prev, seen := p.totals[id]
 	if seen && tot.time < prev.time {
-		return "_source_@timestamp", fmt.Errorf("%w: %s is earlier than the previous row of flow id %q (%s): sort the export by _source_@timestamp, oldest first",
-			ErrBadValue, time.Unix(0, tot.time).UTC().Format(time.RFC3339Nano), id, time.Unix(0, prev.time).UTC().Format(time.RFC3339Nano))
+		return "_source_@timestamp", fmt.Errorf("%w: %s is earlier than the previous row of flow id %s (%s): sort the export by _source_@timestamp, oldest first",
+			ErrBadValue, time.Unix(0, tot.time).UTC().Format(time.RFC3339Nano), input.Quote(id), time.Unix(0, prev.time).UTC().Format(time.RFC3339Nano))
 	}
 	delta := tot
 	if seen && tot.bytes >= prev.bytes && tot.packets >= prev.packets {

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/netflow-monitor/monitor/input"
 )
 
 // Field parsers shared by the readers. They return plain errors; the
@@ -18,12 +20,12 @@ var errEmpty = errors.New("empty")
 func parseAddr(s string) (netip.Addr, error) {
 	a, err := netip.ParseAddr(strings.TrimSpace(s))
 	if err != nil {
-		return netip.Addr{}, fmt.Errorf("%w: %q is not an IP address", ErrBadValue, s)
+		return netip.Addr{}, fmt.Errorf("%w: %s is not an IP address", ErrBadValue, input.Quote(s))
 	}
 	if a.Zone() != "" {
 		// A zone names an interface of the host that printed it; flows
 		// are between addresses.
-		return netip.Addr{}, fmt.Errorf("%w: %q is an address with a zone; give the address alone", ErrBadValue, s)
+		return netip.Addr{}, fmt.Errorf("%w: %s is an address with a zone; give the address alone", ErrBadValue, input.Quote(s))
 	}
 	return a.Unmap(), nil
 }
@@ -44,7 +46,7 @@ func parsePort(s string) (uint16, error) {
 	}
 	v, err := strconv.ParseUint(digits, base, 16)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %q is not a port", ErrBadValue, s)
+		return 0, fmt.Errorf("%w: %s is not a port", ErrBadValue, input.Quote(s))
 	}
 	return uint16(v), nil
 }
@@ -62,7 +64,7 @@ func parseCount(s string) (uint64, error) {
 		// Some exporters print counts as floats ("12.0").
 		f, ferr := strconv.ParseFloat(s, 64)
 		if ferr != nil || f < 0 || f != float64(uint64(f)) {
-			return 0, fmt.Errorf("%w: %q is not a count", ErrBadValue, s)
+			return 0, fmt.Errorf("%w: %s is not a count", ErrBadValue, input.Quote(s))
 		}
 		return uint64(f), nil
 	}
@@ -95,7 +97,7 @@ func parseSeconds(s string) (float64, error) {
 	}
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil || v < 0 || v != v || v > 1e12 {
-		return 0, fmt.Errorf("%w: %q is not a duration in seconds", ErrBadValue, s)
+		return 0, fmt.Errorf("%w: %s is not a duration in seconds", ErrBadValue, input.Quote(s))
 	}
 	return v, nil
 }
@@ -103,7 +105,7 @@ func parseSeconds(s string) (float64, error) {
 func parseProto(s string) (Protocol, error) {
 	p, ok := ParseProtocol(s)
 	if !ok {
-		return 0, fmt.Errorf("%w: %q is not a protocol", ErrBadValue, s)
+		return 0, fmt.Errorf("%w: %s is not a protocol", ErrBadValue, input.Quote(s))
 	}
 	return p, nil
 }
@@ -123,10 +125,10 @@ func parseTime(s string) (int64, error) {
 		sec, nanos, ok = parseDateTime(s)
 	}
 	if !ok {
-		return 0, fmt.Errorf("%w: %q is not a time (want RFC 3339, \"2006/01/02 15:04:05.000000\" or epoch seconds)", ErrBadValue, s)
+		return 0, fmt.Errorf("%w: %s is not a time (want RFC 3339, \"2006/01/02 15:04:05.000000\" or epoch seconds)", ErrBadValue, input.Quote(s))
 	}
 	if sec < -maxUnixSeconds || sec > maxUnixSeconds {
-		return 0, fmt.Errorf("%w: %q is out of range (from 1677-09-21 to 2262-04-11)", ErrBadValue, s)
+		return 0, fmt.Errorf("%w: %s is out of range (from 1677-09-21 to 2262-04-11)", ErrBadValue, input.Quote(s))
 	}
 	return sec*1e9 + nanos, nil
 }

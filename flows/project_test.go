@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -60,7 +61,7 @@ func TestProjectCSVSeparators(t *testing.T) {
 			t.Run(tc.name+"/"+format, func(t *testing.T) {
 				path := filepath.Join(t.TempDir(), "f.csv")
 				os.WriteFile(path, []byte(tc.content), 0o644)
-				got, _, err := ReadAll(path, format, DecodeOptions{})
+				got, _, err := ReadAll(context.Background(), path, format, DecodeOptions{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -124,7 +125,7 @@ func TestProjectCSVSeparatorErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "bad.csv")
 			os.WriteFile(path, []byte(tc.content), 0o644)
-			_, _, err := ReadAll(path, tc.format, DecodeOptions{})
+			_, _, err := ReadAll(context.Background(), path, tc.format, DecodeOptions{})
 			var pe *input.Error
 			if !errors.As(err, &pe) {
 				t.Fatalf("error %v, want an *input.Error", err)

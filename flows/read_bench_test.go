@@ -47,7 +47,7 @@ func BenchmarkReadProject(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		fl, _, err := ReadAll(path, "", DecodeOptions{})
+		fl, _, err := ReadAll(b.Context(), path, "", DecodeOptions{})
 		if err != nil || len(fl) != n {
 			b.Fatalf("%d flows: %v", len(fl), err)
 		}

@@ -19,7 +19,7 @@ func ns(t time.Time) int64 { return t.UnixNano() }
 
 func mustRead(t *testing.T, path, format string) []Flow {
 	t.Helper()
-	fl, skipped, err := ReadAll(path, format, DecodeOptions{})
+	fl, skipped, err := ReadAll(t.Context(), path, format, DecodeOptions{})
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
@@ -214,7 +214,7 @@ func TestBadInput(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "bad.csv")
 			os.WriteFile(path, []byte(tc.content), 0o644)
-			_, _, err := ReadAll(path, tc.format, DecodeOptions{})
+			_, _, err := ReadAll(t.Context(), path, tc.format, DecodeOptions{})
 			var pe *input.Error
 			if !errors.As(err, &pe) {
 				t.Fatalf("error %v, want a *input.Error", err)
@@ -246,7 +246,7 @@ func TestProjectCSVICMPWithoutPorts(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "icmp.csv")
 			row := fmt.Sprintf("1700000000,10.0.0.1,10.0.0.2,%s,%s,icmp,84,1,0\n", tc.sport, tc.dport)
 			os.WriteFile(path, []byte("timestamp,src_ip,dst_ip,src_port,dst_port,protocol,bytes,packets,duration\n"+row), 0o644)
-			fl, _, err := ReadAll(path, "auto", DecodeOptions{})
+			fl, _, err := ReadAll(t.Context(), path, "auto", DecodeOptions{})
 			if tc.field != "" {
 				var pe *input.Error
 				if !errors.As(err, &pe) || pe.Line != 2 || pe.Field != tc.field {
@@ -274,7 +274,7 @@ func TestCROnlyLineEndings(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "mac.csv")
 	os.WriteFile(path, []byte(content), 0o644)
 	for _, format := range []string{"auto", "csv"} {
-		_, _, err := ReadAll(path, format, DecodeOptions{})
+		_, _, err := ReadAll(t.Context(), path, format, DecodeOptions{})
 		var pe *input.Error
 		if !errors.As(err, &pe) || pe.Line != 1 || !strings.Contains(err.Error(), "CR alone") {
 			t.Errorf("%s: %v, want line 1 saying the lines end in CR alone", format, err)
@@ -290,7 +290,7 @@ func TestSkipBadRows(t *testing.T) {
 		"2023-11-14T22:13:22Z,10.0.0.1,10.0.0.2,1,2,udp,3,4,5\n"
 	path := filepath.Join(t.TempDir(), "f.csv")
 	os.WriteFile(path, []byte(content), 0o644)
-	fl, skipped, err := ReadAll(path, "auto", DecodeOptions{SkipBadRows: true})
+	fl, skipped, err := ReadAll(t.Context(), path, "auto", DecodeOptions{SkipBadRows: true})
 	if err != nil || len(fl) != 2 || skipped != 2 {
 		t.Errorf("got %d flows, %d skipped, %v; want 2, 2, nil", len(fl), skipped, err)
 	}
@@ -310,7 +310,7 @@ func TestGzipTransparentAndTruncated(t *testing.T) {
 	}
 	trunc := filepath.Join(dir, "trunc.gz")
 	os.WriteFile(trunc, buf.Bytes()[:buf.Len()/2], 0o644)
-	_, _, err := ReadAll(trunc, "auto", DecodeOptions{})
+	_, _, err := ReadAll(t.Context(), trunc, "auto", DecodeOptions{})
 	var pe *input.Error
 	if !errors.As(err, &pe) || pe.File != trunc || pe.Line < 2 || !strings.Contains(err.Error(), "truncated") {
 		t.Errorf("truncated gzip: %v, want an error naming the file and a line, saying it is truncated", err)
@@ -320,7 +320,7 @@ func TestGzipTransparentAndTruncated(t *testing.T) {
 func TestEmptyFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "empty.csv")
 	os.WriteFile(path, nil, 0o644)
-	if _, _, err := ReadAll(path, "auto", DecodeOptions{}); err == nil || !strings.Contains(err.Error(), "empty") {
+	if _, _, err := ReadAll(t.Context(), path, "auto", DecodeOptions{}); err == nil || !strings.Contains(err.Error(), "empty") {
 		t.Errorf("empty file: %v", err)
 	}
 }
@@ -354,7 +354,7 @@ func TestTruncatedGzipHeader(t *testing.T) {
 	if err := os.WriteFile(path, buf.Bytes()[:buf.Len()/2], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err := ReadAll(path, "auto", DecodeOptions{})
+	_, _, err := ReadAll(t.Context(), path, "auto", DecodeOptions{})
 	if err == nil || !strings.Contains(err.Error(), "truncated") || !strings.Contains(err.Error(), "cut.csv.gz") {
 		t.Errorf("error %v, want one naming the file and saying truncated", err)
 	}

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"io"
 	"strings"
+
+	"github.com/netflow-monitor/monitor/input"
 )
 
 // recordReader reads the records of a comma-separated file as encoding/csv
@@ -21,9 +23,15 @@ import (
 // string, and fields are substrings of it: a string per line would be an
 // allocation per row, most of a run's garbage. A field kept after the next
 // call keeps its chunk (64 KiB) in memory: decoders copy what they keep.
+//
+// A line longer than max bytes, or a record over several lines longer
+// than that in all, ends reading with an *input.Error (without the file
+// name, which the decoder adds) wrapping input.ErrLineTooLong; no more of
+// it is read than the limit.
 type recordReader struct {
 	br     *bufio.Reader
 	comma  byte
+	max    int // the longest line or record accepted, in bytes
 	line   int // first line of the last record returned
 	read   int // lines consumed
 	fields []string
@@ -35,12 +43,15 @@ type recordReader struct {
 	errField int
 }
 
-func newRecordReader(r io.Reader, comma rune) *recordReader {
+// newRecordReader reads the records of r, whose fields are separated by
+// comma, with lines and records of at most maxLine bytes (0:
+// input.DefaultMaxLine).
+func newRecordReader(r io.Reader, comma rune, maxLine int) *recordReader {
 	br, ok := r.(*bufio.Reader)
 	if !ok {
 		br = bufio.NewReaderSize(r, 1<<16)
 	}
-	return &recordReader{br: br, comma: byte(comma)}
+	return &recordReader{br: br, comma: byte(comma), max: input.MaxLine(maxLine)}
 }
 
 // refill sets chunk to the next whole lines (the last line of a file may
@@ -76,13 +87,19 @@ func (r *recordReader) refill() error {
 	return nil
 }
 
-// refillLong sets chunk to one line longer than the read buffer.
+// refillLong sets chunk to one line longer than the read buffer, or fails
+// as soon as the line is known to be longer than the limit.
 func (r *recordReader) refillLong() error {
 	r.long = r.long[:0]
 	for {
 		part, err := r.br.ReadSlice('\n')
 		r.long = append(r.long, part...)
 		if errors.Is(err, bufio.ErrBufferFull) {
+			// Longer than max even if its last byte is the CR of a CRLF.
+			if len(r.long) > r.max+1 {
+				r.err = input.LineTooLong("", r.read+1, r.max)
+				return r.err
+			}
 			continue
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
@@ -109,8 +126,17 @@ func (r *recordReader) nextLine() (string, error) {
 	} else {
 		raw, r.chunk = r.chunk, ""
 	}
+	if len(raw) > r.max && len(trimEnding(raw)) > r.max {
+		r.err, r.chunk = input.LineTooLong("", r.read+1, r.max), ""
+		return "", r.err
+	}
 	r.read++
 	return raw, nil
+}
+
+// trimEnding returns line without its line ending ("\n" or "\r\n").
+func trimEnding(line string) string {
+	return strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
 }
 
 // Read returns the next record.
@@ -123,7 +149,7 @@ func (r *recordReader) Read() ([]string, error) {
 			return nil, err
 		}
 		raw = l
-		line = strings.TrimSuffix(strings.TrimSuffix(l, "\n"), "\r")
+		line = trimEnding(l)
 		if len(line) > 0 {
 			break
 		}
@@ -149,7 +175,8 @@ func (r *recordReader) Read() ([]string, error) {
 // quotes balance) and parses it, as read, with encoding/csv.
 func (r *recordReader) quoted(first string) ([]string, error) {
 	text := []byte(first)
-	for bytes.Count(text, []byte{'"'})%2 == 1 {
+	open := strings.Count(first, `"`)%2 == 1
+	for open {
 		raw, err := r.nextLine()
 		if errors.Is(err, io.EOF) {
 			break
@@ -157,7 +184,12 @@ func (r *recordReader) quoted(first string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
+		if len(text)+len(trimEnding(raw)) > r.max {
+			r.err, r.chunk = input.RecordTooLong("", r.line, r.max), ""
+			return nil, r.err
+		}
 		text = append(text, raw...)
+		open = open != (strings.Count(raw, `"`)%2 == 1)
 	}
 	cr := csv.NewReader(bytes.NewReader(text))
 	cr.Comma = rune(r.comma)

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/netflow-monitor/monitor/input"
 )
 
 // readAllBoth reads s with recordReader and with encoding/csv (as the
@@ -19,7 +21,7 @@ func readAllBoth(s string, comma rune, bufSize int) (ours, theirs [][]string, ou
 	if bufSize > 0 {
 		in = bufio.NewReaderSize(in, bufSize)
 	}
-	rr := newRecordReader(in, comma)
+	rr := newRecordReader(in, comma, 0)
 	for {
 		rec, err := rr.Read()
 		if err != nil {
@@ -127,6 +129,62 @@ func TestQuoteErrorField(t *testing.T) {
 	for _, tc := range tests {
 		if got := quoteErrorField(tc.text, ','); got != tc.want {
 			t.Errorf("quoteErrorField(%q) = %d, want %d", tc.text, got, tc.want)
+		}
+	}
+}
+
+// TestRecordReaderLimit: a line of max bytes is read, line ending aside;
+// one byte more is an error at its line, whether the line fits the read
+// buffer or not; a quoted record over several lines is held to max bytes
+// in all.
+func TestRecordReaderLimit(t *testing.T) {
+	const max = 20
+	at, over := strings.Repeat("x", max), strings.Repeat("x", max+1)
+	tests := []struct {
+		name, in string
+		records  int // read before the error
+		line     int // of the error; 0 for none
+		record   bool
+	}{
+		{"at the limit", at + "\n" + at + "\r\n" + at, 3, 0, false},
+		{"over the limit", "a\n" + over + "\nb\n", 1, 2, false},
+		{"over the limit, CRLF", "a\r\n" + over + "\r\n", 1, 2, false},
+		{"last line over", "a\n\n" + over, 1, 3, false},
+		{"far over", "a\n" + strings.Repeat("y", 5000), 1, 2, false},
+		{"quoted record at the limit", "a\n\"" + strings.Repeat("x\n", 9) + "\"\nb\n", 3, 0, false},
+		{"quoted record over", "a\n\"" + strings.Repeat("x\n", 10) + "\"\nb\n", 1, 2, true},
+		{"unclosed quote", "a\nb,\"c\n" + strings.Repeat("d\n", 1000), 1, 2, true},
+	}
+	for _, tc := range tests {
+		for _, bufSize := range []int{0, 16} {
+			var in io.Reader = strings.NewReader(tc.in)
+			if bufSize > 0 {
+				in = bufio.NewReaderSize(in, bufSize)
+			}
+			rr := newRecordReader(in, ',', max)
+			n := 0
+			var err error
+			for {
+				if _, err = rr.Read(); err != nil {
+					break
+				}
+				n++
+			}
+			if errors.Is(err, io.EOF) {
+				err = nil
+			}
+			var fe *input.Error
+			switch {
+			case tc.line == 0 && err != nil:
+				t.Errorf("%s, buffer %d: %v", tc.name, bufSize, err)
+			case tc.line != 0 && (!errors.As(err, &fe) || fe.Line != tc.line || !errors.Is(err, input.ErrLineTooLong) || strings.Contains(err.Error(), "quoted record") != tc.record):
+				t.Errorf("%s, buffer %d: error %v, want line %d too long", tc.name, bufSize, err, tc.line)
+			case n != tc.records:
+				t.Errorf("%s, buffer %d: %d records before the end, want %d", tc.name, bufSize, n, tc.records)
+			}
+			if _, again := rr.Read(); tc.line != 0 && again != err {
+				t.Errorf("%s, buffer %d: read after the error gave %v", tc.name, bufSize, again)
+			}
 		}
 	}
 }

@@ -25,6 +25,9 @@ type SplitConfig struct {
 	Inputs      []string
 	Format      string // "" or "auto": detect per file
 	SkipBadRows bool
+	// MaxLine is the longest line (or quoted record) of an input, in
+	// bytes; 0: input.DefaultMaxLine. See flows.DecodeOptions.
+	MaxLine int
 
 	// The split point: flows starting before TrainUntil train, the rest
 	// are monitored. When TrainUntil is zero, TrainFraction of the capture's
@@ -155,7 +158,7 @@ func eachFlow(ctx context.Context, c SplitConfig, fn func(*flows.Flow) error) (n
 	}
 	var f flows.Flow
 	for _, path := range c.Inputs {
-		dec, closer, err := flows.Open(path, format, flows.DecodeOptions{SkipBadRows: c.SkipBadRows})
+		dec, closer, err := flows.Open(ctx, path, format, flows.DecodeOptions{SkipBadRows: c.SkipBadRows, MaxLine: c.MaxLine})
 		if err != nil {
 			return n, skipped, err
 		}

@@ -4,6 +4,13 @@
 // unwraps to the cause, so that a user can find the place and a caller can
 // still errors.Is the reason. JSON inputs are decoded by one strict path,
 // DecodeJSON, whose errors become an *Error with the line by JSONError.
+//
+// It is also where input files are opened and read, so that every reader
+// is safe with hostile or odd files: Open takes regular files only (a
+// named pipe or a device would block or never end), WithContext makes a
+// read stop when the command is cancelled, Scanner and the flow readers
+// bound the length of a line (DefaultMaxLine), and Quote cuts the values
+// that errors show.
 package input
 
 import (
@@ -31,7 +38,8 @@ func (e *Error) Error() string {
 		loc = fmt.Sprintf("%s:%d", e.File, e.Line)
 	}
 	if e.Field != "" {
-		return fmt.Sprintf("%s: field %q: %v", loc, e.Field, e.Err)
+		// A field name may come from the file (a header): quoted, and cut.
+		return fmt.Sprintf("%s: field %s: %v", loc, Quote(e.Field), e.Err)
 	}
 	return fmt.Sprintf("%s: %v", loc, e.Err)
 }

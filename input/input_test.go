@@ -18,6 +18,7 @@ func TestErrorFormat(t *testing.T) {
 		{&Error{File: "a.csv", Line: 3, Err: cause}, `a.csv:3: bad value`},
 		{&Error{File: "a.csv", Field: "timestamp", Err: cause}, `a.csv: field "timestamp": bad value`},
 		{&Error{File: "a.csv", Err: cause}, `a.csv: bad value`},
+		{&Error{File: "a.csv", Line: 1, Field: strings.Repeat("n", 1000), Err: cause}, `a.csv:1: field "` + strings.Repeat("n", QuoteMax) + `…" (1000 bytes): bad value`},
 	}
 	for _, tc := range tests {
 		if got := tc.err.Error(); got != tc.want {
@@ -89,5 +90,27 @@ func TestHeadCheck(t *testing.T) {
 	}
 	if fe := JSONError("f.json", nil, fmt.Errorf("head: %w", err)).(*Error); fe.Field != "version" {
 		t.Errorf("a version error names field %q, want version", fe.Field)
+	}
+}
+
+// TestJSONErrorCut: a decoder's error that quotes a huge member name is
+// cut, and still unwraps to the decoder's error.
+func TestJSONErrorCut(t *testing.T) {
+	type doc struct {
+		Name string `json:"name"`
+	}
+	huge := strings.Repeat("k", 5_000_000)
+	for _, text := range []string{`{"` + huge + `":1}`, `{"format":"` + huge + `"}`} {
+		var d doc
+		err := DecodeJSON([]byte(text), &d)
+		if strings.HasPrefix(text, `{"format"`) {
+			var h Head
+			_ = DecodeJSON([]byte(text), &h)
+			err = h.Check("thing", 0, "redo it")
+		}
+		fe := JSONError("f.json", []byte(text), err)
+		if len(fe.Error()) > 600 || !errors.Is(fe, err) {
+			t.Errorf("%d bytes: %.300s", len(fe.Error()), fe)
+		}
 	}
 }

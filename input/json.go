@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
+	"unicode/utf8"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -25,7 +25,7 @@ func DecodeJSON(b []byte, v any) error {
 // an *Error, with the line where the decoder located the problem and, for
 // a value of the wrong kind, the member it was in (a JSON pointer).
 func JSONError(path string, b []byte, err error) error {
-	fe := &Error{File: path, Err: err}
+	fe := &Error{File: path, Err: cutMessage(err)}
 	var syn *jsontext.SyntacticError
 	var sem *jsonv2.SemanticError
 	switch {
@@ -54,6 +54,34 @@ func ShiftOffsets(err error, base int64) {
 	}
 }
 
+// maxMessage bounds the text of a decoder's error kept in an *Error:
+// json/v2 quotes member names whole ("unknown object member name ..."),
+// and a file can hold a name of any length.
+const maxMessage = 256
+
+// cutMessage returns err, or when its text is longer than maxMessage an
+// error that unwraps to it and says the start of the text and its length.
+func cutMessage(err error) error {
+	msg := err.Error()
+	if len(msg) <= maxMessage {
+		return err
+	}
+	cut := maxMessage
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return &cutError{msg: fmt.Sprintf("%s… (%d bytes)", msg[:cut], len(msg)), err: err}
+}
+
+// cutError is an error whose text is cut; it unwraps to the whole one.
+type cutError struct {
+	msg string
+	err error
+}
+
+func (e *cutError) Error() string { return e.msg }
+func (e *cutError) Unwrap() error { return e.err }
+
 func lineOf(b []byte, off int64) int {
 	if off > int64(len(b)) {
 		off = int64(len(b))
@@ -77,7 +105,7 @@ type Head struct {
 // ("train again").
 func (h Head) Check(format string, version int, remedy string) error {
 	if h.Format != format {
-		return fmt.Errorf("format %q: not a %s file (was it written by another program?)", h.Format, format)
+		return fmt.Errorf("format %s: not a %s file (was it written by another program?)", Quote(h.Format), format)
 	}
 	if h.Version != version {
 		return fmt.Errorf("%w of %s: the file is version %d, this program reads version %d; %s", ErrVersion, format, h.Version, version, remedy)
@@ -85,12 +113,12 @@ func (h Head) Check(format string, version int, remedy string) error {
 	return nil
 }
 
-// ReadJSONFile reads the JSON file path and decodes its bytes with
-// decode. Errors name the file and, where the decoder places them, the
-// line and the member; what names the file's kind in an error reading it
-// ("load model: open ...").
+// ReadJSONFile reads the JSON file path (a regular file: see ReadFile) and
+// decodes its bytes with decode. Errors name the file and, where the
+// decoder places them, the line and the member; what names the file's
+// kind in an error reading it ("load model: open ...").
 func ReadJSONFile(path, what string, decode func(b []byte) error) error {
-	b, err := os.ReadFile(path)
+	b, err := ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}

@@ -59,10 +59,10 @@ var ErrBadGroup = errors.New("broken group folder")
 // group can never be mistaken for a service.
 func ValidateGroupName(name string) error {
 	if !groupName.MatchString(name) || strings.Contains(name, "..") {
-		return fmt.Errorf("group name %q: must match %s", name, GroupNamePattern)
+		return fmt.Errorf("group name %s: must match %s", input.Quote(name), GroupNamePattern)
 	}
 	if _, err := netip.ParseAddr(name); err == nil {
-		return fmt.Errorf("group name %q: looks like an IP address", name)
+		return fmt.Errorf("group name %s: looks like an IP address", input.Quote(name))
 	}
 	return nil
 }
@@ -72,10 +72,14 @@ func ValidateGroupName(name string) error {
 func ParseService(s string) (netip.Addr, error) {
 	a, err := netip.ParseAddr(strings.TrimSpace(s))
 	if err != nil {
-		return netip.Addr{}, fmt.Errorf("service %q: %w", s, err)
+		if len(s) > input.QuoteMax {
+			// netip's error quotes s whole.
+			return netip.Addr{}, fmt.Errorf("service %s: not an IP address", input.Quote(s))
+		}
+		return netip.Addr{}, fmt.Errorf("service %s: %w", input.Quote(s), err)
 	}
 	if a.Zone() != "" {
-		return netip.Addr{}, fmt.Errorf("service %q: IPv6 zones are not allowed", s)
+		return netip.Addr{}, fmt.Errorf("service %s: IPv6 zones are not allowed", input.Quote(s))
 	}
 	return a.Unmap(), nil
 }
@@ -127,7 +131,7 @@ func ModelPath(root, name string) (string, error) {
 	if a, err := ParseService(name); err == nil {
 		u = ServiceUnit(a)
 	} else if err := ValidateGroupName(name); err != nil {
-		return "", fmt.Errorf("%q: neither a service IP nor a valid group name", name)
+		return "", fmt.Errorf("%s: neither a service IP nor a valid group name", input.Quote(name))
 	}
 	return filepath.Join(Dir(root, u), ModelFile), nil
 }
@@ -149,10 +153,10 @@ func ReadGroup(dir string) (Unit, error) {
 		return Unit{}, fmt.Errorf("%s: %w", path, err)
 	}
 	if g.Name != filepath.Base(dir) {
-		return Unit{}, fmt.Errorf("%s: group name %q does not match its folder %q", path, g.Name, filepath.Base(dir))
+		return Unit{}, fmt.Errorf("%s: group name %s does not match its folder %q", path, input.Quote(g.Name), filepath.Base(dir))
 	}
 	if len(g.Members) == 0 {
-		return Unit{}, fmt.Errorf("%s: group %q has no members", path, g.Name)
+		return Unit{}, fmt.Errorf("%s: group %s has no members", path, input.Quote(g.Name))
 	}
 	u := Unit{Name: g.Name}
 	for _, m := range g.Members {

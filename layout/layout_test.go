@@ -155,3 +155,28 @@ func TestDiscover(t *testing.T) {
 		t.Error("Discover of a missing folder: no error")
 	}
 }
+
+// TestValuesInErrorsAreCut: a huge value from a file or a summary is cut
+// in the error that quotes it; the error stays short.
+func TestValuesInErrorsAreCut(t *testing.T) {
+	huge := strings.Repeat("9", 5_000_000)
+	dir := filepath.Join(t.TempDir(), "workstations")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, json := range map[string]string{
+		"group name": `{"name":"` + huge + `","members":["10.0.0.1"]}`,
+		"member":     `{"name":"workstations","members":["` + huge + `"]}`,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, GroupFile), []byte(json), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := ReadGroup(dir)
+		if err == nil || len(err.Error()) > 300 || !strings.Contains(err.Error(), `…" (5000000 bytes)`) {
+			t.Errorf("%s: %.300v", name, err)
+		}
+	}
+	if _, err := ParseService(huge); err == nil || len(err.Error()) > 300 {
+		t.Errorf("ParseService: %.300v", err)
+	}
+}

@@ -17,7 +17,7 @@ func benchLearnProblem(b *testing.B, p int) {
 	if _, err := os.Stat(path); err != nil {
 		b.Skipf("PAutomaC problem %d not found: %v", p, err)
 	}
-	d, err := ReadTraces(path, FormatPAutomaC, nil)
+	d, err := ReadTraces(b.Context(), path, FormatPAutomaC, nil, ReadOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func BenchmarkReadPredictions(b *testing.B) {
 	b.SetBytes(int64(buf.Len()))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := readPredictions(bytes.NewReader(buf.Bytes()), "bench"); err != nil {
+		if _, err := readPredictions(bytes.NewReader(buf.Bytes()), "bench", 0); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+
+	"github.com/netflow-monitor/monitor/input"
 )
 
 // Unknown is the symbol id of a symbol that is not in a model's alphabet.
@@ -34,7 +36,7 @@ func NewAlphabet(names []string) (*Alphabet, error) {
 			return nil, fmt.Errorf("empty symbol name")
 		}
 		if _, dup := a.ids[n]; dup {
-			return nil, fmt.Errorf("symbol %q listed twice", n)
+			return nil, fmt.Errorf("symbol %s listed twice", input.Quote(n))
 		}
 		a.ids[n] = int32(len(a.names))
 		a.names = append(a.names, n)

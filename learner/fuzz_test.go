@@ -16,7 +16,7 @@ func fuzzTraces(f *testing.F, format string, seeds []string) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		d, err := ParseTraces(strings.NewReader(in), "fuzz", format, nil)
+		d, err := ParseTraces(strings.NewReader(in), "fuzz", format, nil, ReadOptions{})
 		if err != nil {
 			var fe *input.Error
 			if !errors.As(err, &fe) {
@@ -89,7 +89,7 @@ func FuzzReadPredictions(f *testing.F) {
 	f.Add("row nr; other\n1; 2\n")
 	f.Add("")
 	f.Fuzz(func(t *testing.T, in string) {
-		got, gerr := readPredictions(strings.NewReader(in), "p.csv")
+		got, gerr := readPredictions(strings.NewReader(in), "p.csv", 0)
 		want, werr := readPredictionsSplit(strings.NewReader(in), "p.csv")
 		if (gerr == nil) != (werr == nil) {
 			t.Fatalf("error %v, the split reading's %v", gerr, werr)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/netflow-monitor/monitor/input"
 )
 
 // heuristic decides whether a merge is consistent and how good it is. A
@@ -43,7 +45,7 @@ func Heuristics() []string {
 func newHeuristic(o Options, alphabet int) (heuristic, error) {
 	mk, ok := heuristics[o.Heuristic]
 	if !ok {
-		return nil, fmt.Errorf("heuristic %q: want one of %s", o.Heuristic, strings.Join(Heuristics(), ", "))
+		return nil, fmt.Errorf("heuristic %s: want one of %s", input.Quote(o.Heuristic), strings.Join(Heuristics(), ", "))
 	}
 	return mk(o, alphabet), nil
 }

@@ -148,9 +148,9 @@ func fromJSON(mj *ModelJSON) (*Model, error) {
 			a := alpha.ID(tr.Symbol)
 			switch {
 			case a == Unknown:
-				return nil, fmt.Errorf("state %d transition %d: symbol %q is not in the alphabet", q, i, tr.Symbol)
+				return nil, fmt.Errorf("state %d transition %d: symbol %s is not in the alphabet", q, i, input.Quote(tr.Symbol))
 			case a <= prev:
-				return nil, fmt.Errorf("state %d transition %d: symbol %q out of order or repeated", q, i, tr.Symbol)
+				return nil, fmt.Errorf("state %d transition %d: symbol %s out of order or repeated", q, i, input.Quote(tr.Symbol))
 			case tr.To < 0 || int(tr.To) >= n:
 				return nil, fmt.Errorf("state %d transition %d: target %d is not a state", q, i, tr.To)
 			case tr.Count <= 0:

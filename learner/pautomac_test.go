@@ -28,16 +28,16 @@ var flexfringe = map[int]struct {
 func pautomacRatio(tb testing.TB, p int, o Options) float64 {
 	tb.Helper()
 	file := func(kind string) string { return filepath.Join(pautomacDir, fmt.Sprintf("%d.pautomac%s", p, kind)) }
-	train, err := ReadTraces(file(".train.gz"), FormatPAutomaC, nil)
+	train, err := ReadTraces(tb.Context(), file(".train.gz"), FormatPAutomaC, nil, ReadOptions{})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	m := mustLearn(tb, train, o)
-	test, err := ReadTraces(file(".test.gz"), FormatPAutomaC, m.Alphabet())
+	test, err := ReadTraces(tb.Context(), file(".test.gz"), FormatPAutomaC, m.Alphabet(), ReadOptions{})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	truth, err := ReadSolution(file("_solution.txt.gz"))
+	truth, err := ReadSolution(tb.Context(), file("_solution.txt.gz"))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,11 +1,10 @@
 package learner
 
 import (
-	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 
@@ -62,22 +61,24 @@ func Perplexity(truth, logCand []float64) (float64, error) {
 }
 
 // ReadSolution reads a PAutomaC solution file (".gz" or plain): a first line
-// with the count, then one probability a line.
-func ReadSolution(path string) ([]float64, error) {
-	f, err := os.Open(path)
+// with the count, then one probability a line. Only a regular file is read
+// (see input.Open), with lines of at most input.DefaultMaxLine bytes, and
+// reading stops with ctx's error once ctx is done.
+func ReadSolution(ctx context.Context, path string) ([]float64, error) {
+	f, err := input.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read solution: %w", err)
 	}
 	defer f.Close()
-	r, err := maybeGunzip(f)
+	r, err := maybeGunzip(input.WithContext(ctx, f))
 	if err != nil {
 		return nil, &input.Error{File: path, Err: err}
 	}
-	sc := bufio.NewScanner(r)
+	sc := input.NewScanner(r, path, 0)
 	var out []float64
-	count, line := -1, 0
+	count := -1
 	for sc.Scan() {
-		line++
+		line := sc.Line()
 		s := strings.TrimSpace(sc.Text())
 		if s == "" {
 			continue
@@ -85,19 +86,19 @@ func ReadSolution(path string) ([]float64, error) {
 		if count < 0 {
 			n, err := strconv.Atoi(s)
 			if err != nil || n < 0 {
-				return nil, &input.Error{File: path, Line: line, Field: "count", Err: fmt.Errorf("%q is not a count", s)}
+				return nil, &input.Error{File: path, Line: line, Field: "count", Err: fmt.Errorf("%s is not a count", input.Quote(s))}
 			}
 			count = n
 			continue
 		}
 		v, err := strconv.ParseFloat(s, 64)
 		if err != nil || v < 0 || math.IsInf(v, 0) {
-			return nil, &input.Error{File: path, Line: line, Field: "probability", Err: fmt.Errorf("%q is not a probability", s)}
+			return nil, &input.Error{File: path, Line: line, Field: "probability", Err: fmt.Errorf("%s is not a probability", input.Quote(s))}
 		}
 		out = append(out, v)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, &input.Error{File: path, Line: line + 1, Err: fmt.Errorf("reading: %w", err)}
+		return nil, err
 	}
 	if count < 0 {
 		return nil, &input.Error{File: path, Err: errors.New("empty file")}

@@ -3,11 +3,11 @@ package learner
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -254,18 +254,19 @@ func (pw *PredictionWriter) Flush() error {
 
 // ReadPredictionSums reads the "sum scores" column of a predictions CSV
 // (";" or "," separated, as written by PredictionWriter or FlexFringe).
-func ReadPredictionSums(path string) ([]float64, error) {
-	f, err := os.Open(path)
+// Only a regular file is read (see input.Open), with lines of at most
+// o.MaxLine bytes, and reading stops with ctx's error once ctx is done.
+func ReadPredictionSums(ctx context.Context, path string, o ReadOptions) ([]float64, error) {
+	f, err := input.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read predictions: %w", err)
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 1<<16), 1<<28)
+	sc := input.NewScanner(input.WithContext(ctx, f), path, o.MaxLine)
 	var out []float64
-	line, col, ncols, sep := 0, -1, 0, ";"
+	col, ncols, sep := -1, 0, ";"
 	for sc.Scan() {
-		line++
+		line := sc.Line()
 		text := sc.Text()
 		if strings.TrimSpace(text) == "" {
 			continue
@@ -295,12 +296,12 @@ func ReadPredictionSums(path string) ([]float64, error) {
 		}
 		v, err := strconv.ParseFloat(strings.TrimSpace(parts[i]), 64)
 		if err != nil || math.IsNaN(v) {
-			return nil, &input.Error{File: path, Line: line, Field: "sum scores", Err: fmt.Errorf("%q is not a number", parts[i])}
+			return nil, &input.Error{File: path, Line: line, Field: "sum scores", Err: fmt.Errorf("%s is not a number", input.Quote(parts[i]))}
 		}
 		out = append(out, v)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, &input.Error{File: path, Line: line + 1, Err: fmt.Errorf("reading: %w", err)}
+		return nil, err
 	}
 	if col < 0 {
 		return nil, &input.Error{File: path, Err: errors.New("empty file")}
@@ -320,23 +321,26 @@ type PredictionRow struct {
 // PredictionWriter: row number, state and score sequences, and sum. Errors
 // name the file, line and column.
 //
+// Only a regular file is read (see input.Open), with lines of at most
+// o.MaxLine bytes, and reading stops with ctx's error once ctx is done.
+//
 // Rows are parsed from the scanner's bytes, and their states and scores
 // share large backing arrays: reading the predictions of a busy host made
 // a string, a split and two slices per row, several times the file's size
 // in garbage.
-func ReadPredictions(path string) ([]PredictionRow, error) {
-	f, err := os.Open(path)
+func ReadPredictions(ctx context.Context, path string, o ReadOptions) ([]PredictionRow, error) {
+	f, err := input.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read predictions: %w", err)
 	}
 	defer f.Close()
-	return readPredictions(f, path)
+	return readPredictions(input.WithContext(ctx, f), path, o.MaxLine)
 }
 
-// readPredictions is ReadPredictions on a reader; path names it in errors.
-func readPredictions(in io.Reader, path string) ([]PredictionRow, error) {
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 0, 1<<16), 1<<28)
+// readPredictions is ReadPredictions on a reader; path names it in
+// errors.
+func readPredictions(in io.Reader, path string, maxLine int) ([]PredictionRow, error) {
+	sc := input.NewScanner(in, path, maxLine)
 	var (
 		rows   []PredictionRow
 		states chunks[int32]
@@ -344,14 +348,12 @@ func readPredictions(in io.Reader, path string) ([]PredictionRow, error) {
 		sep    = []byte("; ") // between columns
 		cuts   [5]int         // the last five separators of a row
 	)
-	line := 0
 	fail := func(field string, err error) error {
-		return &input.Error{File: path, Line: line, Field: field, Err: err}
+		return &input.Error{File: path, Line: sc.Line(), Field: field, Err: err}
 	}
 	for sc.Scan() {
-		line++
 		text := sc.Bytes()
-		if line == 1 {
+		if sc.Line() == 1 {
 			if string(bytes.TrimSpace(text)) != PredictHeader {
 				return nil, fail("header", fmt.Errorf("not a predictions file: want %q", PredictHeader))
 			}
@@ -379,10 +381,10 @@ func readPredictions(in io.Reader, path string) ([]PredictionRow, error) {
 		var r PredictionRow
 		var err error
 		if r.Row, err = strconv.Atoi(string(bytes.TrimSpace(text[:first]))); err != nil {
-			return nil, fail("row nr", fmt.Errorf("%q is not a number", text[:first]))
+			return nil, fail("row nr", fmt.Errorf("%s is not a number", input.Quote(text[:first])))
 		}
 		if r.Sum, err = strconv.ParseFloat(string(field(2)), 64); err != nil {
-			return nil, fail("sum scores", fmt.Errorf("%q is not a number", field(2)))
+			return nil, fail("sum scores", fmt.Errorf("%s is not a number", input.Quote(field(2))))
 		}
 		if r.Scores, err = parseList(field(3), &scores, func(s []byte) (float64, error) { return strconv.ParseFloat(string(s), 64) }); err != nil {
 			return nil, fail("score sequence", err)
@@ -399,9 +401,9 @@ func readPredictions(in io.Reader, path string) ([]PredictionRow, error) {
 		rows = append(rows, r)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, &input.Error{File: path, Line: line + 1, Err: fmt.Errorf("reading: %w", err)}
+		return nil, err
 	}
-	if line == 0 {
+	if sc.Line() == 0 {
 		return nil, &input.Error{File: path, Err: errors.New("empty file")}
 	}
 	return rows, nil
@@ -425,7 +427,7 @@ func (c *chunks[T]) take(n int) []T {
 func parseList[T any](s []byte, c *chunks[T], parse func([]byte) (T, error)) ([]T, error) {
 	s = bytes.TrimSpace(s)
 	if len(s) < 2 || s[0] != '[' || s[len(s)-1] != ']' {
-		return nil, fmt.Errorf("%q is not a [list]", s)
+		return nil, fmt.Errorf("%s is not a [list]", input.Quote(s))
 	}
 	s = s[1 : len(s)-1]
 	if len(s) == 0 {
@@ -439,7 +441,7 @@ func parseList[T any](s []byte, c *chunks[T], parse func([]byte) (T, error)) ([]
 		}
 		v, err := parse(it)
 		if err != nil {
-			return nil, fmt.Errorf("item %d: %q is not a number", i+1, it)
+			return nil, fmt.Errorf("item %d: %s is not a number", i+1, input.Quote(it))
 		}
 		out[i] = v
 	}

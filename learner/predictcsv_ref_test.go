@@ -43,10 +43,10 @@ func readPredictionsSplit(in io.Reader, path string) ([]PredictionRow, error) {
 		n := len(parts)
 		var r PredictionRow
 		if r.Row, err = strconv.Atoi(strings.TrimSpace(parts[0])); err != nil {
-			return nil, fail("row nr", fmt.Errorf("%q is not a number", parts[0]))
+			return nil, fail("row nr", fmt.Errorf("%s is not a number", input.Quote(parts[0])))
 		}
 		if r.Sum, err = strconv.ParseFloat(parts[n-3], 64); err != nil {
-			return nil, fail("sum scores", fmt.Errorf("%q is not a number", parts[n-3]))
+			return nil, fail("sum scores", fmt.Errorf("%s is not a number", input.Quote(parts[n-3])))
 		}
 		if r.Scores, err = parseListSplit(parts[n-4], func(s string) (float64, error) { return strconv.ParseFloat(s, 64) }); err != nil {
 			return nil, fail("score sequence", err)
@@ -75,7 +75,7 @@ func readPredictionsSplit(in io.Reader, path string) ([]PredictionRow, error) {
 func parseListSplit[T any](s string, parse func(string) (T, error)) ([]T, error) {
 	s = strings.TrimSpace(s)
 	if len(s) < 2 || s[0] != '[' || s[len(s)-1] != ']' {
-		return nil, fmt.Errorf("%q is not a [list]", s)
+		return nil, fmt.Errorf("%s is not a [list]", input.Quote(s))
 	}
 	s = s[1 : len(s)-1]
 	if s == "" {
@@ -86,7 +86,7 @@ func parseListSplit[T any](s string, parse func(string) (T, error)) ([]T, error)
 	for i, it := range items {
 		v, err := parse(it)
 		if err != nil {
-			return nil, fmt.Errorf("item %d: %q is not a number", i+1, it)
+			return nil, fmt.Errorf("item %d: %s is not a number", i+1, input.Quote(it))
 		}
 		out[i] = v
 	}

@@ -4,10 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 
 	"github.com/netflow-monitor/monitor/input"
@@ -22,39 +22,50 @@ const (
 	FormatPAutomaC = "pautomac"
 )
 
+// ReadOptions tune the readers of trace and predictions files.
+type ReadOptions struct {
+	// MaxLine is the longest line accepted, in bytes, its line ending
+	// aside; 0 means input.DefaultMaxLine. A longer line is an
+	// *input.Error naming the file and line (wrapping
+	// input.ErrLineTooLong), found after reading no more of it than that.
+	MaxLine int
+}
+
 // ReadTraces reads a trace file in the given format ("abbadingo" or
 // "pautomac"); gzip-compressed files are detected by their magic bytes.
+// Only a regular file is read (see input.Open), and reading stops with
+// ctx's error once ctx is done.
 //
 // With alpha nil the alphabet comes from the file: when every symbol is a
 // decimal integer the ids are the integers and the alphabet is "0".."k-1"
 // for the declared size k; otherwise symbols get ids in order of first
 // appearance. With alpha given (scoring with a model), symbols map to its
 // ids and symbols it lacks map to Unknown.
-func ReadTraces(path, format string, alpha *Alphabet) (*Dataset, error) {
-	f, err := os.Open(path)
+func ReadTraces(ctx context.Context, path, format string, alpha *Alphabet, o ReadOptions) (*Dataset, error) {
+	f, err := input.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read traces: %w", err)
 	}
 	defer f.Close()
-	return ParseTraces(f, path, format, alpha)
+	return ParseTraces(input.WithContext(ctx, f), path, format, alpha, o)
 }
 
 // ParseTraces is ReadTraces on an open reader; name is used in errors.
-func ParseTraces(r io.Reader, name, format string, alpha *Alphabet) (*Dataset, error) {
+func ParseTraces(r io.Reader, name, format string, alpha *Alphabet, o ReadOptions) (*Dataset, error) {
 	var labelled bool
 	switch format {
 	case FormatAbbadingo:
 		labelled = true
 	case FormatPAutomaC:
 	default:
-		return nil, fmt.Errorf("trace format %q: want %q or %q", format, FormatAbbadingo, FormatPAutomaC)
+		return nil, fmt.Errorf("trace format %s: want %q or %q", input.Quote(format), FormatAbbadingo, FormatPAutomaC)
 	}
 	rd, err := maybeGunzip(r)
 	if err != nil {
 		return nil, &input.Error{File: name, Err: err}
 	}
 	p := traceParser{name: name, labelled: labelled, fixed: alpha, tokens: map[string]int32{}}
-	if err := p.parse(rd); err != nil {
+	if err := p.parse(input.NewScanner(rd, name, o.MaxLine)); err != nil {
 		return nil, err
 	}
 	return p.dataset(), nil
@@ -100,46 +111,22 @@ func (p *traceParser) fail(line int, field string, format string, args ...any) e
 	return &input.Error{File: p.name, Line: line, Field: field, Err: fmt.Errorf(format, args...)}
 }
 
-// brokenReader remembers the error that broke a stream (a truncated gzip),
-// so that the line it cut short is reported as the break.
-type brokenReader struct {
-	r   io.Reader
-	err error
-}
-
-func (b *brokenReader) Read(p []byte) (int, error) {
-	n, err := b.r.Read(p)
-	if err != nil && !errors.Is(err, io.EOF) && b.err == nil {
-		b.err = err
-	}
-	return n, err
-}
-
-func (p *traceParser) parse(r io.Reader) error {
-	br := &brokenReader{r: r}
-	sc := bufio.NewScanner(br)
-	// lineErr is err, unless the line is the last one the scanner got
-	// before the stream broke: then the break is the cause.
-	lineErr := func(line int, err error) error {
-		if br.err != nil && !sc.Scan() {
-			return input.ReadError(p.name, line, br.err)
-		}
-		return err
-	}
-	sc.Buffer(make([]byte, 0, 1<<16), 1<<28)
+// parse reads the header and the traces from sc, which reports a line
+// that a broken stream cut short as the break (see input.Scanner).
+func (p *traceParser) parse(sc *input.Scanner) error {
 	p.allInts = true
 	p.lab = map[string]string{}
-	line, header := 0, false
+	header := false
 	var fields [][]byte
 	for sc.Scan() {
-		line++
+		line := sc.Line()
 		fields = splitFields(sc.Bytes(), fields[:0])
 		if len(fields) == 0 {
 			continue
 		}
 		if !header {
 			if err := p.header(line, fields); err != nil {
-				return lineErr(line, err)
+				return err
 			}
 			header = true
 			continue
@@ -148,11 +135,11 @@ func (p *traceParser) parse(r io.Reader) error {
 			return p.fail(line, "count", "the header declares %d traces, but the file has more", p.count)
 		}
 		if err := p.trace(line, fields); err != nil {
-			return lineErr(line, err)
+			return err
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return input.ReadError(p.name, line+1, err)
+		return err
 	}
 	if !header {
 		return &input.Error{File: p.name, Err: errors.New("empty file: no header line \"count alphabet_size\"")}
@@ -169,11 +156,11 @@ func (p *traceParser) header(line int, f [][]byte) error {
 	}
 	n, err := atoi(f[0])
 	if err != nil {
-		return p.fail(line, "count", "%q is not a non-negative integer", f[0])
+		return p.fail(line, "count", "%s is not a non-negative integer", input.Quote(f[0]))
 	}
 	k, err := atoi(f[1])
 	if err != nil {
-		return p.fail(line, "alphabet size", "%q is not a non-negative integer", f[1])
+		return p.fail(line, "alphabet size", "%s is not a non-negative integer", input.Quote(f[1]))
 	}
 	if k > MaxAlphabet {
 		return p.fail(line, "alphabet size", "%d is more than the limit of %d symbols", k, MaxAlphabet)
@@ -199,7 +186,7 @@ func (p *traceParser) trace(line int, f [][]byte) error {
 	}
 	n, err := atoi(f[0])
 	if err != nil {
-		return p.fail(line, "length", "%q is not a non-negative integer", f[0])
+		return p.fail(line, "length", "%s is not a non-negative integer", input.Quote(f[0]))
 	}
 	if n != len(f)-1 {
 		return p.fail(line, "length", "says %d symbols, the line has %d", n, len(f)-1)
@@ -222,16 +209,16 @@ func (p *traceParser) symbol(tok []byte) (int32, error) {
 	v, intErr := atoi(tok)
 	if len(tok) > 1 && tok[0] == '-' {
 		if _, err := atoi(tok[1:]); err == nil {
-			return 0, fmt.Errorf("%q is a negative symbol number", tok)
+			return 0, fmt.Errorf("%s is a negative symbol number", input.Quote(tok))
 		}
 	}
 	if intErr == nil && v >= p.declared {
-		return 0, fmt.Errorf("%q is outside the declared alphabet of %d symbols", tok, p.declared)
+		return 0, fmt.Errorf("%s is outside the declared alphabet of %d symbols", input.Quote(tok), p.declared)
 	}
 	id, seen := p.tokens[string(tok)]
 	if !seen {
 		if len(p.order) >= p.declared {
-			return 0, fmt.Errorf("%q is a new symbol beyond the declared alphabet of %d symbols", tok, p.declared)
+			return 0, fmt.Errorf("%s is a new symbol beyond the declared alphabet of %d symbols", input.Quote(tok), p.declared)
 		}
 		s := string(tok)
 		if intErr != nil || strconv.Itoa(v) != s {

@@ -29,7 +29,7 @@ func TestReadTraces(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			d, err := ParseTraces(strings.NewReader(tc.in), "x", tc.format, nil)
+			d, err := ParseTraces(strings.NewReader(tc.in), "x", tc.format, nil, ReadOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -53,7 +53,7 @@ func TestReadTraces(t *testing.T) {
 
 func TestReadTracesFixedAlphabet(t *testing.T) {
 	alpha, _ := NewAlphabet([]string{"a", "b"})
-	d, err := ParseTraces(strings.NewReader("1 3\n3 b z a\n"), "x", FormatPAutomaC, alpha)
+	d, err := ParseTraces(strings.NewReader("1 3\n3 b z a\n"), "x", FormatPAutomaC, alpha, ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,14 +70,14 @@ func TestReadTracesGzip(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "t.gz")
 	os.WriteFile(path, buf.Bytes(), 0o644)
-	d, err := ReadTraces(path, FormatPAutomaC, nil)
+	d, err := ReadTraces(t.Context(), path, FormatPAutomaC, nil, ReadOptions{})
 	if err != nil || d.Len() != 2 {
 		t.Fatalf("gzip: %v, %v", d, err)
 	}
 	// Truncated gzip: an error naming the file, no dataset.
 	trunc := filepath.Join(dir, "trunc.gz")
 	os.WriteFile(trunc, buf.Bytes()[:buf.Len()-6], 0o644)
-	if _, err := ReadTraces(trunc, FormatPAutomaC, nil); err == nil || !strings.Contains(err.Error(), trunc) {
+	if _, err := ReadTraces(t.Context(), trunc, FormatPAutomaC, nil, ReadOptions{}); err == nil || !strings.Contains(err.Error(), trunc) {
 		t.Errorf("truncated gzip: error %v, want one naming %s", err, trunc)
 	}
 	// Cut in the middle of a line: the break is the cause, not a line
@@ -92,7 +92,7 @@ func TestReadTracesGzip(t *testing.T) {
 	zw.Write([]byte(long.String()))
 	zw.Close()
 	os.WriteFile(trunc, buf.Bytes()[:buf.Len()/2], 0o644)
-	_, err = ReadTraces(trunc, FormatPAutomaC, nil)
+	_, err = ReadTraces(t.Context(), trunc, FormatPAutomaC, nil, ReadOptions{})
 	var fe *input.Error
 	if !errors.As(err, &fe) || fe.Line < 2 || !strings.Contains(err.Error(), "ends early") {
 		t.Errorf("gzip cut mid-line: %v, want the line and \"ends early\"", err)
@@ -121,7 +121,7 @@ func TestReadTracesErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ParseTraces(strings.NewReader(tc.in), "f.txt", tc.format, nil)
+			_, err := ParseTraces(strings.NewReader(tc.in), "f.txt", tc.format, nil, ReadOptions{})
 			var fe *input.Error
 			if !errors.As(err, &fe) {
 				t.Fatalf("error %v, want a *input.Error", err)
@@ -131,7 +131,7 @@ func TestReadTracesErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := ParseTraces(strings.NewReader("1 1\n0\n"), "f", "csv", nil); err == nil {
+	if _, err := ParseTraces(strings.NewReader("1 1\n0\n"), "f", "csv", nil, ReadOptions{}); err == nil {
 		t.Error("unknown format accepted")
 	}
 }
@@ -192,7 +192,7 @@ func TestReadPredictionSums(t *testing.T) {
 	pw.Flush()
 	path := filepath.Join(t.TempDir(), "p.csv")
 	os.WriteFile(path, buf.Bytes(), 0o644)
-	got, err := ReadPredictionSums(path)
+	got, err := ReadPredictionSums(t.Context(), path, ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestReadPredictionSums(t *testing.T) {
 			t.Fatalf("row %d: %v, want %v (full precision round trip)", i, got[i], want[i])
 		}
 	}
-	rows, err := ReadPredictions(path)
+	rows, err := ReadPredictions(t.Context(), path, ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +214,7 @@ func TestReadPredictionSums(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "bad.csv")
 	os.WriteFile(bad, []byte(PredictHeader+"\n1; \"0 1 a\"; [0,x]; [-1,-2]; -3; -1.5; -2\n"), 0o644)
 	var fe *input.Error
-	if _, err := ReadPredictions(bad); !errors.As(err, &fe) || fe.Line != 2 || fe.Field != "state sequence" {
+	if _, err := ReadPredictions(t.Context(), bad, ReadOptions{}); !errors.As(err, &fe) || fe.Line != 2 || fe.Field != "state sequence" {
 		t.Errorf("bad state list: %v, want line 2 field state sequence", err)
 	}
 }
@@ -272,7 +272,13 @@ func TestPredictionWriterRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	rows, err := ReadPredictions(path)
+	// The last row, of 150,000 scores, is longer than the default limit.
+	_, err = ReadPredictions(t.Context(), path, ReadOptions{})
+	var fe *input.Error
+	if !errors.As(err, &fe) || fe.Line != 3001 || !errors.Is(err, input.ErrLineTooLong) {
+		t.Errorf("a row beyond the default limit: %v, want line 3001 too long", err)
+	}
+	rows, err := ReadPredictions(t.Context(), path, ReadOptions{MaxLine: 8 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}

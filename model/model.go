@@ -172,7 +172,7 @@ func decode(b []byte) (*Model, error) {
 // another's traffic.
 func (m *Model) CheckOwner(path, unit string) error {
 	if m.Unit != unit {
-		return fmt.Errorf("%s is the model of %s, not of %s", path, m.Unit, unit)
+		return fmt.Errorf("%s is the model of %s, not of %s", path, input.Quote(m.Unit), unit)
 	}
 	return nil
 }

@@ -112,7 +112,7 @@ func TestSaveLoad(t *testing.T) {
 	if err := m.CheckOwner(mp, "10.0.0.1"); err != nil {
 		t.Error(err)
 	}
-	if err := m.CheckOwner(mp, "10.0.0.2"); err == nil || !strings.Contains(err.Error(), "is the model of 10.0.0.1, not of 10.0.0.2") {
+	if err := m.CheckOwner(mp, "10.0.0.2"); err == nil || !strings.Contains(err.Error(), `is the model of "10.0.0.1", not of 10.0.0.2`) {
 		t.Errorf("owner 10.0.0.2: %v", err)
 	}
 }

@@ -37,6 +37,9 @@ type Config struct {
 	// Input flows.
 	Format      string // flow file format; "" or "auto" detects it
 	SkipBadRows bool   // count and skip bad rows instead of failing
+	// MaxLine is the longest line (or quoted record) of a flow file, in
+	// bytes; 0: input.DefaultMaxLine. See flows.DecodeOptions.
+	MaxLine int
 
 	// Training.
 	Window   int                  // flows per trace (default 10)
@@ -95,6 +98,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("sigma %v: must be a number >= 0", c.Sigma)
 	case c.Top < 1:
 		return fmt.Errorf("top %d: must be >= 1", c.Top)
+	case c.MaxLine < 0:
+		return fmt.Errorf("max line %d: must be >= 0 (0: the default)", c.MaxLine)
 	case c.Encoder != "" && !slices.Contains(flows.EncoderNames(), c.Encoder):
 		return fmt.Errorf("encoder %q: want one of %s", c.Encoder, strings.Join(flows.EncoderNames(), ", "))
 	}

@@ -566,12 +566,12 @@ func TestRunRefusesAnotherServicesModel(t *testing.T) {
 		switch {
 		case r.Host == "10.0.0.1" && r.Err != nil:
 			t.Errorf("10.0.0.1: %v", r.Err)
-		case r.Host == "10.0.0.2" && (r.Err == nil || !strings.Contains(r.Err.Error(), "is the model of 10.0.0.1, not of 10.0.0.2")):
+		case r.Host == "10.0.0.2" && (r.Err == nil || !strings.Contains(r.Err.Error(), `is the model of "10.0.0.1", not of 10.0.0.2`)):
 			t.Errorf("10.0.0.2: %v, want the model refused as 10.0.0.1's", r.Err)
 		}
 	}
 	c.Model = "10.0.0.2"
-	if _, _, err := Run(ctx, c); err == nil || !strings.Contains(err.Error(), "is the model of 10.0.0.1") {
+	if _, _, err := Run(ctx, c); err == nil || !strings.Contains(err.Error(), `is the model of "10.0.0.1"`) {
 		t.Errorf("--model 10.0.0.2: %v, want it refused as 10.0.0.1's", err)
 	}
 	c.Model = "10.0.0.1"

@@ -207,7 +207,7 @@ func runHost(ctx context.Context, c *Config, u layout.Unit, m *model.Model, r *R
 	})
 	if errors.Is(err, errUnordered) {
 		sums, err = scoreHost(ctx, c, u, m, gen.Dir(), r, func(fn func(*flows.Flow) error) (int, error) {
-			return readSorted(path, c, fn)
+			return readSorted(ctx, path, c, fn)
 		})
 	}
 	if err != nil {
@@ -272,7 +272,7 @@ var errUnordered = errors.New("flows not in time order")
 // host that starts before the previous one. It returns the number of bad
 // rows skipped.
 func streamOrdered(ctx context.Context, path string, c *Config, host netip.Addr, fn func(*flows.Flow) error) (int, error) {
-	dec, closer, err := flows.Open(path, c.Format, flows.DecodeOptions{SkipBadRows: c.SkipBadRows})
+	dec, closer, err := flows.Open(ctx, path, c.Format, c.decodeOptions())
 	if err != nil {
 		return 0, err
 	}
@@ -306,8 +306,8 @@ func streamOrdered(ctx context.Context, path string, c *Config, host netip.Addr,
 
 // readSorted reads every flow of path, sorts them by start time (stably)
 // and gives them to fn in that order.
-func readSorted(path string, c *Config, fn func(*flows.Flow) error) (int, error) {
-	all, skipped, err := readFlows(path, c)
+func readSorted(ctx context.Context, path string, c *Config, fn func(*flows.Flow) error) (int, error) {
+	all, skipped, err := readFlows(ctx, path, c)
 	if err != nil {
 		return 0, err
 	}

@@ -65,10 +65,10 @@ func readTraining(ctx context.Context, path string, c *Config, hosts []netip.Add
 	}
 	if len(hosts) == 1 {
 		// Nearly every row of a service's own file is its flow.
-		n := flows.RowCapacity(path)
+		n := flows.RowCapacity(ctx, path)
 		d.hosts[0].starts, d.hosts[0].feats = make([]int64, 0, n), make([]flows.Features, 0, n)
 	}
-	dec, closer, err := flows.Open(path, c.Format, flows.DecodeOptions{SkipBadRows: c.SkipBadRows})
+	dec, closer, err := flows.Open(ctx, path, c.Format, c.decodeOptions())
 	if err != nil {
 		return nil, err
 	}

@@ -29,6 +29,7 @@ func learnerFlags(cmd *cobra.Command, o *learner.Options) {
 func newLearnCmd() *cobra.Command {
 	var (
 		opts        learner.Options
+		read        learner.ReadOptions
 		format, out string
 		dotOut      string
 		dotFull     bool
@@ -44,7 +45,10 @@ func newLearnCmd() *cobra.Command {
 			if err := opts.Validate(); err != nil {
 				return fmt.Errorf("learn: %w", err)
 			}
-			d, err := learner.ReadTraces(args[0], format, nil)
+			if err := checkMaxLine(read.MaxLine); err != nil {
+				return err
+			}
+			d, err := learner.ReadTraces(cmd.Context(), args[0], format, nil, read)
 			if err != nil {
 				return err
 			}
@@ -72,6 +76,7 @@ func newLearnCmd() *cobra.Command {
 	cmd.Flags().StringVarP(&out, "output", "o", "", "model file to write (JSON)")
 	cmd.Flags().StringVar(&dotOut, "dot", "", "also write the automaton for Graphviz to this file")
 	cmd.Flags().BoolVar(&dotFull, "dot-full", false, "draw sink states too in --dot")
+	maxLineFlag(cmd, &read.MaxLine)
 	opts = learner.DefaultOptions()
 	learnerFlags(cmd, &opts)
 	return cmd

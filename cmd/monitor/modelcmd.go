@@ -62,7 +62,7 @@ connection.`,
 // loadAutomaton loads a learner model file, or the automaton and encoder
 // of a service model (train's model.json; the encoder is nil otherwise).
 func loadAutomaton(path string) (*learner.Model, flows.Encoder, error) {
-	b, err := os.ReadFile(path)
+	b, err := input.ReadFile(path)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -9,16 +9,20 @@ import (
 )
 
 func newPerplexityCmd() *cobra.Command {
-	return &cobra.Command{
+	var read learner.ReadOptions
+	cmd := &cobra.Command{
 		Use:   "perplexity SOLUTION PREDICTIONS.csv",
 		Short: "PAutomaC score of a predictions CSV: prints optimum, candidate perplexity and their ratio",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			truth, err := learner.ReadSolution(args[0])
+			if err := checkMaxLine(read.MaxLine); err != nil {
+				return err
+			}
+			truth, err := learner.ReadSolution(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
-			sums, err := learner.ReadPredictionSums(args[1])
+			sums, err := learner.ReadPredictionSums(cmd.Context(), args[1], read)
 			if err != nil {
 				return err
 			}
@@ -38,4 +42,6 @@ func newPerplexityCmd() *cobra.Command {
 			return nil
 		},
 	}
+	maxLineFlag(cmd, &read.MaxLine)
+	return cmd
 }

@@ -31,6 +31,7 @@ func (pf *pipelineFlags) bind(cmd *cobra.Command, training, running bool) {
 	f.BoolVarP(&pf.quiet, "quiet", "q", false, "no progress bar")
 	pf.locks.bind(f)
 	bindPlotFormat(f, &c.PlotFormat)
+	maxLineFlag(cmd, &c.MaxLine)
 	if training {
 		f.StringArrayVar(&pf.groups, "group", nil, "only this group (repeatable)")
 		f.IntVar(&c.Window, "window", c.Window, "flows per trace (sliding window)")
@@ -84,6 +85,9 @@ func (pf *pipelineFlags) prepare(cmd *cobra.Command, what string) (done func(), 
 // shown, so a 0 there is a mistake, except --workers 0: all cores.)
 func (pf *pipelineFlags) checkCounts(cmd *cobra.Command) error {
 	c := &pf.cfg
+	if err := checkMaxLine(c.MaxLine); err != nil {
+		return err
+	}
 	if c.Workers < 0 {
 		return fmt.Errorf("--workers %d: must be >= 1, or 0 for the number of cores", c.Workers)
 	}

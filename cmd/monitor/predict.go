@@ -11,6 +11,7 @@ import (
 
 func newPredictCmd() *cobra.Command {
 	var modelPath, format, out string
+	var read learner.ReadOptions
 	cmd := &cobra.Command{
 		Use:   "predict --model MODEL.json TESTFILE -o OUT.csv",
 		Short: "Score every trace of a trace file with a learned model",
@@ -19,11 +20,14 @@ func newPredictCmd() *cobra.Command {
 			if modelPath == "" || out == "" {
 				return fmt.Errorf("predict: --model and -o are required")
 			}
+			if err := checkMaxLine(read.MaxLine); err != nil {
+				return err
+			}
 			m, err := learner.LoadModel(modelPath)
 			if err != nil {
 				return err
 			}
-			d, err := learner.ReadTraces(args[0], format, m.Alphabet())
+			d, err := learner.ReadTraces(cmd.Context(), args[0], format, m.Alphabet(), read)
 			if err != nil {
 				return err
 			}
@@ -51,5 +55,6 @@ func newPredictCmd() *cobra.Command {
 	cmd.Flags().StringVar(&modelPath, "model", "", "model file (JSON) written by learn")
 	cmd.Flags().StringVar(&format, "format", learner.FormatAbbadingo, "trace file format: abbadingo or pautomac")
 	cmd.Flags().StringVarP(&out, "output", "o", "", "predictions CSV to write")
+	maxLineFlag(cmd, &read.MaxLine)
 	return cmd
 }

@@ -30,6 +30,9 @@ host, its flows from the split point on into its monitor folder. Labels are
 kept for "monitor evaluate".`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkMaxLine(c.MaxLine); err != nil {
+				return err
+			}
 			c.Inputs = args
 			if until != "" {
 				t, err := time.Parse(time.RFC3339Nano, until)
@@ -87,6 +90,7 @@ kept for "monitor evaluate".`,
 	f := cmd.Flags()
 	f.StringVar(&c.Format, "format", "auto", "input format: auto, argus, nfdump, zeek, goflow2, packetbeat, csv")
 	f.BoolVar(&c.SkipBadRows, "skip-bad-rows", false, "skip rows that do not parse (counted and reported) instead of failing")
+	maxLineFlag(cmd, &c.MaxLine)
 	f.StringVar(&until, "train-until", "", "flows starting before this time (RFC 3339) train, the rest are monitored")
 	f.Float64Var(&c.TrainFraction, "train-fraction", 0, "without --train-until: this fraction of the capture's time span trains")
 	f.StringVar(&services, "services", "", `services that get a model: "auto" (hosts many peers reach on a few ports) or IP,IP,...`)
@@ -154,6 +158,9 @@ unknown flows and no malicious one are left out. Writes evaluation.csv into
 the monitor folder; --json prints one JSON object on stdout.`,
 		Args: noArgs(bothFolders),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkMaxLine(c.MaxLine); err != nil {
+				return err
+			}
 			for _, s := range services {
 				a, err := layout.ParseService(s)
 				if err != nil {
@@ -207,6 +214,7 @@ the monitor folder; --json prints one JSON object on stdout.`,
 	f.StringArrayVar(&services, "service", nil, "only this host (repeatable)")
 	f.StringVar(&c.Format, "format", "auto", "flow file format")
 	f.BoolVar(&c.SkipBadRows, "skip-bad-rows", false, "skip rows that do not parse")
+	maxLineFlag(cmd, &c.MaxLine)
 	f.StringVar(&c.Detector, "detector", c.Detector, "detector to measure: "+detectorHelp())
 	f.BoolVar(&asJSON, "json", false, "print the result as one JSON object on stdout")
 	locks.bind(f)

@@ -60,7 +60,7 @@ func FuzzPacketbeat(f *testing.F) { fuzzFormat(f, "packetbeat", "testdata/packet
 func FuzzArgus(f *testing.F)      { fuzzFormat(f, "argus", "testdata/argus_ra.binetflow") }
 func FuzzNfdump(f *testing.F)     { fuzzFormat(f, "nfdump", "testdata/nfdump_1.7.csv") }
 func FuzzZeek(f *testing.F) {
-	fuzzFormat(f, "zeek", "testdata/zeek_conn.log", "testdata/zeek_conn.json")
+	fuzzFormat(f, "zeek", "testdata/zeek_conn.log", "testdata/zeek_conn.json", "testdata/iot23_conn.log.labeled")
 }
 func FuzzGoflow2(f *testing.F) { fuzzFormat(f, "goflow2", "testdata/goflow2.json") }
 func FuzzDetect(f *testing.F) {

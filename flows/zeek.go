@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -20,6 +21,22 @@ import (
 // both directions. Bytes are orig_ip_bytes + resp_ip_bytes when present (IP
 // bytes, as NetFlow counts them), else orig_bytes + resp_bytes (payload);
 // packets are orig_pkts + resp_pkts. Unset counts and durations are 0.
+//
+// Labels, as Stratosphere's labelled captures carry them (IoT-23, and the
+// CTU data sets converted to Zeek), go to Flow.Label:
+//   - IoT-23's last field, which holds three values separated by three
+//     spaces instead of the separator (its #fields names it
+//     "tunnel_parents   label   detailed-label"): any #fields name holding
+//     three spaces is read as that many fields, in the header and in every
+//     line;
+//   - separate "label" and "detailed-label" (or "detailedlabel") fields, in
+//     the TSV and the JSON form.
+//
+// The label is "Malicious   C&C" when there is a detailed label (IoT-23's
+// own three-space join: label first, so that it classifies by its first
+// word), "Malicious" when the detailed label is unset or "-", and "" when
+// the flow has neither. A detailed label without a label is kept as
+// "-   C&C", so that the label's place stays first.
 type zeek struct{}
 
 func (zeek) Name() string { return "zeek" }
@@ -31,7 +48,7 @@ func (zeek) Detect(line string) bool {
 }
 
 func (zeek) NewDecoder(r io.Reader, file string, opts DecodeOptions) (Decoder, error) {
-	z := &zeekDecoder{sep: "\t", unset: "-", empty: "(empty)"}
+	z := &zeekDecoder{sep: "\t", unset: "-", empty: "(empty)", compound: -1}
 	z.lineDecoder = newLineDecoder(r, file, opts, z.decode)
 	return z, nil
 }
@@ -41,7 +58,16 @@ type zeekDecoder struct {
 	sep, unset, empty string
 	cols              map[string]int // TSV columns, from #fields
 	parts             []string
+	// IoT-23's compound last field: the line's field compound holds
+	// compoundN fields separated by labelSep (-1: none).
+	compound, compoundN int
+	labels              interner
 }
+
+// labelSep is the separator IoT-23 puts between the values of its last
+// field (tunnel_parents, label, detailed-label), and the one Flow.Label
+// joins a label and its detailed label with.
+const labelSep = "   "
 
 func (z *zeekDecoder) decode(line []byte, f *Flow) (string, error) {
 	if line[0] == '#' {
@@ -54,6 +80,13 @@ func (z *zeekDecoder) decode(line []byte, f *Flow) (string, error) {
 		return "#fields", fmt.Errorf("%w: a data line before the #fields header", ErrMissingColumn)
 	}
 	z.parts = strings.Split(string(line), z.sep)
+	if c := z.compound; c >= 0 && c < len(z.parts) {
+		sub := strings.Split(z.parts[c], labelSep)
+		if len(sub) != z.compoundN {
+			return "", fmt.Errorf("%w: field %d holds %d values separated by three spaces, the header names %d", ErrFieldCount, c+1, len(sub), z.compoundN)
+		}
+		z.parts = slices.Insert(slices.Delete(z.parts, c, c+1), c, sub...)
+	}
 	get := func(name string) (string, bool) {
 		i, ok := z.cols[name]
 		if !ok || i >= len(z.parts) {
@@ -68,7 +101,7 @@ func (z *zeekDecoder) decode(line []byte, f *Flow) (string, error) {
 	if len(z.parts) < len(z.cols) {
 		return "", fmt.Errorf("%w: %d fields, the header has %d", ErrFieldCount, len(z.parts), len(z.cols))
 	}
-	return fillZeek(f, func(name string) (string, bool) { return get(name) })
+	return fillZeek(f, func(name string) (string, bool) { return get(name) }, &z.labels)
 }
 
 // directive handles a "#" header line of the TSV form.
@@ -87,7 +120,20 @@ func (z *zeekDecoder) directive(l string) (string, error) {
 	case "#empty_field":
 		z.empty = val
 	case "#fields":
-		names := strings.Split(val, z.sep)
+		var names []string
+		z.compound = -1
+		for i, n := range strings.Split(val, z.sep) {
+			if !strings.Contains(n, labelSep) {
+				names = append(names, n)
+				continue
+			}
+			if z.compound >= 0 {
+				return n, fmt.Errorf("%w: a second field name holding three spaces", ErrBadValue)
+			}
+			sub := strings.Split(n, labelSep)
+			z.compound, z.compoundN = i, len(sub)
+			names = append(names, sub...)
+		}
 		ci := indexHeader(names)
 		for _, name := range names {
 			if ci[name] == dupColumn { // Zeek never repeats a field
@@ -130,7 +176,7 @@ func (z *zeekDecoder) decodeJSON(line []byte, f *Flow) (string, error) {
 		}
 		bad = badValue(v)
 		return "", true
-	})
+	}, &z.labels)
 	if err == nil && bad != nil {
 		return field, bad
 	}
@@ -138,8 +184,9 @@ func (z *zeekDecoder) decodeJSON(line []byte, f *Flow) (string, error) {
 }
 
 // fillZeek decodes a connection from its fields, read by get (missing
-// fields report ok false; unset ones an empty value).
-func fillZeek(f *Flow, get func(string) (string, bool)) (string, error) {
+// fields report ok false; unset ones an empty value). Labels are shared
+// through labels.
+func fillZeek(f *Flow, get func(string) (string, bool), labels *interner) (string, error) {
 	var err error
 	v, _ := get("ts")
 	if v == "" {
@@ -200,5 +247,29 @@ func fillZeek(f *Flow, get func(string) (string, bool)) (string, error) {
 	if uid, ok := get("uid"); ok {
 		f.ID = uid
 	}
+	label, _ := get("label")
+	detail, ok := get("detailed-label")
+	if !ok {
+		detail, _ = get("detailedlabel")
+	}
+	if label = strings.TrimSpace(label); label == "-" {
+		label = ""
+	}
+	if label != "" || detail != "" {
+		f.Label = labels.get(joinLabel(label, strings.TrimSpace(detail)))
+	}
 	return "", nil
+}
+
+// joinLabel makes Flow.Label of a label and a detailed label (see zeek):
+// "label   detailed", or the label alone when the detailed label is empty or
+// "-".
+func joinLabel(label, detail string) string {
+	if detail == "" || detail == "-" {
+		return label
+	}
+	if label == "" || label == "-" {
+		label = "-"
+	}
+	return label + labelSep + detail
 }

@@ -74,10 +74,26 @@ func scanStats(ctx context.Context, c SplitConfig) (*captureStats, error) {
 }
 
 // services returns the hosts that meet the criteria, sorted by address.
+//
+// Addresses that are not one host are left out, however busy: multicast
+// (224.0.0.0/4, ff00::/8), the unspecified address, IPv4's limited
+// broadcast 255.255.255.255, and an IPv4 address ending in .255 that never
+// sent a flow. Without the netmask a .255 address cannot be told to be a
+// subnet's broadcast: it is the broadcast address of every subnet from /24
+// to /30 that holds it (the usual LAN sizes), but an ordinary host in a /23
+// or larger (CTU-13 has web servers at such addresses). A broadcast
+// address is never a flow's source, so a .255 address that sent one is a
+// host and is kept; one that only received is taken for a broadcast (in
+// bidirectional flow data, Argus or Zeek, a server at .255 may only
+// receive: name it with --services, which this does not filter).
 func (st *captureStats) services(cr ServiceCriteria) []netip.Addr {
 	var out []netip.Addr
 	for a, h := range st.hosts {
 		if h.flows < cr.MinFlows || len(h.peers) < cr.MinPeers || h.tooMany || h.inbound == 0 {
+			continue
+		}
+		if u := a.Unmap(); u.IsMulticast() || u.IsUnspecified() ||
+			u.Is4() && u.As4()[3] == 255 && (u == netip.AddrFrom4([4]byte{255, 255, 255, 255}) || h.flows == h.inbound) {
 			continue
 		}
 		counts := make([]int, 0, len(h.ports))

@@ -1,6 +1,7 @@
 package evaluation
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -224,7 +225,7 @@ func TestSharedCapturesLabels(t *testing.T) {
 		if _, err := os.Stat(path); err != nil {
 			t.Skipf("%s absent: %v", path, err)
 		}
-		fl, _, err := flows.ReadAll(path, tc.format, flows.DecodeOptions{})
+		fl, _, err := flows.ReadAll(context.Background(), path, tc.format, flows.DecodeOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

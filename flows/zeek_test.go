@@ -1,11 +1,14 @@
 package flows
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/netflow-monitor/monitor/input"
 )
 
 // TestZeekIoT23Labels reads IoT-23's form: the last #fields name holds
@@ -97,17 +100,17 @@ func TestZeekCompoundFieldErrors(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tc.content), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			_, _, err := ReadAll(path, "zeek", DecodeOptions{})
-			var pe *ParseError
+			_, _, err := ReadAll(context.Background(), path, "zeek", DecodeOptions{})
+			var pe *input.Error
 			if !errors.As(err, &pe) {
-				t.Fatalf("error %v, want a *ParseError", err)
+				t.Fatalf("error %v, want a *input.Error", err)
 			}
 			if pe.Line != tc.line || pe.Field != tc.field || !errors.Is(err, tc.is) {
 				t.Errorf("got %v (line %d field %q), want line %d field %q wrapping %v", err, pe.Line, pe.Field, tc.line, tc.field, tc.is)
 			}
 			// Skipping bad rows keeps the good ones.
 			if tc.name == "two values" {
-				fl, skipped, err := ReadAll(path, "zeek", DecodeOptions{SkipBadRows: true})
+				fl, skipped, err := ReadAll(context.Background(), path, "zeek", DecodeOptions{SkipBadRows: true})
 				if err != nil || skipped != 1 || len(fl) != 1 || fl[0].Label != "Benign" {
 					t.Errorf("skipping: %d flows, %d skipped, %v", len(fl), skipped, err)
 				}

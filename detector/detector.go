@@ -82,7 +82,9 @@ func CausePosition(scores []float64, n int) int {
 type Scorer struct {
 	auto         *learner.Model
 	size, stride int
-	ring         []int32 // the sequence's last size symbols, by position mod size
+	ring         []int32   // the sequence's last size symbols, by position mod size
+	costs        []float64 // and their costs
+	cost         []float64 // the current window's costs
 	n            int     // symbols of the current sequence
 	offset       int     // position in the input of the sequence's first symbol
 	windows      int     // windows so far, over all sequences
@@ -92,20 +94,24 @@ type Scorer struct {
 // NewScorer returns a scorer of windows of size symbols, one every stride
 // symbols (both at least 1), scored by auto.
 func NewScorer(auto *learner.Model, size, stride int) *Scorer {
-	return &Scorer{auto: auto, size: size, stride: stride, ring: make([]int32, size)}
+	return &Scorer{auto: auto, size: size, stride: stride, ring: make([]int32, size), costs: make([]float64, size)}
 }
 
-// Add appends the next symbol of the current sequence and returns the
-// window it completes, or nil.
-func (s *Scorer) Add(sym int32) *Window {
+// Add appends the next symbol of the current sequence, with the cost its
+// flow is charged beyond the automaton's score (its novelty, see
+// model.Novelty; 0 for none), and returns the window it completes, or
+// nil.
+func (s *Scorer) Add(sym int32, cost float64) *Window {
 	s.ring[s.n%s.size] = sym
+	s.costs[s.n%s.size] = cost
 	s.n++
 	if s.n < s.size || (s.n-s.size)%s.stride != 0 {
 		return nil
 	}
-	s.w.Symbols = s.w.Symbols[:0]
+	s.w.Symbols, s.cost = s.w.Symbols[:0], s.cost[:0]
 	for i := s.n - s.size; i < s.n; i++ {
 		s.w.Symbols = append(s.w.Symbols, s.ring[i%s.size])
+		s.cost = append(s.cost, s.costs[i%s.size])
 	}
 	return s.score(s.offset + s.n - s.size)
 }
@@ -121,6 +127,7 @@ func (s *Scorer) End() *Window {
 		return nil
 	}
 	s.w.Symbols = append(s.w.Symbols[:0], s.ring[:n]...)
+	s.cost = append(s.cost[:0], s.costs[:n]...)
 	return s.score(s.offset - n)
 }
 
@@ -130,6 +137,7 @@ func (s *Scorer) Windows() int { return s.windows }
 func (s *Scorer) score(first int) *Window {
 	w := &s.w
 	s.auto.ScoreInto(w.Symbols, &w.Score)
+	w.Score.AddCosts(s.cost)
 	w.Index, w.First, w.Start, w.Flows = s.windows, first, 0, w.Flows[:0]
 	s.windows++
 	i := CausePosition(w.Score.Scores, len(w.Symbols))
@@ -179,7 +187,8 @@ func (d *Detector) Add(f *flows.Flow) *Window {
 	r := &d.refs[d.flows%len(d.refs)]
 	*r = flowRef{f.Start, f.ConnectionFrom(dir), f.Features(dir)}
 	d.flows++
-	return d.judge(d.sc.Add(d.m.Encoder.Encode(&r.x)))
+	cost, _ := d.m.Novelty.Cost(&r.x)
+	return d.judge(d.sc.Add(d.m.Encoder.Encode(&r.x), cost))
 }
 
 // End ends the host's flows: it returns the one short window of a host
@@ -199,7 +208,7 @@ func (d *Detector) judge(w *Window) *Window {
 	if w == nil {
 		return nil
 	}
-	w.Anomalous = d.m.Threshold.Anomalous(w.Score.Sum)
+	w.Anomalous = d.m.Anomalous(w.Score.Sum, w.Score.Min)
 	w.Start = d.refs[w.First%len(d.refs)].start
 	for i := range w.Symbols {
 		w.Flows = append(w.Flows, d.refs[(w.First+i)%len(d.refs)].x)

@@ -3,6 +3,7 @@ package detector
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/netip"
 	"slices"
 	"testing"
@@ -98,7 +99,7 @@ func TestScorerWindows(t *testing.T) {
 			off := 0
 			for _, n := range tc.lengths {
 				for _, s := range syms[off : off+n] {
-					check(sc.Add(s))
+					check(sc.Add(s, 0))
 				}
 				check(sc.End())
 				off += n
@@ -192,5 +193,29 @@ func TestDetector(t *testing.T) {
 	w := d.End()
 	if w == nil || len(w.Symbols) != 3 || w.First != 0 || w.Cause.Conn.Direction != flows.Inbound {
 		t.Fatalf("short window %+v", w)
+	}
+}
+
+// TestScorerCosts: a flow's cost lowers its score, the window's sum and
+// min, and can make it the root cause.
+func TestScorerCosts(t *testing.T) {
+	auto := testAutomaton(t)
+	plain, costly := NewScorer(auto, 3, 1), NewScorer(auto, 3, 1)
+	var a, b *Window
+	for i, s := range []int32{0, 1, 2} {
+		cost := 0.0
+		if i == 1 {
+			cost = 9
+		}
+		a, b = plain.Add(s, 0), costly.Add(s, cost)
+	}
+	if a == nil || b == nil {
+		t.Fatal("no window")
+	}
+	if d := a.Score.Sum - b.Score.Sum; math.Abs(d-9) > 1e-9 {
+		t.Errorf("sum %v with the cost, %v without: want 9 less", b.Score.Sum, a.Score.Sum)
+	}
+	if b.Score.Scores[1] != a.Score.Scores[1]-9 || b.Score.Min != b.Score.Scores[1] || b.Cause.Index != 1 {
+		t.Errorf("scores %v, min %v, cause %d: want the costly flow least likely", b.Score.Scores, b.Score.Min, b.Cause.Index)
 	}
 }

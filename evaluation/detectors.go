@@ -2,6 +2,7 @@ package evaluation
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/netflow-monitor/monitor/layout"
@@ -55,7 +56,11 @@ func detectorByName(name string) (Detector, error) {
 // automatonVerdicts are the run's: a window is flagged below the model's
 // threshold, and blamed on its least likely flow.
 func automatonVerdicts(_ *evaluator, h *Host) ([]Verdict, error) {
-	return AtThreshold(h.Scored, h.Model.Threshold.Value), nil
+	thr := Thresholds{Sum: h.Model.Threshold.Value, Flow: math.Inf(-1)}
+	if f := h.Model.FlowThreshold; f != nil {
+		thr.Flow = f.Value
+	}
+	return AtThreshold(h.Scored, thr), nil
 }
 
 // newConnectionVerdicts are the baseline's, learnt from the training

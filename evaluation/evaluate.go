@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 	"path/filepath"
 	"slices"
@@ -72,6 +73,7 @@ type Host struct {
 	// scores.
 	Scored []ScoredTrace
 	States [][]int32
+	Scores [][]float64
 }
 
 // Evaluate measures the last run (or another detector) against the labels
@@ -123,8 +125,7 @@ func Evaluate(ctx context.Context, c Config) (*Evaluation, error) {
 	for _, k := range c.Sweep {
 		var at Counts
 		for _, h := range hosts {
-			thr := h.Model.Threshold.Mean - k*h.Model.Threshold.SD
-			at = at.Add(Count(h.Classes, h.Spans, AtThreshold(h.Scored, thr)))
+			at = at.Add(Count(h.Classes, h.Spans, AtThreshold(h.Scored, At(h.Model, k))))
 		}
 		ev.Sweep = append(ev.Sweep, SweepPoint{K: k, Metrics: at.Metrics()})
 	}
@@ -249,10 +250,11 @@ func (e *evaluator) host(addr netip.Addr, modelName string, predictions bool) (*
 	}
 	h.Scored = make([]ScoredTrace, len(rows))
 	h.States = make([][]int32, len(rows))
+	h.Scores = make([][]float64, len(rows))
 	for i, r := range rows {
 		n := int(h.Spans[i].End - h.Spans[i].Start)
-		h.Scored[i] = ScoredTrace{Sum: r.Sum, RootCause: detector.CausePosition(r.Scores, n)}
-		h.States[i] = r.States
+		h.Scored[i] = ScoredTrace{Sum: r.Sum, Min: lowest(r.Scores), RootCause: detector.CausePosition(r.Scores, n)}
+		h.States[i], h.Scores[i] = r.States, r.Scores
 	}
 	return h, nil
 }
@@ -276,22 +278,32 @@ func (e *evaluator) evaluate(det Detector, h *Host, he *HostEvaluation) error {
 		j := first + v.RootCause
 		f := &h.Flows.Flows[j]
 		cause := detector.Cause{Index: v.RootCause, State: -1, Flow: j, Start: f.Start, Conn: f.ConnectionFrom(h.Flows.Dirs[j])}
+		a := rootcause.Anomaly{Trace: i, Start: first, Cause: cause}
+		for k := first; k < int(h.Spans[i].End); k++ {
+			a.Flows = append(a.Flows, h.Flows.Flows[k].Features(h.Flows.Dirs[k]))
+		}
 		if h.States != nil {
-			cause.State = h.States[i][v.RootCause]
+			a.Cause.State = h.States[i][v.RootCause]
+			a.Scores = h.Scores[i]
 		}
-		anomalies = append(anomalies, rootcause.Anomaly{Trace: i, Start: first, Cause: cause})
+		anomalies = append(anomalies, a)
 	}
-	rep := rootcause.Analyze(he.Host, len(h.Spans), h.Model.Threshold, anomalies, 1)
-	if len(rep.States) > 0 {
-		top := rep.States[0]
+	// The top connection, as the run ranks it.
+	rep := rootcause.Analyze(he.Host, len(h.Spans), h.Model.Threshold, anomalies, 1, h.Model.Novelty)
+	if tc, state, ok := rep.Top(); ok {
 		if det.ReadsPredictions {
-			st := top.State
-			he.TopRootCauseState = &st
+			he.TopRootCauseState = &state
 		}
-		if len(top.Connections) > 0 {
-			tc := top.Connections[0]
-			he.TopConnection = &TopConnection{tc.Direction.String(), tc.Peer.String(), tc.Port, tc.Count}
-		}
+		he.TopConnection = &TopConnection{tc.Direction.String(), tc.Peer.String(), tc.Port, tc.Count}
 	}
 	return nil
+}
+
+// lowest is the least of scores (+Inf for none).
+func lowest(scores []float64) float64 {
+	m := math.Inf(1)
+	for _, s := range scores {
+		m = min(m, s)
+	}
+	return m
 }

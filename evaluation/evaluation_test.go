@@ -115,8 +115,8 @@ func TestNewConnection(t *testing.T) {
 }
 
 func TestAtThreshold(t *testing.T) {
-	got := AtThreshold([]ScoredTrace{{-10, 3}, {-50, 1}, {-20, 0}}, -20)
-	want := []Verdict{{false, 3}, {true, 1}, {false, 0}}
+	got := AtThreshold([]ScoredTrace{{-10, -2, 3}, {-50, -9, 1}, {-20, -3, 0}, {-15, -8, 2}}, Thresholds{Sum: -20, Flow: -7})
+	want := []Verdict{{false, 3}, {true, 1}, {false, 0}, {true, 2}}
 	for i := range want {
 		if got[i] != want[i] {
 			t.Errorf("trace %d: %+v, want %+v", i, got[i], want[i])

@@ -139,3 +139,33 @@ next:
 	}
 	return 0
 }
+
+// AddCosts charges each symbol of the scored trace an extra cost from
+// outside the automaton (costs[i] for symbol i, in nats, 0 for none): it
+// is subtracted from the symbol's score, and Sum, Mean and Min follow.
+// The end score, when modelled, is left as it is.
+func (p *Prediction) AddCosts(costs []float64) {
+	changed := false
+	for i, c := range costs {
+		if c == 0 || i >= len(p.Scores) {
+			continue
+		}
+		p.Scores[i] -= c
+		if i < len(p.sources) {
+			p.sources[i] = -1 // no longer the automaton's value alone
+		}
+		changed = true
+	}
+	if !changed {
+		return
+	}
+	sum, lowest := 0.0, math.Inf(1)
+	for _, s := range p.Scores {
+		sum += s
+		lowest = min(lowest, s)
+	}
+	p.Sum, p.Min = sum, lowest
+	if len(p.Scores) > 0 {
+		p.Mean = sum / float64(len(p.Scores))
+	}
+}

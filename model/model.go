@@ -29,14 +29,21 @@ const (
 // symbols (the encoder, fitted on training flows only), how symbols become
 // traces (window and stride), the automaton, and the alarm threshold.
 type Model struct {
-	Unit      string        // service IP or group name
-	Members   []string      // a group's hosts; nil for a service
-	Window    int           // trace length in flows
-	Stride    int           // flows between trace starts
-	Encoder   flows.Encoder // fitted on the training flows
-	Threshold Threshold
-	Training  TrainingInfo
-	Automaton *learner.Model
+	Unit    string        // service IP or group name
+	Members []string      // a group's hosts; nil for a service
+	Window  int           // trace length in flows
+	Stride  int           // flows between trace starts
+	Encoder flows.Encoder // fitted on the training flows
+	// Novelty is what the training saw of ports and peers (nil in models
+	// of earlier versions: scores are then the automaton's alone).
+	Novelty *Novelty
+	// Threshold is the alarm threshold on a window's score (the sum of
+	// its flows' scores); FlowThreshold, when set, on its least likely
+	// flow's. A window below either is an alarm.
+	Threshold     Threshold
+	FlowThreshold *Threshold
+	Training      TrainingInfo
+	Automaton     *learner.Model
 }
 
 // TrainingInfo describes the data a model was learned from.
@@ -56,16 +63,19 @@ type thresholdJSON struct {
 }
 
 type modelJSON struct {
-	Format    string             `json:"format"`
-	Version   int                `json:"version"`
-	Unit      string             `json:"unit"`
-	Members   []string           `json:"members,omitempty"`
-	Window    int                `json:"window"`
-	Stride    int                `json:"stride"`
-	Encoder   json.RawMessage    `json:"encoder"`
-	Threshold thresholdJSON      `json:"threshold"`
-	Training  TrainingInfo       `json:"training"`
-	Automaton *learner.ModelJSON `json:"automaton"`
+	Format    string          `json:"format"`
+	Version   int             `json:"version"`
+	Unit      string          `json:"unit"`
+	Members   []string        `json:"members,omitempty"`
+	Window    int             `json:"window"`
+	Stride    int             `json:"stride"`
+	Encoder   json.RawMessage `json:"encoder"`
+	Novelty   *Novelty        `json:"novelty,omitempty"`
+	Threshold thresholdJSON   `json:"threshold"`
+	// FlowThreshold is omitted by models of earlier versions.
+	FlowThreshold *thresholdJSON     `json:"flow_threshold,omitempty"`
+	Training      TrainingInfo       `json:"training"`
+	Automaton     *learner.ModelJSON `json:"automaton"`
 }
 
 // Save writes the model atomically.
@@ -77,9 +87,12 @@ func (m *Model) Save(path string) error {
 	t := m.Threshold
 	mj := modelJSON{
 		Format: Format, Version: Version, Unit: m.Unit, Members: m.Members,
-		Window: m.Window, Stride: m.Stride, Encoder: enc,
+		Window: m.Window, Stride: m.Stride, Encoder: enc, Novelty: m.Novelty,
 		Threshold: thresholdJSON{t.Mean, t.SD, t.K, t.Value, t.N},
 		Training:  m.Training, Automaton: m.Automaton.JSON(),
+	}
+	if f := m.FlowThreshold; f != nil {
+		mj.FlowThreshold = &thresholdJSON{f.Mean, f.SD, f.K, f.Value, f.N}
 	}
 	b, err := json.MarshalIndent(mj, "", " ")
 	if err != nil {
@@ -158,13 +171,32 @@ func decode(b []byte) (*Model, error) {
 	if err := th.Validate(); err != nil {
 		return nil, err
 	}
+	var fth *Threshold
+	if t := mj.FlowThreshold; t != nil {
+		fth = &Threshold{Mean: t.Mean, SD: t.SD, K: t.K, Value: t.Value, N: t.N}
+		if err := fth.Validate(); err != nil {
+			return nil, fmt.Errorf("flow_%w", err)
+		}
+	}
+	if n := mj.Novelty; n != nil {
+		if err := n.validate(); err != nil {
+			return nil, err
+		}
+	}
 	if f := mj.Training.Flows; f > 0 && (mj.Window > f || mj.Stride > f) {
 		return nil, fmt.Errorf("window %d, stride %d: longer than the %d training flows", mj.Window, mj.Stride, f)
 	}
 	return &Model{
 		Unit: mj.Unit, Members: mj.Members, Window: mj.Window, Stride: mj.Stride, Encoder: enc,
-		Threshold: th, Training: mj.Training, Automaton: auto,
+		Novelty: mj.Novelty, Threshold: th, FlowThreshold: fth, Training: mj.Training, Automaton: auto,
 	}, nil
+}
+
+// Anomalous is the verdict on a window: its score (the sum of its flows'
+// scores) is below the threshold, or its least likely flow's below the
+// flow threshold.
+func (m *Model) Anomalous(sum, min float64) bool {
+	return m.Threshold.Anomalous(sum) || (m.FlowThreshold != nil && m.FlowThreshold.Anomalous(min))
 }
 
 // CheckOwner refuses a model, read from path, that is not unit's: a

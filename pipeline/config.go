@@ -42,9 +42,13 @@ type Config struct {
 	MaxLine int
 
 	// Training.
-	Window   int                  // flows per trace (default 10)
-	Stride   int                  // flows between trace starts (default 1)
-	Sigma    float64              // k in the threshold mean - k*sd (default 7)
+	Window int     // flows per trace (default 10)
+	Stride int     // flows between trace starts (default 1)
+	Sigma  float64 // k in the threshold mean - k*sd (default 7)
+	// Folds is the number of blocks of the training that the thresholds'
+	// held-out scores come from (default 5; 1: scores of the model on its
+	// own training, as models of earlier versions had).
+	Folds    int
 	Encoder  string               // "encode" (default) or "quantile"
 	Encoding flows.EncoderOptions // encoder options (port class, ...)
 	Learner  learner.Options
@@ -80,7 +84,7 @@ type Progress interface {
 func DefaultConfig() Config {
 	return Config{
 		TrainRoot: "train_data", MonitorRoot: "monitor_data",
-		Window: 10, Stride: 1, Sigma: 7, Encoder: "encode",
+		Window: 10, Stride: 1, Sigma: 7, Folds: 5, Encoder: "encode",
 		// The port class tells a workstation's SMTP or C&C connection from
 		// its web traffic of the same size; see README, Results.
 		Encoding: flows.EncoderOptions{PortClass: true},
@@ -98,6 +102,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("sigma %v: must be a number >= 0", c.Sigma)
 	case c.Top < 1:
 		return fmt.Errorf("top %d: must be >= 1", c.Top)
+	case c.Folds < 1 || c.Folds > 100:
+		return fmt.Errorf("folds %d: must be 1 to 100", c.Folds)
 	case c.MaxLine < 0:
 		return fmt.Errorf("max line %d: must be >= 0 (0: the default)", c.MaxLine)
 	case c.Encoder != "" && !slices.Contains(flows.EncoderNames(), c.Encoder):

@@ -256,7 +256,7 @@ func scoreHost(ctx context.Context, c *Config, u layout.Unit, m *model.Model, di
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	r.Report = rootcause.Analyze(u.Name, d.Windows(), m.Threshold, anomalies, c.Top)
+	r.Report = rootcause.Analyze(u.Name, d.Windows(), m.Threshold, anomalies, c.Top, m.Novelty)
 	if err := sinks.Close(outputs.End{Model: m, Windows: d.Windows(), Anomalies: len(anomalies), Report: &r.Report}); err != nil {
 		return nil, err
 	}
@@ -329,12 +329,8 @@ func summaryRows(results []RunResult) []rootcause.SummaryRow {
 		} else {
 			rep := r.Report
 			row.Traces, row.Anomalies, row.Threshold = rep.Traces, rep.Anomalies, rep.Threshold.Value
-			if len(rep.States) > 0 {
-				top := rep.States[0]
-				row.TopState = fmt.Sprint(top.State)
-				if len(top.Connections) > 0 {
-					row.TopConnection = top.Connections[0]
-				}
+			if c, state, ok := rep.Top(); ok {
+				row.TopState, row.TopConnection = fmt.Sprint(state), c
 			}
 		}
 		rows = append(rows, row)

@@ -26,7 +26,10 @@ type TrainResult struct {
 	States    int
 	Red       int
 	Threshold model.Threshold
-	Err       error
+	// Warnings say what a user should know about the model: malicious
+	// training flows, too few training windows.
+	Warnings []string
+	Err      error
 }
 
 // Train learns a model for every unit (service or group) under
@@ -101,8 +104,19 @@ func trainUnit(ctx context.Context, c *Config, u layout.Unit) (r TrainResult, er
 	}
 	step()
 
+	// The thresholds describe how the model scores traffic it has not
+	// memorised: the training's windows scored by models that did not
+	// learn them (heldOut), or, with fewer than two folds, by this one.
+	var heldSums, heldMins []float64
+	if c.Folds > 1 {
+		if heldSums, heldMins, err = heldOut(ctx, c, &enc, &enc.ports); err != nil {
+			return r, err
+		}
+	}
+	nov := enc.ports.novelty(enc.peers)
 	m := &model.Model{
 		Unit: u.Name, Window: c.Window, Stride: c.Stride, Encoder: enc.encoder, Automaton: auto, Training: enc.info,
+		Novelty: nov,
 	}
 	for _, h := range u.Members {
 		m.Members = append(m.Members, h.String())
@@ -122,32 +136,34 @@ func trainUnit(ctx context.Context, c *Config, u layout.Unit) (r TrainResult, er
 	}
 	defer sinks.Abort()
 	sums := make([]float64, 0, enc.data.Len())
-	sc := detector.NewScorer(auto, c.Window, c.Stride)
-	add := func(w *detector.Window) error {
-		if w == nil {
-			return nil
-		}
-		w.Start = enc.starts[w.First]
-		sums = append(sums, w.Score.Sum)
-		return sinks.Window(w)
-	}
+	mins := make([]float64, 0, enc.data.Len())
+	var ranges [][2]int
 	off := 0
 	for _, n := range enc.segments {
-		for _, sym := range enc.data.Symbols[off : off+n] {
-			if err := add(sc.Add(sym)); err != nil {
-				return r, err
-			}
-		}
-		if err := add(sc.End()); err != nil {
-			return r, err
-		}
+		ranges = append(ranges, [2]int{off, off + n})
 		off += n
 	}
-	thr, err := model.NewThreshold(sums, c.Sigma)
+	err = scoreSegments(auto, c, enc.data.Symbols, enc.ports.costs(nov.PortCounts(enc.ports.keys), len(enc.ports.ids)), ranges, func(w *detector.Window) error {
+		w.Start = enc.starts[w.First]
+		sums, mins = append(sums, w.Score.Sum), append(mins, w.Score.Min)
+		return sinks.Window(w)
+	})
+	if err != nil {
+		return r, err
+	}
+	if heldSums == nil {
+		heldSums, heldMins = sums, mins
+	}
+	thr, err := model.NewThreshold(heldSums, c.Sigma)
 	if err != nil {
 		return r, fmt.Errorf("threshold: %w", err)
 	}
-	r.Threshold, m.Threshold = thr, thr
+	fthr, err := model.NewThreshold(heldMins, c.Sigma)
+	if err != nil {
+		return r, fmt.Errorf("flow threshold: %w", err)
+	}
+	r.Threshold, m.Threshold, m.FlowThreshold = thr, thr, &fthr
+	r.Warnings = trainingWarnings(c, &enc, len(sums))
 	if err := sinks.Close(outputs.End{Model: m, Windows: len(sums)}); err != nil {
 		return r, err
 	}
@@ -163,6 +179,9 @@ type encoded struct {
 	data     *learner.Dataset
 	segments []int   // symbols of each host, one after another in data
 	starts   []int64 // each symbol's flow's start
+	ports    portKeys
+	peers    map[string]int // flows per peer key (see model.PeerKey)
+	labels   labelCounts
 	encoder  flows.Encoder
 	info     model.TrainingInfo
 }
@@ -196,9 +215,23 @@ func encodeUnit(ctx context.Context, c *Config, u layout.Unit, r *TrainResult) (
 		return encoded{}, fmt.Errorf("fit encoder: %w", err)
 	}
 	syms := make([]int32, 0, n)
+	pk := portKeys{ids: make([]int32, 0, n)}
+	keyID := map[string]int32{}
 	for _, seg := range segs {
 		for i := range seg {
 			syms = append(syms, enc.Encode(&seg[i]))
+			k, ok := model.PortKey(&seg[i])
+			if !ok {
+				pk.ids = append(pk.ids, -1)
+				continue
+			}
+			id, seen := keyID[k]
+			if !seen {
+				id = int32(len(pk.keys))
+				keyID[k] = id
+				pk.keys = append(pk.keys, k)
+			}
+			pk.ids = append(pk.ids, id)
 		}
 	}
 	alpha, err := symbolAlphabet(enc)
@@ -211,7 +244,7 @@ func encodeUnit(ctx context.Context, c *Config, u layout.Unit, r *TrainResult) (
 		return encoded{}, fmt.Errorf("%s: %d flows make %d training traces (window %d, stride %d); need at least 2 to compute the threshold's standard deviation", path, n, data.Len(), c.Window, c.Stride)
 	}
 	info := model.TrainingInfo{Flows: n, Traces: data.Len(), First: isoTime(td.first), Last: isoTime(td.last)}
-	return encoded{data: data, segments: segments, starts: starts, encoder: enc, info: info}, nil
+	return encoded{data: data, segments: segments, starts: starts, ports: pk, peers: td.peers, labels: td.labels, encoder: enc, info: info}, nil
 }
 
 // symbolAlphabet names the automaton's symbols after the encoder's.

@@ -11,7 +11,9 @@ import (
 	"sort"
 	"unsafe"
 
+	"github.com/netflow-monitor/monitor/evaluation"
 	"github.com/netflow-monitor/monitor/flows"
+	"github.com/netflow-monitor/monitor/model"
 )
 
 // flowBytes is what training keeps per flow while it reads, for
@@ -42,6 +44,14 @@ type trainingData struct {
 	skipped     int   // bad rows skipped (with SkipBadRows)
 	foreign     int   // rows involving none of the unit's hosts
 	first, last int64 // earliest and latest start
+	// peers counts the flows of each peer key (see model.PeerKey).
+	peers  map[string]int
+	labels labelCounts
+}
+
+// labelCounts counts the training flows by what their labels say.
+type labelCounts struct {
+	malicious, labelled int // labelled: benign or malicious
 }
 
 // count returns the number of flows kept, over all hosts.
@@ -59,7 +69,7 @@ func (d *trainingData) count() int {
 // clear error once more than c.MaxMemory bytes would be kept (0: no
 // limit).
 func readTraining(ctx context.Context, path string, c *Config, hosts []netip.Addr) (*trainingData, error) {
-	d := &trainingData{first: math.MaxInt64, last: math.MinInt64}
+	d := &trainingData{first: math.MaxInt64, last: math.MinInt64, peers: map[string]int{}}
 	for _, h := range hosts {
 		d.hosts = append(d.hosts, hostFlows{host: h})
 	}
@@ -97,6 +107,14 @@ func readTraining(ctx context.Context, path string, c *Config, hosts []netip.Add
 			mine = true
 			h := &d.hosts[i]
 			h.starts, h.feats = append(h.starts, f.Start), append(h.feats, f.Features(dir))
+			d.peers[model.PeerKey(dir, f.Peer(dir))]++
+			switch evaluation.Classify(f.Label) {
+			case evaluation.Malicious:
+				d.labels.malicious++
+				d.labels.labelled++
+			case evaluation.Benign:
+				d.labels.labelled++
+			}
 			kept++
 		}
 		if !mine {

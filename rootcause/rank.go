@@ -61,14 +61,19 @@ type Report struct {
 	Threshold model.Threshold
 	Anomalies int
 	States    []StateReport // the top root-cause states, most anomalies first
+	// Connections are all the connections behind the alarms, ranked by
+	// the evidence against them (see Rank); the first is the host's top
+	// connection.
+	Connections []Ranked
 }
 
-// Analyze groups anomalies by root-cause state and ranks them: states by
+// Analyze ranks the connections behind the anomalies (see Rank), and
+// groups the anomalies by root-cause state: states by
 // number of anomalies (descending, then state id), keeping the top `top`;
 // within a state, connections by count (descending), then first seen (to
 // the millisecond, as printed), then direction, peer and port.
-func Analyze(host string, traces int, thr model.Threshold, anomalies []Anomaly, top int) Report {
-	r := Report{Host: host, Traces: traces, Threshold: thr, Anomalies: len(anomalies)}
+func Analyze(host string, traces int, thr model.Threshold, anomalies []Anomaly, top int, novel Novel) Report {
+	r := Report{Host: host, Traces: traces, Threshold: thr, Anomalies: len(anomalies), Connections: Rank(anomalies, novel)}
 	byState := map[int32][]Anomaly{}
 	for _, a := range anomalies {
 		byState[a.Cause.State] = append(byState[a.Cause.State], a)

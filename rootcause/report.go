@@ -55,7 +55,7 @@ type connectionInfo struct {
 }
 
 // reportFile matches the names of the root-cause report files.
-var reportFile = regexp.MustCompile(`^root_cause_-?[0-9]+_(prediction|connection)_info\.csv$`)
+var reportFile = regexp.MustCompile(`^root_cause_(-?[0-9]+_(prediction|connection)_info|connections)\.csv$`)
 
 // IsReportFile reports whether a file name is that of a root-cause report.
 func IsReportFile(name string) bool { return reportFile.MatchString(name) }
@@ -92,6 +92,10 @@ func RemoveReports(dir string) error {
 //	root_cause_S_connection_info.csv: direction; ip; port; number of times
 //	  flagged as root cause; first time seen
 //
+// and, over all states, root_cause_connections.csv: the same columns for
+// every connection ranked by evidence (see Rank), then root-cause flows;
+// evidence; max surprise; new peer; new port; root cause state.
+//
 // ';'-separated with a header. Report files of an earlier run are removed
 // first, so the folder reflects this run. Each file is written atomically.
 func WriteReports(dir string, r Report, enc flows.Encoder) error {
@@ -127,7 +131,10 @@ func WriteReports(dir string, r Report, enc flows.Encoder) error {
 			return err
 		}
 	}
-	return nil
+	if len(r.Connections) == 0 {
+		return nil
+	}
+	return writeRanking(dir, r.Connections)
 }
 
 // SummaryRow is one monitored host in summary.csv.

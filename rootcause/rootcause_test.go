@@ -80,7 +80,7 @@ func fixture() (anomalies []Anomaly) {
 func TestAnalyze(t *testing.T) {
 	anomalies := fixture()
 	thr := model.Threshold{Value: -5}
-	r := Analyze("10.0.0.1", 6, thr, anomalies, 3)
+	r := Analyze("10.0.0.1", 6, thr, anomalies, 3, nil)
 	if r.Anomalies != 6 || r.Traces != 6 {
 		t.Fatalf("anomalies %d traces %d", r.Anomalies, r.Traces)
 	}
@@ -141,7 +141,7 @@ func TestReportsGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := Analyze("10.0.0.1", 6, thr, anomalies, 10)
+	r := Analyze("10.0.0.1", 6, thr, anomalies, 10, nil)
 	dir := t.TempDir()
 	// A report of an earlier run, for a state this run does not have, and
 	// a file that is not a report: the first goes, the second stays.
@@ -291,5 +291,44 @@ func TestReadStates(t *testing.T) {
 	}
 	if _, err := ReadStates(filepath.Join("testdata", "missing")); err == nil {
 		t.Error("a missing folder: no error")
+	}
+}
+
+// novelAbove says a port at or above 8000 is new, and peers in
+// 198.51.100.0/24 are.
+type novelAbove struct{}
+
+func (novelAbove) Says(peer netip.Addr, x *flows.Features) (bool, bool) {
+	return x.DstPort >= 8000, netip.MustParsePrefix("198.51.100.0/24").Contains(peer)
+}
+
+// TestRank: connections merged across states, ranked by evidence (each
+// distinct root-cause flow once), then alarms; the first is the top.
+func TestRank(t *testing.T) {
+	anomalies := fixture()
+	got := Rank(anomalies, novelAbove{})
+	var lines []string
+	for _, r := range got {
+		lines = append(lines, fmt.Sprintf("%s %s:%d alarms %d flows %d evidence %g max %g new %v/%v state %d",
+			r.Direction, r.Peer, r.Port, r.Alarms, r.Flows, r.Evidence, r.Max, r.NewPort, r.NewPeer, r.State))
+	}
+	want := []string{
+		// flow 1 is the cause of two windows (scores 8 and 6) but counts once;
+		// flow 5 adds 9: 8 + 9 = 17.
+		"outbound 192.0.2.7:25 alarms 3 flows 2 evidence 17 max 9 new false/false state 0",
+		"inbound 10.0.0.8:443 alarms 1 flows 1 evidence 9 max 9 new false/false state 2",
+		// a tie on evidence and alarms: the earlier first
+		"inbound 10.0.0.9:443 alarms 1 flows 1 evidence 7 max 7 new false/false state 0",
+		"outbound 198.51.100.1:8080 alarms 1 flows 1 evidence 7 max 7 new true/true state 3",
+	}
+	if !slices.Equal(lines, want) {
+		t.Errorf("ranking\n got %q\nwant %q", lines, want)
+	}
+	rep := Analyze("10.0.0.1", 6, model.Threshold{Value: -5}, anomalies, 10, novelAbove{})
+	if c, state, ok := rep.Top(); !ok || c.Peer.String() != "192.0.2.7" || c.Count != 3 || state != 0 {
+		t.Errorf("top %+v state %d", c, state)
+	}
+	if _, _, ok := (&Report{}).Top(); ok {
+		t.Error("a report without alarms has a top connection")
 	}
 }

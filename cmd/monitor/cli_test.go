@@ -127,8 +127,8 @@ func TestConfigFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if seven := threshold(out); six == seven || seven != "-39.49" {
-		t.Errorf("thresholds %s (file, sigma 6) and %s (command line, sigma 7, want -39.49)", six, seven)
+	if seven := threshold(out); six == seven || seven != "-51.08" {
+		t.Errorf("thresholds %s (file, sigma 6) and %s (command line, sigma 7, want -51.08)", six, seven)
 	}
 	for _, tc := range []struct{ text, want string }{
 		{"train-data: x\nbogus: 1\n", `monitor.yaml:2: "bogus" is neither a flag nor a command`},

@@ -37,6 +37,7 @@ func (pf *pipelineFlags) bind(cmd *cobra.Command, training, running bool) {
 		f.IntVar(&c.Window, "window", c.Window, "flows per trace (sliding window)")
 		f.IntVar(&c.Stride, "stride", c.Stride, "flows between trace starts")
 		f.Float64Var(&c.Sigma, "sigma", c.Sigma, "k in the anomaly threshold mean - k*sd of the training scores")
+		f.IntVar(&c.Folds, "folds", c.Folds, "blocks of the training period: each is scored by a model learned on the others, for the thresholds (1: by the model on its own training)")
 		f.StringVar(&c.Encoder, "encoder", c.Encoder, "flow encoder: encode (k-means sizes, duration bins) or quantile")
 		f.BoolVar(&c.Encoding.PortClass, "port-class", c.Encoding.PortClass, "add the destination port's class to each symbol: the training's service ports, else well-known, registered or ephemeral")
 		f.IntVar(&c.Encoding.KMin, "clusters-min", 2, "encode: fewest size clusters (k-means; the best k by silhouette is kept)")
@@ -166,6 +167,9 @@ func runTrain(cmd *cobra.Command, pf *pipelineFlags) (untrained map[string]error
 		}
 		fmt.Fprintf(out, "%-16s %8d flows %8d traces %6d states (%d red)  threshold %.2f%s\n",
 			r.Unit, r.Flows, r.Traces, r.States, r.Red, r.Threshold.Value, notes(r.Skipped, r.Foreign))
+		for _, w := range r.Warnings {
+			fmt.Fprintf(errOut, "warning: %s: %s\n", r.Unit, w)
+		}
 	}
 	if err != nil {
 		return nil, finish(errOut, "train", err, failed)
@@ -215,9 +219,8 @@ func runRun(cmd *cobra.Command, pf *pipelineFlags) error {
 		}
 		rep := r.Report
 		top := "-"
-		if len(rep.States) > 0 && len(rep.States[0].Connections) > 0 {
-			c := rep.States[0].Connections[0]
-			top = fmt.Sprintf("state %d: %s %s port %d (%s)", rep.States[0].State, c.Direction, c.Peer, c.Port, times(c.Count))
+		if c, state, ok := rep.Top(); ok {
+			top = fmt.Sprintf("state %d: %s %s port %d (%s)", state, c.Direction, c.Peer, c.Port, times(c.Count))
 		}
 		short := ""
 		if r.Flows < r.Window {

@@ -85,9 +85,9 @@ type Scorer struct {
 	ring         []int32   // the sequence's last size symbols, by position mod size
 	costs        []float64 // and their costs
 	cost         []float64 // the current window's costs
-	n            int     // symbols of the current sequence
-	offset       int     // position in the input of the sequence's first symbol
-	windows      int     // windows so far, over all sequences
+	n            int       // symbols of the current sequence
+	offset       int       // position in the input of the sequence's first symbol
+	windows      int       // windows so far, over all sequences
 	w            Window
 }
 

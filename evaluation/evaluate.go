@@ -3,6 +3,7 @@ package evaluation
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -31,6 +32,9 @@ type Config struct {
 	Services               []netip.Addr // restrict to these hosts; empty: all in the summary
 	Detector               string       // a name of Detectors (default: the first)
 	Sweep                  []float64    // sigma multipliers to sweep (detectors that have a threshold); nil: none
+	// Labels says what label values no known vocabulary has mean
+	// (--label-map).
+	Labels LabelMap
 }
 
 // TopConnection is the most blamed connection of a host's top root cause.
@@ -53,12 +57,27 @@ type HostEvaluation struct {
 	counts Counts
 }
 
+// MarshalJSON writes the host's fields and its metrics side by side (see
+// Metrics.MarshalJSON).
+func (he HostEvaluation) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Host  string `json:"host"`
+		Model string `json:"model"`
+		metricsJSON
+		TopRootCauseState *int32         `json:"top_root_cause_state"`
+		TopConnection     *TopConnection `json:"top_connection"`
+		Error             string         `json:"error,omitempty"`
+	}{he.Host, he.Model, he.Metrics.forJSON(), he.TopRootCauseState, he.TopConnection, he.Error})
+}
+
 // Evaluation is the whole result, as printed by --json.
 type Evaluation struct {
 	Detector string           `json:"detector"`
 	Hosts    []HostEvaluation `json:"hosts"`
 	Overall  Metrics          `json:"overall"`
-	Sweep    []SweepPoint     `json:"sweep,omitempty"`
+	// Labels are the label values seen, with how each was counted.
+	Labels []LabelValue `json:"labels"`
+	Sweep  []SweepPoint `json:"sweep,omitempty"`
 }
 
 // Host is what evaluating one monitored host needs, whatever the detector.
@@ -94,7 +113,7 @@ func Evaluate(ctx context.Context, c Config) (*Evaluation, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &evaluator{ctx: ctx, c: c, models: map[string]*model.Model{}, state: map[string]any{}}
+	e := &evaluator{ctx: ctx, c: c, models: map[string]*model.Model{}, state: map[string]any{}, labels: NewLabels(c.Labels)}
 	ev := &Evaluation{Detector: c.Detector}
 	var hosts []*Host
 	var total Counts
@@ -122,6 +141,10 @@ func Evaluate(ctx context.Context, c Config) (*Evaluation, error) {
 		return nil, fmt.Errorf("%s lists no monitored host to evaluate", summary)
 	}
 	ev.Overall = total.Metrics()
+	ev.Labels = e.labels.Seen()
+	if err := e.labels.Err(); err != nil {
+		return ev, fmt.Errorf("evaluate: %w", err)
+	}
 	for _, k := range c.Sweep {
 		var at Counts
 		for _, h := range hosts {
@@ -185,6 +208,7 @@ type evaluator struct {
 	c      Config
 	models map[string]*model.Model
 	state  map[string]any
+	labels *Labels // the monitored flows' labels, as they are counted
 }
 
 // model returns the model of the named unit, loaded once.
@@ -234,7 +258,7 @@ func (e *evaluator) host(addr netip.Addr, modelName string, predictions bool) (*
 	h := &Host{Addr: addr, Model: m, Flows: seqs[0]}
 	h.Classes = make([]Class, len(h.Flows.Flows))
 	for i := range h.Flows.Flows {
-		h.Classes[i] = Classify(h.Flows.Flows[i].Label)
+		h.Classes[i] = e.labels.Classify(h.Flows.Flows[i].Label)
 	}
 	h.Spans = detector.Spans([]int{len(h.Flows.Flows)}, m.Window, m.Stride)
 	if !predictions {

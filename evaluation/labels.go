@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/netflow-monitor/monitor/input"
 )
 
 // Class is what a flow's label says about it.
@@ -283,7 +285,7 @@ func (e *UnknownLabelsError) Error() string {
 		if i > 0 {
 			b.WriteString(",")
 		}
-		fmt.Fprintf(&b, " %q (%d flow", v.Value, v.Flows)
+		fmt.Fprintf(&b, " %s (%d flow", input.Quote(v.Value), v.Flows)
 		if v.Flows != 1 {
 			b.WriteString("s")
 		}

@@ -1,6 +1,10 @@
 package evaluation
 
-import "github.com/netflow-monitor/monitor/learner"
+import (
+	"encoding/json"
+
+	"github.com/netflow-monitor/monitor/learner"
+)
 
 // Counts are a detector's confusion counts over labelled traces, and how
 // many of its true alarms blamed a malicious flow.
@@ -98,4 +102,42 @@ func Count(classes []Class, spans []learner.Span, verdicts []Verdict) Counts {
 		}
 	}
 	return c
+}
+
+// Defined says which of m's rates have a denominator: a host with no
+// malicious window has no recall, one with no alarm no precision, one
+// with no benign window no false-positive rate.
+func (m Metrics) Defined() (precision, recall, fpr bool) {
+	return m.TP+m.FP > 0, m.TP+m.FN > 0, m.FP+m.TN > 0
+}
+
+// MarshalJSON writes the rates that have no denominator as null, not 0.
+func (m Metrics) MarshalJSON() ([]byte, error) { return json.Marshal(m.forJSON()) }
+
+// metricsJSON is Metrics as JSON: a rate without a denominator is null.
+type metricsJSON struct {
+	Traces           int      `json:"traces"`
+	Evaluated        int      `json:"evaluated"`
+	TP               int      `json:"tp"`
+	FP               int      `json:"fp"`
+	TN               int      `json:"tn"`
+	FN               int      `json:"fn"`
+	Precision        *float64 `json:"precision"`
+	Recall           *float64 `json:"recall"`
+	F1               *float64 `json:"f1"`
+	BalancedAccuracy *float64 `json:"balanced_accuracy"`
+	FPR              *float64 `json:"fpr"`
+	RootCauseHitRate *float64 `json:"root_cause_hit_rate"`
+}
+
+func (m Metrics) forJSON() metricsJSON {
+	p, r, f := m.Defined()
+	rate := func(v float64, ok bool) *float64 {
+		if !ok {
+			return nil
+		}
+		return &v
+	}
+	return metricsJSON{m.Traces, m.Evaluated, m.TP, m.FP, m.TN, m.FN, rate(m.Precision, p), rate(m.Recall, r), rate(m.F1, p && r),
+		rate(m.BalancedAccuracy, r || f), rate(m.FPR, f), rate(m.RootCauseHitRate, m.TP > 0)}
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"text/tabwriter"
 
+	"github.com/netflow-monitor/monitor/input"
 	"github.com/netflow-monitor/monitor/plots"
 	"github.com/netflow-monitor/monitor/rootcause"
 )
@@ -22,24 +23,24 @@ const (
 
 // evalRow is one row of evaluation.csv.
 type evalRow struct {
-	Host             string  `csv:"host"`
-	Model            string  `csv:"model"`
-	Detector         string  `csv:"detector"`
-	Traces           int     `csv:"traces"`
-	Evaluated        int     `csv:"evaluated"`
-	TP               int     `csv:"tp"`
-	FP               int     `csv:"fp"`
-	TN               int     `csv:"tn"`
-	FN               int     `csv:"fn"`
-	Precision        float64 `csv:"precision"`
-	Recall           float64 `csv:"recall"`
-	F1               float64 `csv:"f1"`
-	BalancedAccuracy float64 `csv:"balanced accuracy"`
-	FPR              float64 `csv:"fpr"`
-	RootCauseHitRate float64 `csv:"root cause hit rate"`
-	TopState         string  `csv:"top root cause state"`
-	TopConnection    string  `csv:"top connection"`
-	Error            string  `csv:"error"`
+	Host             string `csv:"host"`
+	Model            string `csv:"model"`
+	Detector         string `csv:"detector"`
+	Traces           int    `csv:"traces"`
+	Evaluated        int    `csv:"evaluated"`
+	TP               int    `csv:"tp"`
+	FP               int    `csv:"fp"`
+	TN               int    `csv:"tn"`
+	FN               int    `csv:"fn"`
+	Precision        rate   `csv:"precision"`
+	Recall           rate   `csv:"recall"`
+	F1               rate   `csv:"f1"`
+	BalancedAccuracy rate   `csv:"balanced accuracy"`
+	FPR              rate   `csv:"fpr"`
+	RootCauseHitRate rate   `csv:"root cause hit rate"`
+	TopState         string `csv:"top root cause state"`
+	TopConnection    string `csv:"top connection"`
+	Error            string `csv:"error"`
 }
 
 type sweepRow struct {
@@ -55,10 +56,33 @@ type sweepRow struct {
 	RootCauseHitRate float64 `csv:"root cause hit rate"`
 }
 
+// rate is a rate in a report: "n/a" when it has no denominator.
+type rate struct {
+	v  float64
+	ok bool
+}
+
+// MarshalCSV writes the rate as gocsv writes a float64, or n/a.
+func (r rate) MarshalCSV() (string, error) {
+	if !r.ok {
+		return "n/a", nil
+	}
+	return strconv.FormatFloat(r.v, 'f', -1, 64), nil
+}
+
+// format prints the rate with the given decimals, or n/a.
+func (r rate) format(decimals int) string {
+	if !r.ok {
+		return "n/a"
+	}
+	return strconv.FormatFloat(r.v, 'f', decimals, 64)
+}
+
 func metricsRow(host, model, detector string, m Metrics) evalRow {
+	p, r, f := m.Defined()
 	return evalRow{Host: host, Model: model, Detector: detector, Traces: m.Traces, Evaluated: m.Evaluated,
-		TP: m.TP, FP: m.FP, TN: m.TN, FN: m.FN, Precision: m.Precision, Recall: m.Recall, F1: m.F1,
-		BalancedAccuracy: m.BalancedAccuracy, FPR: m.FPR, RootCauseHitRate: m.RootCauseHitRate}
+		TP: m.TP, FP: m.FP, TN: m.TN, FN: m.FN, Precision: rate{m.Precision, p}, Recall: rate{m.Recall, r}, F1: rate{m.F1, p && r},
+		BalancedAccuracy: rate{m.BalancedAccuracy, r || f}, FPR: rate{m.FPR, f}, RootCauseHitRate: rate{m.RootCauseHitRate, m.TP > 0}}
 }
 
 func (he *HostEvaluation) row(detector string) evalRow {
@@ -119,13 +143,27 @@ func PrintEvaluation(w io.Writer, ev *Evaluation) error {
 		if r.Error != "" {
 			top = "ERROR " + r.Error
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%.3f\t%.3f\t%.3f\t%.4f\t%.3f\t%s\t\n", r.Host, r.Model, r.Traces,
-			r.TP, r.FP, r.TN, r.FN, r.Precision, r.Recall, r.F1, r.FPR, r.RootCauseHitRate, top)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Host, r.Model, r.Traces,
+			r.TP, r.FP, r.TN, r.FN, r.Precision.format(3), r.Recall.format(3), r.F1.format(3), r.FPR.format(4), r.RootCauseHitRate.format(3), top)
 	}
 	for i := range ev.Hosts {
 		line(ev.Hosts[i].row(ev.Detector))
 	}
 	line(metricsRow("overall", "", ev.Detector, ev.Overall))
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(ev.Labels) > 0 {
+		fmt.Fprintln(w, "\nlabels of the monitored flows, and how they were counted:")
+		for i, l := range ev.Labels {
+			if i == 20 {
+				fmt.Fprintf(w, "  ... and %d more values\n", len(ev.Labels)-20)
+				break
+			}
+			fmt.Fprintf(w, "  %8d flows  %-9s (%s)  %s\n", l.Flows, l.Class, l.Vocabulary, input.Quote(l.Value))
+		}
+	}
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	if len(ev.Sweep) > 0 {
 		fmt.Fprintf(tw, "\t\t\t\t\t\t\t\t\t\t\t\t\t\n")
 		fmt.Fprintf(tw, "k\t\t\tTP\tFP\tTN\tFN\tprecision\trecall\tF1\tFPR\tRC hit\t\t\n")

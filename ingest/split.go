@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"net/netip"
 	"os"
 	"slices"
@@ -34,6 +35,9 @@ type SplitConfig struct {
 	// time span (from its first to its last flow start) trains.
 	TrainUntil    time.Time
 	TrainFraction float64
+	// TrainFrom, when set, is when the data starts: flows before it are
+	// neither trained on nor monitored (counted in SplitSummary.Before).
+	TrainFrom time.Time
 
 	Services     []netip.Addr // services that get a model
 	AutoServices bool         // also discover services (see ServiceCriteria)
@@ -76,8 +80,12 @@ type SplitSummary struct {
 	Units   []SplitResult
 	Flows   int       // flows read
 	Skipped int       // bad rows skipped (SkipBadRows)
+	Before  int       // flows before TrainFrom, not used
 	Until   time.Time // the split point used
 	Auto    []netip.Addr
+	// Own are the monitored hosts that no service or group covered: each
+	// got a unit of its own.
+	Own []netip.Addr
 }
 
 // Split reads the inputs (streaming; twice when the split point or the
@@ -94,6 +102,9 @@ func Split(ctx context.Context, c SplitConfig) (SplitSummary, error) {
 	if c.TrainUntil.IsZero() && !(c.TrainFraction > 0 && c.TrainFraction < 1) {
 		return sum, errors.New("split: give --train-until TIME or --train-fraction in (0, 1)")
 	}
+	if !c.TrainFrom.IsZero() && !c.TrainUntil.IsZero() && !c.TrainFrom.Before(c.TrainUntil) {
+		return sum, fmt.Errorf("split: --train-from %s is not before --train-until %s", c.TrainFrom.Format(time.RFC3339), c.TrainUntil.Format(time.RFC3339))
+	}
 	services := slices.Clone(c.Services)
 	if c.AutoServices || c.TrainUntil.IsZero() {
 		st, err := scanStats(ctx, c)
@@ -101,8 +112,12 @@ func Split(ctx context.Context, c SplitConfig) (SplitSummary, error) {
 			return sum, err
 		}
 		if c.TrainUntil.IsZero() {
-			span := st.last - st.first
-			c.TrainUntil = time.Unix(0, st.first+int64(float64(span)*c.TrainFraction)).UTC()
+			first := st.first
+			if !c.TrainFrom.IsZero() {
+				first = max(first, c.TrainFrom.UnixNano())
+			}
+			span := st.last - first
+			c.TrainUntil = time.Unix(0, first+int64(float64(span)*c.TrainFraction)).UTC()
 		}
 		if c.AutoServices {
 			sum.Auto = st.services(c.Criteria)
@@ -117,6 +132,18 @@ func Split(ctx context.Context, c SplitConfig) (SplitSummary, error) {
 	monitor := c.MonitorHosts
 	if len(monitor) == 0 {
 		monitor = services
+	}
+	// A monitored host that no service or group covers gets a model of its
+	// own, from its own training flows.
+	for _, h := range monitor {
+		covered := slices.Contains(services, h)
+		for _, g := range c.Groups {
+			covered = covered || slices.Contains(g.Members, h)
+		}
+		if !covered {
+			services = append(services, h)
+			sum.Own = append(sum.Own, h)
+		}
 	}
 	if len(services) == 0 && len(c.Groups) == 0 && len(monitor) == 0 {
 		return sum, errors.New("split: no services, groups or monitored hosts (see --services, --group, --monitor-hosts)")
@@ -140,7 +167,17 @@ func Split(ctx context.Context, c SplitConfig) (SplitSummary, error) {
 		}
 	}
 	until := c.TrainUntil.UnixNano()
-	n, skipped, err := eachFlow(ctx, c, func(f *flows.Flow) error { return w.write(f, f.Start < until) })
+	from := int64(math.MinInt64)
+	if !c.TrainFrom.IsZero() {
+		from = c.TrainFrom.UnixNano()
+	}
+	n, skipped, err := eachFlow(ctx, c, func(f *flows.Flow) error {
+		if f.Start < from {
+			sum.Before++
+			return nil
+		}
+		return w.write(f, f.Start < until)
+	})
 	sum.Flows, sum.Skipped = n, skipped
 	if err != nil {
 		return sum, err

@@ -78,3 +78,50 @@ func TestSplit(t *testing.T) {
 		})
 	}
 }
+
+// TestSplitFromAndOwnUnits: flows before --train-from are not used; a
+// monitored host that no service or group covers gets a unit of its own.
+func TestSplitFromAndOwnUnits(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "flows.csv")
+	content := "timestamp,src_ip,dst_ip,src_port,dst_port,protocol,bytes,packets,duration\n" +
+		"2024-01-01T00:00:00Z,10.0.0.7,10.0.0.1,40000,443,tcp,100,2,0.1\n" + // before --train-from
+		"2024-01-01T00:10:00Z,10.0.0.7,10.0.0.1,40001,443,tcp,100,2,0.1\n" + // .7 and .1 train
+		"2024-01-01T00:11:00Z,10.0.0.7,10.0.0.9,40002,53,udp,100,2,0.1\n" + // .7 train
+		"2024-01-01T01:00:00Z,10.0.0.7,10.0.0.1,40003,443,tcp,100,2,0.1\n" // .7 monitor
+	if err := os.WriteFile(in, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := SplitConfig{
+		Inputs:       []string{in},
+		TrainFrom:    time.Date(2024, 1, 1, 0, 5, 0, 0, time.UTC),
+		TrainUntil:   time.Date(2024, 1, 1, 0, 30, 0, 0, time.UTC),
+		Services:     []netip.Addr{netip.MustParseAddr("10.0.0.1")},
+		MonitorHosts: []netip.Addr{netip.MustParseAddr("10.0.0.7")},
+		TrainRoot:    filepath.Join(dir, "t"), MonitorRoot: filepath.Join(dir, "m"),
+	}
+	sum, err := Split(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Before != 1 || len(sum.Own) != 1 || sum.Own[0].String() != "10.0.0.7" {
+		t.Errorf("before %d, own %v; want 1 flow before, 10.0.0.7 on its own", sum.Before, sum.Own)
+	}
+	for rel, n := range map[string]int{
+		"t/10.0.0.1/10.0.0.1_train_data.csv":   1,
+		"t/10.0.0.7/10.0.0.7_train_data.csv":   2,
+		"m/10.0.0.7/10.0.0.7_monitor_data.csv": 1,
+	} {
+		b, err := os.ReadFile(filepath.Join(dir, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Count(string(b), "\n") - 1; got != n {
+			t.Errorf("%s: %d flows, want %d", rel, got, n)
+		}
+	}
+	c.TrainFrom = c.TrainUntil
+	if _, err := Split(context.Background(), c); err == nil || !strings.Contains(err.Error(), "is not before --train-until") {
+		t.Errorf("--train-from at --train-until: %v", err)
+	}
+}

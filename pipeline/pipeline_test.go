@@ -808,3 +808,65 @@ func TestTrainBrokenGroup(t *testing.T) {
 		})
 	}
 }
+
+// TestRunByGroupModel: without --model, a monitored host with no train
+// folder of its own is judged by the model of the group it is a member
+// of; a host in two groups must be given one.
+func TestRunByGroupModel(t *testing.T) {
+	ctx := context.Background()
+	c := smallFixture(t, t.TempDir())
+	// One group of both services instead of a model each.
+	var rows []byte
+	for _, svc := range []string{"10.0.0.1", "10.0.0.2"} {
+		b, err := os.ReadFile(filepath.Join(c.TrainRoot, svc, svc+"_train_data.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rows == nil {
+			rows = b
+		} else {
+			rows = append(rows, b[bytes.IndexByte(b, '\n')+1:]...)
+		}
+		if err := os.RemoveAll(filepath.Join(c.TrainRoot, svc)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	addGroup := func(name string) {
+		u := layout.Unit{Name: name, Members: []netip.Addr{netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")}}
+		g, err := layout.GroupJSON(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(layout.Dir(c.TrainRoot, u), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(layout.Dir(c.TrainRoot, u), layout.GroupFile), g, 0o644)
+		os.WriteFile(layout.TrainFile(c.TrainRoot, u), rows, 0o644)
+	}
+	addGroup("web")
+	if _, _, err := Train(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	res, _, err := Run(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Err != nil || r.Model != "web" {
+			t.Errorf("%s: model %q, %v; want the group's", r.Host, r.Model, r.Err)
+		}
+	}
+	addGroup("api")
+	if _, _, err := Train(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	res, _, err = Run(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Err == nil || !strings.Contains(r.Err.Error(), "member of the groups api, web: pick one with --model") {
+			t.Errorf("%s in two groups: %v", r.Host, r.Err)
+		}
+	}
+}

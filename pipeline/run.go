@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/netflow-monitor/monitor/detector"
 	"github.com/netflow-monitor/monitor/flows"
@@ -67,6 +68,12 @@ func Run(ctx context.Context, c Config) ([]RunResult, []layout.Skipped, error) {
 	if c.Model == "" && len(c.Services) == 0 {
 		hosts, unmonitored = addTrainedServices(c.TrainRoot, hosts)
 	}
+	// Without --model a host is judged by its own model, or, when it has
+	// no train folder of its own, by the model of the group it is in.
+	var unitOf func(h layout.Unit) (string, error)
+	if c.Model == "" {
+		unitOf = groupsOf(c.TrainRoot)
+	}
 	var shared *model.Model
 	if c.Model != "" {
 		if terr, ok := c.Untrained[c.Model]; ok {
@@ -100,21 +107,29 @@ func Run(ctx context.Context, c Config) ([]RunResult, []layout.Skipped, error) {
 		}()
 		m := shared
 		if m == nil {
-			var lerr error
-			switch terr, untrained := c.Untrained[h.Name]; {
+			unit, lerr := unitOf(h)
+			terr, untrained := c.Untrained[unit]
+			switch {
+			case lerr != nil:
 			case unmonitored[h.Name]:
 				lerr = fmt.Errorf("no monitor data for %s: it has a model in %s but no folder in %s", h.Name, c.TrainRoot, c.MonitorRoot)
-			case untrained:
+			case untrained && unit == h.Name:
 				lerr = fmt.Errorf("not monitored: its training failed: %w", terr)
+			case untrained:
+				lerr = fmt.Errorf("not monitored: the training of its group %s failed: %w", unit, terr)
 			default:
-				path := filepath.Join(layout.Dir(c.TrainRoot, h), layout.ModelFile)
+				path, perr := layout.ModelPath(c.TrainRoot, unit)
+				if perr != nil {
+					lerr = perr
+					break
+				}
 				m, lerr = model.Load(path)
 				if lerr != nil {
 					lerr = fmt.Errorf("no usable model for %s (train it, or pick one with --model): %w", h.Name, lerr)
-				} else if oerr := m.CheckOwner(path, h.Name); oerr != nil {
+				} else if oerr := m.CheckOwner(path, unit); oerr != nil {
 					// A model copied from another folder would judge h
 					// by another service's traffic: only on request.
-					lerr = fmt.Errorf("%w: train %s, or pass --model %s to judge it by that model", oerr, h.Name, m.Unit)
+					lerr = fmt.Errorf("%w: train %s, or pass --model %s to judge it by that model", oerr, unit, m.Unit)
 				}
 			}
 			if lerr != nil {
@@ -350,4 +365,32 @@ func clearOutputs(dir string, table []outputs.Output) error {
 		return outputs.Remove(dir, table)
 	}
 	return gen.Commit("run", nil)
+}
+
+// groupsOf returns which unit's model judges a monitored host when no
+// model is named: its own, when it has a folder under trainRoot, else that
+// of the group it is a member of (an error when it is in several).
+func groupsOf(trainRoot string) func(h layout.Unit) (string, error) {
+	units, _, _ := layout.Discover(trainRoot)
+	in := map[netip.Addr][]string{}
+	own := map[netip.Addr]bool{}
+	for _, u := range units {
+		if !u.IsGroup() {
+			own[u.Addr] = true
+			continue
+		}
+		for _, m := range u.Members {
+			in[m] = append(in[m], u.Name)
+		}
+	}
+	return func(h layout.Unit) (string, error) {
+		switch g := in[h.Addr]; {
+		case own[h.Addr] || len(g) == 0:
+			return h.Name, nil
+		case len(g) == 1:
+			return g[0], nil
+		default:
+			return "", fmt.Errorf("%s has no model of its own and is a member of the groups %s: pick one with --model", h.Name, strings.Join(g, ", "))
+		}
+	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -170,5 +171,76 @@ func TestCompletion(t *testing.T) {
 				t.Errorf("%v: %q lacks %s", tc.args, out, w)
 			}
 		}
+	}
+}
+
+// TestEvaluateLabels: evaluate says which label values it saw and how it
+// counted them; a value in no known vocabulary is an error naming it,
+// unless --label-map says what it is; rates without a denominator are
+// null, not 0.
+func TestEvaluateLabels(t *testing.T) {
+	dir := t.TempDir()
+	T := copyService(t, dir, "10.1.0.12")
+	M := filepath.Join(dir, "monitor_data")
+	b, err := os.ReadFile(filepath.Join("..", "..", "monitor_data", "10.1.0.12", "10.1.0.12_monitor_data.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mf := filepath.Join(M, "10.1.0.12", "10.1.0.12_monitor_data.csv")
+	os.MkdirAll(filepath.Dir(mf), 0o755)
+	write := func(text string) {
+		if err := os.WriteFile(mf, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	weird := strings.ReplaceAll(string(b), ",anomaly:beaconing", ",weird-thing")
+	write(weird)
+	if _, _, err := execute("all", "--train-data", T, "--monitor-data", M, "-q"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := execute("evaluate", "--train-data", T, "--monitor-data", M); err == nil || !strings.Contains(err.Error(), `"weird-thing"`) || !strings.Contains(err.Error(), "--label-map") {
+		t.Errorf("an unknown label: %v", err)
+	}
+	out, _, err := execute("evaluate", "--train-data", T, "--monitor-data", M, "--json", "--label-map", "weird-thing=malicious")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev struct {
+		Hosts []struct {
+			Recall *float64 `json:"recall"`
+		} `json:"hosts"`
+		Labels []struct {
+			Value, Class, Vocabulary string
+			Flows                    int
+		} `json:"labels"`
+	}
+	if err := json.Unmarshal([]byte(out), &ev); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, l := range ev.Labels {
+		found = found || (l.Value == "weird-thing" && l.Class == "malicious" && l.Vocabulary == "label-map" && l.Flows > 0)
+	}
+	if !found || len(ev.Hosts) != 1 || ev.Hosts[0].Recall == nil {
+		t.Errorf("labels %+v, hosts %+v: want weird-thing mapped to malicious, and a recall", ev.Labels, ev.Hosts)
+	}
+
+	// No malicious flow: recall is null, not 0.
+	write(strings.ReplaceAll(string(b), ",anomaly:beaconing", ",normal"))
+	out, _, err = execute("evaluate", "--train-data", T, "--monitor-data", M, "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, `"recall": null`) {
+		t.Errorf("a host without malicious windows: recall is not null:\n%s", out)
+	}
+	// No labels at all.
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	for i, l := range lines {
+		lines[i] = l[:strings.LastIndexByte(l, ',')]
+	}
+	write(strings.Join(lines, "\n") + "\n")
+	if _, _, err := execute("evaluate", "--train-data", T, "--monitor-data", M); err == nil || !strings.Contains(err.Error(), "no flow is labelled") {
+		t.Errorf("no labels: %v", err)
 	}
 }

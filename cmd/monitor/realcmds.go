@@ -16,7 +16,7 @@ import (
 
 func newSplitCmd() *cobra.Command {
 	c := ingest.SplitConfig{TrainRoot: "train_data", MonitorRoot: "monitor_data", Criteria: ingest.DefaultServiceCriteria()}
-	var until, services, monitorHosts string
+	var until, from, services, monitorHosts string
 	var groups []string
 	var locks folderLocks
 	cmd := &cobra.Command{
@@ -40,6 +40,13 @@ kept for "monitor evaluate".`,
 					return fmt.Errorf("--train-until %q: want RFC 3339 like 2011-08-16T11:01:00Z: %w", until, err)
 				}
 				c.TrainUntil = t.UTC()
+			}
+			if from != "" {
+				t, err := time.Parse(time.RFC3339Nano, from)
+				if err != nil {
+					return fmt.Errorf("--train-from %q: want RFC 3339 like 2011-08-16T10:00:00Z: %w", from, err)
+				}
+				c.TrainFrom = t.UTC()
 			}
 			switch strings.TrimSpace(services) {
 			case "":
@@ -78,8 +85,14 @@ kept for "monitor evaluate".`,
 			if sum.Skipped > 0 {
 				fmt.Fprintf(out, "skipped %d bad rows\n", sum.Skipped)
 			}
+			if sum.Before > 0 {
+				fmt.Fprintf(out, "left out %d flows before --train-from\n", sum.Before)
+			}
 			if c.AutoServices {
 				fmt.Fprintf(out, "services found: %d\n", len(sum.Auto))
+			}
+			for _, h := range sum.Own {
+				fmt.Fprintf(out, "%s is monitored and in no service or group: it gets a model of its own\n", h)
 			}
 			for _, u := range sum.Units {
 				fmt.Fprintf(out, "%-16s train %8d flows  monitor %8d flows\n", u.Unit, u.Train, u.Monitor)
@@ -92,6 +105,7 @@ kept for "monitor evaluate".`,
 	f.BoolVar(&c.SkipBadRows, "skip-bad-rows", false, "skip rows that do not parse (counted and reported) instead of failing")
 	maxLineFlag(cmd, &c.MaxLine)
 	f.StringVar(&until, "train-until", "", "flows starting before this time (RFC 3339) train, the rest are monitored")
+	f.StringVar(&from, "train-from", "", "flows starting before this time (RFC 3339) are not used at all")
 	f.Float64Var(&c.TrainFraction, "train-fraction", 0, "without --train-until: this fraction of the capture's time span trains")
 	f.StringVar(&services, "services", "", `services that get a model: "auto" (hosts many peers reach on a few ports) or IP,IP,...`)
 	f.IntVar(&c.Criteria.MinFlows, "min-flows", c.Criteria.MinFlows, "with --services auto: flows a service needs at least")
@@ -143,7 +157,7 @@ func parseGroup(s string) (layout.Unit, error) {
 func newEvaluateCmd() *cobra.Command {
 	c := evaluation.Config{TrainRoot: "train_data", MonitorRoot: "monitor_data", Detector: evaluation.DetectorNames()[0]}
 	var asJSON, sweep bool
-	var services []string
+	var services, labelMap []string
 	var locks folderLocks
 	var format plots.Format
 	cmd := &cobra.Command{
@@ -171,6 +185,11 @@ the monitor folder; --json prints one JSON object on stdout.`,
 			if sweep {
 				c.Sweep = evaluation.DefaultKs()
 			}
+			lm, err := evaluation.ParseLabelMap(labelMap)
+			if err != nil {
+				return fmt.Errorf("--label-map: %w", err)
+			}
+			c.Labels = lm
 			release, err := locks.take(cmd, reads(c.TrainRoot), writes(c.MonitorRoot))
 			if err != nil {
 				return err
@@ -219,6 +238,7 @@ the monitor folder; --json prints one JSON object on stdout.`,
 	f.BoolVar(&asJSON, "json", false, "print the result as one JSON object on stdout")
 	locks.bind(f)
 	bindPlotFormat(f, &format)
+	f.StringArrayVar(&labelMap, "label-map", nil, "VALUE=malicious|benign|unknown: how to count a label value no known vocabulary (CTU-13, IoT-23, this tool's) has (repeatable)")
 	f.BoolVar(&sweep, "sweep", false, "also report the metrics for k = 1, 1.5, ..., 10 (the threshold's sigma multiplier), with a plot")
 	return cmd
 }

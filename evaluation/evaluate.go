@@ -313,7 +313,7 @@ func (e *evaluator) evaluate(det Detector, h *Host, he *HostEvaluation) error {
 		anomalies = append(anomalies, a)
 	}
 	// The top connection, as the run ranks it.
-	rep := rootcause.Analyze(he.Host, len(h.Spans), h.Model.Threshold, anomalies, 1, h.Model.Novelty)
+	rep := rootcause.Analyze(he.Host, len(h.Spans), h.Model, anomalies, 1)
 	if tc, state, ok := rep.Top(); ok {
 		if det.ReadsPredictions {
 			he.TopRootCauseState = &state

@@ -52,6 +52,10 @@ type TrainingInfo struct {
 	Traces int    `json:"traces"`
 	First  string `json:"first"` // RFC 3339 UTC
 	Last   string `json:"last"`
+	// BytesOutP99 is the 99th percentile of the bytes of the flows the
+	// unit's hosts sent in training (0 in models of earlier versions), for
+	// telling a transfer far beyond what they send.
+	BytesOutP99 uint64 `json:"bytes_out_p99,omitempty"`
 }
 
 type thresholdJSON struct {

@@ -63,10 +63,22 @@ func (s *plotSink) Close(end End) error {
 		}
 	}
 	opt := plots.Options{Title: s.title(s.u, end), Format: s.format}
+	if end.Report != nil {
+		for i, in := range end.Report.Incidents {
+			if i == maxShaded {
+				break
+			}
+			opt.Incidents = append(opt.Incidents, plots.Span{From: time.Unix(0, in.First), To: time.Unix(0, in.Last), Label: in.Summary})
+		}
+	}
 	return plots.WindowScores(s.path, s.series, thr.Value, opt) // plots names the plot and its file
 }
 
 func (s *plotSink) Abort() {}
+
+// maxShaded is how many incidents a plot shades, the most evidence first:
+// more would hide each other.
+const maxShaded = 5
 
 func trainTitle(u Unit, end End) string {
 	t := end.Model.Threshold

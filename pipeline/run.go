@@ -271,7 +271,7 @@ func scoreHost(ctx context.Context, c *Config, u layout.Unit, m *model.Model, di
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	r.Report = rootcause.Analyze(u.Name, d.Windows(), m.Threshold, anomalies, c.Top, m.Novelty)
+	r.Report = rootcause.Analyze(u.Name, d.Windows(), m, anomalies, c.Top)
 	if err := sinks.Close(outputs.End{Model: m, Windows: d.Windows(), Anomalies: len(anomalies), Report: &r.Report}); err != nil {
 		return nil, err
 	}
@@ -346,6 +346,9 @@ func summaryRows(results []RunResult) []rootcause.SummaryRow {
 			row.Traces, row.Anomalies, row.Threshold = rep.Traces, rep.Anomalies, rep.Threshold.Value
 			if c, state, ok := rep.Top(); ok {
 				row.TopState, row.TopConnection = fmt.Sprint(state), c
+			}
+			if len(rep.Incidents) > 0 {
+				row.TopIncident = rep.Incidents[0].Summary
 			}
 		}
 		rows = append(rows, row)

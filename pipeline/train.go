@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/netflow-monitor/monitor/detector"
@@ -243,7 +244,7 @@ func encodeUnit(ctx context.Context, c *Config, u layout.Unit, r *TrainResult) (
 	if data.Len() < 2 {
 		return encoded{}, fmt.Errorf("%s: %d flows make %d training traces (window %d, stride %d); need at least 2 to compute the threshold's standard deviation", path, n, data.Len(), c.Window, c.Stride)
 	}
-	info := model.TrainingInfo{Flows: n, Traces: data.Len(), First: isoTime(td.first), Last: isoTime(td.last)}
+	info := model.TrainingInfo{Flows: n, Traces: data.Len(), First: isoTime(td.first), Last: isoTime(td.last), BytesOutP99: outboundP99(segs)}
 	return encoded{data: data, segments: segments, starts: starts, ports: pk, peers: td.peers, labels: td.labels, encoder: enc, info: info}, nil
 }
 
@@ -261,3 +262,21 @@ func symbolAlphabet(enc flows.Encoder) (*learner.Alphabet, error) {
 }
 
 func isoTime(ns int64) string { return time.Unix(0, ns).UTC().Format(time.RFC3339Nano) }
+
+// outboundP99 returns the 99th percentile of the bytes of the outbound
+// flows (0 when there are none).
+func outboundP99(segs [][]flows.Features) uint64 {
+	var b []uint64
+	for _, seg := range segs {
+		for i := range seg {
+			if seg[i].Dir == flows.Outbound {
+				b = append(b, seg[i].Bytes)
+			}
+		}
+	}
+	if len(b) == 0 {
+		return 0
+	}
+	slices.Sort(b)
+	return b[len(b)*99/100]
+}

@@ -44,6 +44,7 @@ type trainingData struct {
 	skipped     int   // bad rows skipped (with SkipBadRows)
 	foreign     int   // rows involving none of the unit's hosts
 	first, last int64 // earliest and latest start
+
 	// peers counts the flows of each peer key (see model.PeerKey).
 	peers  map[string]int
 	labels labelCounts

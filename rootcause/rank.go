@@ -65,6 +65,9 @@ type Report struct {
 	// the evidence against them (see Rank); the first is the host's top
 	// connection.
 	Connections []Ranked
+	// Incidents are what the root causes add up to (see Incidents), most
+	// evidence first.
+	Incidents []Incident
 }
 
 // Analyze ranks the connections behind the anomalies (see Rank), and
@@ -72,8 +75,13 @@ type Report struct {
 // number of anomalies (descending, then state id), keeping the top `top`;
 // within a state, connections by count (descending), then first seen (to
 // the millisecond, as printed), then direction, peer and port.
-func Analyze(host string, traces int, thr model.Threshold, anomalies []Anomaly, top int, novel Novel) Report {
-	r := Report{Host: host, Traces: traces, Threshold: thr, Anomalies: len(anomalies), Connections: Rank(anomalies, novel)}
+func Analyze(host string, traces int, m *model.Model, anomalies []Anomaly, top int) Report {
+	var novel Novel
+	if m.Novelty != nil {
+		novel = m.Novelty
+	}
+	r := Report{Host: host, Traces: traces, Threshold: m.Threshold, Anomalies: len(anomalies),
+		Connections: Rank(anomalies, novel), Incidents: Incidents(anomalies, novel, m.Training.BytesOutP99)}
 	byState := map[int32][]Anomaly{}
 	for _, a := range anomalies {
 		byState[a.Cause.State] = append(byState[a.Cause.State], a)

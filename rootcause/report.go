@@ -55,7 +55,7 @@ type connectionInfo struct {
 }
 
 // reportFile matches the names of the root-cause report files.
-var reportFile = regexp.MustCompile(`^root_cause_(-?[0-9]+_(prediction|connection)_info|connections)\.csv$`)
+var reportFile = regexp.MustCompile(`^(root_cause_(-?[0-9]+_(prediction|connection)_info|connections)|incidents)\.csv$`)
 
 // IsReportFile reports whether a file name is that of a root-cause report.
 func IsReportFile(name string) bool { return reportFile.MatchString(name) }
@@ -134,7 +134,10 @@ func WriteReports(dir string, r Report, enc flows.Encoder) error {
 	if len(r.Connections) == 0 {
 		return nil
 	}
-	return writeRanking(dir, r.Connections)
+	if err := writeRanking(dir, r.Connections); err != nil {
+		return err
+	}
+	return writeIncidents(dir, r.Incidents)
 }
 
 // SummaryRow is one monitored host in summary.csv.
@@ -146,6 +149,7 @@ type SummaryRow struct {
 	Threshold     float64
 	TopState      string
 	TopConnection ConnectionStat // zero when none
+	TopIncident   string         // the summary of the host's first incident
 	Error         string
 }
 
@@ -162,6 +166,7 @@ type summaryCSV struct {
 	Count     string `csv:"top connection count"`
 	FirstSeen string `csv:"top connection first seen"`
 	Error     string `csv:"error"`
+	Incident  string `csv:"top incident"`
 }
 
 // WriteSummary writes summary.csv: service; traces; anomalies; threshold;
@@ -172,7 +177,7 @@ type summaryCSV struct {
 func WriteSummary(path string, rows []SummaryRow) error {
 	out := make([]summaryCSV, 0, len(rows))
 	for _, r := range rows {
-		s := summaryCSV{Service: r.Service, Model: r.Model, Traces: r.Traces, Anomalies: r.Anomalies, TopState: r.TopState, Error: r.Error}
+		s := summaryCSV{Service: r.Service, Model: r.Model, Traces: r.Traces, Anomalies: r.Anomalies, TopState: r.TopState, Error: r.Error, Incident: r.TopIncident}
 		if r.Error == "" {
 			s.Threshold = strconv.FormatFloat(r.Threshold, 'f', 4, 64)
 		}

@@ -80,7 +80,7 @@ func fixture() (anomalies []Anomaly) {
 func TestAnalyze(t *testing.T) {
 	anomalies := fixture()
 	thr := model.Threshold{Value: -5}
-	r := Analyze("10.0.0.1", 6, thr, anomalies, 3, nil)
+	r := Analyze("10.0.0.1", 6, &model.Model{Threshold: thr}, anomalies, 3)
 	if r.Anomalies != 6 || r.Traces != 6 {
 		t.Fatalf("anomalies %d traces %d", r.Anomalies, r.Traces)
 	}
@@ -141,7 +141,7 @@ func TestReportsGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := Analyze("10.0.0.1", 6, thr, anomalies, 10, nil)
+	r := Analyze("10.0.0.1", 6, &model.Model{Threshold: thr}, anomalies, 10)
 	dir := t.TempDir()
 	// A report of an earlier run, for a state this run does not have, and
 	// a file that is not a report: the first goes, the second stays.
@@ -324,7 +324,7 @@ func TestRank(t *testing.T) {
 	if !slices.Equal(lines, want) {
 		t.Errorf("ranking\n got %q\nwant %q", lines, want)
 	}
-	rep := Analyze("10.0.0.1", 6, model.Threshold{Value: -5}, anomalies, 10, novelAbove{})
+	rep := Report{Connections: got}
 	if c, state, ok := rep.Top(); !ok || c.Peer.String() != "192.0.2.7" || c.Count != 3 || state != 0 {
 		t.Errorf("top %+v state %d", c, state)
 	}

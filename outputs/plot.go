@@ -86,5 +86,5 @@ func trainTitle(u Unit, end End) string {
 }
 
 func runTitle(u Unit, end End) string {
-	return fmt.Sprintf("%s — monitor (model %s): %d of %d traces below threshold %.1f", u.Name, end.Model.Unit, end.Anomalies, end.Windows, end.Model.Threshold.Value)
+	return fmt.Sprintf("%s — monitor (model %s): %d of %d windows are alarms (threshold %.1f)", u.Name, end.Model.Unit, end.Anomalies, end.Windows, end.Model.Threshold.Value)
 }

@@ -93,7 +93,7 @@ func scorePlot(path string, s *Series, threshold float64, o Options, axis axisKi
 	p.Add(bars)
 	normal := s.Len() - s.Alarms()
 	p.Legend.Add(fmt.Sprintf("normal (%d)", normal), swatch{normalColor})
-	p.Legend.Add(fmt.Sprintf("below threshold (%d)", s.Alarms()), swatch{anomalyColor})
+	p.Legend.Add(fmt.Sprintf("alarm (%d)", s.Alarms()), swatch{anomalyColor})
 	if finite(threshold) {
 		line := thresholdLine{y: threshold}
 		p.Add(line)

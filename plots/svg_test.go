@@ -140,7 +140,7 @@ func TestWindowScoresSVG(t *testing.T) {
 		"00:00", "2024-01-06", "12:00", "00:00", "2024-01-07",
 		"log-likelihood (sum of ln P)", "-100", "-50", "0",
 		"outbound 192.0.2.14:443",
-		"normal (6)", "below threshold (2)", "threshold -40.0", "incidents (1)",
+		"normal (6)", "alarm (2)", "threshold -40.0", "incidents (1)",
 	}
 	if !slices.Equal(texts, wantTexts) {
 		t.Errorf("texts\n%q\nwant\n%q", texts, wantTexts)

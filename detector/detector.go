@@ -144,10 +144,12 @@ type Detector struct {
 	foreign int
 }
 
-// flowRef is what a root cause names of a flow.
+// flowRef is what a root cause names of a flow, and the features it was
+// encoded from (so that another model can encode it again, see Restore).
 type flowRef struct {
 	start int64
 	conn  flows.Connection
+	x     flows.Features
 }
 
 // New returns a detector of host's flows judged by m.
@@ -167,10 +169,10 @@ func (d *Detector) Add(f *flows.Flow) *Window {
 		d.foreign++
 		return nil
 	}
-	d.refs[d.flows%len(d.refs)] = flowRef{f.Start, f.ConnectionFrom(dir)}
+	r := &d.refs[d.flows%len(d.refs)]
+	*r = flowRef{f.Start, f.ConnectionFrom(dir), f.Features(dir)}
 	d.flows++
-	x := f.Features(dir)
-	return d.judge(d.sc.Add(d.m.Encoder.Encode(&x)))
+	return d.judge(d.sc.Add(d.m.Encoder.Encode(&r.x)))
 }
 
 // End ends the host's flows: it returns the one short window of a host

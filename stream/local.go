@@ -45,6 +45,8 @@ type Local struct {
 	Poll time.Duration
 	// Log says what a source does on its own: rotations, skipped rows.
 	Log func(format string, args ...any)
+	// Stdin is what "-" reads (default os.Stdin).
+	Stdin io.Reader
 }
 
 // Kind names the source for messages: "stdin", "file" or "folder".
@@ -72,7 +74,11 @@ func (s *Local) Run(ctx context.Context, from Position, fn func(f *flows.Flow, a
 	}
 	switch s.Kind() {
 	case "stdin":
-		return s.read(ctx, os.Stdin, "-", &Position{}, false, fn)
+		in := s.Stdin
+		if in == nil {
+			in = os.Stdin
+		}
+		return s.read(ctx, in, "-", &Position{}, false, fn)
 	case "folder":
 		return s.folder(ctx, from, fn)
 	}

@@ -64,6 +64,7 @@ alarm by the connection behind it: direction, peer, port, and since when.`,
 		newEvaluateCmd(),
 		newSimulateCmd(),
 		newVerifyCmd(),
+		newWatchCmd(),
 	)
 	return root
 }

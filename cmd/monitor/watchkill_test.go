@@ -31,7 +31,7 @@ func repeatDays(t *testing.T, src, dst string, copies, days int) {
 			if err != nil {
 				t.Fatalf("%s: %v", src, err)
 			}
-			out.WriteString(tm.Add(time.Duration(c*days) * 24 * time.Hour).Format(time.RFC3339Nano) + "," + rest + "\n")
+			out.WriteString(tm.Add(time.Duration(c*days)*24*time.Hour).Format(time.RFC3339Nano) + "," + rest + "\n")
 		}
 	}
 	if err := os.WriteFile(dst, []byte(out.String()), 0o644); err != nil {

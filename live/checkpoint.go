@@ -39,6 +39,9 @@ type UnitState struct {
 	// Seen is, per input partition of route, the last offset of a
 	// routed flow given to the unit.
 	Seen map[int32]int64 `json:",omitempty"`
+	// Sources is, for a unit fed by route, the latest start seen from
+	// each of route's input partitions.
+	Sources map[int32]int64 `json:",omitempty"`
 }
 
 type checkpoint struct {
@@ -54,7 +57,7 @@ type checkpoint struct {
 
 func (e *Engine) unitState(u *unit) (UnitState, error) {
 	st := UnitState{Name: u.spec.name, Model: u.model.id.ID, Detector: u.det.State(), Buffer: u.buf.Flows(), Forced: u.buf.Forced,
-		Incidents: u.tr.Incidents(), Late: u.late, Windows: u.windows, Anomalies: u.anoms, Seen: u.seen}
+		Incidents: u.tr.Incidents(), Late: u.late, Windows: u.windows, Anomalies: u.anoms, Seen: u.seen, Sources: u.sources}
 	if u.sp != nil {
 		var err error
 		if st.Spool, err = u.sp.flush(); err != nil {
@@ -73,7 +76,7 @@ func (e *Engine) restoreUnit(u *unit, st *UnitState) {
 	u.det = detector.Restore(u.model.m, u.spec.addr, st.Detector)
 	u.buf = stream.RestoreReorder(e.cfg.MaxBuffered, st.Buffer, st.Forced)
 	u.tr = incident.RestoreTracker(u.spec.name, int64(e.cfg.IncidentGap), st.Incidents)
-	u.late, u.windows, u.anoms, u.seen = st.Late, st.Windows, st.Anomalies, st.Seen
+	u.late, u.windows, u.anoms, u.seen, u.sources = st.Late, st.Windows, st.Anomalies, st.Seen, st.Sources
 	u.starts = make([]int64, max(1, u.model.m.Window, len(st.Detector.Recent)))
 	for i, r := range st.Detector.Recent {
 		p := st.Detector.Flows - len(st.Detector.Recent) + i

@@ -119,8 +119,33 @@ type unit struct {
 	dirty   bool // windows since the last refresh
 	scratch flows.Flow
 	report  *unitReport // its last refresh
-	// dedupe: routed flows already seen, by the route's input partition.
+	// seen is, per input partition of route, the offset there of the
+	// last routed flow given to the unit: a flow routed twice is seen once.
 	seen map[int32]int64
+	// skip is, per partition, the offset below which records are in the
+	// state the unit was restored from (Kafka).
+	skip map[int32]int64
+	// sources is, for a unit fed by route, the latest start seen from
+	// each of route's input partitions: its event time is the earliest of
+	// them (less the lateness), as each partition is in order on its own
+	// but route interleaves them as it reads them.
+	sources map[int32]int64
+}
+
+// watermark returns u's event time: its domain's, or for a unit fed by
+// route, the earliest of its sources'.
+func (u *unit) watermark(lateness int64) int64 {
+	if u.sources == nil {
+		return u.dom.wm.Now()
+	}
+	wm := int64(math.MaxInt64)
+	for _, m := range u.sources {
+		wm = min(wm, m)
+	}
+	if wm == math.MaxInt64 {
+		return math.MinInt64
+	}
+	return wm - lateness
 }
 
 // Engine is a running live monitor. Its methods are safe for concurrent
@@ -188,7 +213,7 @@ func (e *Engine) reset(u *unit) {
 	u.buf = stream.NewReorder(e.cfg.MaxBuffered)
 	u.tr = incident.NewTracker(u.spec.name, int64(e.cfg.IncidentGap))
 	u.starts = make([]int64, max(1, u.model.m.Window))
-	u.late, u.windows, u.anoms, u.dirty, u.report, u.seen = 0, 0, 0, false, nil, nil
+	u.late, u.windows, u.anoms, u.dirty, u.report, u.seen, u.skip, u.sources = 0, 0, 0, false, nil, nil, nil, nil
 	if u.sp != nil {
 		u.sp.close()
 		u.sp = nil
@@ -222,6 +247,16 @@ func (e *Engine) openSpools(states map[string]SpoolState) error {
 		u.sp = sp
 	}
 	return nil
+}
+
+// freshSpool gives u an empty spool: in a consumer group, a unit's spool
+// holds what this member judged since it was given the unit.
+func (e *Engine) freshSpool(u *unit) error {
+	if u.sp != nil {
+		u.sp.close()
+		u.sp = nil
+	}
+	return e.openSpools(map[string]SpoolState{})
 }
 
 // Flow takes the next flow of a local source and hands it to the units
@@ -264,12 +299,12 @@ func (e *Engine) route(d *domain, f *flows.Flow) error {
 // offer puts f in u's reorder buffer, or counts it late.
 func (e *Engine) offer(d *domain, u *unit, f *flows.Flow) {
 	u.dom = d
-	if d.wm.Late(f.Start) {
+	if wm := u.watermark(int64(e.cfg.MaxLateness)); f.Start < wm {
 		u.late++
 		e.metrics.late.WithLabelValues(u.spec.name).Inc()
 		if u.late&(u.late-1) == 0 { // the 1st, 2nd, 4th, 8th... said
 			e.cfg.Log("%s: late flow (%d so far): it starts at %s, %v before the watermark %s; left out of the windows (raise --max-lateness)",
-				u.spec.name, u.late, iso(f.Start), time.Duration(d.wm.Now()-f.Start), iso(d.wm.Now()))
+				u.spec.name, u.late, iso(f.Start), time.Duration(wm-f.Start), iso(wm))
 		}
 		return
 	}
@@ -356,7 +391,10 @@ func (e *Engine) Sweep() error {
 
 func (e *Engine) sweep() error {
 	for _, u := range e.units {
-		now := u.dom.wm.Now()
+		if u.dom == nil {
+			continue // not this member's (Kafka)
+		}
+		now := u.watermark(int64(e.cfg.MaxLateness))
 		if err := e.release(u, now); err != nil {
 			return err
 		}
@@ -430,7 +468,7 @@ func (e *Engine) Run(ctx context.Context, src *stream.Local) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		if err := e.background(bg); err != nil {
+		if err := e.background(bg, true); err != nil {
 			bgErr <- err
 			stop()
 		}
@@ -459,9 +497,9 @@ func (e *Engine) Run(ctx context.Context, src *stream.Local) error {
 	return e.Checkpoint()
 }
 
-// background sweeps, refreshes, checkpoints and reloads models until ctx
-// is done.
-func (e *Engine) background(ctx context.Context) error {
+// background sweeps, refreshes, checkpoints (a local source's: Kafka's are
+// the poll loop's) and reloads models until ctx is done.
+func (e *Engine) background(ctx context.Context, checkpoints bool) error {
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	var lastReport, lastCheckpoint, lastPoll time.Time
@@ -484,7 +522,7 @@ func (e *Engine) background(ctx context.Context) error {
 					e.cfg.Log("report refresh: %v", err)
 				}
 			}
-			if e.cfg.CheckpointEvery > 0 && now.Sub(lastCheckpoint) >= e.cfg.CheckpointEvery {
+			if checkpoints && e.cfg.CheckpointEvery > 0 && now.Sub(lastCheckpoint) >= e.cfg.CheckpointEvery {
 				lastCheckpoint = now
 				if err := e.Checkpoint(); err != nil {
 					return err

@@ -65,6 +65,7 @@ alarm by the connection behind it: direction, peer, port, and since when.`,
 		newSimulateCmd(),
 		newVerifyCmd(),
 		newWatchCmd(),
+		newRouteCmd(),
 	)
 	return root
 }

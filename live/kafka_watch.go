@@ -99,6 +99,11 @@ func (e *Engine) RunKafka(ctx context.Context, src KafkaSource) error {
 	if err := ensureTopic(ctx, k.adm, k.stateTopic, 1, map[string]*string{"cleanup.policy": &compact}); err != nil {
 		return err
 	}
+	if src.DeadLetter != "" {
+		if err := ensureTopic(ctx, k.adm, src.DeadLetter, -1, nil); err != nil {
+			return err
+		}
+	}
 	e.mu.Lock()
 	for _, u := range e.units {
 		u.dom = nil // owned once a partition of it is assigned
@@ -384,6 +389,11 @@ func (k *kafkaWatch) checkpoint(ctx context.Context, cl *kgo.Client, parts []int
 	}
 	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
 		return fmt.Errorf("checkpoint: write %s: %w", k.stateTopic, err)
+	}
+	// Records sent to the dead-letter topic are written before the
+	// offsets past them are committed.
+	if err := cl.Flush(ctx); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
 	}
 	var cerr error
 	cl.CommitOffsetsSync(ctx, map[string]map[int32]kgo.EpochOffset{k.topic: offsets}, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {

@@ -88,6 +88,11 @@ func (r *Router) Route(ctx context.Context, src KafkaSource, to stream.KafkaURL)
 	if err := ensureTopic(ctx, adm, to.Topic, -1, nil); err != nil {
 		return err
 	}
+	if src.DeadLetter != "" {
+		if err := ensureTopic(ctx, adm, src.DeadLetter, -1, nil); err != nil {
+			return err
+		}
+	}
 	decs := map[int32]*stream.MessageDecoder{}
 	ct := []byte(stream.RoutedContentType)
 	bad := 0

@@ -52,7 +52,7 @@ type Windows struct {
 	Last      int     `json:"last"`
 	MinScore  float64 `json:"min-score"` // the lowest log-likelihood
 	// OtherConnections counts anomalous windows blamed on connections
-	// beyond the symptoms listed.
+	// beyond the symptoms listed (see MaxListed and MaxSymptoms).
 	OtherConnections int `json:"other-connections,omitempty"`
 }
 
@@ -98,7 +98,12 @@ func AlertOf(ev *Event) Alert {
 		a.State, a.EndTime = "closed", isoNano(c.End)
 	}
 	var causes []string
-	for _, s := range SortedSymptoms(c) {
+	syms := SortedSymptoms(c)
+	listed := syms[:min(len(syms), MaxListed)]
+	for _, s := range syms[len(listed):] {
+		a.Windows.OtherConnections += s.Windows
+	}
+	for _, s := range listed {
 		cause := fmt.Sprintf("%s %s port %d", s.Conn.Direction, s.Conn.Peer, s.Conn.Port)
 		a.Symptoms = append(a.Symptoms, Symp{
 			ID:           uuid5("symptom", c.ID, cause),
@@ -118,6 +123,10 @@ func AlertOf(ev *Event) Alert {
 	a.Description = fmt.Sprintf("%s: %d anomalous windows, least likely flows: %s%s", c.Unit, c.Windows, strings.Join(causes, ", "), more)
 	return a
 }
+
+// MaxListed bounds the symptoms an alert lists, most windows first; the
+// windows of the others are counted in Windows.OtherConnections.
+const MaxListed = 10
 
 // AlertKey is an alert's key: the unit and the start of the window it is
 // about.

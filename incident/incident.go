@@ -164,8 +164,11 @@ func (t *Tracker) Window(w *Window) []Event {
 	switch {
 	case inc.Windows == 1:
 		kind = Open
-	case !added && !powerOfTwo(inc.Windows):
-		return evs // grown, but not enough to say so again
+	case !powerOfTwo(inc.Windows) && !(added && powerOfTwo(len(inc.Symptoms))):
+		// Grown, but not enough to say so again: updates come as the
+		// windows or the symptoms double, so that a long incident (a
+		// port scan blames a new port in every window) sends few.
+		return evs
 	}
 	return append(evs, inc.event(kind, w.Start))
 }

@@ -62,12 +62,12 @@ func TestTracker(t *testing.T) {
 		{win(0, nil), nil},
 		{win(5, &beacon), []string{"open A 1 1"}},
 		{win(6, &beacon), []string{"update A 2 1"}},
-		{win(7, &scan), []string{"update A 3 2"}}, // overlaps: joins, new symptom
+		{win(7, &scan), []string{"update A 3 2"}}, // overlaps: joins, a second symptom
 		{win(8, &beacon), []string{"update A 4 2"}},
 		{win(9, &beacon), nil},
-		{win(40, &beacon), nil},                     // apart, but the same connection within the gap
-		{win(45, &other), []string{"update A 7 3"}}, // overlaps the last window
-		{win(56, &fresh), []string{"open B 1 1"}},   // apart, and a connection A does not have
+		{win(40, &beacon), nil},                   // apart, but the same connection within the gap
+		{win(45, &other), nil},                    // overlaps the last window: 7 windows, 3 symptoms
+		{win(56, &fresh), []string{"open B 1 1"}}, // apart, and a connection A does not have
 		{win(120, nil), []string{"close A 7 3", "close B 1 1"}},
 		{win(200, &beacon), []string{"open C 1 1"}},
 	}

@@ -82,7 +82,7 @@ func (e *Engine) restoreUnit(u *unit, st *UnitState) {
 		p := st.Detector.Flows - len(st.Detector.Recent) + i
 		u.starts[p%len(u.starts)] = r.Start
 	}
-	e.metrics.open.WithLabelValues(u.spec.name).Set(float64(u.tr.Open()))
+	u.mOpen.Set(float64(u.tr.Open()))
 	if u.model.id.ID != st.Model {
 		e.cfg.Log("%s: the checkpoint was judged by model %s, now %s: it goes on with the new one", u.spec.name, st.Model, u.model.id.ID)
 	}

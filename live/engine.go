@@ -28,6 +28,7 @@ import (
 	"github.com/netflow-monitor/monitor/flows"
 	"github.com/netflow-monitor/monitor/incident"
 	"github.com/netflow-monitor/monitor/stream"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Config is what a live monitor is told.
@@ -130,6 +131,9 @@ type unit struct {
 	// them (less the lateness), as each partition is in order on its own
 	// but route interleaves them as it reads them.
 	sources map[int32]int64
+	// its metrics
+	mAnom, mLate prometheus.Counter
+	mOpen        prometheus.Gauge
 }
 
 // watermark returns u's event time: its domain's, or for a unit fed by
@@ -199,7 +203,8 @@ func New(cfg Config, alerts AlertSink, metrics *Metrics) (*Engine, error) {
 			}
 			models[s.modelPath] = l
 		}
-		u := &unit{spec: s, model: l, dom: &e.local}
+		u := &unit{spec: s, model: l, dom: &e.local, mAnom: metrics.anomalies.WithLabelValues(s.name),
+			mLate: metrics.late.WithLabelValues(s.name), mOpen: metrics.open.WithLabelValues(s.name)}
 		e.reset(u)
 		e.units = append(e.units, u)
 		e.byHost[s.addr], e.byName[s.name] = u, u
@@ -301,7 +306,7 @@ func (e *Engine) offer(d *domain, u *unit, f *flows.Flow) {
 	u.dom = d
 	if wm := u.watermark(int64(e.cfg.MaxLateness)); f.Start < wm {
 		u.late++
-		e.metrics.late.WithLabelValues(u.spec.name).Inc()
+		u.mLate.Inc()
 		if u.late&(u.late-1) == 0 { // the 1st, 2nd, 4th, 8th... said
 			e.cfg.Log("%s: late flow (%d so far): it starts at %s, %v before the watermark %s; left out of the windows (raise --max-lateness)",
 				u.spec.name, u.late, iso(f.Start), time.Duration(wm-f.Start), iso(wm))
@@ -347,7 +352,7 @@ func (e *Engine) window(u *unit, w *detector.Window, end int64) error {
 	e.metrics.windows.Inc()
 	if w.Anomalous {
 		u.anoms++
-		e.metrics.anomalies.WithLabelValues(u.spec.name).Inc()
+		u.mAnom.Inc()
 	}
 	if u.sp != nil {
 		if err := u.sp.window(w); err != nil {
@@ -365,6 +370,9 @@ func (e *Engine) window(u *unit, w *detector.Window, end int64) error {
 
 // emit sends the alerts of u's events.
 func (e *Engine) emit(u *unit, evs []incident.Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
 	for i := range evs {
 		a := incident.AlertOf(&evs[i])
 		e.metrics.alerts.WithLabelValues(string(a.Event)).Inc()
@@ -376,7 +384,7 @@ func (e *Engine) emit(u *unit, evs []incident.Event) error {
 			return fmt.Errorf("alert: %w", err)
 		}
 	}
-	e.metrics.open.WithLabelValues(u.spec.name).Set(float64(u.tr.Open()))
+	u.mOpen.Set(float64(u.tr.Open()))
 	return nil
 }
 

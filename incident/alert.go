@@ -108,7 +108,7 @@ func AlertOf(ev *Event) Alert {
 		a.Symptoms = append(a.Symptoms, Symp{
 			ID:           uuid5("symptom", c.ID, cause),
 			ConcernScore: 100 * s.Windows / c.Windows, ConfidenceScore: s.Confidence,
-			Action: s.Conn.Direction.String() + " connection", Reason: fmt.Sprintf("least likely flow of %d anomalous windows", s.Windows),
+			Action: s.Conn.Direction.String() + " connection", Reason: "least likely flow of " + windows(s.Windows),
 			Cause: cause, Direction: s.Conn.Direction.String(), Peer: s.Conn.Peer.String(), Port: s.Conn.Port, State: s.State,
 			Windows: s.Windows, FirstSeen: isoNano(s.FirstSeen), LastSeen: isoNano(s.LastSeen),
 		})
@@ -120,8 +120,17 @@ func AlertOf(ev *Event) Alert {
 	if n := len(c.Symptoms) + min(c.Others, 1) - len(causes); n > 0 {
 		more = fmt.Sprintf(" and %d more", n)
 	}
-	a.Description = fmt.Sprintf("%s: %d anomalous windows, least likely flows: %s%s", c.Unit, c.Windows, strings.Join(causes, ", "), more)
+	a.Description = fmt.Sprintf("%s: %s, least likely flows: %s%s", c.Unit, windows(c.Windows), strings.Join(causes, ", "), more)
 	return a
+}
+
+// windows says how many anomalous windows: "1 anomalous window", "3
+// anomalous windows".
+func windows(n int) string {
+	if n == 1 {
+		return "1 anomalous window"
+	}
+	return fmt.Sprintf("%d anomalous windows", n)
 }
 
 // MaxListed bounds the symptoms an alert lists, most windows first; the

@@ -45,7 +45,7 @@ func (e *Engine) ReloadModels() {
 				u.starts = starts
 			}
 			if u.sp != nil {
-				u.sp.nameOf = l.m.Encoder.SymbolName
+				u.sp.nameOf = cachedNames(l.m.Encoder.SymbolName)
 			}
 			e.metrics.reloads.WithLabelValues(u.spec.name).Inc()
 		}

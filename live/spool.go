@@ -77,7 +77,7 @@ func openSpool(dir string, st SpoolState, nameOf func(int32) string) (*spool, er
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
-	s := &spool{dir: dir, st: st, names: map[string]int32{}, nameOf: nameOf}
+	s := &spool{dir: dir, st: st, names: map[string]int32{}, nameOf: cachedNames(nameOf)}
 	open := func(name string, size int64) (*os.File, error) {
 		f, err := os.OpenFile(filepath.Join(dir, name), os.O_RDWR|os.O_CREATE, 0o644)
 		if err != nil {
@@ -291,6 +291,24 @@ func (sn *snapshot) anomalies() ([]rootcause.Anomaly, error) {
 		return nil, fmt.Errorf("spool anomalies: %d, want %d", len(out), sn.st.Anomalies)
 	}
 	return out, nil
+}
+
+// cachedNames returns name, computing each symbol's name once: every
+// symbol of every window is named in the predictions rows.
+func cachedNames(name func(int32) string) func(int32) string {
+	var names []string
+	return func(sym int32) string {
+		if sym < 0 || sym >= 1<<16 {
+			return name(sym)
+		}
+		if int(sym) >= len(names) {
+			names = append(names, make([]string, int(sym)+1-len(names))...)
+		}
+		if names[sym] == "" {
+			names[sym] = name(sym)
+		}
+		return names[sym]
+	}
 }
 
 // namedEncoder is a model's encoder whose symbol names are those of a

@@ -53,7 +53,7 @@ func TestWatchKillRestart(t *testing.T) {
 	os.Rename(filepath.Join(dir, "train_data"), T)
 	monitor(t, "train", "--train-data", T, "-q")
 	flowsFile := filepath.Join(dir, "flows.csv")
-	repeatDays(t, filepath.Join("..", "..", "monitor_data", "10.1.0.12", "10.1.0.12_monitor_data.csv"), flowsFile, 40, 3)
+	repeatDays(t, filepath.Join("..", "..", "monitor_data", "10.1.0.12", "10.1.0.12_monitor_data.csv"), flowsFile, 150, 3)
 
 	args := func(W, alerts string) []string {
 		return []string{"watch", "--train-data", T, "--monitor-data", W, "--service", "10.1.0.12", "--source", flowsFile,
@@ -88,7 +88,7 @@ func TestWatchKillRestart(t *testing.T) {
 					t.Fatalf("round %d: %v\n%s", round, err, errOut.String())
 				}
 				t.Logf("round %d: finished before the kill", round)
-			case <-time.After(100*time.Millisecond + time.Duration(rand.Float64()*float64(took))):
+			case <-time.After(150*time.Millisecond + time.Duration(rand.Float64()*float64(took))):
 				cmd.Process.Signal(syscall.SIGKILL)
 				<-done
 				killed++

@@ -247,7 +247,7 @@ func TestKafkaTakeover(t *testing.T) {
 	units := []string{"--service", "147.32.84.165", "--service", "147.32.84.170", "--service", "147.32.84.164", "--service", "147.32.84.134"}
 	watchArgs := func(group, alerts string) []string {
 		return append([]string{"watch", "--train-data", T, "--model", "workstations", "--monitor-data", "", "--source", kafka(routed, group),
-			"--alerts", kafka(alerts, ""), "--session-timeout", "1s", "--checkpoint-every", "100ms", "-q"}, units...)
+			"--alerts", kafka(alerts, ""), "--session-timeout", "1s", "--checkpoint-every", "100ms", "--incident-gap", "20s", "-q"}, units...)
 	}
 
 	// route, and two watches in one group, run while the flows come.

@@ -269,7 +269,9 @@ func (e *Engine) freshSpool(u *unit) error {
 func (e *Engine) Flow(f *flows.Flow, at *stream.Position) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.local.pos = *at
+	if at != nil {
+		e.local.pos = *at
+	}
 	e.metrics.flows.Inc()
 	return e.route(&e.local, f)
 }
@@ -280,6 +282,7 @@ func (e *Engine) route(d *domain, f *flows.Flow) error {
 	src := e.byHost[f.Src]
 	dst := e.byHost[f.Dst]
 	if src == nil && dst == nil {
+		d.wm.See(f.Start) // every flow of the stream moves its event time on
 		return nil
 	}
 	if src != nil {

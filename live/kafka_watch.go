@@ -164,6 +164,9 @@ func (e *Engine) RunKafka(ctx context.Context, src KafkaSource) error {
 		e.mu.Unlock()
 		if runErr == nil && time.Since(k.lastC) >= e.cfg.CheckpointEvery {
 			runErr = k.checkpoint(bg, cl, nil)
+			if runErr != nil && bg.Err() != nil {
+				runErr = nil // stopping: the last checkpoint below is the one
+			}
 		}
 		cl.AllowRebalance()
 		if runErr != nil {

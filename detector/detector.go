@@ -160,7 +160,8 @@ type Detector struct {
 }
 
 // flowRef is what a window says of a flow: its start, the connection it
-// is, and its features.
+// is, and its features (so that another model can encode it again, see
+// Restore).
 type flowRef struct {
 	start int64
 	conn  flows.Connection

@@ -52,6 +52,9 @@ func (d *lineDecoder) Next(f *Flow) error {
 	if err := d.sc.Err(); err != nil {
 		return err
 	}
+	// At the end of what the reader had: a stream fed in pieces (a live
+	// source's messages) may have more on the next call.
+	d.sc.Resume()
 	return io.EOF
 }
 

@@ -79,6 +79,7 @@ func RecordTooLong(file string, line, max int) error {
 // returned.
 type Scanner struct {
 	sc   *bufio.Scanner
+	buf  []byte
 	src  *errorReader
 	file string
 	max  int
@@ -90,11 +91,25 @@ type Scanner struct {
 // DefaultMaxLine).
 func NewScanner(r io.Reader, file string, maxLine int) *Scanner {
 	s := &Scanner{src: &errorReader{r: r}, file: file, max: min(MaxLine(maxLine), math.MaxInt-2)}
+	s.buf = make([]byte, 0, min(1<<16, s.max+2))
+	s.start()
+	return s
+}
+
+func (s *Scanner) start() {
 	s.sc = bufio.NewScanner(s.src)
 	// Two bytes beyond the limit: a line of max bytes and its "\r\n".
-	s.sc.Buffer(make([]byte, 0, min(1<<16, s.max+2)), s.max+2)
+	s.sc.Buffer(s.buf, s.max+2)
 	s.sc.Split(s.split)
-	return s
+}
+
+// Resume makes a Scanner that reached the end of its input read on: the
+// next Scan reads the reader again, for a stream that is fed in pieces
+// (the records of messages, one after another). Line numbers go on.
+func (s *Scanner) Resume() {
+	if s.sc.Err() == nil {
+		s.start()
+	}
 }
 
 // errTooLong is the split function's signal that the line is too long.

@@ -74,6 +74,8 @@ alarm by the connection behind it: direction, peer, port, and since when.`,
 		newSimulateCmd(),
 		newVerifyCmd(),
 		newReportCmd(),
+		newWatchCmd(),
+		newRouteCmd(),
 	)
 	if err := completeValues(root); err != nil {
 		panic(err) // a flag registered twice: a programming error

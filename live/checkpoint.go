@@ -1,0 +1,202 @@
+package live
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/netflow-monitor/monitor/atomicfile"
+	"github.com/netflow-monitor/monitor/detector"
+	"github.com/netflow-monitor/monitor/flows"
+	"github.com/netflow-monitor/monitor/incident"
+	"github.com/netflow-monitor/monitor/input"
+	"github.com/netflow-monitor/monitor/stream"
+)
+
+// Checkpoint identity.
+const (
+	checkpointFormat  = "netflow-monitor watch checkpoint"
+	checkpointVersion = 1
+	checkpointFile    = "checkpoint.json"
+)
+
+// UnitState is a unit's state in a checkpoint: everything its windows and
+// incidents go on from.
+type UnitState struct {
+	Name      string
+	Model     string // the id of the model that judged it
+	Detector  detector.State
+	Buffer    []flows.Flow // waiting for the watermark, in the order they leave
+	Forced    int
+	Incidents []incident.Incident
+	Late      int64
+	Windows   int
+	Anomalies int
+	Spool     SpoolState
+	// Seen is, per input partition of route, the last offset of a
+	// routed flow given to the unit.
+	Seen map[int32]int64 `json:",omitempty"`
+	// Sources is, for a unit fed by route, the latest start seen from
+	// each of route's input partitions.
+	Sources map[int32]int64 `json:",omitempty"`
+}
+
+type checkpoint struct {
+	Format    string `json:"format"`
+	Version   int    `json:"version"`
+	Source    string
+	Position  stream.Position
+	Watermark int64
+	Ended     bool
+	Alerts    json.RawMessage
+	Units     []UnitState
+}
+
+func (e *Engine) unitState(u *unit) (UnitState, error) {
+	st := UnitState{Name: u.spec.name, Model: u.model.id.ID, Detector: u.det.State(), Buffer: u.buf.Flows(), Forced: u.buf.Forced,
+		Incidents: u.tr.Incidents(), Late: u.late, Windows: u.windows, Anomalies: u.anoms, Seen: u.seen, Sources: u.sources}
+	if u.sp != nil {
+		var err error
+		if st.Spool, err = u.sp.flush(); err != nil {
+			return st, err
+		}
+		if err := u.sp.sync(); err != nil {
+			return st, fmt.Errorf("spool: %w", err)
+		}
+	}
+	return st, nil
+}
+
+// restoreUnit gives u the state st, judged by u's current model (which
+// encodes the unfinished window's flows again if it is not st's).
+func (e *Engine) restoreUnit(u *unit, st *UnitState) {
+	u.det = detector.Restore(u.model.m, u.spec.addr, st.Detector)
+	u.buf = stream.RestoreReorder(e.cfg.MaxBuffered, st.Buffer, st.Forced)
+	u.tr = incident.RestoreTracker(u.spec.name, int64(e.cfg.IncidentGap), st.Incidents)
+	u.late, u.windows, u.anoms, u.seen, u.sources = st.Late, st.Windows, st.Anomalies, st.Seen, st.Sources
+	u.starts = make([]int64, max(1, u.model.m.Window, len(st.Detector.Recent)))
+	for i, r := range st.Detector.Recent {
+		p := st.Detector.Flows - len(st.Detector.Recent) + i
+		u.starts[p%len(u.starts)] = r.Start
+	}
+	u.mOpen.Set(float64(u.tr.Open()))
+	if u.model.id.ID != st.Model {
+		e.cfg.Log("%s: the checkpoint was judged by model %s, now %s: it goes on with the new one", u.spec.name, st.Model, u.model.id.ID)
+	}
+}
+
+// Checkpoint saves the state of a local source's monitor: alerts and
+// spools are made durable first, then the state file is replaced
+// atomically, so that whenever the process dies the last checkpoint and
+// what it points to are on disk. Standard input, which cannot be read
+// again, has none.
+func (e *Engine) Checkpoint() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.checkpoint()
+}
+
+func (e *Engine) checkpoint() error {
+	dir := e.cfg.stateDir()
+	if dir == "" || e.source == "" {
+		return nil
+	}
+	if err := e.alerts.Flush(); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	mark, err := e.alerts.Mark(e.local.name)
+	if err != nil {
+		return fmt.Errorf("checkpoint: alerts: %w", err)
+	}
+	cp := checkpoint{Format: checkpointFormat, Version: checkpointVersion, Source: e.source, Position: e.local.pos,
+		Watermark: e.local.wm.Max, Ended: e.ended, Alerts: mark}
+	for _, u := range e.units {
+		st, err := e.unitState(u)
+		if err != nil {
+			return fmt.Errorf("checkpoint: %s: %w", u.spec.name, err)
+		}
+		cp.Units = append(cp.Units, st)
+	}
+	b, err := json.Marshal(&cp)
+	if err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	if err := atomicfile.WriteBytes(filepath.Join(dir, checkpointFile), b); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	return nil
+}
+
+// Resume sets the monitor up for src: from its checkpoint when there is
+// one of the same source that did not reach its end (the flows after it
+// are read again, and the alerts they gave before the restart are not sent
+// twice), afresh otherwise. It returns where src is to start.
+func (e *Engine) Resume(src *stream.Local) (stream.Position, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.source = ""
+	if src.Path != "-" {
+		abs, err := filepath.Abs(src.Path)
+		if err != nil {
+			return stream.Position{}, err
+		}
+		e.source = abs
+	}
+	dir := e.cfg.stateDir()
+	if dir == "" {
+		return stream.Position{}, nil
+	}
+	var cp checkpoint
+	path := filepath.Join(dir, checkpointFile)
+	err := input.ReadJSONFile(path, "read checkpoint", func(b []byte) error { return json.Unmarshal(b, &cp) })
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return stream.Position{}, fmt.Errorf("%w (remove %s to start afresh)", err, path)
+	case cp.Format != checkpointFormat || cp.Version != checkpointVersion:
+		return stream.Position{}, fmt.Errorf("%s: not a checkpoint of this version (remove it to start afresh)", path)
+	}
+	if err != nil || e.source == "" || cp.Source != e.source || cp.Ended {
+		if cp.Source != "" && cp.Source != e.source {
+			e.cfg.Log("checkpoint of another source (%s): starting afresh", cp.Source)
+		}
+		if err := e.openSpools(nil); err != nil {
+			return stream.Position{}, err
+		}
+		// A first checkpoint at once: a crash before the next one
+		// resumes from the start without sending its alerts twice.
+		return stream.Position{}, e.checkpoint()
+	}
+	states := map[string]SpoolState{}
+	for i := range cp.Units {
+		st := &cp.Units[i]
+		u := e.byName[st.Name]
+		if u == nil {
+			e.cfg.Log("checkpoint: unit %s is no longer watched", st.Name)
+			continue
+		}
+		e.restoreUnit(u, st)
+		states[st.Name] = st.Spool
+	}
+	e.local.wm.Max = cp.Watermark
+	e.local.pos = cp.Position
+	if err := e.openSpools(states); err != nil {
+		return stream.Position{}, fmt.Errorf("%w (remove %s to start afresh)", err, dir)
+	}
+	sent, err := e.alerts.Since(e.local.name, cp.Alerts)
+	if err != nil {
+		return stream.Position{}, err
+	}
+	e.suppress = sent
+	for _, u := range e.units {
+		u.dirty = u.windows > 0
+	}
+	e.cfg.Log("resuming from the checkpoint: %s after %d flows (%d alerts sent since, not sent again)", cp.Position.File, cp.Position.Flows, len(sent))
+	return cp.Position, nil
+}

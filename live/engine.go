@@ -1,0 +1,544 @@
+// Package live is the live monitor behind "monitor watch" and "monitor
+// route": it routes flows as they come to the units whose host is their
+// source or destination (split's rule), puts each unit's flows in
+// start-time order (package stream), judges them with the detector core
+// that run uses (package detector), turns anomalous windows into incidents
+// and alerts (package incident), refreshes each unit's folder with the
+// files run writes (packages outputs and layout), saves checkpoints from
+// which a restart or a new owner of a Kafka partition goes on, reloads a
+// unit's model when train replaces it, and counts what it does as
+// Prometheus metrics.
+//
+// The same flows in the same order give the same windows, scores,
+// verdicts and root causes as run: at the end of its input, a unit's
+// predictions and root-cause files are run's, byte for byte.
+package live
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/netip"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/netflow-monitor/monitor/detector"
+	"github.com/netflow-monitor/monitor/flows"
+	"github.com/netflow-monitor/monitor/incident"
+	"github.com/netflow-monitor/monitor/stream"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Config is what a live monitor is told.
+type Config struct {
+	TrainRoot string
+	// MonitorRoot is where the units' folders are refreshed; "" writes
+	// none (alerts only).
+	MonitorRoot string
+	// StateDir holds the spools and checkpoints; default
+	// MonitorRoot/.watch. With neither, nothing is saved and a restart
+	// starts afresh.
+	StateDir string
+	Services []netip.Addr // only these hosts
+	Model    string       // judge every host by this unit's model (a group or a service)
+	// MaxLateness bounds how late (in event time) a flow may come and
+	// still be put in order; MaxBuffered bounds the flows a unit holds.
+	MaxLateness time.Duration
+	MaxBuffered int
+	// IncidentGap: anomalous windows closer than this in event time join
+	// one incident.
+	IncidentGap     time.Duration
+	ReportEvery     time.Duration // 0: only at the end of the input
+	CheckpointEvery time.Duration
+	ModelPoll       time.Duration // how often model files are looked at
+	Top             int           // root-cause states in the reports
+	// Log reports what the monitor does on its own (late flows, model
+	// reloads, bad input).
+	Log func(format string, args ...any)
+}
+
+// DefaultConfig returns the defaults of watch's flags.
+func DefaultConfig() Config {
+	return Config{
+		TrainRoot: "train_data", MonitorRoot: "monitor_data", MaxLateness: 60 * time.Second, MaxBuffered: 1 << 20,
+		IncidentGap: 10 * time.Minute, ReportEvery: time.Minute, CheckpointEvery: 5 * time.Second, ModelPoll: 2 * time.Second, Top: 10,
+	}
+}
+
+// Validate checks the settings.
+func (c *Config) Validate() error {
+	switch {
+	case c.TrainRoot == "":
+		return errors.New("no train folder")
+	case c.MaxLateness < 0:
+		return fmt.Errorf("max lateness %v: must be >= 0", c.MaxLateness)
+	case c.MaxBuffered < 1:
+		return fmt.Errorf("max buffered %d: must be >= 1", c.MaxBuffered)
+	case c.IncidentGap < 0:
+		return fmt.Errorf("incident gap %v: must be >= 0", c.IncidentGap)
+	case c.ReportEvery < 0 || c.CheckpointEvery < 0 || c.ModelPoll < 0:
+		return errors.New("report, checkpoint and model poll periods must be >= 0")
+	case c.Top < 1:
+		return fmt.Errorf("top %d: must be >= 1", c.Top)
+	}
+	return nil
+}
+
+func (c *Config) stateDir() string {
+	if c.StateDir != "" {
+		return c.StateDir
+	}
+	if c.MonitorRoot != "" {
+		return filepath.Join(c.MonitorRoot, ".watch")
+	}
+	return ""
+}
+
+// domain is one stream whose order is its own (a file, a Kafka
+// partition), with its event time.
+type domain struct {
+	name string
+	wm   stream.Watermark
+	pos  stream.Position // a local source's place after its last flow
+}
+
+// unit is one watched host.
+type unit struct {
+	spec    unitSpec
+	model   *loaded
+	det     *detector.Detector
+	buf     *stream.Reorder
+	tr      *incident.Tracker
+	sp      *spool
+	dom     *domain // the domain its flows come from
+	starts  []int64 // start of its last flows, by position mod len
+	late    int64
+	windows int
+	anoms   int
+	dirty   bool // windows since the last refresh
+	scratch flows.Flow
+	report  *unitReport // its last refresh
+	// seen is, per input partition of route, the offset there of the
+	// last routed flow given to the unit: a flow routed twice is seen once.
+	seen map[int32]int64
+	// skip is, per partition, the offset below which records are in the
+	// state the unit was restored from (Kafka).
+	skip map[int32]int64
+	// sources is, for a unit fed by route, the latest start seen from
+	// each of route's input partitions: its event time is the earliest of
+	// them (less the lateness), as each partition is in order on its own
+	// but route interleaves them as it reads them.
+	sources map[int32]int64
+	// its metrics
+	mAnom, mLate prometheus.Counter
+	mOpen        prometheus.Gauge
+}
+
+// watermark returns u's event time: its domain's, or for a unit fed by
+// route, the earliest of its sources'.
+func (u *unit) watermark(lateness int64) int64 {
+	if u.sources == nil {
+		return u.dom.wm.Now()
+	}
+	wm := int64(math.MaxInt64)
+	for _, m := range u.sources {
+		wm = min(wm, m)
+	}
+	if wm == math.MaxInt64 {
+		return math.MinInt64
+	}
+	return wm - lateness
+}
+
+// Engine is a running live monitor. Its methods are safe for concurrent
+// use.
+type Engine struct {
+	cfg     Config
+	mu      sync.Mutex
+	units   []*unit
+	byHost  map[netip.Addr]*unit
+	byName  map[string]*unit
+	local   domain // the domain of a local source
+	alerts  AlertSink
+	metrics *Metrics
+	// suppress holds the identities of alerts sent after the checkpoint
+	// restored: replaying the flows after it sends them again, and they
+	// must go out once.
+	suppress map[string]bool
+	ended    bool
+	// source is the local source's absolute path ("" for standard
+	// input, which has no checkpoints).
+	source string
+}
+
+// New starts a live monitor: it picks the units, loads their models, and
+// makes their state (afresh: see Resume).
+func New(cfg Config, alerts AlertSink, metrics *Metrics) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Log == nil {
+		cfg.Log = func(string, ...any) {}
+	}
+	if alerts == nil {
+		alerts = discardAlerts{}
+	}
+	if metrics == nil {
+		metrics = NewMetrics()
+	}
+	specs, err := selectUnits(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{cfg: cfg, byHost: map[netip.Addr]*unit{}, byName: map[string]*unit{}, alerts: alerts, metrics: metrics,
+		local: domain{name: "local", wm: stream.NewWatermark(cfg.MaxLateness)}}
+	models := map[string]*loaded{}
+	for _, s := range specs {
+		l := models[s.modelPath]
+		if l == nil {
+			if l, err = loadModel(s.modelPath, s.owner); err != nil {
+				return nil, fmt.Errorf("no usable model for %s (train it, or pick one with --model): %w", s.name, err)
+			}
+			models[s.modelPath] = l
+		}
+		u := &unit{spec: s, model: l, dom: &e.local, mAnom: metrics.anomalies.WithLabelValues(s.name),
+			mLate: metrics.late.WithLabelValues(s.name), mOpen: metrics.open.WithLabelValues(s.name)}
+		e.reset(u)
+		e.units = append(e.units, u)
+		e.byHost[s.addr], e.byName[s.name] = u, u
+	}
+	return e, nil
+}
+
+// reset gives u a fresh state: no flows yet.
+func (e *Engine) reset(u *unit) {
+	u.det = detector.New(u.model.m, u.spec.addr)
+	u.buf = stream.NewReorder(e.cfg.MaxBuffered)
+	u.tr = incident.NewTracker(u.spec.name, int64(e.cfg.IncidentGap))
+	u.starts = make([]int64, max(1, u.model.m.Window))
+	u.late, u.windows, u.anoms, u.dirty, u.report, u.seen, u.skip, u.sources = 0, 0, 0, false, nil, nil, nil, nil
+	if u.sp != nil {
+		u.sp.close()
+		u.sp = nil
+	}
+}
+
+// Units returns the names of the units watched, sorted by address.
+func (e *Engine) Units() []string {
+	out := make([]string, len(e.units))
+	for i, u := range e.units {
+		out[i] = u.spec.name
+	}
+	return out
+}
+
+// openSpools opens the units' spools afresh (or at their checkpointed
+// states, see Resume).
+func (e *Engine) openSpools(states map[string]SpoolState) error {
+	dir := e.cfg.stateDir()
+	if dir == "" || e.cfg.MonitorRoot == "" {
+		return nil
+	}
+	for _, u := range e.units {
+		if u.sp != nil {
+			continue
+		}
+		sp, err := openSpool(filepath.Join(dir, "units", u.spec.name), states[u.spec.name], u.model.m.Encoder.SymbolName)
+		if err != nil {
+			return err
+		}
+		u.sp = sp
+	}
+	return nil
+}
+
+// freshSpool gives u an empty spool: in a consumer group, a unit's spool
+// holds what this member judged since it was given the unit.
+func (e *Engine) freshSpool(u *unit) error {
+	if u.sp != nil {
+		u.sp.close()
+		u.sp = nil
+	}
+	return e.openSpools(map[string]SpoolState{})
+}
+
+// Flow takes the next flow of a local source and hands it to the units
+// whose host is its source or destination.
+func (e *Engine) Flow(f *flows.Flow, at *stream.Position) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if at != nil {
+		e.local.pos = *at
+	}
+	e.metrics.flows.Inc()
+	return e.route(&e.local, f)
+}
+
+// route offers f to its units in domain d, moves d's event time on and
+// lets the units' flows that are due go on to their detectors.
+func (e *Engine) route(d *domain, f *flows.Flow) error {
+	src := e.byHost[f.Src]
+	dst := e.byHost[f.Dst]
+	if src == nil && dst == nil {
+		d.wm.See(f.Start) // every flow of the stream moves its event time on
+		return nil
+	}
+	if src != nil {
+		e.offer(d, src, f)
+	}
+	if dst != nil && dst != src {
+		e.offer(d, dst, f)
+	}
+	d.wm.See(f.Start)
+	now := d.wm.Now()
+	if src != nil {
+		if err := e.release(src, now); err != nil {
+			return err
+		}
+	}
+	if dst != nil && dst != src {
+		return e.release(dst, now)
+	}
+	return nil
+}
+
+// offer puts f in u's reorder buffer, or counts it late.
+func (e *Engine) offer(d *domain, u *unit, f *flows.Flow) {
+	u.dom = d
+	if wm := u.watermark(int64(e.cfg.MaxLateness)); f.Start < wm {
+		u.late++
+		u.mLate.Inc()
+		if u.late&(u.late-1) == 0 { // the 1st, 2nd, 4th, 8th... said
+			e.cfg.Log("%s: late flow (%d so far): it starts at %s, %v before the watermark %s; left out of the windows (raise --max-lateness)",
+				u.spec.name, u.late, iso(f.Start), time.Duration(wm-f.Start), iso(wm))
+		}
+		return
+	}
+	u.buf.Push(f)
+}
+
+func iso(ns int64) string { return time.Unix(0, ns).UTC().Format(time.RFC3339Nano) }
+
+// release gives u's detector its flows that start at or before the
+// watermark now.
+func (e *Engine) release(u *unit, now int64) error {
+	for u.buf.Pop(now, &u.scratch) {
+		if err := e.judge(u, &u.scratch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// judge gives one flow, in order, to u's detector.
+func (e *Engine) judge(u *unit, f *flows.Flow) error {
+	pos := u.det.Flows()
+	w := u.det.Add(f)
+	if u.det.Flows() > pos {
+		u.starts[pos%len(u.starts)] = f.Start
+	}
+	if w != nil {
+		return e.window(u, w, f.Start)
+	}
+	if u.tr.Open() > 0 {
+		return e.emit(u, u.tr.Advance(f.Start))
+	}
+	return nil
+}
+
+// window takes u's next window, completed at end (event time).
+func (e *Engine) window(u *unit, w *detector.Window, end int64) error {
+	u.windows++
+	u.dirty = true
+	e.metrics.windows.Inc()
+	if w.Anomalous {
+		u.anoms++
+		u.mAnom.Inc()
+	}
+	if u.sp != nil {
+		if err := u.sp.window(w); err != nil {
+			return err
+		}
+	}
+	start := end
+	if w.First >= u.det.Flows()-len(u.starts) {
+		start = u.starts[w.First%len(u.starts)]
+	}
+	iw := incident.Window{Index: w.Index, First: w.First, Flows: len(w.Symbols), Start: start, End: end,
+		Sum: w.Score.Sum, Anomalous: w.Anomalous, Cause: w.Cause, Model: &u.model.id}
+	return e.emit(u, u.tr.Window(&iw))
+}
+
+// emit sends the alerts of u's events.
+func (e *Engine) emit(u *unit, evs []incident.Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	for i := range evs {
+		a := incident.AlertOf(&evs[i])
+		e.metrics.alerts.WithLabelValues(string(a.Event)).Inc()
+		if e.suppress[a.Identity()] {
+			delete(e.suppress, a.Identity())
+			continue
+		}
+		if err := e.alerts.Send(&a, u.dom.name); err != nil {
+			return fmt.Errorf("alert: %w", err)
+		}
+	}
+	u.mOpen.Set(float64(u.tr.Open()))
+	return nil
+}
+
+// Sweep lets every unit's due flows go on (those that waited for the
+// watermark while their unit had no new flow) and closes the incidents
+// that no later window can join.
+func (e *Engine) Sweep() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.sweep()
+}
+
+func (e *Engine) sweep() error {
+	for _, u := range e.units {
+		if u.dom == nil {
+			continue // not this member's (Kafka)
+		}
+		now := u.watermark(int64(e.cfg.MaxLateness))
+		if err := e.release(u, now); err != nil {
+			return err
+		}
+		if u.tr.Open() > 0 && now != math.MinInt64 {
+			if err := e.emit(u, u.tr.Advance(min(u.buf.Earliest(), now))); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// End ends the input: every unit's waiting flows are judged, its last short
+// window (if it had fewer flows than a window) made, and its incidents
+// closed.
+func (e *Engine) End() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, u := range e.units {
+		if err := e.release(u, math.MaxInt64); err != nil {
+			return err
+		}
+		if w := u.det.End(); w != nil {
+			if err := e.window(u, w, u.starts[(u.det.Flows()-1+len(u.starts))%len(u.starts)]); err != nil {
+				return err
+			}
+		}
+		if err := e.emit(u, u.tr.End()); err != nil {
+			return err
+		}
+	}
+	e.ended = true
+	return e.alerts.Flush()
+}
+
+// Status is a one-line account of the monitor.
+type Status struct {
+	Flows, Windows, Anomalies, Late int64
+	Open, Units                     int
+	Watermark                       int64
+}
+
+// Status returns the monitor's counts.
+func (e *Engine) Status() Status {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := Status{Units: len(e.units), Watermark: e.local.wm.Now()}
+	for _, u := range e.units {
+		s.Windows += int64(u.windows)
+		s.Anomalies += int64(u.anoms)
+		s.Late += u.late
+		s.Open += u.tr.Open()
+	}
+	s.Flows = int64(e.metrics.flowsSeen())
+	return s
+}
+
+// Run reads src into the monitor until it ends (End is then called, the
+// folders refreshed and a last checkpoint written) or ctx is done (a last
+// checkpoint is written: a restart goes on from it). Reports, checkpoints,
+// sweeps and model reloads happen on their own meanwhile.
+func (e *Engine) Run(ctx context.Context, src *stream.Local) error {
+	from, err := e.Resume(src)
+	if err != nil {
+		return err
+	}
+	bg, stop := context.WithCancel(ctx)
+	defer stop()
+	var wg sync.WaitGroup
+	bgErr := make(chan error, 1)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := e.background(bg, true); err != nil {
+			bgErr <- err
+			stop()
+		}
+	}()
+	err = src.Run(bg, from, e.Flow)
+	stop()
+	wg.Wait()
+	select {
+	case berr := <-bgErr:
+		return berr
+	default:
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			// Stopped: the state goes on next time.
+			return errors.Join(err, e.Checkpoint())
+		}
+		return err
+	}
+	if err := e.End(); err != nil {
+		return err
+	}
+	if err := e.Refresh(); err != nil {
+		return err
+	}
+	return e.Checkpoint()
+}
+
+// background sweeps, refreshes, checkpoints (a local source's: Kafka's are
+// the poll loop's) and reloads models until ctx is done.
+func (e *Engine) background(ctx context.Context, checkpoints bool) error {
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	var lastReport, lastCheckpoint, lastPoll time.Time
+	lastReport, lastCheckpoint, lastPoll = time.Now(), time.Now(), time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case now := <-tick.C:
+			if err := e.Sweep(); err != nil {
+				return err
+			}
+			if e.cfg.ModelPoll > 0 && now.Sub(lastPoll) >= e.cfg.ModelPoll {
+				lastPoll = now
+				e.ReloadModels()
+			}
+			if e.cfg.ReportEvery > 0 && now.Sub(lastReport) >= e.cfg.ReportEvery {
+				lastReport = now
+				if err := e.Refresh(); err != nil {
+					e.cfg.Log("report refresh: %v", err)
+				}
+			}
+			if checkpoints && e.cfg.CheckpointEvery > 0 && now.Sub(lastCheckpoint) >= e.cfg.CheckpointEvery {
+				lastCheckpoint = now
+				if err := e.Checkpoint(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,529 @@
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/netflow-monitor/monitor/flows"
+	"github.com/netflow-monitor/monitor/stream"
+)
+
+// partState is a partition's checkpoint in the state topic: the next
+// offset to read, its event time, and the alerts' mark.
+type partState struct {
+	Offset    int64
+	Watermark int64
+	Alerts    json.RawMessage
+}
+
+// kafkaUnitState is a unit's checkpoint in the state topic: its state, the
+// partition it is read from, and the next offset of every partition of the
+// checkpoint (records before them are in the state).
+type kafkaUnitState struct {
+	UnitState
+	Partition int32
+	Offsets   map[int32]int64
+}
+
+// kafkaWatch is watch on a Kafka topic.
+type kafkaWatch struct {
+	e          *Engine
+	src        KafkaSource
+	topic      string
+	stateTopic string
+	cl         *kgo.Client
+	adm        *kadm.Client
+	opts       []kgo.Opt
+	// Under e.mu:
+	doms  map[int32]*domain
+	next  map[int32]int64
+	decs  map[int32]*stream.MessageDecoder
+	bad   int
+	lastC time.Time
+	// commitMu orders checkpoints (poll loop and rebalance callbacks).
+	commitMu sync.Mutex
+	mu       sync.Mutex // guards cl, set once the consumer exists
+}
+
+func (k *kafkaWatch) key(p int32) string         { return "p/" + k.topic + "/" + strconv.Itoa(int(p)) }
+func (k *kafkaWatch) unitKey(name string) string { return "u/" + k.topic + "/" + name }
+
+// RunKafka reads src as a member of its consumer group until ctx is done.
+// A partition Kafka assigns is restored from the state topic (<group>-
+// watch-state, compacted): each unit's window, reorder buffer and open
+// incidents, and the partition's event time; its records already in that
+// state are not judged again, and the alerts sent after it (by a member
+// that died before its next checkpoint) are not sent twice. Checkpoints
+// write the state, then commit the offsets; a partition taken away is
+// checkpointed before it goes.
+func (e *Engine) RunKafka(ctx context.Context, src KafkaSource) error {
+	if src.URL.Group == "" {
+		return fmt.Errorf("%s: a watch on Kafka needs its consumer group: ?group=NAME", src.URL)
+	}
+	if _, err := stream.NewMessageDecoder(src.Format); err != nil {
+		return err
+	}
+	k := &kafkaWatch{e: e, src: src, topic: src.URL.Topic, stateTopic: src.URL.Group + "-watch-state",
+		doms: map[int32]*domain{}, next: map[int32]int64{}, decs: map[int32]*stream.MessageDecoder{}}
+	k.opts = kafkaOpts(src.URL, e.cfg.Log)
+	st := max(src.SessionTimeout, 100*time.Millisecond)
+	opts := append(slices.Clone(k.opts),
+		kgo.ConsumerGroup(src.URL.Group), kgo.ConsumeTopics(k.topic), kgo.DisableAutoCommit(), kgo.BlockRebalanceOnPoll(),
+		kgo.SessionTimeout(st), kgo.HeartbeatInterval(max(st/10, 50*time.Millisecond)), kgo.RebalanceTimeout(max(st, 10*time.Second)),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(250*time.Millisecond),
+		kgo.OnPartitionsAssigned(k.assigned), kgo.OnPartitionsRevoked(k.revoked), kgo.OnPartitionsLost(k.lost))
+	// An admin client of its own, made first: the group's callbacks may
+	// run as soon as the consumer exists.
+	admCl, err := kgo.NewClient(k.opts...)
+	if err != nil {
+		return fmt.Errorf("kafka: %w", err)
+	}
+	defer admCl.Close()
+	k.adm = kadm.NewClient(admCl)
+	if err := waitReachable(ctx, admCl, src.URL, e.cfg.Log); err != nil {
+		return err
+	}
+	compact := "compact"
+	if err := ensureTopic(ctx, k.adm, k.stateTopic, 1, map[string]*string{"cleanup.policy": &compact}); err != nil {
+		return err
+	}
+	if src.DeadLetter != "" {
+		if err := ensureTopic(ctx, k.adm, src.DeadLetter, -1, nil); err != nil {
+			return err
+		}
+	}
+	e.mu.Lock()
+	for _, u := range e.units {
+		u.dom = nil // owned once a partition of it is assigned
+	}
+	err = e.openSpools(nil)
+	e.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return fmt.Errorf("kafka: %w", err)
+	}
+	k.mu.Lock()
+	k.cl = cl
+	k.mu.Unlock()
+	closed := false
+	defer func() {
+		if !closed {
+			cl.Close()
+		}
+	}()
+	bg, stop := context.WithCancel(ctx)
+	defer stop()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	bgErr := make(chan error, 1)
+	go func() {
+		defer wg.Done()
+		if err := e.background(bg, false); err != nil {
+			bgErr <- err
+			stop()
+		}
+	}()
+	k.lastC = time.Now()
+	var runErr error
+	for {
+		// The poll gives up after a checkpoint period, so that an idle
+		// member checkpoints what it did last.
+		pctx, cancel := context.WithTimeout(bg, max(e.cfg.CheckpointEvery, 10*time.Millisecond))
+		fs := cl.PollFetches(pctx)
+		cancel()
+		if bg.Err() != nil {
+			cl.AllowRebalance()
+			break
+		}
+		fs.EachError(func(t string, p int32, err error) {
+			if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+				e.cfg.Log("kafka %s/%d: %v", t, p, err)
+			}
+		})
+		e.mu.Lock()
+		fs.EachPartition(func(p kgo.FetchTopicPartition) {
+			if runErr == nil {
+				runErr = k.partition(bg, &p)
+			}
+		})
+		e.mu.Unlock()
+		if runErr == nil && time.Since(k.lastC) >= e.cfg.CheckpointEvery {
+			runErr = k.checkpoint(bg, cl, nil)
+			if runErr != nil && bg.Err() != nil {
+				runErr = nil // stopping: the last checkpoint below is the one
+			}
+		}
+		cl.AllowRebalance()
+		if runErr != nil {
+			break
+		}
+	}
+	stop()
+	wg.Wait()
+	select {
+	case err := <-bgErr:
+		runErr = errors.Join(runErr, err)
+	default:
+	}
+	if runErr == nil {
+		// A clean stop: the state goes on from here, in this member or
+		// another.
+		cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		runErr = k.checkpoint(cctx, cl, nil)
+		cancel()
+	}
+	closed = true
+	cl.Close()
+	return errors.Join(runErr, e.alerts.Flush())
+}
+
+// dom returns partition p's domain.
+func (k *kafkaWatch) dom(p int32) *domain {
+	d := k.doms[p]
+	if d == nil {
+		d = &domain{name: k.topic + "/" + strconv.Itoa(int(p)), wm: stream.NewWatermark(k.e.cfg.MaxLateness)}
+		k.doms[p] = d
+	}
+	return d
+}
+
+// partition judges a fetch's records of one partition (under e.mu).
+func (k *kafkaWatch) partition(ctx context.Context, p *kgo.FetchTopicPartition) error {
+	e := k.e
+	d := k.dom(p.Partition)
+	dec := k.decs[p.Partition]
+	if dec == nil {
+		dec, _ = stream.NewMessageDecoder(k.src.Format)
+		k.decs[p.Partition] = dec
+	}
+	var routed stream.Routed
+	for _, r := range p.Records {
+		k.next[p.Partition] = r.Offset + 1
+		e.metrics.lag.WithLabelValues(r.Topic, strconv.Itoa(int(r.Partition))).Set(float64(max(0, p.HighWatermark-r.Offset-1)))
+		var err error
+		if ct, _ := header(r, "content-type"); ct == stream.RoutedContentType {
+			if err = stream.DecodeRouted(r.Value, &routed); err == nil {
+				e.metrics.flows.Inc()
+				err = k.routed(d, r, &routed)
+			}
+		} else {
+			err = dec.Decode(r.Value, func(f *flows.Flow) error {
+				e.metrics.flows.Inc()
+				return e.routeKafka(d, r.Partition, r.Offset, f)
+			})
+		}
+		if err != nil {
+			if errors.Is(err, errFatal) {
+				return err
+			}
+			k.badRecord(ctx, r, err)
+		}
+	}
+	return nil
+}
+
+// errFatal marks errors that stop the monitor (a spool or alert that cannot
+// be written), unlike a malformed record.
+var errFatal = errors.New("fatal")
+
+// routed gives a routed record's flow to its unit.
+func (k *kafkaWatch) routed(d *domain, r *kgo.Record, rt *stream.Routed) error {
+	e := k.e
+	u := e.byName[string(r.Key)]
+	if u == nil {
+		return nil // a unit another watch's train folder has
+	}
+	if r.Offset < u.skip[r.Partition] {
+		return nil // in the restored state already
+	}
+	if last, ok := u.seen[rt.SourcePartition]; ok && rt.SourceOffset <= last {
+		return nil // routed twice (route restarted before it committed)
+	}
+	if u.seen == nil {
+		u.seen = map[int32]int64{}
+	}
+	u.seen[rt.SourcePartition] = rt.SourceOffset
+	f := &rt.Flow
+	if f.Src != u.spec.addr && f.Dst != u.spec.addr {
+		return fmt.Errorf("a routed flow for %s from %s to %s", u.spec.name, f.Src, f.Dst)
+	}
+	if u.sources == nil {
+		u.sources = map[int32]int64{}
+	}
+	if _, ok := u.sources[rt.SourcePartition]; !ok {
+		u.sources[rt.SourcePartition] = math.MinInt64
+	}
+	e.offer(d, u, f)
+	u.sources[rt.SourcePartition] = max(u.sources[rt.SourcePartition], f.Start)
+	d.wm.See(f.Start)
+	if err := e.release(u, u.watermark(int64(e.cfg.MaxLateness))); err != nil {
+		return fmt.Errorf("%w: %w", errFatal, err)
+	}
+	return nil
+}
+
+// routeKafka is route for a raw record: units whose restored state holds
+// the record already are left out.
+func (e *Engine) routeKafka(d *domain, part int32, off int64, f *flows.Flow) error {
+	src, dst := e.byHost[f.Src], e.byHost[f.Dst]
+	if src != nil && off < src.skip[part] {
+		src = nil
+	}
+	if dst != nil && off < dst.skip[part] {
+		dst = nil
+	}
+	if src == nil && dst == nil {
+		d.wm.See(f.Start)
+		return nil
+	}
+	for _, u := range []*unit{src, dst} {
+		if u != nil && (u != dst || dst != src) {
+			e.offer(d, u, f)
+		}
+	}
+	d.wm.See(f.Start)
+	for _, u := range []*unit{src, dst} {
+		if u != nil && (u != dst || dst != src) {
+			if err := e.release(u, d.wm.Now()); err != nil {
+				return fmt.Errorf("%w: %w", errFatal, err)
+			}
+		}
+	}
+	return nil
+}
+
+// badRecord counts and reports a malformed record, and sends it to the
+// dead-letter topic when there is one.
+func (k *kafkaWatch) badRecord(ctx context.Context, r *kgo.Record, err error) {
+	k.e.metrics.bad.WithLabelValues(r.Topic).Inc()
+	k.bad++
+	if k.bad <= 10 || k.bad%1000 == 0 {
+		k.e.cfg.Log("malformed record %s/%d@%d skipped (%d so far): %v", r.Topic, r.Partition, r.Offset, k.bad, err)
+	}
+	if k.src.DeadLetter != "" {
+		dl := &kgo.Record{Topic: k.src.DeadLetter, Key: r.Key, Value: r.Value, Headers: append(slices.Clone(r.Headers),
+			kgo.RecordHeader{Key: "error", Value: []byte(err.Error())},
+			kgo.RecordHeader{Key: "source", Value: []byte(fmt.Sprintf("%s/%d@%d", r.Topic, r.Partition, r.Offset))})}
+		k.mu.Lock()
+		cl := k.cl
+		k.mu.Unlock()
+		cl.Produce(ctx, dl, func(_ *kgo.Record, err error) {
+			if err != nil {
+				k.e.cfg.Log("dead-letter %s: %v", k.src.DeadLetter, err)
+			}
+		})
+	}
+}
+
+// checkpoint saves the state of the partitions parts (all owned when nil)
+// in the state topic, then commits their offsets.
+func (k *kafkaWatch) checkpoint(ctx context.Context, cl *kgo.Client, parts []int32) error {
+	k.commitMu.Lock()
+	defer k.commitMu.Unlock()
+	e := k.e
+	e.mu.Lock()
+	if parts == nil {
+		for p := range k.doms {
+			parts = append(parts, p)
+		}
+	}
+	slices.Sort(parts)
+	if err := e.alerts.Flush(); err != nil {
+		e.mu.Unlock()
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	var recs []*kgo.Record
+	offsets := map[int32]kgo.EpochOffset{}
+	all := map[int32]int64{}
+	for p, n := range k.next {
+		all[p] = n
+	}
+	for _, p := range parts {
+		d := k.doms[p]
+		next, ok := k.next[p]
+		if d == nil || !ok {
+			continue
+		}
+		mark, err := e.alerts.Mark(d.name)
+		if err != nil {
+			e.mu.Unlock()
+			return fmt.Errorf("checkpoint: alerts: %w", err)
+		}
+		b, _ := json.Marshal(partState{Offset: next, Watermark: d.wm.Max, Alerts: mark})
+		recs = append(recs, &kgo.Record{Topic: k.stateTopic, Key: []byte(k.key(p)), Value: b})
+		offsets[p] = kgo.EpochOffset{Epoch: -1, Offset: next}
+		for _, u := range e.units {
+			if u.dom != d {
+				continue
+			}
+			st, err := e.unitState(u)
+			if err != nil {
+				e.mu.Unlock()
+				return fmt.Errorf("checkpoint: %s: %w", u.spec.name, err)
+			}
+			st.Spool = SpoolState{} // the spools are this member's own
+			b, err := json.Marshal(kafkaUnitState{UnitState: st, Partition: p, Offsets: all})
+			if err != nil {
+				e.mu.Unlock()
+				return fmt.Errorf("checkpoint: %w", err)
+			}
+			recs = append(recs, &kgo.Record{Topic: k.stateTopic, Key: []byte(k.unitKey(u.spec.name)), Value: b})
+		}
+	}
+	e.mu.Unlock()
+	k.lastC = time.Now()
+	if len(recs) == 0 {
+		return nil
+	}
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		return fmt.Errorf("checkpoint: write %s: %w", k.stateTopic, err)
+	}
+	// Records sent to the dead-letter topic are written before the
+	// offsets past them are committed.
+	if err := cl.Flush(ctx); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	var cerr error
+	cl.CommitOffsetsSync(ctx, map[string]map[int32]kgo.EpochOffset{k.topic: offsets}, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
+		cerr = commitError(resp, err)
+	})
+	if cerr != nil {
+		return fmt.Errorf("checkpoint: commit: %w", cerr)
+	}
+	return nil
+}
+
+// assigned restores the partitions Kafka gives this member from the state
+// topic.
+func (k *kafkaWatch) assigned(ctx context.Context, _ *kgo.Client, m map[string][]int32) {
+	parts := m[k.topic]
+	if len(parts) == 0 {
+		return
+	}
+	e := k.e
+	latest := map[string][]byte{}
+	err := readRange(ctx, k.opts, k.adm, k.stateTopic, nil, func(r *kgo.Record) {
+		latest[string(r.Key)] = r.Value
+	})
+	if err != nil {
+		e.cfg.Log("restore partitions %v: %v; they start afresh", parts, err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	restored := 0
+	for _, p := range parts {
+		d := &domain{name: k.topic + "/" + strconv.Itoa(int(p)), wm: stream.NewWatermark(e.cfg.MaxLateness)}
+		k.doms[p] = d
+		delete(k.next, p)
+		delete(k.decs, p)
+		var ps partState
+		if b, ok := latest[k.key(p)]; ok && json.Unmarshal(b, &ps) == nil {
+			d.wm.Max = ps.Watermark
+			k.next[p] = ps.Offset
+			sent, err := e.alerts.Since(d.name, ps.Alerts)
+			if err != nil {
+				e.cfg.Log("partition %d: the alerts sent since its checkpoint cannot be read (%v): they may be sent again", p, err)
+			}
+			if e.suppress == nil {
+				e.suppress = map[string]bool{}
+			}
+			for id := range sent {
+				e.suppress[id] = true
+			}
+		}
+	}
+	for _, u := range e.units {
+		b, ok := latest[k.unitKey(u.spec.name)]
+		if !ok {
+			continue
+		}
+		var st kafkaUnitState
+		if err := json.Unmarshal(b, &st); err != nil {
+			e.cfg.Log("%s: its checkpoint does not read (%v): it starts afresh", u.spec.name, err)
+			continue
+		}
+		if !slices.Contains(parts, st.Partition) {
+			continue
+		}
+		e.reset(u)
+		e.restoreUnit(u, &st.UnitState)
+		u.dom = k.doms[st.Partition]
+		u.skip = st.Offsets
+		restored++
+		if err := e.freshSpool(u); err != nil {
+			e.cfg.Log("%s: %v", u.spec.name, err)
+		}
+	}
+	e.cfg.Log("partitions %v of %s assigned: %d units restored from %s", parts, k.topic, restored, k.stateTopic)
+}
+
+// revoked checkpoints the partitions Kafka takes away, then lets their
+// units go.
+func (k *kafkaWatch) revoked(ctx context.Context, cl *kgo.Client, m map[string][]int32) {
+	parts := m[k.topic]
+	if len(parts) == 0 {
+		return
+	}
+	if err := k.checkpoint(ctx, cl, parts); err != nil {
+		k.e.cfg.Log("partitions %v revoked: %v", parts, err)
+	}
+	k.drop(parts)
+}
+
+// lost lets the units of partitions go without a checkpoint: another
+// member has them already.
+func (k *kafkaWatch) lost(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+	if parts := m[k.topic]; len(parts) > 0 {
+		k.e.cfg.Log("partitions %v lost (this member was too slow or cut off); their units go to another member", parts)
+		k.drop(parts)
+	}
+}
+
+func (k *kafkaWatch) drop(parts []int32) {
+	e := k.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, p := range parts {
+		d := k.doms[p]
+		for _, u := range e.units {
+			if d != nil && u.dom == d {
+				e.reset(u)
+				u.dom = nil
+			}
+		}
+		delete(k.doms, p)
+		delete(k.next, p)
+		delete(k.decs, p)
+	}
+}
+
+// commitError returns the error of an offset commit, or of its first
+// partition that failed.
+func commitError(resp *kmsg.OffsetCommitResponse, err error) error {
+	if err != nil || resp == nil {
+		return err
+	}
+	for _, t := range resp.Topics {
+		for _, p := range t.Partitions {
+			if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
+				return fmt.Errorf("%s/%d: %w", t.Topic, p.Partition, err)
+			}
+		}
+	}
+	return nil
+}

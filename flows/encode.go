@@ -300,36 +300,53 @@ func (s *space) flowName(x *Features, sizeClass int, sizeName func(int) string) 
 	return name
 }
 
+// parts are the parts of a code: the index of its protocol (len(Protocols)
+// for another one), direction, size class, duration bin and port class (0
+// none, 1 well-known, 2 registered, 3 ephemeral, 4+i the service port
+// Ports[i]).
+type parts struct {
+	proto, size, dur, port int
+	dir                    Direction
+}
+
+// split takes a code apart.
+func (s *space) split(c int) parts {
+	var p parts
+	p.port, c = c%s.nPort(), c/s.nPort()
+	p.dur, c = c%s.nDur(), c/s.nDur()
+	p.size, c = c%s.NSize, c/s.NSize
+	p.dir, p.proto = Direction(c%2), c/2
+	return p
+}
+
+// protoName names the protocol of parts, or other.
+func (s *space) protoName(p parts, other string) string {
+	if p.proto < len(s.Protocols) {
+		return s.Protocols[p.proto].String()
+	}
+	return other
+}
+
+// dirName is "in" or "out".
+func dirName(d Direction) string {
+	if d == Outbound {
+		return "out"
+	}
+	return "in"
+}
+
+// portClassNames name port classes 0 to 3 in symbol names.
+var portClassNames = [4]string{"none", "wk", "reg", "eph"}
+
 // codeName renders a code, seen in training or not.
 func (s *space) codeName(c int, sizeName func(int) string) string {
-	port := c % s.nPort()
-	c /= s.nPort()
-	dur := c % s.nDur()
-	c /= s.nDur()
-	size := c % s.NSize
-	c /= s.NSize
-	dir := Direction(c % 2)
-	proto := "other"
-	if p := c / 2; p < len(s.Protocols) {
-		proto = s.Protocols[p].String()
-	}
-	d := "in"
-	if dir == Outbound {
-		d = "out"
-	}
-	name := fmt.Sprintf("%s/%s/%s/d%d", d, proto, sizeName(size), dur)
+	p := s.split(c)
+	name := fmt.Sprintf("%s/%s/%s/d%d", dirName(p.dir), s.protoName(p, "other"), sizeName(p.size), p.dur)
 	if s.PortClass {
-		switch {
-		case port == 0:
-			name += "/p:none"
-		case port == 1:
-			name += "/p:wk"
-		case port == 2:
-			name += "/p:reg"
-		case port == 3:
-			name += "/p:eph"
-		default:
-			name += fmt.Sprintf("/p:%d", s.Ports[port-4])
+		if p.port < 4 {
+			name += "/p:" + portClassNames[p.port]
+		} else {
+			name += fmt.Sprintf("/p:%d", s.Ports[p.port-4])
 		}
 	}
 	return name

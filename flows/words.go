@@ -30,16 +30,8 @@ func (s *space) portWords(x *Features) string {
 	if n := PortName(x.DstPort); n != "" {
 		notes = append(notes, n)
 	}
-	switch c := s.portClass(x); {
-	case !s.PortClass:
-	case c >= 4:
-		notes = append(notes, "a service port of the training")
-	case c == 1:
-		notes = append(notes, "well-known")
-	case c == 2:
-		notes = append(notes, "registered")
-	case c == 3:
-		notes = append(notes, "ephemeral")
+	if c := s.portClass(x); s.PortClass && c > 0 {
+		notes = append(notes, portClassWords(c))
 	}
 	if len(notes) > 0 {
 		p += " (" + strings.Join(notes, ", ") + ")"
@@ -58,11 +50,7 @@ func (s *space) durationWords(d float64) string {
 
 // words puts a flow's description together from its parts.
 func (s *space) words(x *Features, size string) string {
-	dir := "in"
-	if x.Dir == Outbound {
-		dir = "out"
-	}
-	parts := []string{dir, x.Proto.String()}
+	parts := []string{dirName(x.Dir), x.Proto.String()}
 	if p := s.portWords(x); p != "" {
 		parts = append(parts, p)
 	}
@@ -87,40 +75,35 @@ func humanBytes(b float64) string {
 // codeWords describes the flows of a code in words; size describes a size
 // class.
 func (s *space) codeWords(c int, size func(int) string) string {
-	port := c % s.nPort()
-	c /= s.nPort()
-	dur := c % s.nDur()
-	c /= s.nDur()
-	sz := c % s.NSize
-	c /= s.NSize
-	dir := "in"
-	if Direction(c%2) == Outbound {
-		dir = "out"
-	}
-	proto := "other protocol"
-	if p := c / 2; p < len(s.Protocols) {
-		proto = s.Protocols[p].String()
-	}
-	parts := []string{dir, proto}
-	if s.PortClass {
-		switch {
-		case port == 0:
-		case port == 1:
-			parts = append(parts, "well-known port")
-		case port == 2:
-			parts = append(parts, "registered port")
-		case port == 3:
-			parts = append(parts, "ephemeral port")
-		default:
-			p := s.Ports[port-4]
-			name := strconv.Itoa(int(p))
-			if n := PortName(p); n != "" {
-				name += " (" + n + ")"
-			}
-			parts = append(parts, name)
+	p := s.split(c)
+	words := []string{dirName(p.dir), s.protoName(p, "other protocol")}
+	switch {
+	case !s.PortClass || p.port == 0:
+	case p.port < 4:
+		words = append(words, portClassWords(p.port)+" port")
+	default:
+		port := s.Ports[p.port-4]
+		name := strconv.Itoa(int(port))
+		if n := PortName(port); n != "" {
+			name += " (" + n + ")"
 		}
+		words = append(words, name)
 	}
-	return strings.Join(parts, " ") + ", " + size(sz) + ", " + s.binWords(dur)
+	return strings.Join(words, " ") + ", " + size(p.size) + ", " + s.binWords(p.dur)
+}
+
+// portClassWords names port classes 1 to 3, and a service port of the
+// training (4 and on).
+func portClassWords(c int) string {
+	switch c {
+	case 1:
+		return "well-known"
+	case 2:
+		return "registered"
+	case 3:
+		return "ephemeral"
+	}
+	return "a service port of the training"
 }
 
 // binWords describes duration bin i.

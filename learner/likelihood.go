@@ -57,7 +57,7 @@ func (h *likelihoodRatio) pair(t *tree, l, r int32) bool {
 		}
 	}
 	var p pooled
-	var matched, lFreqRight float64 // right counts matched by left; left counts where right is frequent
+	var matchedL, matchedR, matchedRareL float64 // counts of the symbols seen on both sides
 	df := 0
 	h.both = h.both[:0]
 	for e := t.head[r]; e >= 0; e = t.eNext[e] {
@@ -71,60 +71,34 @@ func (h *likelihoodRatio) pair(t *tree, l, r int32) bool {
 			lc = float64(h.scratch[t.eSym[e]])
 		}
 		if lc == 0 || rc == 0 {
-			continue // right-only symbols are pooled below through matched
+			continue // right-only symbols are pooled below through matchedR
 		}
-		matched += rc
-		df++
-		if rc >= sc {
-			lFreqRight += lc
-			if lc >= sc {
-				p.ld += lc + corr
-				p.rd += rc + corr
-				h.both = append(h.both, lc, rc)
-			}
-		} else {
-			p.r1 += rc
-		}
+		matchedL += lc
+		matchedR += rc
 		if lc < sc {
-			p.r2 += rc
+			matchedRareL += lc
 		}
+		df++
+		if lc >= sc && rc >= sc {
+			h.both = append(h.both, lc, rc)
+		}
+		p.add(lc, rc, sc, corr)
 	}
 	if row < 0 {
 		for e := t.head[l]; e >= 0; e = t.eNext[e] {
 			h.scratch[t.eSym[e]] = 0
 		}
 	}
-	// Left's symbols where right is rare (including absent) form pool 1,
-	// left's rare symbols pool 2; right's symbols left never saw join pool 2.
-	p.l1 = float64(t.paths[l]) - lFreqRight
-	p.l2 = float64(t.rare[l])
-	p.r2 += float64(t.paths[r]) - matched
+	// What the walk did not visit, from the totals the tree keeps: left's
+	// symbols that right lacks, and right's symbols that left lacks.
+	p.addLeftOnly(float64(t.paths[l])-matchedL, float64(t.rare[l])-matchedRareL)
+	p.addRightOnly(float64(t.paths[r]) - matchedR)
 	var lf, rf float64
 	if h.o.FinalProb {
 		lf, rf = float64(t.final[l]), float64(t.final[r])
-		if lf != 0 || rf != 0 {
-			if lf >= sc && rf >= sc {
-				p.ld += lf + corr
-				p.rd += rf + corr
-			}
-			if rf < sc {
-				p.l1 += lf
-				p.r1 += rf
-			}
-			if lf < sc {
-				p.l2 += lf
-				p.r2 += rf
-			}
-		}
+		p.add(lf, rf, sc, corr)
 	}
-	if p.l1 != 0 || p.r1 != 0 {
-		p.ld += p.l1 + corr
-		p.rd += p.r1 + corr
-	}
-	if p.l2 != 0 || p.r2 != 0 {
-		p.ld += p.l2 + corr
-		p.rd += p.r2 + corr
-	}
+	p.close(corr)
 	if p.ld < float64(h.o.StateCount) || p.rd < float64(h.o.StateCount) {
 		return true
 	}

@@ -29,13 +29,40 @@ type likelihoodRatio struct {
 
 	llOrig, llMerged float64
 	df               int
+
+	// Deciding early (see decider): the bounds of the current blue
+	// state's fold, whether the current evaluation may stop, the most
+	// degrees of freedom its pairs still to come can add, the score it
+	// must beat, and the critical statistics.
+	bounds  dfBounds
+	stop    bool
+	stopped bool // the evaluation stopped early
+	rem     int
+	bar     float64
+	crit    *critical
 }
 
 func newLikelihoodRatio(o Options, alphabet int) heuristic {
-	return &likelihoodRatio{o: o, scratch: make([]int32, alphabet)}
+	return &likelihoodRatio{o: o, scratch: make([]int32, alphabet), crit: newCritical(o.Confidence)}
 }
 
-func (h *likelihoodRatio) reset() { h.llOrig, h.llMerged, h.df = 0, 0, 0 }
+func (h *likelihoodRatio) reset() {
+	h.llOrig, h.llMerged, h.df, h.stop, h.stopped = 0, 0, 0, false, false
+}
+
+func (h *likelihoodRatio) blue(t *tree, b int32) { h.bounds.set(t, b, h.o) }
+
+func (h *likelihoodRatio) stopAt(bar float64) {
+	h.stop, h.rem, h.bar = true, h.bounds.total, bar
+}
+
+// decided reports whether the merge being evaluated is certain to fail the
+// test: its statistic can only grow (by at least zero per term) and its
+// degrees of freedom by at most h.rem, and the p-value falls as the
+// statistic grows and rises with the degrees of freedom.
+func (h *likelihoodRatio) decided() bool {
+	return certainAbove(h.llOrig, h.llMerged) >= h.crit.at(h.df+h.rem)
+}
 
 // pair adds one pair's test to the merge's statistic. It visits only the
 // right state's transitions: the left state's counts are looked up (a red
@@ -43,6 +70,9 @@ func (h *likelihoodRatio) reset() { h.llOrig, h.llMerged, h.df = 0, 0, 0 }
 // other symbols is its total and its sum of rare counts, which the tree
 // keeps. The result is FlexFringe's, term for term (see outcomes.pool).
 func (h *likelihoodRatio) pair(t *tree, l, r int32) bool {
+	if h.stop {
+		h.rem -= int(h.bounds.per[r])
+	}
 	if !tested(t, l, r, h.o) {
 		return true
 	}
@@ -114,6 +144,10 @@ func (h *likelihoodRatio) pair(t *tree, l, r int32) bool {
 	}
 	h.term(p.l1, p.r1, p.ld, p.rd, p.l1 >= sc || p.r1 >= sc)
 	h.term(p.l2, p.r2, p.ld, p.rd, p.l2 >= sc || p.r2 >= sc)
+	if h.stop && h.decided() {
+		h.stopped = true
+		return false
+	}
 	return true
 }
 

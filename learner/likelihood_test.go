@@ -86,15 +86,7 @@ func TestIndexFollowsMerges(t *testing.T) {
 		if !ok {
 			break
 		}
-		best, found := candidate{}, false
-		for _, r := range s.reds {
-			if r == root {
-				continue
-			}
-			if score, ok := s.try(r, b); ok && (!found || score > best.score) {
-				best, found = candidate{r, b, score}, true
-			}
-		}
+		best, found := s.bestMerge([]int32{b})
 		check("after tests")
 		if found {
 			s.h.reset()

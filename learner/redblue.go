@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 )
 
 // Progress receives the learner's progress: red states so far and merges
@@ -97,18 +98,7 @@ func (s *search) run(ctx context.Context, progress Progress) error {
 		} else if blues = s.blue.all(); len(blues) == 0 {
 			break
 		}
-		best, found := candidate{}, false
-		for _, b := range blues {
-			for _, r := range s.reds {
-				if r == root && !s.o.MergeRoot {
-					continue
-				}
-				score, ok := s.try(r, b)
-				if ok && (!found || score > best.score) {
-					best, found = candidate{r, b, score}, true
-				}
-			}
-		}
+		best, found := s.bestMerge(blues)
 		if found {
 			s.h.reset()
 			s.t.fold(s.h, best.red, best.blue)
@@ -126,9 +116,41 @@ func (s *search) run(ctx context.Context, progress Progress) error {
 	return nil
 }
 
-// try tests the merge of blue b into red r and rolls it back.
-func (s *search) try(r, b int32) (float64, bool) {
+// bestMerge tests the merge of each of the blue states with every red state
+// and returns the consistent one with the highest score (the first of
+// equals, in the order of blues and of s.reds).
+func (s *search) bestMerge(blues []int32) (candidate, bool) {
+	best, found := candidate{}, false
+	d, _ := s.h.(decider)
+	for _, b := range blues {
+		if d != nil {
+			d.blue(s.t, b)
+		}
+		for _, r := range s.reds {
+			if r == root && !s.o.MergeRoot {
+				continue
+			}
+			bar := math.Inf(-1)
+			if found {
+				bar = best.score
+			}
+			score, ok := s.try(r, b, bar)
+			if ok && (!found || score > best.score) {
+				best, found = candidate{r, b, score}, true
+			}
+		}
+	}
+	return best, found
+}
+
+// try tests the merge of blue b into red r and rolls it back. A heuristic
+// that can decide early stops the fold once the merge is certain to fail
+// or to score no more than bar; ok is then false.
+func (s *search) try(r, b int32, bar float64) (float64, bool) {
 	s.h.reset()
+	if d, ok := s.h.(decider); ok {
+		d.stopAt(bar)
+	}
 	mark := len(s.t.log)
 	s.t.testing = true
 	ok := s.t.fold(s.h, r, b)

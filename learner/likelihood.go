@@ -39,6 +39,8 @@ type likelihoodRatio struct {
 	stopped bool // the evaluation stopped early
 	rem     int
 	bar     float64
+	barZ    float64 // the standard normal quantile of 1 - bar
+	next    float64 // the statistic below which the bar is not checked again
 	crit    *critical
 }
 
@@ -53,15 +55,50 @@ func (h *likelihoodRatio) reset() {
 func (h *likelihoodRatio) blue(t *tree, b int32) { h.bounds.set(t, b, h.o) }
 
 func (h *likelihoodRatio) stopAt(bar float64) {
-	h.stop, h.rem, h.bar = true, h.bounds.total, bar
+	h.stop, h.rem, h.next = true, h.bounds.total, 0
+	if bar != h.bar {
+		h.bar = bar
+		h.barZ = 0
+		if bar > h.o.Confidence && bar < 1 {
+			h.barZ = math.Sqrt2 * math.Erfinv(1-2*bar)
+		}
+	}
 }
 
 // decided reports whether the merge being evaluated is certain to fail the
-// test: its statistic can only grow (by at least zero per term) and its
-// degrees of freedom by at most h.rem, and the p-value falls as the
-// statistic grows and rises with the degrees of freedom.
+// test, or to score no more than the bar: its statistic can only grow (by
+// at least zero per term) and its degrees of freedom by at most h.rem, and
+// the p-value falls as the statistic grows and rises with the degrees of
+// freedom.
+//
+// Against the confidence level it compares the statistic with a table of
+// critical values. Against the bar, which changes from test to test, it
+// computes the p-value bound, but only where the Wilson-Hilferty
+// approximation of the bar's critical value says that it might be below
+// the bar (with 20 % to spare), and after a bound that was not low enough,
+// only once the statistic has grown by a tenth.
 func (h *likelihoodRatio) decided() bool {
-	return certainAbove(h.llOrig, h.llMerged) >= h.crit.at(h.df+h.rem)
+	x, df := certainAbove(h.llOrig, h.llMerged), h.df+h.rem
+	if x >= h.crit.at(df) {
+		return true
+	}
+	if !(h.bar > h.o.Confidence) || x < h.next {
+		return false
+	}
+	if h.bar < 1 {
+		// Wilson-Hilferty: the statistic at which a chi-squared with df
+		// degrees of freedom has survival bar.
+		v := 2 / (9 * float64(max(df, 1)))
+		c := 1 - v + h.barZ*math.Sqrt(v)
+		if x < 0.8*float64(df)*c*c*c {
+			return false
+		}
+	}
+	if chiSquareSurvival(x, df) < h.bar*(1-1e-6) {
+		return true
+	}
+	h.next = 1.1 * x
+	return false
 }
 
 // pair adds one pair's test to the merge's statistic. It visits only the

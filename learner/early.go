@@ -35,9 +35,12 @@ type decider interface {
 // adds at most one degree of freedom per symbol that state has, one for
 // the end of trace, and one per pool. A state seen fewer times has
 // descendants seen fewer times still, so the walk stops there.
+//
+// The bounds are kept in a map: a blue state's subtree of states seen
+// StateCount times is small, and a slice over all nodes would cost the
+// tree four bytes a node.
 type dfBounds struct {
-	per   []int32 // per node, 0 outside the current blue state's subtree
-	nodes []int32 // the nodes per is set for
+	per   map[int32]int32 // per node of the subtree seen StateCount times
 	stack []int32
 	total int
 }
@@ -52,18 +55,19 @@ func measure(t *tree, n int32, o Options) int32 {
 
 // set computes the bounds of blue state b's subtree.
 func (d *dfBounds) set(t *tree, b int32, o Options) {
-	if len(d.per) < len(t.rep) {
-		d.per = make([]int32, len(t.rep))
+	if d.per == nil {
+		d.per = map[int32]int32{}
 	}
-	for _, n := range d.nodes {
-		d.per[n] = 0
-	}
-	d.nodes, d.total = d.nodes[:0], 0
+	clear(d.per)
+	d.total = 0
 	d.stack = append(d.stack[:0], b)
 	for len(d.stack) > 0 {
 		n := d.stack[len(d.stack)-1]
 		d.stack = d.stack[:len(d.stack)-1]
-		if d.per[n] != 0 || int(measure(t, n, o)) < o.StateCount {
+		if int(measure(t, n, o)) < o.StateCount {
+			continue
+		}
+		if _, seen := d.per[n]; seen {
 			continue
 		}
 		df := int32(2) // the pools
@@ -77,9 +81,17 @@ func (d *dfBounds) set(t *tree, b int32, o Options) {
 			}
 		}
 		d.per[n] = df
-		d.nodes = append(d.nodes, n)
 		d.total += int(df)
 	}
+}
+
+// at returns node n's bound: 0 outside the subtree, and for states seen
+// fewer than StateCount times (which it checks first, without the map).
+func (d *dfBounds) at(t *tree, n int32, o Options) int {
+	if int(measure(t, n, o)) < o.StateCount {
+		return 0
+	}
+	return int(d.per[n])
 }
 
 // critical holds, per number of degrees of freedom, a value of the

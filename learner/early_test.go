@@ -150,7 +150,7 @@ func (c *boundChecker) pair(t *tree, l, r int32) bool {
 	ok := c.lr.pair(t, l, r)
 	if added := c.lr.df - before; c.testing && added > 0 {
 		c.pairs++
-		if bound := int(c.lr.bounds.per[r]); added > bound {
+		if bound := c.lr.bounds.at(t, r, c.lr.o); added > bound {
 			c.t.Fatalf("pair (%d, %d) added %d degrees of freedom, bound %d", l, r, added, bound)
 		}
 	}

@@ -1,6 +1,9 @@
 package learner
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
 
 // frontier tracks the blue states: representatives that are not red and
 // are the target of a red state's transition. A state stays blue until it
@@ -14,14 +17,13 @@ type frontier struct {
 	sinkCount int32
 	blue      []bool      // per node: discovered as a red state's target
 	heap      []blueEntry // max by size, then min by node id
-	seen      []int32     // per node: stamp of the last visit in touchFold
-	stamp     int32
+	touched   []int32     // touchFold's buffer
 }
 
 type blueEntry struct{ size, node int32 }
 
 func newFrontier(t *tree, sinkCount int) *frontier {
-	return &frontier{t: t, sinkCount: int32(sinkCount), blue: make([]bool, len(t.rep)), seen: make([]int32, len(t.rep))}
+	return &frontier{t: t, sinkCount: int32(sinkCount), blue: make([]bool, len(t.rep))}
 }
 
 // before orders the heap: larger first, then older node first.
@@ -94,16 +96,15 @@ func (f *frontier) redChildren(r int32) {
 // states that absorbed others have grown.
 func (f *frontier) touchFold(log []undo) {
 	t := f.t
-	f.stamp++
+	// The representatives that absorbed states, each once.
+	f.touched = f.touched[:0]
 	for _, u := range log {
-		if u.kind != undoMerge {
-			continue
+		if u.kind == undoMerge {
+			f.touched = append(f.touched, t.find(u.a))
 		}
-		c := t.find(u.a)
-		if f.seen[c] == f.stamp {
-			continue
-		}
-		f.seen[c] = f.stamp
+	}
+	slices.Sort(f.touched)
+	for _, c := range slices.Compact(f.touched) {
 		if t.red[c] {
 			f.redChildren(c)
 		} else if f.blue[c] {

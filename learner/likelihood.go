@@ -23,9 +23,8 @@ type likelihoodRatio struct {
 	// scratch row of left's counts by symbol, for a left state without a
 	// dense row; zero between uses.
 	scratch []int32
-	// both collects the (left, right) counts of symbols frequent on both
-	// sides, whose likelihood terms need the final dividers.
-	both []float64
+	// pt is the pair being evaluated.
+	pt pairTerms
 
 	llOrig, llMerged float64
 	df               int
@@ -101,39 +100,86 @@ func (h *likelihoodRatio) decided() bool {
 	return false
 }
 
-// pair adds one pair's test to the merge's statistic. It visits only the
-// right state's transitions: the left state's counts are looked up (a red
-// state's in its dense row), and what the test needs from the left state's
-// other symbols is its total and its sum of rare counts, which the tree
-// keeps. The result is FlexFringe's, term for term (see outcomes.pool).
+// pair adds one pair's test to the merge's statistic.
 func (h *likelihoodRatio) pair(t *tree, l, r int32) bool {
 	if h.stop {
-		h.rem -= int(h.bounds.per[r])
+		h.rem -= h.bounds.at(t, r, h.o)
 	}
-	if !tested(t, l, r, h.o) {
+	if !h.gather(t, l, r) {
 		return true
 	}
-	sc, corr := float64(h.o.SymbolCount), h.o.Correction
+	pt := &h.pt
+	h.df += pt.df
+	for i := 0; i < len(pt.terms); i += 2 {
+		h.likelihoods(pt.terms[i], pt.terms[i+1], pt.ld, pt.rd)
+	}
+	if h.stop && h.decided() {
+		h.stopped = true
+		return false
+	}
+	return true
+}
+
+// pairTerms is one pair's share of the test: the degrees of freedom it
+// adds, its dividers, and the (left, right) counts of the outcomes whose
+// likelihoods enter the statistic: the symbols frequent on both sides, then
+// the end, then pool 1 and pool 2, each where frequent enough.
+type pairTerms struct {
+	df     int
+	ld, rd float64
+	terms  []float64 // (left, right) pairs
+}
+
+// gather computes pair (l, r)'s terms into h.pt, and reports whether the
+// pair adds anything to the test: false when a state was seen fewer than
+// StateCount times, or a divider is below it.
+//
+// It visits only the right state's transitions: the left state's counts
+// are looked up (a red state's in its dense row), and what the test needs
+// from the left state's other symbols is its total and its sum of rare
+// counts, which a red state's row keeps (another state's are summed as its
+// transitions are read into the scratch row). The result is FlexFringe's,
+// term for term (see outcomes.pool).
+func (h *likelihoodRatio) gather(t *tree, l, r int32) bool {
 	row := int32(-1)
 	if t.rowOf != nil {
 		row = t.rowOf[l]
 	}
+	return h.gatherRow(t, l, row, r)
+}
+
+// gatherRow is gather for a left state whose row (or -1) the caller knows.
+func (h *likelihoodRatio) gatherRow(t *tree, l, row, r int32) bool {
+	var lPaths, lFinal, lRare int32
+	if row >= 0 {
+		lPaths, lFinal, lRare = t.rowPaths[row], t.rowFinal[row], t.rowRare[row]
+	} else {
+		lPaths, lFinal = t.paths[l], t.final[l]
+	}
+	lm, rm := lPaths, t.paths[r]
+	if h.o.FinalProb {
+		lm, rm = lm+lFinal, rm+t.final[r]
+	}
+	if int(lm) < h.o.StateCount || int(rm) < h.o.StateCount {
+		return false
+	}
+	sc, corr := float64(h.o.SymbolCount), h.o.Correction
 	if row < 0 {
 		for e := t.head[l]; e >= 0; e = t.eNext[e] {
-			h.scratch[t.eSym[e]] = t.eCount[e]
+			c := t.eCount[e]
+			h.scratch[t.eSym[e]] = c
+			lRare += t.rareCount(c)
 		}
 	}
 	var p pooled
 	var matchedL, matchedR, matchedRareL float64 // counts of the symbols seen on both sides
-	df := 0
-	h.both = h.both[:0]
+	pt := &h.pt
+	pt.df, pt.terms = 0, pt.terms[:0]
 	for e := t.head[r]; e >= 0; e = t.eNext[e] {
 		rc := float64(t.eCount[e])
 		var lc float64
 		if row >= 0 {
-			if le := t.rows[int(row)*t.alphabet+int(t.eSym[e])]; le >= 0 {
-				lc = float64(t.eCount[le])
-			}
+			lc = float64(t.rowCount[int(row)*t.alphabet+int(t.eSym[e])])
 		} else {
 			lc = float64(h.scratch[t.eSym[e]])
 		}
@@ -145,9 +191,9 @@ func (h *likelihoodRatio) pair(t *tree, l, r int32) bool {
 		if lc < sc {
 			matchedRareL += lc
 		}
-		df++
+		pt.df++
 		if lc >= sc && rc >= sc {
-			h.both = append(h.both, lc, rc)
+			pt.terms = append(pt.terms, lc, rc)
 		}
 		p.add(lc, rc, sc, corr)
 	}
@@ -158,32 +204,31 @@ func (h *likelihoodRatio) pair(t *tree, l, r int32) bool {
 	}
 	// What the walk did not visit, from the totals the tree keeps: left's
 	// symbols that right lacks, and right's symbols that left lacks.
-	p.addLeftOnly(float64(t.paths[l])-matchedL, float64(t.rare[l])-matchedRareL)
+	p.addLeftOnly(float64(lPaths)-matchedL, float64(lRare)-matchedRareL)
 	p.addRightOnly(float64(t.paths[r]) - matchedR)
-	var lf, rf float64
 	if h.o.FinalProb {
-		lf, rf = float64(t.final[l]), float64(t.final[r])
+		lf, rf := float64(lFinal), float64(t.final[r])
 		p.add(lf, rf, sc, corr)
+		if lf != 0 && rf != 0 {
+			pt.df++
+		}
+		if lf >= sc && rf >= sc {
+			pt.terms = append(pt.terms, lf, rf)
+		}
 	}
 	p.close(corr)
 	if p.ld < float64(h.o.StateCount) || p.rd < float64(h.o.StateCount) {
-		return true
-	}
-	h.df += df
-	for i := 0; i < len(h.both); i += 2 {
-		h.likelihoods(h.both[i], h.both[i+1], p.ld, p.rd)
-	}
-	if lf != 0 && rf != 0 {
-		h.df++
-	}
-	if lf >= sc && rf >= sc {
-		h.likelihoods(lf, rf, p.ld, p.rd)
-	}
-	h.term(p.l1, p.r1, p.ld, p.rd, p.l1 >= sc || p.r1 >= sc)
-	h.term(p.l2, p.r2, p.ld, p.rd, p.l2 >= sc || p.r2 >= sc)
-	if h.stop && h.decided() {
-		h.stopped = true
 		return false
+	}
+	pt.ld, pt.rd = p.ld, p.rd
+	for _, pool := range [2][2]float64{{p.l1, p.r1}, {p.l2, p.r2}} {
+		lc, rc := pool[0], pool[1]
+		if lc != 0 && rc != 0 {
+			pt.df++
+		}
+		if (lc != 0 || rc != 0) && (lc >= sc || rc >= sc) {
+			pt.terms = append(pt.terms, lc, rc)
+		}
 	}
 	return true
 }

@@ -60,7 +60,8 @@ func TestLikelihoodRatioMatchesReference(t *testing.T) {
 }
 
 // TestIndexFollowsMerges: after tested-and-undone and performed merges, the
-// dense rows and rare sums agree with the transition lists.
+// dense rows, their counts and totals agree with the nodes and their
+// transition lists.
 func TestIndexFollowsMerges(t *testing.T) {
 	d := samplePDFA(5, 8, 6, 3000)
 	o := DefaultOptions()
@@ -75,9 +76,14 @@ func TestIndexFollowsMerges(t *testing.T) {
 				if tr.edge(q, tr.eSym[e]) != e {
 					t.Fatalf("%s: node %d symbol %d: lookup disagrees with the list", when, q, tr.eSym[e])
 				}
+				if r := tr.rowOf[q]; r >= 0 && tr.rowCount[int(r)*tr.alphabet+int(tr.eSym[e])] != tr.eCount[e] {
+					t.Fatalf("%s: node %d symbol %d: row count %d, transition count %d", when, q, tr.eSym[e], tr.rowCount[int(r)*tr.alphabet+int(tr.eSym[e])], tr.eCount[e])
+				}
 			}
-			if rare != tr.rare[q] {
-				t.Fatalf("%s: node %d rare sum %d, list says %d", when, q, tr.rare[q], rare)
+			if r := tr.rowOf[q]; r >= 0 {
+				if got := [3]int32{tr.rowPaths[r], tr.rowFinal[r], tr.rowRare[r]}; got != [3]int32{tr.paths[q], tr.final[q], rare} {
+					t.Fatalf("%s: node %d: row's paths, final and rare sum %v, node's %v", when, q, got, [3]int32{tr.paths[q], tr.final[q], rare})
+				}
 			}
 		}
 	}

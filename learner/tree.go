@@ -29,25 +29,30 @@ type tree struct {
 	eCount []int32
 	eNext  []int32
 
-	// Dense transition rows for red states (symbol -> transition), so that
-	// a lookup in a red state, which may have a transition on most of the
-	// alphabet, is O(1). Other states scan their (short) lists.
-	alphabet int
-	rowOf    []int32 // per node: its row number, -1 for none
-	rows     []int32 // alphabet entries per row, -1 for no transition
-
-	// rare[n] is the sum of n's transition counts below rareBelow (the
-	// SymbolCount), kept up to date so that a test can pool a state's rare
-	// symbols without scanning its transitions.
-	rare      []int32
+	// Dense rows for red states: per row, the state's transition on each
+	// symbol (so that a lookup in a red state, which may have a transition
+	// on most of the alphabet, is O(1); other states scan their short
+	// lists) and its count, and the state's paths, final and rare counts
+	// (the sum of its transition counts below rareBelow, the SymbolCount,
+	// so that a test pools a red state's rare symbols without scanning
+	// them). The counts and totals mirror the node's, so that screening
+	// every red state reads small tables in order.
+	alphabet  int
 	rareBelow int32
+	rowOf     []int32 // per node: its row number, -1 for none
+	rows      []int32 // alphabet entries per row, -1 for no transition
+	rowCount  []int32 // alphabet entries per row, 0 for no transition
+	rowPaths  []int32 // per row
+	rowFinal  []int32 // per row
+	rowRare   []int32 // per row
 
 	log     []undo
-	testing bool // a merge is being tested: its links are temporary
+	pairs   []int32 // fold's notes: (left's, right's) transitions on a shared symbol
+	testing bool    // a merge is being tested: its links are temporary
 }
 
-// maxRowEntries bounds the memory of the dense rows (64 MiB); red states
-// beyond it scan their transitions.
+// maxRowEntries bounds the memory of the dense rows (128 MiB with their
+// counts); red states beyond it scan their transitions.
 const maxRowEntries = 1 << 24
 
 type undoKind uint8
@@ -183,24 +188,21 @@ func (t *tree) addEdge(q, sym, child, count int32) int32 {
 	if t.rowOf != nil {
 		if r := t.rowOf[q]; r >= 0 {
 			t.rows[int(r)*t.alphabet+int(sym)] = e
+			t.rowCount[int(r)*t.alphabet+int(sym)] = count
+			t.rowRare[r] += t.rareCount(count)
 		}
-		t.rare[q] += t.rareCount(count)
 	}
 	return e
 }
 
-// index prepares the lookup structures used while merging: the rare sums
-// of every node, and room for the red states' rows.
+// index prepares the lookup structures used while merging: room for the
+// red states' rows.
 func (t *tree) index(alphabet, symbolCount int) {
 	t.alphabet = alphabet
 	t.rareBelow = int32(symbolCount)
 	t.rowOf = make([]int32, len(t.rep))
-	t.rare = make([]int32, len(t.rep))
-	for q := range t.rep {
+	for q := range t.rowOf {
 		t.rowOf[q] = -1
-		for e := t.head[q]; e >= 0; e = t.eNext[e] {
-			t.rare[q] += t.rareCount(t.eCount[e])
-		}
 	}
 }
 
@@ -213,14 +215,35 @@ func (t *tree) addRow(q int32) {
 	r := len(t.rows) / t.alphabet
 	for range t.alphabet {
 		t.rows = append(t.rows, -1)
+		t.rowCount = append(t.rowCount, 0)
 	}
+	var rare int32
 	for e := t.head[q]; e >= 0; e = t.eNext[e] {
 		// The list is newest first: keep the first hit per symbol.
 		if i := r*t.alphabet + int(t.eSym[e]); t.rows[i] < 0 {
 			t.rows[i] = e
+			t.rowCount[i] = t.eCount[e]
+			rare += t.rareCount(t.eCount[e])
 		}
 	}
+	t.rowPaths = append(t.rowPaths, t.paths[q])
+	t.rowFinal = append(t.rowFinal, t.final[q])
+	t.rowRare = append(t.rowRare, rare)
 	t.rowOf[q] = int32(r)
+}
+
+// totals returns node q's paths, final and rare counts (see rowRare), from
+// its row where it has one.
+func (t *tree) totals(q int32) (paths, final, rare int32) {
+	if t.rowOf != nil {
+		if r := t.rowOf[q]; r >= 0 {
+			return t.rowPaths[r], t.rowFinal[r], t.rowRare[r]
+		}
+	}
+	for e := t.head[q]; e >= 0; e = t.eNext[e] {
+		rare += t.rareCount(t.eCount[e])
+	}
+	return t.paths[q], t.final[q], rare
 }
 
 func (t *tree) rareCount(c int32) int32 {
@@ -265,6 +288,15 @@ func (t *tree) find(n int32) int32 {
 	return r
 }
 
+// rep0 returns the representative of n's class, as find does, but without
+// changing the tree, so that goroutines may call it side by side.
+func (t *tree) rep0(n int32) int32 {
+	for t.rep[n] >= 0 {
+		n = t.rep[n]
+	}
+	return n
+}
+
 // size is the number of traces that reach n: those that go on plus those
 // that end there.
 func (t *tree) size(n int32) int32 { return t.paths[n] + t.final[n] }
@@ -282,16 +314,29 @@ func (t *tree) fold(h heuristic, left, right int32) bool {
 	t.temp[right] = t.testing
 	t.paths[left] += t.paths[right]
 	t.final[left] += t.final[right]
+	row := int32(-1)
+	if t.rowOf != nil {
+		if row = t.rowOf[left]; row >= 0 {
+			t.rowPaths[row] += t.paths[right]
+			t.rowFinal[row] += t.final[right]
+		}
+	}
 	t.log = append(t.log, undo{kind: undoMerge, a: left, b: right})
 	// First all counts and new transitions, as a merge updates the state's
-	// data before it recurses into the children.
+	// data before it recurses into the children. The children to fold are
+	// those on symbols both states had (a new transition leads to right's
+	// child itself): their transitions are noted on t.pairs, above the
+	// deeper folds' notes, for the second loop.
+	base := len(t.pairs)
 	for e := t.head[right]; e >= 0; e = t.eNext[e] {
 		s, c := t.eSym[e], t.eCount[e]
 		if le := t.edge(left, s); le >= 0 {
+			t.pairs = append(t.pairs, le, e)
 			old := t.eCount[le]
 			t.eCount[le] = old + c
-			if t.rare != nil {
-				t.rare[left] += t.rareCount(old+c) - t.rareCount(old)
+			if row >= 0 {
+				t.rowCount[int(row)*t.alphabet+int(s)] += c
+				t.rowRare[row] += t.rareCount(old+c) - t.rareCount(old)
 			}
 			t.log = append(t.log, undo{kind: undoCount, a: le, b: c, n: left})
 		} else {
@@ -299,13 +344,15 @@ func (t *tree) fold(h heuristic, left, right int32) bool {
 			t.log = append(t.log, undo{kind: undoEdge, a: left})
 		}
 	}
-	for e := t.head[right]; e >= 0; e = t.eNext[e] {
-		le := t.edge(left, t.eSym[e])
+	for i, end := base, len(t.pairs); i < end; i += 2 {
+		le, e := t.pairs[i], t.pairs[i+1]
 		a, b := t.find(t.eChild[le]), t.find(t.eChild[e])
 		if a != b && !t.fold(h, a, b) {
+			t.pairs = t.pairs[:base]
 			return false
 		}
 	}
+	t.pairs = t.pairs[:base]
 	return true
 }
 
@@ -319,11 +366,20 @@ func (t *tree) undo(mark int) {
 			t.temp[u.b] = false
 			t.paths[u.a] -= t.paths[u.b]
 			t.final[u.a] -= t.final[u.b]
+			if t.rowOf != nil {
+				if r := t.rowOf[u.a]; r >= 0 {
+					t.rowPaths[r] -= t.paths[u.b]
+					t.rowFinal[r] -= t.final[u.b]
+				}
+			}
 		case undoCount:
 			now := t.eCount[u.a]
 			t.eCount[u.a] = now - u.b
-			if t.rare != nil {
-				t.rare[u.n] += t.rareCount(now-u.b) - t.rareCount(now)
+			if t.rowOf != nil {
+				if r := t.rowOf[u.n]; r >= 0 {
+					t.rowCount[int(r)*t.alphabet+int(t.eSym[u.a])] -= u.b
+					t.rowRare[r] += t.rareCount(now-u.b) - t.rareCount(now)
+				}
 			}
 		case undoEdge:
 			e := t.head[u.a]
@@ -331,8 +387,9 @@ func (t *tree) undo(mark int) {
 			if t.rowOf != nil {
 				if r := t.rowOf[u.a]; r >= 0 {
 					t.rows[int(r)*t.alphabet+int(t.eSym[e])] = -1
+					t.rowCount[int(r)*t.alphabet+int(t.eSym[e])] = 0
+					t.rowRare[r] -= t.rareCount(t.eCount[e])
 				}
-				t.rare[u.a] -= t.rareCount(t.eCount[e])
 			}
 			// Undo is LIFO, so the edge is the last one added.
 			last := len(t.eSym) - 1

@@ -22,6 +22,20 @@ type decider interface {
 	// score no more than bar. reset alone never stops: a performed merge
 	// is always folded whole.
 	stopAt(bar float64)
+	// screen evaluates the first pair of the merge of b into r (whose row
+	// in the tree is row, or -1) on its own, without changing the tree: ok
+	// is false when that pair already rules the merge out; otherwise key
+	// ranks the merge among b's merges, lower keys more promising. It
+	// follows blue(t, b).
+	screen(t *tree, r, row, b int32) (key float64, ok bool)
+	// refine ranks the merge of b into r as screen does, more closely and
+	// at a higher cost.
+	refine(t *tree, r, b int32) (key float64)
+	// fork returns a decider that screens and refines the merges of the
+	// blue state last prepared by blue, and that may do so in another
+	// goroutine while this one and other forks do the same (neither
+	// changes the tree).
+	fork() decider
 }
 
 // dfBounds holds, for the right-hand states of the folds of one blue state,

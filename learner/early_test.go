@@ -78,7 +78,7 @@ func TestDecidedFoldsAgree(t *testing.T) {
 						}
 					}
 					if fullOK && (!found || full > best.score) {
-						best, found = candidate{r, b, full}, true
+						best, found = candidate{red: r, blue: b, score: full}, true
 					}
 				}
 				if found {
@@ -121,6 +121,7 @@ func TestDFBoundsHold(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			lr := newLikelihoodRatio(tc.o, tc.d.Alphabet.Len()).(*likelihoodRatio)
 			c := &boundChecker{t: t, lr: lr}
+			var _ decider = c
 			s := newSearch(buildTree(tc.d), c, tc.o, tc.d.Alphabet.Len())
 			if err := s.run(t.Context(), nil); err != nil {
 				t.Fatal(err)
@@ -145,12 +146,17 @@ func (c *boundChecker) reset()                  { c.lr.reset(); c.testing = fals
 func (c *boundChecker) result() (float64, bool) { return c.lr.result() }
 func (c *boundChecker) blue(t *tree, b int32)   { c.lr.blue(t, b) }
 func (c *boundChecker) stopAt(bar float64)      { c.lr.stopAt(bar); c.testing = true }
+func (c *boundChecker) screen(t *tree, r, row, b int32) (float64, bool) {
+	return c.lr.screen(t, r, row, b)
+}
+func (c *boundChecker) fork() decider                      { return c.lr.fork() }
+func (c *boundChecker) refine(t *tree, r, b int32) float64 { return c.lr.refine(t, r, b) }
 func (c *boundChecker) pair(t *tree, l, r int32) bool {
 	before := c.lr.df
 	ok := c.lr.pair(t, l, r)
 	if added := c.lr.df - before; c.testing && added > 0 {
 		c.pairs++
-		if bound := c.lr.bounds.at(t, r, c.lr.o); added > bound {
+		if bound := c.lr.cur.bounds.at(t, r, c.lr.o); added > bound {
 			c.t.Fatalf("pair (%d, %d) added %d degrees of freedom, bound %d", l, r, added, bound)
 		}
 	}
@@ -180,5 +186,54 @@ func TestCriticalRejects(t *testing.T) {
 				t.Errorf("level %v: critical value falls from df %d to %d", level, df-1, df)
 			}
 		}
+	}
+}
+
+// TestScreenRulesOutOnlyFailures: at every step of whole learnings, a
+// merge that screen rules out is one whose first pair stops its fold; and
+// screen, which sums the same terms otherwise, rules out nearly all of
+// those.
+func TestScreenRulesOutOnlyFailures(t *testing.T) {
+	for _, tc := range earlyCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			lr := newLikelihoodRatio(tc.o, tc.d.Alphabet.Len()).(*likelihoodRatio)
+			s := newSearch(buildTree(tc.d), lr, tc.o, tc.d.Alphabet.Len())
+			var screened, screenedOut, stopped int
+			for {
+				b, ok := s.blue.largest()
+				if !ok {
+					break
+				}
+				lr.blue(s.t, b)
+				for i, r := range s.reds[1:] {
+					screened++
+					_, passes := lr.screen(s.t, r, s.rows[i+1], b)
+					lr.reset()
+					lr.stopAt(math.Inf(-1))
+					stops := !lr.pair(s.t, r, b)
+					if stops {
+						stopped++
+					}
+					if !passes {
+						screenedOut++
+						if !stops {
+							t.Fatalf("merge %d <- %d ruled out by screen, but its first pair does not stop the fold", r, b)
+						}
+					}
+				}
+				if best, found := s.bestMerge([]int32{b}); found {
+					s.h.reset()
+					s.t.fold(s.h, best.red, best.blue)
+					s.blue.touchFold(s.t.log)
+					s.t.log = s.t.log[:0]
+				} else {
+					s.promote(b)
+				}
+			}
+			t.Logf("%d merges screened: %d stopped by their first pair, %d of them ruled out by screen", screened, stopped, screenedOut)
+			if screenedOut < stopped*95/100 {
+				t.Errorf("screen ruled out %d of the %d merges that their first pair stops", screenedOut, stopped)
+			}
+		})
 	}
 }

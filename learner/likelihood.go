@@ -29,11 +29,11 @@ type likelihoodRatio struct {
 	llOrig, llMerged float64
 	df               int
 
-	// Deciding early (see decider): the bounds of the current blue
-	// state's fold, whether the current evaluation may stop, the most
-	// degrees of freedom its pairs still to come can add, the score it
-	// must beat, and the critical statistics.
-	bounds  dfBounds
+	// Deciding early (see decider): what the tests of the current blue
+	// state share (with this heuristic's forks too), whether the current
+	// evaluation may stop, the most degrees of freedom its pairs still to
+	// come can add, the score it must beat, and the critical statistics.
+	cur     *blueTests
 	stop    bool
 	stopped bool // the evaluation stopped early
 	rem     int
@@ -43,18 +43,43 @@ type likelihoodRatio struct {
 	crit    *critical
 }
 
+// blueTests is what the tests of one blue state's merges share: the bounds
+// of its fold.
+type blueTests struct {
+	bounds dfBounds
+	after  int // the most degrees of freedom the fold can add after its first pair
+}
+
 func newLikelihoodRatio(o Options, alphabet int) heuristic {
-	return &likelihoodRatio{o: o, scratch: make([]int32, alphabet), crit: newCritical(o.Confidence)}
+	return &likelihoodRatio{o: o, scratch: make([]int32, alphabet), crit: newCritical(o.Confidence), cur: &blueTests{}}
+}
+
+// fork returns a heuristic that screens and refines the current blue
+// state's merges as h does, with scratch space of its own, so that it can
+// run beside h and other forks: they share h's blue state and critical
+// values, which blue prepares and nothing changes while they run.
+func (h *likelihoodRatio) fork() decider {
+	return &likelihoodRatio{o: h.o, scratch: make([]int32, len(h.scratch)), crit: h.crit, cur: h.cur}
 }
 
 func (h *likelihoodRatio) reset() {
 	h.llOrig, h.llMerged, h.df, h.stop, h.stopped = 0, 0, 0, false, false
 }
 
-func (h *likelihoodRatio) blue(t *tree, b int32) { h.bounds.set(t, b, h.o) }
+func (h *likelihoodRatio) blue(t *tree, b int32) {
+	c := h.cur
+	c.bounds.set(t, b, h.o)
+	c.after = c.bounds.total - c.bounds.at(t, b, h.o)
+	// The critical values a screen of b's merges can ask for (its first
+	// pair adds at most b's own bound), computed now so that forks only
+	// read them.
+	for df := c.after; df <= c.bounds.total; df++ {
+		h.crit.at(max(df, 0))
+	}
+}
 
 func (h *likelihoodRatio) stopAt(bar float64) {
-	h.stop, h.rem, h.next = true, h.bounds.total, 0
+	h.stop, h.rem, h.next = true, h.cur.bounds.total, 0
 	if bar != h.bar {
 		h.bar = bar
 		h.barZ = 0
@@ -103,7 +128,7 @@ func (h *likelihoodRatio) decided() bool {
 // pair adds one pair's test to the merge's statistic.
 func (h *likelihoodRatio) pair(t *tree, l, r int32) bool {
 	if h.stop {
-		h.rem -= h.bounds.at(t, r, h.o)
+		h.rem -= h.cur.bounds.at(t, r, h.o)
 	}
 	if !h.gather(t, l, r) {
 		return true

@@ -46,6 +46,19 @@ type Options struct {
 	// alarm threshold set on training scores. Off by default; the monitor
 	// turns it on.
 	CoreScoring bool `json:"core_scoring"`
+	// MergeCandidates bounds the red states whose merge with a blue state
+	// is tested in full. Each red state is first screened by the merge's
+	// first pair alone (the blue state against the red state itself): a
+	// merge that this pair already rules out is dropped, and of the others
+	// the MergeCandidates whose first pair fits best are tested. 0 tests
+	// every red state. It applies to the likelihood-ratio heuristic; it is
+	// a setting of the search, not of the model, and is not stored in
+	// model files.
+	MergeCandidates int `json:"-"`
+	// Workers is the number of goroutines that screen and rank merges side
+	// by side (see MergeCandidates); 0 means GOMAXPROCS. The model does not
+	// depend on it. It is not stored in model files.
+	Workers int `json:"-"`
 }
 
 // DefaultOptions returns the project's defaults.
@@ -73,6 +86,10 @@ func (o Options) Validate() error {
 		return fmt.Errorf("state-count %d: must be >= 0", o.StateCount)
 	case o.SymbolCount < 0:
 		return fmt.Errorf("symbol-count %d: must be >= 0", o.SymbolCount)
+	case o.Workers < 0:
+		return fmt.Errorf("workers %d: must be >= 0 (0 for one per core)", o.Workers)
+	case o.MergeCandidates < 0:
+		return fmt.Errorf("merge-candidates %d: must be >= 0 (0 tests every red state)", o.MergeCandidates)
 	case o.SinkCount < 0:
 		return fmt.Errorf("sink-count %d: must be >= 0", o.SinkCount)
 	case !(o.Correction > 0) || math.IsInf(o.Correction, 0):

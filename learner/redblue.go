@@ -53,8 +53,11 @@ type search struct {
 	h      heuristic
 	o      Options
 	reds   []int32 // red states in the order they became red
+	rows   []int32 // their rows in the tree (-1 for none)
 	blue   *frontier
 	merges int
+	list   []candidate // shortlist's buffer
+	forks  []decider   // the heuristic's forks, for each
 }
 
 func newSearch(t *tree, h heuristic, o Options, alphabet int) *search {
@@ -69,13 +72,23 @@ func (s *search) promote(b int32) {
 	s.t.red[b] = true
 	s.t.addRow(b)
 	s.reds = append(s.reds, b)
+	s.rows = append(s.rows, s.t.rowOf[b])
 	s.blue.redChildren(b)
 }
 
-// candidate is a scored merge.
+// candidate is a scored merge. order is its place in the exhaustive
+// search's order (by blue state, then by red state), which breaks ties.
 type candidate struct {
 	red, blue int32
+	row       int32 // the red state's row in the tree, -1 for none
 	score     float64
+	order     int
+}
+
+// beats reports whether c is a better merge than o: a higher score, or an
+// equal one found first by the exhaustive search.
+func (c candidate) beats(o candidate) bool {
+	return c.score > o.score || c.score == o.score && c.order < o.order
 }
 
 func (s *search) run(ctx context.Context, progress Progress) error {
@@ -116,27 +129,25 @@ func (s *search) run(ctx context.Context, progress Progress) error {
 	return nil
 }
 
-// bestMerge tests the merge of each of the blue states with every red state
-// and returns the consistent one with the highest score (the first of
-// equals, in the order of blues and of s.reds).
+// bestMerge tests the merges of each of the blue states with the red
+// states of its shortlist and returns the consistent one with the highest
+// score (the first of equals in the order of blues and of s.reds).
 func (s *search) bestMerge(blues []int32) (candidate, bool) {
 	best, found := candidate{}, false
 	d, _ := s.h.(decider)
-	for _, b := range blues {
+	for i, b := range blues {
 		if d != nil {
 			d.blue(s.t, b)
 		}
-		for _, r := range s.reds {
-			if r == root && !s.o.MergeRoot {
-				continue
-			}
+		for _, c := range s.shortlist(d, b, i*len(s.reds)) {
 			bar := math.Inf(-1)
 			if found {
 				bar = best.score
 			}
-			score, ok := s.try(r, b, bar)
-			if ok && (!found || score > best.score) {
-				best, found = candidate{r, b, score}, true
+			score, ok := s.try(c.red, b, bar)
+			c.score = score
+			if ok && (!found || c.beats(best)) {
+				best, found = c, true
 			}
 		}
 	}

@@ -15,7 +15,6 @@ import (
 type frontier struct {
 	t         *tree
 	sinkCount int32
-	blue      []bool      // per node: discovered as a red state's target
 	heap      []blueEntry // max by size, then min by node id
 	touched   []int32     // touchFold's buffer
 }
@@ -23,7 +22,7 @@ type frontier struct {
 type blueEntry struct{ size, node int32 }
 
 func newFrontier(t *tree, sinkCount int) *frontier {
-	return &frontier{t: t, sinkCount: int32(sinkCount), blue: make([]bool, len(t.rep))}
+	return &frontier{t: t, sinkCount: int32(sinkCount)}
 }
 
 // before orders the heap: larger first, then older node first.
@@ -76,7 +75,7 @@ func (f *frontier) pop() {
 func (f *frontier) valid(e blueEntry) bool {
 	t := f.t
 	n := e.node
-	return t.rep[n] < 0 && !t.red[n] && f.blue[n] && t.size(n) == e.size
+	return t.rep[n] < 0 && t.flags[n]&(flagRed|flagBlue) == flagBlue && t.size(n) == e.size
 }
 
 // redChildren discovers the blue targets of red state r.
@@ -84,8 +83,8 @@ func (f *frontier) redChildren(r int32) {
 	t := f.t
 	for e := t.head[r]; e >= 0; e = t.eNext[e] {
 		c := t.find(t.eChild[e])
-		if !t.red[c] {
-			f.blue[c] = true
+		if !t.isRed(c) {
+			t.setFlag(c, flagBlue, true)
 			f.push(c)
 		}
 	}
@@ -105,9 +104,9 @@ func (f *frontier) touchFold(log []undo) {
 	}
 	slices.Sort(f.touched)
 	for _, c := range slices.Compact(f.touched) {
-		if t.red[c] {
+		if t.isRed(c) {
 			f.redChildren(c)
-		} else if f.blue[c] {
+		} else if t.flags[c]&flagBlue != 0 {
 			f.push(c)
 		}
 	}

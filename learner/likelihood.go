@@ -23,8 +23,9 @@ type likelihoodRatio struct {
 	// scratch row of left's counts by symbol, for a left state without a
 	// dense row; zero between uses.
 	scratch []int32
-	// pt is the pair being evaluated.
-	pt pairTerms
+	// pt is the pair being evaluated, right its right state.
+	pt    pairTerms
+	right side
 
 	llOrig, llMerged float64
 	df               int
@@ -47,7 +48,8 @@ type likelihoodRatio struct {
 // of its fold.
 type blueTests struct {
 	bounds dfBounds
-	after  int // the most degrees of freedom the fold can add after its first pair
+	after  int  // the most degrees of freedom the fold can add after its first pair
+	blue   side // the blue state, for screen
 }
 
 func newLikelihoodRatio(o Options, alphabet int) heuristic {
@@ -70,6 +72,7 @@ func (h *likelihoodRatio) blue(t *tree, b int32) {
 	c := h.cur
 	c.bounds.set(t, b, h.o)
 	c.after = c.bounds.total - c.bounds.at(t, b, h.o)
+	c.blue.load(t, b)
 	// The critical values a screen of b's merges can ask for (its first
 	// pair adds at most b's own bound), computed now so that forks only
 	// read them.
@@ -166,24 +169,48 @@ type pairTerms struct {
 // transitions are read into the scratch row). The result is FlexFringe's,
 // term for term (see outcomes.pool).
 func (h *likelihoodRatio) gather(t *tree, l, r int32) bool {
-	row := int32(-1)
-	if t.rowOf != nil {
-		row = t.rowOf[l]
+	if int(measure(t, r, h.o)) < h.o.StateCount {
+		return false // not tested, whatever the left state
 	}
-	return h.gatherRow(t, l, row, r)
+	row := int32(-1)
+	if t.indexed {
+		row = t.row(l)
+	}
+	h.right.load(t, r)
+	return h.gatherRow(t, l, row, &h.right)
 }
 
-// gatherRow is gather for a left state whose row (or -1) the caller knows.
-func (h *likelihoodRatio) gatherRow(t *tree, l, row, r int32) bool {
+// side is a pair's right state as gather reads it: its paths and final
+// counts and its transitions, copied into short arrays in list order, so
+// that the screen of every red state against one blue state reads the blue
+// state's once.
+type side struct {
+	paths, final int32
+	syms, counts []int32
+}
+
+// load copies node r's counts and transitions.
+func (s *side) load(t *tree, r int32) {
+	s.paths, s.final = t.paths[r], t.final[r]
+	s.syms, s.counts = s.syms[:0], s.counts[:0]
+	for e := t.head[r]; e >= 0; e = t.eNext[e] {
+		s.syms = append(s.syms, t.eSym[e])
+		s.counts = append(s.counts, t.eCount[e])
+	}
+}
+
+// gatherRow is gather for a left state whose row (or -1) the caller knows,
+// and a right state loaded into r.
+func (h *likelihoodRatio) gatherRow(t *tree, l, row int32, r *side) bool {
 	var lPaths, lFinal, lRare int32
 	if row >= 0 {
 		lPaths, lFinal, lRare = t.rowPaths[row], t.rowFinal[row], t.rowRare[row]
 	} else {
 		lPaths, lFinal = t.paths[l], t.final[l]
 	}
-	lm, rm := lPaths, t.paths[r]
+	lm, rm := lPaths, r.paths
 	if h.o.FinalProb {
-		lm, rm = lm+lFinal, rm+t.final[r]
+		lm, rm = lm+lFinal, rm+r.final
 	}
 	if int(lm) < h.o.StateCount || int(rm) < h.o.StateCount {
 		return false
@@ -200,14 +227,13 @@ func (h *likelihoodRatio) gatherRow(t *tree, l, row, r int32) bool {
 	var matchedL, matchedR, matchedRareL float64 // counts of the symbols seen on both sides
 	pt := &h.pt
 	pt.df, pt.terms = 0, pt.terms[:0]
-	for e := t.head[r]; e >= 0; e = t.eNext[e] {
-		rc := float64(t.eCount[e])
-		var lc float64
-		if row >= 0 {
-			lc = float64(t.rowCount[int(row)*t.alphabet+int(t.eSym[e])])
-		} else {
-			lc = float64(h.scratch[t.eSym[e]])
-		}
+	// Left's counts by symbol: a run of its row's column, or the scratch row.
+	cells, stride := h.scratch, 1
+	if row >= 0 {
+		cells, stride = t.colCount[row:], t.colStride
+	}
+	for i, a := range r.syms {
+		rc, lc := float64(r.counts[i]), float64(cells[int(a)*stride])
 		if lc == 0 || rc == 0 {
 			continue // right-only symbols are pooled below through matchedR
 		}
@@ -230,9 +256,9 @@ func (h *likelihoodRatio) gatherRow(t *tree, l, row, r int32) bool {
 	// What the walk did not visit, from the totals the tree keeps: left's
 	// symbols that right lacks, and right's symbols that left lacks.
 	p.addLeftOnly(float64(lPaths)-matchedL, float64(lRare)-matchedRareL)
-	p.addRightOnly(float64(t.paths[r]) - matchedR)
+	p.addRightOnly(float64(r.paths) - matchedR)
 	if h.o.FinalProb {
-		lf, rf := float64(lFinal), float64(t.final[r])
+		lf, rf := float64(lFinal), float64(r.final)
 		p.add(lf, rf, sc, corr)
 		if lf != 0 && rf != 0 {
 			pt.df++

@@ -69,10 +69,10 @@ func newSearch(t *tree, h heuristic, o Options, alphabet int) *search {
 
 // promote makes b red; its targets become blue.
 func (s *search) promote(b int32) {
-	s.t.red[b] = true
+	s.t.setFlag(b, flagRed, true)
 	s.t.addRow(b)
 	s.reds = append(s.reds, b)
-	s.rows = append(s.rows, s.t.rowOf[b])
+	s.rows = append(s.rows, s.t.row(b))
 	s.blue.redChildren(b)
 }
 

@@ -11,8 +11,13 @@ import (
 // adds the pair's terms largest first, as far as needed to rule the merge
 // out, and as terms of the form L ln(L/(ld m)) + R ln(R/(rd m)), with m =
 // (L+R)/(ld+rd): the same values as pair's three logarithms, with two.
+// Before any logarithm, it tries a bound without them: each term is the gap
+// of Jensen's inequality for x ln x (whose second derivative is 1/x) at
+// p = L/ld and q = R/rd weighted by ld and rd, so it is at least
+// ld·rd/(ld+rd) · (p-q)² / (2 max(p, q)); most merges that the first pair
+// rules out, it rules out by far.
 func (h *likelihoodRatio) screen(t *tree, r, row, b int32) (float64, bool) {
-	if !h.gatherRow(t, r, row, b) {
+	if !h.gatherRow(t, r, row, &h.cur.blue) {
 		return chiSquareZ(0, 0), true
 	}
 	pt, bt := &h.pt, h.cur
@@ -26,6 +31,14 @@ func (h *likelihoodRatio) screen(t *tree, r, row, b int32) (float64, bool) {
 	nbits := float64(bits.Len64(uint64(n/h.o.Correction) + 1))
 	limit := h.crit.at(pt.df+bt.after)*(1+1e-6) + 4e-9*n*(1+nbits)
 	corr := h.o.Correction
+	w, quad := pt.ld*pt.rd/n, 0.0
+	for i := 0; i < len(pt.terms); i += 2 {
+		p, q := (pt.terms[i]+corr)/pt.ld, (pt.terms[i+1]+corr)/pt.rd
+		quad += (p - q) * (p - q) / max(p, q)
+	}
+	if w*quad >= limit { // 2 · w · (p-q)²/(2 max)
+		return 0, false
+	}
 	var x float64
 	// Pools and end come last in pt.terms and tend to weigh most.
 	for i := len(pt.terms) - 2; i >= 0; i -= 2 {

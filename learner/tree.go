@@ -7,7 +7,8 @@ import "slices"
 // parallel slices, so that a 750k-node tree is a handful of allocations.
 //
 // Merged states are a union-find forest: rep[n] is the node n was merged
-// into (-1 for a class representative). A representative holds the summed
+// into (negative for a class representative: -1, or -2-row for a red state
+// with a dense row, see row). A representative holds the summed
 // counts of its class and the union of its transitions; transitions of
 // merged-away nodes keep pointing at their original children, so every
 // lookup resolves targets with find.
@@ -16,12 +17,11 @@ import "slices"
 // tested merge is rolled back exactly and cheaply (LIFO).
 type tree struct {
 	// per node
-	rep   []int32 // union-find parent, -1 for representatives
+	rep   []int32 // union-find parent; negative for representatives (see row)
 	paths []int32 // traces that leave the node by a transition
 	final []int32 // traces that end at the node
 	head  []int32 // first transition of the node's list, -1 for none
-	red   []bool  // part of the automaton's fixed core
-	temp  []bool  // merged by the merge being tested (its rep link will be undone)
+	flags []uint8 // flagRed, flagTemp, flagBlue
 
 	// per transition: symbol, target, count and the next in the list
 	eSym   []int32
@@ -39,9 +39,14 @@ type tree struct {
 	// every red state reads small tables in order.
 	alphabet  int
 	rareBelow int32
-	rowOf     []int32 // per node: its row number, -1 for none
+	indexed   bool    // index was called: rows are kept
 	rows      []int32 // alphabet entries per row, -1 for no transition
-	rowCount  []int32 // alphabet entries per row, 0 for no transition
+	// colCount holds the rows' counts by symbol, then by row (0 for no
+	// transition): screening every red state against one blue state reads,
+	// for each of the blue state's symbols, one run of the red states'
+	// counts in order. colStride is the room for rows in each run.
+	colCount  []int32
+	colStride int
 	rowPaths  []int32 // per row
 	rowFinal  []int32 // per row
 	rowRare   []int32 // per row
@@ -51,8 +56,28 @@ type tree struct {
 	testing bool    // a merge is being tested: its links are temporary
 }
 
-// maxRowEntries bounds the memory of the dense rows (128 MiB with their
-// counts); red states beyond it scan their transitions.
+// Node flags, one byte per node.
+const (
+	flagRed  uint8 = 1 << iota // part of the automaton's fixed core
+	flagTemp                   // merged by the merge being tested (its rep link will be undone)
+	flagBlue                   // discovered as a red state's target (see frontier)
+)
+
+// isRed reports whether node q is red.
+func (t *tree) isRed(q int32) bool { return t.flags[q]&flagRed != 0 }
+
+// setFlag sets or clears flag f of node q.
+func (t *tree) setFlag(q int32, f uint8, on bool) {
+	if on {
+		t.flags[q] |= f
+	} else {
+		t.flags[q] &^= f
+	}
+}
+
+// maxRowEntries bounds the memory of the dense rows (64 MiB, and as much
+// again at most for their counts); red states beyond it scan their
+// transitions.
 const maxRowEntries = 1 << 24
 
 type undoKind uint8
@@ -150,8 +175,7 @@ func (t *tree) grow(nodes, edges int) {
 	t.paths = make([]int32, 0, nodes)
 	t.final = make([]int32, 0, nodes)
 	t.head = make([]int32, 0, nodes)
-	t.red = make([]bool, 0, nodes)
-	t.temp = make([]bool, 0, nodes)
+	t.flags = make([]uint8, 0, nodes)
 	t.eSym = make([]int32, 0, edges)
 	t.eChild = make([]int32, 0, edges)
 	t.eCount = make([]int32, 0, edges)
@@ -172,8 +196,7 @@ func (t *tree) newNode() int32 {
 	t.paths = append(t.paths, 0)
 	t.final = append(t.final, 0)
 	t.head = append(t.head, -1)
-	t.red = append(t.red, false)
-	t.temp = append(t.temp, false)
+	t.flags = append(t.flags, 0)
 	return id
 }
 
@@ -185,10 +208,10 @@ func (t *tree) addEdge(q, sym, child, count int32) int32 {
 	t.eCount = append(t.eCount, count)
 	t.eNext = append(t.eNext, t.head[q])
 	t.head[q] = e
-	if t.rowOf != nil {
-		if r := t.rowOf[q]; r >= 0 {
+	if t.indexed {
+		if r := t.row(q); r >= 0 {
 			t.rows[int(r)*t.alphabet+int(sym)] = e
-			t.rowCount[int(r)*t.alphabet+int(sym)] = count
+			*t.count(r, sym) = count
 			t.rowRare[r] += t.rareCount(count)
 		}
 	}
@@ -200,43 +223,62 @@ func (t *tree) addEdge(q, sym, child, count int32) int32 {
 func (t *tree) index(alphabet, symbolCount int) {
 	t.alphabet = alphabet
 	t.rareBelow = int32(symbolCount)
-	t.rowOf = make([]int32, len(t.rep))
-	for q := range t.rowOf {
-		t.rowOf[q] = -1
-	}
+	t.indexed = true
 }
 
 // addRow gives red state q a dense row, memory permitting.
 func (t *tree) addRow(q int32) {
 	// An empty alphabet (only empty traces) needs no rows.
-	if t.rowOf == nil || t.rowOf[q] >= 0 || t.alphabet == 0 || len(t.rows)+t.alphabet > maxRowEntries {
+	if !t.indexed || t.row(q) >= 0 || t.alphabet == 0 || len(t.rows)+t.alphabet > maxRowEntries {
 		return
 	}
 	r := len(t.rows) / t.alphabet
 	for range t.alphabet {
 		t.rows = append(t.rows, -1)
-		t.rowCount = append(t.rowCount, 0)
+	}
+	if r == t.colStride {
+		// Twice the room, each symbol's run copied to its new place.
+		stride := max(64, 2*t.colStride)
+		cols := make([]int32, stride*t.alphabet)
+		for a := range t.alphabet {
+			copy(cols[a*stride:], t.colCount[a*t.colStride:(a+1)*t.colStride])
+		}
+		t.colCount, t.colStride = cols, stride
 	}
 	var rare int32
 	for e := t.head[q]; e >= 0; e = t.eNext[e] {
 		// The list is newest first: keep the first hit per symbol.
 		if i := r*t.alphabet + int(t.eSym[e]); t.rows[i] < 0 {
 			t.rows[i] = e
-			t.rowCount[i] = t.eCount[e]
+			*t.count(int32(r), t.eSym[e]) = t.eCount[e]
 			rare += t.rareCount(t.eCount[e])
 		}
 	}
 	t.rowPaths = append(t.rowPaths, t.paths[q])
 	t.rowFinal = append(t.rowFinal, t.final[q])
 	t.rowRare = append(t.rowRare, rare)
-	t.rowOf[q] = int32(r)
+	t.rep[q] = -2 - int32(r)
+}
+
+// count returns the place of row r's count on symbol a.
+func (t *tree) count(r, a int32) *int32 { return &t.colCount[int(a)*t.colStride+int(r)] }
+
+// row returns the row of node q, or -1. A red state is a class
+// representative, whose rep entry is negative in any case: -1 without a
+// row, -2-row with one, so that the row costs no memory of its own and is
+// read with the entry that find reads anyway.
+func (t *tree) row(q int32) int32 {
+	if r := t.rep[q]; r <= -2 {
+		return -2 - r
+	}
+	return -1
 }
 
 // totals returns node q's paths, final and rare counts (see rowRare), from
 // its row where it has one.
 func (t *tree) totals(q int32) (paths, final, rare int32) {
-	if t.rowOf != nil {
-		if r := t.rowOf[q]; r >= 0 {
+	if t.indexed {
+		if r := t.row(q); r >= 0 {
 			return t.rowPaths[r], t.rowFinal[r], t.rowRare[r]
 		}
 	}
@@ -255,8 +297,8 @@ func (t *tree) rareCount(c int32) int32 {
 
 // edge returns q's transition on sym, or -1.
 func (t *tree) edge(q, sym int32) int32 {
-	if t.rowOf != nil {
-		if r := t.rowOf[q]; r >= 0 {
+	if t.indexed {
+		if r := t.row(q); r >= 0 {
 			return t.rows[int(r)*t.alphabet+int(sym)]
 		}
 	}
@@ -274,7 +316,7 @@ func (t *tree) edge(q, sym int32) int32 {
 // which undo never changes.
 func (t *tree) find(n int32) int32 {
 	r := n
-	for t.rep[r] >= 0 && !t.temp[r] {
+	for t.rep[r] >= 0 && t.flags[r]&flagTemp == 0 {
 		r = t.rep[r]
 	}
 	for n != r {
@@ -311,12 +353,12 @@ func (t *tree) fold(h heuristic, left, right int32) bool {
 		return false
 	}
 	t.rep[right] = left
-	t.temp[right] = t.testing
+	t.setFlag(right, flagTemp, t.testing)
 	t.paths[left] += t.paths[right]
 	t.final[left] += t.final[right]
 	row := int32(-1)
-	if t.rowOf != nil {
-		if row = t.rowOf[left]; row >= 0 {
+	if t.indexed {
+		if row = t.row(left); row >= 0 {
 			t.rowPaths[row] += t.paths[right]
 			t.rowFinal[row] += t.final[right]
 		}
@@ -335,7 +377,7 @@ func (t *tree) fold(h heuristic, left, right int32) bool {
 			old := t.eCount[le]
 			t.eCount[le] = old + c
 			if row >= 0 {
-				t.rowCount[int(row)*t.alphabet+int(s)] += c
+				*t.count(row, s) += c
 				t.rowRare[row] += t.rareCount(old+c) - t.rareCount(old)
 			}
 			t.log = append(t.log, undo{kind: undoCount, a: le, b: c, n: left})
@@ -363,11 +405,11 @@ func (t *tree) undo(mark int) {
 		switch u.kind {
 		case undoMerge:
 			t.rep[u.b] = -1
-			t.temp[u.b] = false
+			t.flags[u.b] &^= flagTemp
 			t.paths[u.a] -= t.paths[u.b]
 			t.final[u.a] -= t.final[u.b]
-			if t.rowOf != nil {
-				if r := t.rowOf[u.a]; r >= 0 {
+			if t.indexed {
+				if r := t.row(u.a); r >= 0 {
 					t.rowPaths[r] -= t.paths[u.b]
 					t.rowFinal[r] -= t.final[u.b]
 				}
@@ -375,19 +417,19 @@ func (t *tree) undo(mark int) {
 		case undoCount:
 			now := t.eCount[u.a]
 			t.eCount[u.a] = now - u.b
-			if t.rowOf != nil {
-				if r := t.rowOf[u.n]; r >= 0 {
-					t.rowCount[int(r)*t.alphabet+int(t.eSym[u.a])] -= u.b
+			if t.indexed {
+				if r := t.row(u.n); r >= 0 {
+					*t.count(r, t.eSym[u.a]) -= u.b
 					t.rowRare[r] += t.rareCount(now-u.b) - t.rareCount(now)
 				}
 			}
 		case undoEdge:
 			e := t.head[u.a]
 			t.head[u.a] = t.eNext[e]
-			if t.rowOf != nil {
-				if r := t.rowOf[u.a]; r >= 0 {
+			if t.indexed {
+				if r := t.row(u.a); r >= 0 {
 					t.rows[int(r)*t.alphabet+int(t.eSym[e])] = -1
-					t.rowCount[int(r)*t.alphabet+int(t.eSym[e])] = 0
+					*t.count(r, t.eSym[e]) = 0
 					t.rowRare[r] -= t.rareCount(t.eCount[e])
 				}
 			}

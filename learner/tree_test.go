@@ -53,8 +53,8 @@ func TestBuildTreeMatchesLinked(t *testing.T) {
 					t.Errorf("%s differs: %d entries, want %d", c.name, len(c.got), len(c.want))
 				}
 			}
-			if len(got.red) != len(got.rep) || len(got.temp) != len(got.rep) {
-				t.Errorf("red/temp have %d/%d entries for %d nodes", len(got.red), len(got.temp), len(got.rep))
+			if len(got.flags) != len(got.rep) {
+				t.Errorf("flags have %d entries for %d nodes", len(got.flags), len(got.rep))
 			}
 			if tc.d.Len() > 0 && got.size(root) != int32(tc.d.Len()) {
 				t.Errorf("root size %d, want %d traces", got.size(root), tc.d.Len())

@@ -47,17 +47,22 @@ type Options struct {
 	// turns it on.
 	CoreScoring bool `json:"core_scoring"`
 	// MergeCandidates bounds the red states whose merge with a blue state
-	// is tested in full. Each red state is first screened by the merge's
-	// first pair alone (the blue state against the red state itself): a
-	// merge that this pair already rules out is dropped, and of the others
-	// the MergeCandidates whose first pair fits best are tested. 0 tests
-	// every red state. It applies to the likelihood-ratio heuristic; it is
-	// a setting of the search, not of the model, and is not stored in
-	// model files.
+	// is tested in full, so that a learning step does not test every red
+	// state, whose number grows with the data. Every red state is screened
+	// by the merge's first pair alone (the blue state against the red state
+	// itself): a merge that pair rules out is dropped, which is exact. If
+	// more than MergeCandidates are left, the 8·MergeCandidates whose first
+	// pair fits best are ranked again by the pairs one level down, and the
+	// MergeCandidates best tested. A step then chooses the exhaustive
+	// search's merge unless that merge is ranked below them; the README's
+	// Scale section gives the measured effect on models and detection.
+	// 0 tests every red state (the exhaustive search). It applies to the
+	// likelihood-ratio heuristic. Default 0. It is a setting of the
+	// search, not of the model, and is not stored in model files.
 	MergeCandidates int `json:"-"`
 	// Workers is the number of goroutines that screen and rank merges side
-	// by side (see MergeCandidates); 0 means GOMAXPROCS. The model does not
-	// depend on it. It is not stored in model files.
+	// by side (see MergeCandidates); 0 and 1 mean one. The model does not
+	// depend on it. Default 1. It is not stored in model files.
 	Workers int `json:"-"`
 }
 
@@ -73,6 +78,8 @@ func DefaultOptions() Options {
 		LargestBlue: true,
 		MergeRoot:   false,
 		Confidence:  0.05,
+
+		Workers: 1,
 	}
 }
 
@@ -87,7 +94,7 @@ func (o Options) Validate() error {
 	case o.SymbolCount < 0:
 		return fmt.Errorf("symbol-count %d: must be >= 0", o.SymbolCount)
 	case o.Workers < 0:
-		return fmt.Errorf("workers %d: must be >= 0 (0 for one per core)", o.Workers)
+		return fmt.Errorf("workers %d: must be >= 0", o.Workers)
 	case o.MergeCandidates < 0:
 		return fmt.Errorf("merge-candidates %d: must be >= 0 (0 tests every red state)", o.MergeCandidates)
 	case o.SinkCount < 0:

@@ -2,7 +2,6 @@ package learner
 
 import (
 	"cmp"
-	"runtime"
 	"slices"
 	"sync"
 )
@@ -53,21 +52,17 @@ func (s *search) shortlist(d decider, b int32, order int) []candidate {
 
 // refineFactor times MergeCandidates merges, the most promising by their
 // first pair, are refined.
-const refineFactor = 4
+const refineFactor = 8
 
 // parallelFrom is the number of merges from which each shares them out
 // among goroutines: below it, starting them costs more than they save.
-const parallelFrom = 256
+const parallelFrom = 1024
 
 // each calls f on every candidate of list, with d or one of its forks.
-// The candidates are shared out among Workers goroutines (GOMAXPROCS when
-// 0); f must only read the tree.
+// The candidates are shared out among Workers goroutines; f must only read
+// the tree.
 func (s *search) each(d decider, list []candidate, f func(decider, *candidate)) {
-	w := s.o.Workers
-	if w == 0 {
-		w = runtime.GOMAXPROCS(0)
-	}
-	w = min(w, len(list)/(parallelFrom/2))
+	w := min(s.o.Workers, len(list)/(parallelFrom/2))
 	if w <= 1 {
 		for i := range list {
 			f(d, &list[i])

@@ -48,8 +48,17 @@ type likelihoodRatio struct {
 // of its fold.
 type blueTests struct {
 	bounds dfBounds
-	after  int  // the most degrees of freedom the fold can add after its first pair
-	blue   side // the blue state, for screen
+	after  int   // the most degrees of freedom the fold can add after its first pair
+	blue   side  // the blue state, for screen
+	kids   []kid // its children seen StateCount times, for refine
+	node   int32 // the blue state
+}
+
+// kid is a blue state's child: the symbol that leads to it, the node, and
+// its counts and transitions.
+type kid struct {
+	sym, node int32
+	side      side
 }
 
 func newLikelihoodRatio(o Options, alphabet int) heuristic {
@@ -73,6 +82,21 @@ func (h *likelihoodRatio) blue(t *tree, b int32) {
 	c.bounds.set(t, b, h.o)
 	c.after = c.bounds.total - c.bounds.at(t, b, h.o)
 	c.blue.load(t, b)
+	c.node, c.kids = b, c.kids[:0]
+	for e := t.head[b]; e >= 0; e = t.eNext[e] {
+		bc := t.find(t.eChild[e])
+		if int(measure(t, bc, h.o)) < h.o.StateCount {
+			continue
+		}
+		if len(c.kids) < cap(c.kids) {
+			c.kids = c.kids[:len(c.kids)+1]
+		} else {
+			c.kids = append(c.kids, kid{})
+		}
+		k := &c.kids[len(c.kids)-1]
+		k.sym, k.node = t.eSym[e], bc
+		k.side.load(t, bc)
+	}
 	// The critical values a screen of b's merges can ask for (its first
 	// pair adds at most b's own bound), computed now so that forks only
 	// read them.
@@ -136,16 +160,21 @@ func (h *likelihoodRatio) pair(t *tree, l, r int32) bool {
 	if !h.gather(t, l, r) {
 		return true
 	}
-	pt := &h.pt
-	h.df += pt.df
-	for i := 0; i < len(pt.terms); i += 2 {
-		h.likelihoods(pt.terms[i], pt.terms[i+1], pt.ld, pt.rd)
-	}
+	h.addTerms()
 	if h.stop && h.decided() {
 		h.stopped = true
 		return false
 	}
 	return true
+}
+
+// addTerms adds the gathered pair's terms (h.pt) to the statistic.
+func (h *likelihoodRatio) addTerms() {
+	pt := &h.pt
+	h.df += pt.df
+	for i := 0; i < len(pt.terms); i += 2 {
+		h.likelihoods(pt.terms[i], pt.terms[i+1], pt.ld, pt.rd)
+	}
 }
 
 // pairTerms is one pair's share of the test: the degrees of freedom it

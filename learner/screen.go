@@ -56,16 +56,17 @@ func (h *likelihoodRatio) screen(t *tree, r, row, b int32) (float64, bool) {
 // statistic of the first pair and of b's children against r's children on
 // the same symbols, as if the fold went one level down without merging
 // counts first. It is not the fold's statistic, but close to it, at the
-// cost of one pair per child.
+// cost of one pair per child. b's counts and its children's were loaded
+// by blue.
 func (h *likelihoodRatio) refine(t *tree, r, b int32) float64 {
 	h.reset()
-	h.pair(t, r, b)
-	for e := t.head[b]; e >= 0; e = t.eNext[e] {
-		bc := t.rep0(t.eChild[e])
-		if int(measure(t, bc, h.o)) < h.o.StateCount {
-			continue
-		}
-		le := t.edge(r, t.eSym[e])
+	c := h.cur
+	if h.gatherRow(t, r, t.row(r), &c.blue) {
+		h.addTerms()
+	}
+	for i := range c.kids {
+		k := &c.kids[i]
+		le := t.edge(r, k.sym)
 		if le < 0 {
 			continue
 		}
@@ -73,7 +74,9 @@ func (h *likelihoodRatio) refine(t *tree, r, b int32) float64 {
 		if rc == b {
 			rc = r // b is folded into r first
 		}
-		h.pair(t, rc, bc)
+		if h.gatherRow(t, rc, t.row(rc), &k.side) {
+			h.addTerms()
+		}
 	}
 	key := chiSquareZ(2*(h.llOrig-h.llMerged), h.df)
 	h.reset()

@@ -88,7 +88,7 @@ func (d *dfBounds) set(t *tree, b int32, o Options) {
 		if o.FinalProb && t.final[n] > 0 {
 			df++
 		}
-		for e := t.head[n]; e >= 0; e = t.eNext[e] {
+		for e := t.head[n]; e >= 0; e = t.next(e) {
 			if t.eCount[e] > 0 {
 				df++
 				d.stack = append(d.stack, t.find(t.eChild[e]))

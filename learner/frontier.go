@@ -81,7 +81,7 @@ func (f *frontier) valid(e blueEntry) bool {
 // redChildren discovers the blue targets of red state r.
 func (f *frontier) redChildren(r int32) {
 	t := f.t
-	for e := t.head[r]; e >= 0; e = t.eNext[e] {
+	for e := t.head[r]; e >= 0; e = t.next(e) {
 		c := t.find(t.eChild[e])
 		if !t.isRed(c) {
 			t.setFlag(c, flagBlue, true)

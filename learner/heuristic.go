@@ -67,11 +67,11 @@ func newOutcomes(alphabet int) *outcomes {
 // outcome.
 func (o *outcomes) load(t *tree, l, r int32, final bool) {
 	o.left, o.right = o.left[:0], o.right[:0]
-	for e := t.head[r]; e >= 0; e = t.eNext[e] {
+	for e := t.head[r]; e >= 0; e = t.next(e) {
 		o.scratch[t.eSym[e]] += t.eCount[e]
 	}
 	var matched int32
-	for e := t.head[l]; e >= 0; e = t.eNext[e] {
+	for e := t.head[l]; e >= 0; e = t.next(e) {
 		lc := t.eCount[e]
 		if lc == 0 {
 			continue
@@ -81,7 +81,7 @@ func (o *outcomes) load(t *tree, l, r int32, final bool) {
 		o.left = append(o.left, float64(lc))
 		o.right = append(o.right, float64(rc))
 	}
-	for e := t.head[r]; e >= 0; e = t.eNext[e] {
+	for e := t.head[r]; e >= 0; e = t.next(e) {
 		o.scratch[t.eSym[e]] = 0
 	}
 	o.rightOnly = float64(t.paths[r] - matched)

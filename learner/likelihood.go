@@ -83,7 +83,7 @@ func (h *likelihoodRatio) blue(t *tree, b int32) {
 	c.after = c.bounds.total - c.bounds.at(t, b, h.o)
 	c.blue.load(t, b)
 	c.node, c.kids = b, c.kids[:0]
-	for e := t.head[b]; e >= 0; e = t.eNext[e] {
+	for e := t.head[b]; e >= 0; e = t.next(e) {
 		bc := t.find(t.eChild[e])
 		if int(measure(t, bc, h.o)) < h.o.StateCount {
 			continue
@@ -222,7 +222,7 @@ type side struct {
 func (s *side) load(t *tree, r int32) {
 	s.paths, s.final = t.paths[r], t.final[r]
 	s.syms, s.counts = s.syms[:0], s.counts[:0]
-	for e := t.head[r]; e >= 0; e = t.eNext[e] {
+	for e := t.head[r]; e >= 0; e = t.next(e) {
 		s.syms = append(s.syms, t.eSym[e])
 		s.counts = append(s.counts, t.eCount[e])
 	}
@@ -246,7 +246,7 @@ func (h *likelihoodRatio) gatherRow(t *tree, l, row int32, r *side) bool {
 	}
 	sc, corr := float64(h.o.SymbolCount), h.o.Correction
 	if row < 0 {
-		for e := t.head[l]; e >= 0; e = t.eNext[e] {
+		for e := t.head[l]; e >= 0; e = t.next(e) {
 			c := t.eCount[e]
 			h.scratch[t.eSym[e]] = c
 			lRare += t.rareCount(c)
@@ -278,7 +278,7 @@ func (h *likelihoodRatio) gatherRow(t *tree, l, row int32, r *side) bool {
 		p.add(lc, rc, sc, corr)
 	}
 	if row < 0 {
-		for e := t.head[l]; e >= 0; e = t.eNext[e] {
+		for e := t.head[l]; e >= 0; e = t.next(e) {
 			h.scratch[t.eSym[e]] = 0
 		}
 	}

@@ -90,7 +90,7 @@ func indexFollowsMerges(t *testing.T, d *Dataset, steps int) int {
 		tr := s.t
 		for q := int32(0); q < int32(len(tr.rep)); q++ {
 			var rare int32
-			for e := tr.head[q]; e >= 0; e = tr.eNext[e] {
+			for e := tr.head[q]; e >= 0; e = tr.next(e) {
 				rare += tr.rareCount(tr.eCount[e])
 				if tr.edge(q, tr.eSym[e]) != e {
 					t.Fatalf("%s: node %d symbol %d: lookup disagrees with the list", when, q, tr.eSym[e])

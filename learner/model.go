@@ -77,7 +77,7 @@ func newModel(t *tree, alpha *Alphabet, o Options) *Model {
 	// symbol order.
 	children := func(q int32) {
 		es = es[:0]
-		for e := t.head[q]; e >= 0; e = t.eNext[e] {
+		for e := t.head[q]; e >= 0; e = t.next(e) {
 			if t.eCount[e] > 0 {
 				es = append(es, edge{t.eSym[e], t.find(t.eChild[e]), t.eCount[e]})
 			}

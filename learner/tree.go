@@ -23,11 +23,16 @@ type tree struct {
 	head  []int32 // first transition of the node's list, -1 for none
 	flags []uint8 // flagRed, flagTemp, flagBlue
 
-	// per transition: symbol, target, count and the next in the list
-	eSym   []int32
-	eChild []int32
-	eCount []int32
-	eNext  []int32
+	// per transition: symbol, target, count. A node's transitions form a
+	// list from head (see next): the built ones (index below built) are
+	// laid out in runs, one per node, the last of each run marked in ends;
+	// those added by merges are prepended, their successor in addedNext.
+	eSym      []int32
+	eChild    []int32
+	eCount    []int32
+	built     int32
+	ends      []uint64 // one bit per built transition
+	addedNext []int32  // per added transition (index - built)
 
 	// Dense rows for red states: per row, the state's transition on each
 	// symbol (so that a lookup in a red state, which may have a transition
@@ -150,17 +155,12 @@ func buildTree(d *Dataset) *tree {
 			for j < f.hi && d.Trace(int(order[j]))[f.depth] == s {
 				j++
 			}
-			e := int32(len(t.eSym))
-			t.eSym = append(t.eSym, s)
-			t.eChild = append(t.eChild, -1) // set when the child is numbered
-			t.eCount = append(t.eCount, j-i)
-			t.eNext = append(t.eNext, e+1)
+			e := t.layEdge(s, -1, j-i) // the child is set when numbered
 			stack = append(stack, frame{i, j, f.depth + 1, e})
 			i = j
 		}
 		if last := int32(len(t.eSym)) - 1; last >= first {
-			t.eNext[last] = -1
-			t.head[q] = first
+			t.endRun(q, first, last)
 		}
 		// Reversed, so the smallest symbol's subtree is numbered next.
 		slices.Reverse(stack[pushed:])
@@ -179,7 +179,39 @@ func (t *tree) grow(nodes, edges int) {
 	t.eSym = make([]int32, 0, edges)
 	t.eChild = make([]int32, 0, edges)
 	t.eCount = make([]int32, 0, edges)
-	t.eNext = make([]int32, 0, edges)
+	t.ends = make([]uint64, 0, (nodes+63)/64)
+	t.addedNext = make([]int32, 0, max(edges-nodes, 0))
+}
+
+// layEdge appends a built transition, laid out after the last one; all are
+// laid out before any is added (addEdge).
+func (t *tree) layEdge(sym, child, count int32) int32 {
+	e := int32(len(t.eSym))
+	t.eSym = append(t.eSym, sym)
+	t.eChild = append(t.eChild, child)
+	t.eCount = append(t.eCount, count)
+	t.built = e + 1
+	for len(t.ends)*64 <= int(e) {
+		t.ends = append(t.ends, 0)
+	}
+	return e
+}
+
+// endRun makes the built transitions first..last node q's list.
+func (t *tree) endRun(q, first, last int32) {
+	t.ends[last>>6] |= 1 << (last & 63)
+	t.head[q] = first
+}
+
+// next returns the transition after e in its node's list, or -1.
+func (t *tree) next(e int32) int32 {
+	if e >= t.built {
+		return t.addedNext[e-t.built]
+	}
+	if t.ends[e>>6]&(1<<(e&63)) != 0 {
+		return -1
+	}
+	return e + 1
 }
 
 // edgeHeadroom: the built tree has room for 1/edgeHeadroom more
@@ -206,7 +238,7 @@ func (t *tree) addEdge(q, sym, child, count int32) int32 {
 	t.eSym = append(t.eSym, sym)
 	t.eChild = append(t.eChild, child)
 	t.eCount = append(t.eCount, count)
-	t.eNext = append(t.eNext, t.head[q])
+	t.addedNext = append(t.addedNext, t.head[q])
 	t.head[q] = e
 	if t.indexed {
 		if r := t.row(q); r >= 0 {
@@ -246,7 +278,7 @@ func (t *tree) addRow(q int32) {
 		t.colCount, t.colStride = cols, stride
 	}
 	var rare int32
-	for e := t.head[q]; e >= 0; e = t.eNext[e] {
+	for e := t.head[q]; e >= 0; e = t.next(e) {
 		// The list is newest first: keep the first hit per symbol.
 		if i := r*t.alphabet + int(t.eSym[e]); t.rows[i] < 0 {
 			t.rows[i] = e
@@ -282,7 +314,7 @@ func (t *tree) totals(q int32) (paths, final, rare int32) {
 			return t.rowPaths[r], t.rowFinal[r], t.rowRare[r]
 		}
 	}
-	for e := t.head[q]; e >= 0; e = t.eNext[e] {
+	for e := t.head[q]; e >= 0; e = t.next(e) {
 		rare += t.rareCount(t.eCount[e])
 	}
 	return t.paths[q], t.final[q], rare
@@ -302,7 +334,7 @@ func (t *tree) edge(q, sym int32) int32 {
 			return t.rows[int(r)*t.alphabet+int(sym)]
 		}
 	}
-	for e := t.head[q]; e >= 0; e = t.eNext[e] {
+	for e := t.head[q]; e >= 0; e = t.next(e) {
 		if t.eSym[e] == sym {
 			return e
 		}
@@ -370,7 +402,7 @@ func (t *tree) fold(h heuristic, left, right int32) bool {
 	// child itself): their transitions are noted on t.pairs, above the
 	// deeper folds' notes, for the second loop.
 	base := len(t.pairs)
-	for e := t.head[right]; e >= 0; e = t.eNext[e] {
+	for e := t.head[right]; e >= 0; e = t.next(e) {
 		s, c := t.eSym[e], t.eCount[e]
 		if le := t.edge(left, s); le >= 0 {
 			t.pairs = append(t.pairs, le, e)
@@ -425,7 +457,7 @@ func (t *tree) undo(mark int) {
 			}
 		case undoEdge:
 			e := t.head[u.a]
-			t.head[u.a] = t.eNext[e]
+			t.head[u.a] = t.next(e)
 			if t.indexed {
 				if r := t.row(u.a); r >= 0 {
 					t.rows[int(r)*t.alphabet+int(t.eSym[e])] = -1
@@ -438,7 +470,7 @@ func (t *tree) undo(mark int) {
 			t.eSym = t.eSym[:last]
 			t.eChild = t.eChild[:last]
 			t.eCount = t.eCount[:last]
-			t.eNext = t.eNext[:last]
+			t.addedNext = t.addedNext[:last-int(t.built)]
 		}
 	}
 	t.log = t.log[:mark]

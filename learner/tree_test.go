@@ -47,7 +47,7 @@ func TestBuildTreeMatchesLinked(t *testing.T) {
 			}{
 				{"rep", got.rep, want.rep}, {"paths", got.paths, want.paths}, {"final", got.final, want.final},
 				{"head", got.head, want.head}, {"eSym", got.eSym, want.eSym}, {"eChild", got.eChild, want.eChild},
-				{"eCount", got.eCount, want.eCount}, {"eNext", got.eNext, want.eNext},
+				{"eCount", got.eCount, want.eCount}, {"next", nexts(got), nexts(want)},
 			} {
 				if !slices.Equal(c.got, c.want) {
 					t.Errorf("%s differs: %d entries, want %d", c.name, len(c.got), len(c.want))
@@ -61,4 +61,13 @@ func TestBuildTreeMatchesLinked(t *testing.T) {
 			}
 		})
 	}
+}
+
+// nexts lists each transition's successor in its node's list.
+func nexts(t *tree) []int32 {
+	out := make([]int32, len(t.eSym))
+	for e := range out {
+		out[e] = t.next(int32(e))
+	}
+	return out
 }

@@ -57,7 +57,7 @@ type Options struct {
 	// search's merge unless that merge is ranked below them; the README's
 	// Scale section gives the measured effect on models and detection.
 	// 0 tests every red state (the exhaustive search). It applies to the
-	// likelihood-ratio heuristic. Default 0. It is a setting of the
+	// likelihood-ratio heuristic. Default 16. It is a setting of the
 	// search, not of the model, and is not stored in model files.
 	MergeCandidates int `json:"-"`
 	// Workers is the number of goroutines that screen and rank merges side
@@ -79,7 +79,8 @@ func DefaultOptions() Options {
 		MergeRoot:   false,
 		Confidence:  0.05,
 
-		Workers: 1,
+		MergeCandidates: 16,
+		Workers:         1,
 	}
 }
 

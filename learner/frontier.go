@@ -1,6 +1,9 @@
 package learner
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
 
 // frontier tracks the blue states: representatives that are not red and
 // are the target of a red state's transition. A state stays blue until it
@@ -12,16 +15,14 @@ import "sort"
 type frontier struct {
 	t         *tree
 	sinkCount int32
-	blue      []bool      // per node: discovered as a red state's target
 	heap      []blueEntry // max by size, then min by node id
-	seen      []int32     // per node: stamp of the last visit in touchFold
-	stamp     int32
+	touched   []int32     // touchFold's buffer
 }
 
 type blueEntry struct{ size, node int32 }
 
 func newFrontier(t *tree, sinkCount int) *frontier {
-	return &frontier{t: t, sinkCount: int32(sinkCount), blue: make([]bool, len(t.rep)), seen: make([]int32, len(t.rep))}
+	return &frontier{t: t, sinkCount: int32(sinkCount)}
 }
 
 // before orders the heap: larger first, then older node first.
@@ -74,16 +75,16 @@ func (f *frontier) pop() {
 func (f *frontier) valid(e blueEntry) bool {
 	t := f.t
 	n := e.node
-	return t.rep[n] < 0 && !t.red[n] && f.blue[n] && t.size(n) == e.size
+	return t.rep[n] < 0 && t.flags[n]&(flagRed|flagBlue) == flagBlue && t.size(n) == e.size
 }
 
 // redChildren discovers the blue targets of red state r.
 func (f *frontier) redChildren(r int32) {
 	t := f.t
-	for e := t.head[r]; e >= 0; e = t.eNext[e] {
+	for e := t.head[r]; e >= 0; e = t.next(e) {
 		c := t.find(t.eChild[e])
-		if !t.red[c] {
-			f.blue[c] = true
+		if !t.isRed(c) {
+			t.setFlag(c, flagBlue, true)
 			f.push(c)
 		}
 	}
@@ -94,19 +95,18 @@ func (f *frontier) redChildren(r int32) {
 // states that absorbed others have grown.
 func (f *frontier) touchFold(log []undo) {
 	t := f.t
-	f.stamp++
+	// The representatives that absorbed states, each once.
+	f.touched = f.touched[:0]
 	for _, u := range log {
-		if u.kind != undoMerge {
-			continue
+		if u.kind == undoMerge {
+			f.touched = append(f.touched, t.find(u.a))
 		}
-		c := t.find(u.a)
-		if f.seen[c] == f.stamp {
-			continue
-		}
-		f.seen[c] = f.stamp
-		if t.red[c] {
+	}
+	slices.Sort(f.touched)
+	for _, c := range slices.Compact(f.touched) {
+		if t.isRed(c) {
 			f.redChildren(c)
-		} else if f.blue[c] {
+		} else if t.flags[c]&flagBlue != 0 {
 			f.push(c)
 		}
 	}

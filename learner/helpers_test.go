@@ -116,23 +116,16 @@ func buildTreeLinked(d *Dataset) *tree {
 			c.eChild[f.in] = q
 		}
 		var kids []int32
-		for e := t.head[f.old]; e >= 0; e = t.eNext[e] {
+		for e := t.head[f.old]; e >= 0; e = t.next(e) {
 			kids = append(kids, e)
 		}
 		slices.SortFunc(kids, func(a, b int32) int { return int(t.eSym[a] - t.eSym[b]) })
 		first := int32(len(c.eSym))
-		for i, e := range kids {
-			next := first + int32(i) + 1
-			if i == len(kids)-1 {
-				next = -1
-			}
-			c.eSym = append(c.eSym, t.eSym[e])
-			c.eChild = append(c.eChild, -1)
-			c.eCount = append(c.eCount, t.eCount[e])
-			c.eNext = append(c.eNext, next)
+		for _, e := range kids {
+			c.layEdge(t.eSym[e], -1, t.eCount[e])
 		}
 		if len(kids) > 0 {
-			c.head[q] = first
+			c.endRun(q, first, first+int32(len(kids))-1)
 		}
 		for i := len(kids) - 1; i >= 0; i-- {
 			stack = append(stack, frame{t.eChild[kids[i]], first + int32(i)})

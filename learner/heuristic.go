@@ -69,11 +69,11 @@ func newOutcomes(alphabet int) *outcomes {
 // outcome.
 func (o *outcomes) load(t *tree, l, r int32, final bool) {
 	o.left, o.right = o.left[:0], o.right[:0]
-	for e := t.head[r]; e >= 0; e = t.eNext[e] {
+	for e := t.head[r]; e >= 0; e = t.next(e) {
 		o.scratch[t.eSym[e]] += t.eCount[e]
 	}
 	var matched int32
-	for e := t.head[l]; e >= 0; e = t.eNext[e] {
+	for e := t.head[l]; e >= 0; e = t.next(e) {
 		lc := t.eCount[e]
 		if lc == 0 {
 			continue
@@ -83,7 +83,7 @@ func (o *outcomes) load(t *tree, l, r int32, final bool) {
 		o.left = append(o.left, float64(lc))
 		o.right = append(o.right, float64(rc))
 	}
-	for e := t.head[r]; e >= 0; e = t.eNext[e] {
+	for e := t.head[r]; e >= 0; e = t.next(e) {
 		o.scratch[t.eSym[e]] = 0
 	}
 	o.rightOnly = float64(t.paths[r] - matched)
@@ -110,36 +110,56 @@ func tested(t *tree, l, r int32, o Options) bool {
 // of rare outcomes: pool 1 gathers outcomes rare on the right, pool 2 those
 // rare on the left (an outcome rare on both sides is in both), so that two
 // disjoint sets of rare outcomes still show a difference.
+//
+// It is FlexFringe's pooling, and the only statement of it here: both ways
+// of gathering a pair's counts (the outcome lists, and the likelihood-ratio
+// test's walk over the right state's transitions alone) feed it their
+// outcomes with add, the outcomes they do not visit one by one with
+// addLeftOnly and addRightOnly, and finish with close.
 type pooled struct {
 	ld, rd float64 // left and right dividers
 	l1, r1 float64 // pool 1 counts
 	l2, r2 float64 // pool 2 counts
 }
 
-// pool computes the dividers and pools as FlexFringe does: outcomes seen at
-// least symbolCount times on both sides enter the dividers on their own,
-// pools enter as one outcome each, and every entry gets corr added.
-func (o *outcomes) pool(symbolCount, corr float64) pooled {
-	var p pooled
-	for i, lc := range o.left {
-		rc := o.right[i]
-		if lc == 0 && rc == 0 {
-			continue
-		}
-		if lc >= symbolCount && rc >= symbolCount {
-			p.ld += lc + corr
-			p.rd += rc + corr
-		}
-		if rc < symbolCount {
-			p.l1 += lc
-			p.r1 += rc
-		}
-		if lc < symbolCount {
-			p.l2 += lc
-			p.r2 += rc
-		}
+// add enters one outcome listed at the left state (its count there may be
+// zero for the end of trace): seen at least symbolCount times on both
+// sides, it enters the dividers on its own, with corr added; rare on the
+// right, it joins pool 1; rare on the left, pool 2.
+func (p *pooled) add(lc, rc, symbolCount, corr float64) {
+	if lc == 0 && rc == 0 {
+		return
 	}
-	p.r2 += o.rightOnly
+	if lc >= symbolCount && rc >= symbolCount {
+		p.ld += lc + corr
+		p.rd += rc + corr
+	}
+	if rc < symbolCount {
+		p.l1 += lc
+		p.r1 += rc
+	}
+	if lc < symbolCount {
+		p.l2 += lc
+		p.r2 += rc
+	}
+}
+
+// addLeftOnly enters, summed, the left state's symbols that the right state
+// never saw: total counts, of which rare (below symbolCount) are rare. It is
+// add(lc, 0) for each of them (they are rare on the right; pool sums are
+// sums of integers, so their order does not matter).
+func (p *pooled) addLeftOnly(total, rare float64) {
+	p.l1 += total
+	p.l2 += rare
+}
+
+// addRightOnly enters, summed, the right state's symbols that the left state
+// never saw: they join pool 2 only.
+func (p *pooled) addRightOnly(total float64) { p.r2 += total }
+
+// close enters each non-empty pool into the dividers as one outcome, with
+// corr added.
+func (p *pooled) close(corr float64) {
 	if p.l1 != 0 || p.r1 != 0 {
 		p.ld += p.l1 + corr
 		p.rd += p.r1 + corr
@@ -148,5 +168,15 @@ func (o *outcomes) pool(symbolCount, corr float64) pooled {
 		p.ld += p.l2 + corr
 		p.rd += p.r2 + corr
 	}
+}
+
+// pool computes the dividers and pools of the loaded outcomes.
+func (o *outcomes) pool(symbolCount, corr float64) pooled {
+	var p pooled
+	for i, lc := range o.left {
+		p.add(lc, o.right[i], symbolCount, corr)
+	}
+	p.addRightOnly(o.rightOnly)
+	p.close(corr)
 	return p
 }

@@ -289,6 +289,8 @@ func TestOptionsValidate(t *testing.T) {
 		func(o *Options) { o.Correction = math.NaN() },
 		func(o *Options) { o.Confidence = 1 },
 		func(o *Options) { o.StateCount = -1 },
+		func(o *Options) { o.MergeCandidates = -1 },
+		func(o *Options) { o.Workers = -2 },
 	}
 	for i, f := range bad {
 		o := DefaultOptions()

@@ -60,9 +60,29 @@ func TestLikelihoodRatioMatchesReference(t *testing.T) {
 }
 
 // TestIndexFollowsMerges: after tested-and-undone and performed merges, the
-// dense rows and rare sums agree with the transition lists.
+// dense rows, their counts and totals agree with the nodes and their
+// transition lists; on traces of a PDFA, and on windows, whose red states
+// outgrow the first room for rows' counts.
 func TestIndexFollowsMerges(t *testing.T) {
-	d := samplePDFA(5, 8, 6, 3000)
+	for _, tc := range []struct {
+		name           string
+		d              *Dataset
+		steps, minReds int
+	}{
+		{"pdfa", samplePDFA(5, 8, 6, 3000), 60, 1},
+		{"windows", Windows(IntAlphabet(30), markovSequence(3, 30, 20_000), 10, 1), 1000, 65},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if reds := indexFollowsMerges(t, tc.d, tc.steps); reds < tc.minReds {
+				t.Errorf("%d red states, want at least %d", reds, tc.minReds)
+			}
+		})
+	}
+}
+
+// indexFollowsMerges runs steps steps of a learning, checking the index
+// after each, and returns the number of red states.
+func indexFollowsMerges(t *testing.T, d *Dataset, steps int) int {
 	o := DefaultOptions()
 	h, _ := newHeuristic(o, d.Alphabet.Len())
 	s := newSearch(buildTree(d), h, o, d.Alphabet.Len())
@@ -70,31 +90,28 @@ func TestIndexFollowsMerges(t *testing.T) {
 		tr := s.t
 		for q := int32(0); q < int32(len(tr.rep)); q++ {
 			var rare int32
-			for e := tr.head[q]; e >= 0; e = tr.eNext[e] {
+			for e := tr.head[q]; e >= 0; e = tr.next(e) {
 				rare += tr.rareCount(tr.eCount[e])
 				if tr.edge(q, tr.eSym[e]) != e {
 					t.Fatalf("%s: node %d symbol %d: lookup disagrees with the list", when, q, tr.eSym[e])
 				}
+				if r := tr.row(q); r >= 0 && *tr.count(r, tr.eSym[e]) != tr.eCount[e] {
+					t.Fatalf("%s: node %d symbol %d: row count %d, transition count %d", when, q, tr.eSym[e], *tr.count(r, tr.eSym[e]), tr.eCount[e])
+				}
 			}
-			if rare != tr.rare[q] {
-				t.Fatalf("%s: node %d rare sum %d, list says %d", when, q, tr.rare[q], rare)
+			if r := tr.row(q); r >= 0 {
+				if got := [3]int32{tr.rowPaths[r], tr.rowFinal[r], tr.rowRare[r]}; got != [3]int32{tr.paths[q], tr.final[q], rare} {
+					t.Fatalf("%s: node %d: row's paths, final and rare sum %v, node's %v", when, q, got, [3]int32{tr.paths[q], tr.final[q], rare})
+				}
 			}
 		}
 	}
-	for step := 0; step < 60; step++ {
+	for step := 0; step < steps; step++ {
 		b, ok := s.blue.largest()
 		if !ok {
 			break
 		}
-		best, found := candidate{}, false
-		for _, r := range s.reds {
-			if r == root {
-				continue
-			}
-			if score, ok := s.try(r, b); ok && (!found || score > best.score) {
-				best, found = candidate{r, b, score}, true
-			}
-		}
+		best, found := s.bestMerge([]int32{b})
 		check("after tests")
 		if found {
 			s.h.reset()
@@ -106,4 +123,5 @@ func TestIndexFollowsMerges(t *testing.T) {
 		}
 		check("after the step")
 	}
+	return len(s.reds)
 }

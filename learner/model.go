@@ -58,58 +58,64 @@ type Model struct {
 const maxDense = 1 << 22
 
 // newModel extracts the automaton from a merged tree: the representatives
-// reachable from the root.
+// reachable from the root, numbered breadth-first with each state's
+// transitions in symbol order.
+//
+// It walks the states twice: first to number them and count their
+// transitions, then to fill arrays of exactly that size. A tree has many
+// more representatives than the model has states (every node of a sink's
+// subtree is one), so room for all of them would be reserved and never
+// used, at the moment when the tree and the model are both in memory. For
+// the same reason the state numbers are kept in the representatives' rep
+// entries (-2-id), which are negative in any case, rather than in an array
+// over all nodes: newModel consumes the tree (its rows are forgotten).
 func newModel(t *tree, alpha *Alphabet, o Options) *Model {
 	m := &Model{opts: o, alphabet: alpha}
-	// Room for every representative (an upper bound on the states), so
-	// that a model of hundreds of thousands of states is built without
-	// copying, and state ids by tree node in one flat slice, not a map.
-	reps, edges := 0, 0
-	for q, r := range t.rep {
-		if r < 0 {
-			reps++
-			for e := t.head[q]; e >= 0; e = t.eNext[e] {
-				edges++
-			}
-		}
-	}
-	id := make([]int32, len(t.rep))
-	for i := range id {
-		id[i] = -1
-	}
-	id[root] = 0
-	queue := make([]int32, 1, reps)
-	queue[0] = root
-	m.first = make([]int32, 1, reps+1)
-	m.final = make([]int32, 0, reps)
-	m.paths = make([]int32, 0, reps)
-	m.red = make([]bool, 0, reps)
-	m.sym = make([]int32, 0, edges)
-	m.to = make([]int32, 0, edges)
-	m.count = make([]int32, 0, edges)
 	type edge struct{ sym, child, count int32 }
 	var es []edge
-	for i := 0; i < len(queue); i++ {
-		q := queue[i]
-		m.final = append(m.final, t.final[q])
-		m.paths = append(m.paths, t.paths[q])
-		m.red = append(m.red, t.red[q])
+	// children fills es with q's transitions to their representatives, in
+	// symbol order.
+	children := func(q int32) {
 		es = es[:0]
-		for e := t.head[q]; e >= 0; e = t.eNext[e] {
+		for e := t.head[q]; e >= 0; e = t.next(e) {
 			if t.eCount[e] > 0 {
 				es = append(es, edge{t.eSym[e], t.find(t.eChild[e]), t.eCount[e]})
 			}
 		}
 		slices.SortFunc(es, func(a, b edge) int { return cmp.Compare(a.sym, b.sym) })
+	}
+	for q, r := range t.rep {
+		if r < -1 {
+			t.rep[q] = -1
+		}
+	}
+	id := func(q int32) int32 { return -2 - t.rep[q] } // -1 for none yet
+	t.rep[root] = -2
+	queue, edges := []int32{root}, 0
+	for i := 0; i < len(queue); i++ {
+		children(queue[i])
 		for _, e := range es {
-			c := id[e.child]
-			if c < 0 {
-				c = int32(len(queue))
-				id[e.child] = c
+			if id(e.child) < 0 {
+				t.rep[e.child] = -2 - int32(len(queue))
 				queue = append(queue, e.child)
 			}
+		}
+		edges += len(es)
+	}
+	n := len(queue)
+	m.first = make([]int32, 1, n+1)
+	m.final = make([]int32, n)
+	m.paths = make([]int32, n)
+	m.red = make([]bool, n)
+	m.sym = make([]int32, 0, edges)
+	m.to = make([]int32, 0, edges)
+	m.count = make([]int32, 0, edges)
+	for i, q := range queue {
+		m.final[i], m.paths[i], m.red[i] = t.final[q], t.paths[q], t.isRed(q)
+		children(q)
+		for _, e := range es {
 			m.sym = append(m.sym, e.sym)
-			m.to = append(m.to, c)
+			m.to = append(m.to, id(e.child))
 			m.count = append(m.count, e.count)
 		}
 		m.first = append(m.first, int32(len(m.sym)))

@@ -46,6 +46,24 @@ type Options struct {
 	// alarm threshold set on training scores. Off by default; the monitor
 	// turns it on.
 	CoreScoring bool `json:"core_scoring"`
+	// MergeCandidates bounds the red states whose merge with a blue state
+	// is tested in full, so that a learning step does not test every red
+	// state, whose number grows with the data. Every red state is screened
+	// by the merge's first pair alone (the blue state against the red state
+	// itself): a merge that pair rules out is dropped, which is exact. If
+	// more than MergeCandidates are left, the 8·MergeCandidates whose first
+	// pair fits best are ranked again by the pairs one level down, and the
+	// MergeCandidates best tested. A step then chooses the exhaustive
+	// search's merge unless that merge is ranked below them; the README's
+	// Scale section gives the measured effect on models and detection.
+	// 0 tests every red state (the exhaustive search). It applies to the
+	// likelihood-ratio heuristic. Default 16. It is a setting of the
+	// search, not of the model, and is not stored in model files.
+	MergeCandidates int `json:"-"`
+	// Workers is the number of goroutines that screen and rank merges side
+	// by side (see MergeCandidates); 0 and 1 mean one. The model does not
+	// depend on it. Default 1. It is not stored in model files.
+	Workers int `json:"-"`
 }
 
 // DefaultOptions returns the project's defaults.
@@ -60,6 +78,9 @@ func DefaultOptions() Options {
 		LargestBlue: true,
 		MergeRoot:   false,
 		Confidence:  0.05,
+
+		MergeCandidates: 16,
+		Workers:         1,
 	}
 }
 
@@ -73,6 +94,10 @@ func (o Options) Validate() error {
 		return fmt.Errorf("state-count %d: must be >= 0", o.StateCount)
 	case o.SymbolCount < 0:
 		return fmt.Errorf("symbol-count %d: must be >= 0", o.SymbolCount)
+	case o.Workers < 0:
+		return fmt.Errorf("workers %d: must be >= 0", o.Workers)
+	case o.MergeCandidates < 0:
+		return fmt.Errorf("merge-candidates %d: must be >= 0 (0 tests every red state)", o.MergeCandidates)
 	case o.SinkCount < 0:
 		return fmt.Errorf("sink-count %d: must be >= 0", o.SinkCount)
 	case !(o.Correction > 0) || math.IsInf(o.Correction, 0):

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 )
 
 // Progress receives the learner's progress: red states so far and merges
@@ -52,8 +53,11 @@ type search struct {
 	h      heuristic
 	o      Options
 	reds   []int32 // red states in the order they became red
+	rows   []int32 // their rows in the tree (-1 for none)
 	blue   *frontier
 	merges int
+	list   []candidate // shortlist's buffer
+	forks  []decider   // the heuristic's forks, for each
 }
 
 func newSearch(t *tree, h heuristic, o Options, alphabet int) *search {
@@ -65,16 +69,26 @@ func newSearch(t *tree, h heuristic, o Options, alphabet int) *search {
 
 // promote makes b red; its targets become blue.
 func (s *search) promote(b int32) {
-	s.t.red[b] = true
+	s.t.setFlag(b, flagRed, true)
 	s.t.addRow(b)
 	s.reds = append(s.reds, b)
+	s.rows = append(s.rows, s.t.row(b))
 	s.blue.redChildren(b)
 }
 
-// candidate is a scored merge.
+// candidate is a scored merge. order is its place in the exhaustive
+// search's order (by blue state, then by red state), which breaks ties.
 type candidate struct {
 	red, blue int32
+	row       int32 // the red state's row in the tree, -1 for none
 	score     float64
+	order     int
+}
+
+// beats reports whether c is a better merge than o: a higher score, or an
+// equal one found first by the exhaustive search.
+func (c candidate) beats(o candidate) bool {
+	return c.score > o.score || c.score == o.score && c.order < o.order
 }
 
 func (s *search) run(ctx context.Context, progress Progress) error {
@@ -97,18 +111,7 @@ func (s *search) run(ctx context.Context, progress Progress) error {
 		} else if blues = s.blue.all(); len(blues) == 0 {
 			break
 		}
-		best, found := candidate{}, false
-		for _, b := range blues {
-			for _, r := range s.reds {
-				if r == root && !s.o.MergeRoot {
-					continue
-				}
-				score, ok := s.try(r, b)
-				if ok && (!found || score > best.score) {
-					best, found = candidate{r, b, score}, true
-				}
-			}
-		}
+		best, found := s.bestMerge(blues)
 		if found {
 			s.h.reset()
 			s.t.fold(s.h, best.red, best.blue)
@@ -126,9 +129,39 @@ func (s *search) run(ctx context.Context, progress Progress) error {
 	return nil
 }
 
-// try tests the merge of blue b into red r and rolls it back.
-func (s *search) try(r, b int32) (float64, bool) {
+// bestMerge tests the merges of each of the blue states with the red
+// states of its shortlist and returns the consistent one with the highest
+// score (the first of equals in the order of blues and of s.reds).
+func (s *search) bestMerge(blues []int32) (candidate, bool) {
+	best, found := candidate{}, false
+	d, _ := s.h.(decider)
+	for i, b := range blues {
+		if d != nil {
+			d.blue(s.t, b)
+		}
+		for _, c := range s.shortlist(d, b, i*len(s.reds)) {
+			bar := math.Inf(-1)
+			if found {
+				bar = best.score
+			}
+			score, ok := s.try(c.red, b, bar)
+			c.score = score
+			if ok && (!found || c.beats(best)) {
+				best, found = c, true
+			}
+		}
+	}
+	return best, found
+}
+
+// try tests the merge of blue b into red r and rolls it back. A heuristic
+// that can decide early stops the fold once the merge is certain to fail
+// or to score no more than bar; ok is then false.
+func (s *search) try(r, b int32, bar float64) (float64, bool) {
 	s.h.reset()
+	if d, ok := s.h.(decider); ok {
+		d.stopAt(bar)
+	}
 	mark := len(s.t.log)
 	s.t.testing = true
 	ok := s.t.fold(s.h, r, b)

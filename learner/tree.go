@@ -7,7 +7,8 @@ import "slices"
 // parallel slices, so that a tree of a million nodes is a handful of allocations.
 //
 // Merged states are a union-find forest: rep[n] is the node n was merged
-// into (-1 for a class representative). A representative holds the summed
+// into (negative for a class representative: -1, or -2-row for a red state
+// with a dense row, see row). A representative holds the summed
 // counts of its class and the union of its transitions; transitions of
 // merged-away nodes keep pointing at their original children, so every
 // lookup resolves targets with find.
@@ -16,38 +17,72 @@ import "slices"
 // tested merge is rolled back exactly and cheaply (LIFO).
 type tree struct {
 	// per node
-	rep   []int32 // union-find parent, -1 for representatives
+	rep   []int32 // union-find parent; negative for representatives (see row)
 	paths []int32 // traces that leave the node by a transition
 	final []int32 // traces that end at the node
 	head  []int32 // first transition of the node's list, -1 for none
-	red   []bool  // part of the automaton's fixed core
-	temp  []bool  // merged by the merge being tested (its rep link will be undone)
+	flags []uint8 // flagRed, flagTemp, flagBlue
 
-	// per transition: symbol, target, count and the next in the list
-	eSym   []int32
-	eChild []int32
-	eCount []int32
-	eNext  []int32
+	// per transition: symbol, target, count. A node's transitions form a
+	// list from head (see next): the built ones (index below built) are
+	// laid out in runs, one per node, the last of each run marked in ends;
+	// those added by merges are prepended, their successor in addedNext.
+	eSym      []int32
+	eChild    []int32
+	eCount    []int32
+	built     int32
+	ends      []uint64 // one bit per built transition
+	addedNext []int32  // per added transition (index - built)
 
-	// Dense transition rows for red states (symbol -> transition), so that
-	// a lookup in a red state, which may have a transition on most of the
-	// alphabet, is O(1). Other states scan their (short) lists.
-	alphabet int
-	rowOf    []int32 // per node: its row number, -1 for none
-	rows     []int32 // alphabet entries per row, -1 for no transition
-
-	// rare[n] is the sum of n's transition counts below rareBelow (the
-	// SymbolCount), kept up to date so that a test can pool a state's rare
-	// symbols without scanning its transitions.
-	rare      []int32
+	// Dense rows for red states: per row, the state's transition on each
+	// symbol (so that a lookup in a red state, which may have a transition
+	// on most of the alphabet, is O(1); other states scan their short
+	// lists) and its count, and the state's paths, final and rare counts
+	// (the sum of its transition counts below rareBelow, the SymbolCount,
+	// so that a test pools a red state's rare symbols without scanning
+	// them). The counts and totals mirror the node's, so that screening
+	// every red state reads small tables in order.
+	alphabet  int
 	rareBelow int32
+	indexed   bool    // index was called: rows are kept
+	rows      []int32 // alphabet entries per row, -1 for no transition
+	// colCount holds the rows' counts by symbol, then by row (0 for no
+	// transition): screening every red state against one blue state reads,
+	// for each of the blue state's symbols, one run of the red states'
+	// counts in order. colStride is the room for rows in each run.
+	colCount  []int32
+	colStride int
+	rowPaths  []int32 // per row
+	rowFinal  []int32 // per row
+	rowRare   []int32 // per row
 
 	log     []undo
-	testing bool // a merge is being tested: its links are temporary
+	pairs   []int32 // fold's notes: (left's, right's) transitions on a shared symbol
+	testing bool    // a merge is being tested: its links are temporary
 }
 
-// maxRowEntries bounds the memory of the dense rows (64 MiB); red states
-// beyond it scan their transitions.
+// Node flags, one byte per node.
+const (
+	flagRed  uint8 = 1 << iota // part of the automaton's fixed core
+	flagTemp                   // merged by the merge being tested (its rep link will be undone)
+	flagBlue                   // discovered as a red state's target (see frontier)
+)
+
+// isRed reports whether node q is red.
+func (t *tree) isRed(q int32) bool { return t.flags[q]&flagRed != 0 }
+
+// setFlag sets or clears flag f of node q.
+func (t *tree) setFlag(q int32, f uint8, on bool) {
+	if on {
+		t.flags[q] |= f
+	} else {
+		t.flags[q] &^= f
+	}
+}
+
+// maxRowEntries bounds the memory of the dense rows (64 MiB, and as much
+// again at most for their counts); red states beyond it scan their
+// transitions.
 const maxRowEntries = 1 << 24
 
 type undoKind uint8
@@ -120,17 +155,12 @@ func buildTree(d *Dataset) *tree {
 			for j < f.hi && d.Trace(int(order[j]))[f.depth] == s {
 				j++
 			}
-			e := int32(len(t.eSym))
-			t.eSym = append(t.eSym, s)
-			t.eChild = append(t.eChild, -1) // set when the child is numbered
-			t.eCount = append(t.eCount, j-i)
-			t.eNext = append(t.eNext, e+1)
+			e := t.layEdge(s, -1, j-i) // the child is set when numbered
 			stack = append(stack, frame{i, j, f.depth + 1, e})
 			i = j
 		}
 		if last := int32(len(t.eSym)) - 1; last >= first {
-			t.eNext[last] = -1
-			t.head[q] = first
+			t.endRun(q, first, last)
 		}
 		// Reversed, so the smallest symbol's subtree is numbered next.
 		slices.Reverse(stack[pushed:])
@@ -145,12 +175,43 @@ func (t *tree) grow(nodes, edges int) {
 	t.paths = make([]int32, 0, nodes)
 	t.final = make([]int32, 0, nodes)
 	t.head = make([]int32, 0, nodes)
-	t.red = make([]bool, 0, nodes)
-	t.temp = make([]bool, 0, nodes)
+	t.flags = make([]uint8, 0, nodes)
 	t.eSym = make([]int32, 0, edges)
 	t.eChild = make([]int32, 0, edges)
 	t.eCount = make([]int32, 0, edges)
-	t.eNext = make([]int32, 0, edges)
+	t.ends = make([]uint64, 0, (nodes+63)/64)
+	t.addedNext = make([]int32, 0, max(edges-nodes, 0))
+}
+
+// layEdge appends a built transition, laid out after the last one; all are
+// laid out before any is added (addEdge).
+func (t *tree) layEdge(sym, child, count int32) int32 {
+	e := int32(len(t.eSym))
+	t.eSym = append(t.eSym, sym)
+	t.eChild = append(t.eChild, child)
+	t.eCount = append(t.eCount, count)
+	t.built = e + 1
+	for len(t.ends)*64 <= int(e) {
+		t.ends = append(t.ends, 0)
+	}
+	return e
+}
+
+// endRun makes the built transitions first..last node q's list.
+func (t *tree) endRun(q, first, last int32) {
+	t.ends[last>>6] |= 1 << (last & 63)
+	t.head[q] = first
+}
+
+// next returns the transition after e in its node's list, or -1.
+func (t *tree) next(e int32) int32 {
+	if e >= t.built {
+		return t.addedNext[e-t.built]
+	}
+	if t.ends[e>>6]&(1<<(e&63)) != 0 {
+		return -1
+	}
+	return e + 1
 }
 
 // edgeHeadroom: the built tree has room for 1/edgeHeadroom more
@@ -167,8 +228,7 @@ func (t *tree) newNode() int32 {
 	t.paths = append(t.paths, 0)
 	t.final = append(t.final, 0)
 	t.head = append(t.head, -1)
-	t.red = append(t.red, false)
-	t.temp = append(t.temp, false)
+	t.flags = append(t.flags, 0)
 	return id
 }
 
@@ -178,49 +238,86 @@ func (t *tree) addEdge(q, sym, child, count int32) int32 {
 	t.eSym = append(t.eSym, sym)
 	t.eChild = append(t.eChild, child)
 	t.eCount = append(t.eCount, count)
-	t.eNext = append(t.eNext, t.head[q])
+	t.addedNext = append(t.addedNext, t.head[q])
 	t.head[q] = e
-	if t.rowOf != nil {
-		if r := t.rowOf[q]; r >= 0 {
+	if t.indexed {
+		if r := t.row(q); r >= 0 {
 			t.rows[int(r)*t.alphabet+int(sym)] = e
+			*t.count(r, sym) = count
+			t.rowRare[r] += t.rareCount(count)
 		}
-		t.rare[q] += t.rareCount(count)
 	}
 	return e
 }
 
-// index prepares the lookup structures used while merging: the rare sums
-// of every node, and room for the red states' rows.
+// index prepares the lookup structures used while merging: room for the
+// red states' rows.
 func (t *tree) index(alphabet, symbolCount int) {
 	t.alphabet = alphabet
 	t.rareBelow = int32(symbolCount)
-	t.rowOf = make([]int32, len(t.rep))
-	t.rare = make([]int32, len(t.rep))
-	for q := range t.rep {
-		t.rowOf[q] = -1
-		for e := t.head[q]; e >= 0; e = t.eNext[e] {
-			t.rare[q] += t.rareCount(t.eCount[e])
-		}
-	}
+	t.indexed = true
 }
 
 // addRow gives red state q a dense row, memory permitting.
 func (t *tree) addRow(q int32) {
 	// An empty alphabet (only empty traces) needs no rows.
-	if t.rowOf == nil || t.rowOf[q] >= 0 || t.alphabet == 0 || len(t.rows)+t.alphabet > maxRowEntries {
+	if !t.indexed || t.row(q) >= 0 || t.alphabet == 0 || len(t.rows)+t.alphabet > maxRowEntries {
 		return
 	}
 	r := len(t.rows) / t.alphabet
 	for range t.alphabet {
 		t.rows = append(t.rows, -1)
 	}
-	for e := t.head[q]; e >= 0; e = t.eNext[e] {
+	if r == t.colStride {
+		// Twice the room, each symbol's run copied to its new place.
+		stride := max(64, 2*t.colStride)
+		cols := make([]int32, stride*t.alphabet)
+		for a := range t.alphabet {
+			copy(cols[a*stride:], t.colCount[a*t.colStride:(a+1)*t.colStride])
+		}
+		t.colCount, t.colStride = cols, stride
+	}
+	var rare int32
+	for e := t.head[q]; e >= 0; e = t.next(e) {
 		// The list is newest first: keep the first hit per symbol.
 		if i := r*t.alphabet + int(t.eSym[e]); t.rows[i] < 0 {
 			t.rows[i] = e
+			*t.count(int32(r), t.eSym[e]) = t.eCount[e]
+			rare += t.rareCount(t.eCount[e])
 		}
 	}
-	t.rowOf[q] = int32(r)
+	t.rowPaths = append(t.rowPaths, t.paths[q])
+	t.rowFinal = append(t.rowFinal, t.final[q])
+	t.rowRare = append(t.rowRare, rare)
+	t.rep[q] = -2 - int32(r)
+}
+
+// count returns the place of row r's count on symbol a.
+func (t *tree) count(r, a int32) *int32 { return &t.colCount[int(a)*t.colStride+int(r)] }
+
+// row returns the row of node q, or -1. A red state is a class
+// representative, whose rep entry is negative in any case: -1 without a
+// row, -2-row with one, so that the row costs no memory of its own and is
+// read with the entry that find reads anyway.
+func (t *tree) row(q int32) int32 {
+	if r := t.rep[q]; r <= -2 {
+		return -2 - r
+	}
+	return -1
+}
+
+// totals returns node q's paths, final and rare counts (see rowRare), from
+// its row where it has one.
+func (t *tree) totals(q int32) (paths, final, rare int32) {
+	if t.indexed {
+		if r := t.row(q); r >= 0 {
+			return t.rowPaths[r], t.rowFinal[r], t.rowRare[r]
+		}
+	}
+	for e := t.head[q]; e >= 0; e = t.next(e) {
+		rare += t.rareCount(t.eCount[e])
+	}
+	return t.paths[q], t.final[q], rare
 }
 
 func (t *tree) rareCount(c int32) int32 {
@@ -232,12 +329,12 @@ func (t *tree) rareCount(c int32) int32 {
 
 // edge returns q's transition on sym, or -1.
 func (t *tree) edge(q, sym int32) int32 {
-	if t.rowOf != nil {
-		if r := t.rowOf[q]; r >= 0 {
+	if t.indexed {
+		if r := t.row(q); r >= 0 {
 			return t.rows[int(r)*t.alphabet+int(sym)]
 		}
 	}
-	for e := t.head[q]; e >= 0; e = t.eNext[e] {
+	for e := t.head[q]; e >= 0; e = t.next(e) {
 		if t.eSym[e] == sym {
 			return e
 		}
@@ -251,7 +348,7 @@ func (t *tree) edge(q, sym int32) int32 {
 // which undo never changes.
 func (t *tree) find(n int32) int32 {
 	r := n
-	for t.rep[r] >= 0 && !t.temp[r] {
+	for t.rep[r] >= 0 && t.flags[r]&flagTemp == 0 {
 		r = t.rep[r]
 	}
 	for n != r {
@@ -263,6 +360,15 @@ func (t *tree) find(n int32) int32 {
 		r = t.rep[r]
 	}
 	return r
+}
+
+// rep0 returns the representative of n's class, as find does, but without
+// changing the tree, so that goroutines may call it side by side.
+func (t *tree) rep0(n int32) int32 {
+	for t.rep[n] >= 0 {
+		n = t.rep[n]
+	}
+	return n
 }
 
 // size is the number of traces that reach n: those that go on plus those
@@ -279,19 +385,32 @@ func (t *tree) fold(h heuristic, left, right int32) bool {
 		return false
 	}
 	t.rep[right] = left
-	t.temp[right] = t.testing
+	t.setFlag(right, flagTemp, t.testing)
 	t.paths[left] += t.paths[right]
 	t.final[left] += t.final[right]
+	row := int32(-1)
+	if t.indexed {
+		if row = t.row(left); row >= 0 {
+			t.rowPaths[row] += t.paths[right]
+			t.rowFinal[row] += t.final[right]
+		}
+	}
 	t.log = append(t.log, undo{kind: undoMerge, a: left, b: right})
 	// First all counts and new transitions, as a merge updates the state's
-	// data before it recurses into the children.
-	for e := t.head[right]; e >= 0; e = t.eNext[e] {
+	// data before it recurses into the children. The children to fold are
+	// those on symbols both states had (a new transition leads to right's
+	// child itself): their transitions are noted on t.pairs, above the
+	// deeper folds' notes, for the second loop.
+	base := len(t.pairs)
+	for e := t.head[right]; e >= 0; e = t.next(e) {
 		s, c := t.eSym[e], t.eCount[e]
 		if le := t.edge(left, s); le >= 0 {
+			t.pairs = append(t.pairs, le, e)
 			old := t.eCount[le]
 			t.eCount[le] = old + c
-			if t.rare != nil {
-				t.rare[left] += t.rareCount(old+c) - t.rareCount(old)
+			if row >= 0 {
+				*t.count(row, s) += c
+				t.rowRare[row] += t.rareCount(old+c) - t.rareCount(old)
 			}
 			t.log = append(t.log, undo{kind: undoCount, a: le, b: c, n: left})
 		} else {
@@ -299,13 +418,15 @@ func (t *tree) fold(h heuristic, left, right int32) bool {
 			t.log = append(t.log, undo{kind: undoEdge, a: left})
 		}
 	}
-	for e := t.head[right]; e >= 0; e = t.eNext[e] {
-		le := t.edge(left, t.eSym[e])
+	for i, end := base, len(t.pairs); i < end; i += 2 {
+		le, e := t.pairs[i], t.pairs[i+1]
 		a, b := t.find(t.eChild[le]), t.find(t.eChild[e])
 		if a != b && !t.fold(h, a, b) {
+			t.pairs = t.pairs[:base]
 			return false
 		}
 	}
+	t.pairs = t.pairs[:base]
 	return true
 }
 
@@ -316,30 +437,40 @@ func (t *tree) undo(mark int) {
 		switch u.kind {
 		case undoMerge:
 			t.rep[u.b] = -1
-			t.temp[u.b] = false
+			t.flags[u.b] &^= flagTemp
 			t.paths[u.a] -= t.paths[u.b]
 			t.final[u.a] -= t.final[u.b]
+			if t.indexed {
+				if r := t.row(u.a); r >= 0 {
+					t.rowPaths[r] -= t.paths[u.b]
+					t.rowFinal[r] -= t.final[u.b]
+				}
+			}
 		case undoCount:
 			now := t.eCount[u.a]
 			t.eCount[u.a] = now - u.b
-			if t.rare != nil {
-				t.rare[u.n] += t.rareCount(now-u.b) - t.rareCount(now)
+			if t.indexed {
+				if r := t.row(u.n); r >= 0 {
+					*t.count(r, t.eSym[u.a]) -= u.b
+					t.rowRare[r] += t.rareCount(now-u.b) - t.rareCount(now)
+				}
 			}
 		case undoEdge:
 			e := t.head[u.a]
-			t.head[u.a] = t.eNext[e]
-			if t.rowOf != nil {
-				if r := t.rowOf[u.a]; r >= 0 {
+			t.head[u.a] = t.next(e)
+			if t.indexed {
+				if r := t.row(u.a); r >= 0 {
 					t.rows[int(r)*t.alphabet+int(t.eSym[e])] = -1
+					*t.count(r, t.eSym[e]) = 0
+					t.rowRare[r] -= t.rareCount(t.eCount[e])
 				}
-				t.rare[u.a] -= t.rareCount(t.eCount[e])
 			}
 			// Undo is LIFO, so the edge is the last one added.
 			last := len(t.eSym) - 1
 			t.eSym = t.eSym[:last]
 			t.eChild = t.eChild[:last]
 			t.eCount = t.eCount[:last]
-			t.eNext = t.eNext[:last]
+			t.addedNext = t.addedNext[:last-int(t.built)]
 		}
 	}
 	t.log = t.log[:mark]

@@ -47,18 +47,27 @@ func TestBuildTreeMatchesLinked(t *testing.T) {
 			}{
 				{"rep", got.rep, want.rep}, {"paths", got.paths, want.paths}, {"final", got.final, want.final},
 				{"head", got.head, want.head}, {"eSym", got.eSym, want.eSym}, {"eChild", got.eChild, want.eChild},
-				{"eCount", got.eCount, want.eCount}, {"eNext", got.eNext, want.eNext},
+				{"eCount", got.eCount, want.eCount}, {"next", nexts(got), nexts(want)},
 			} {
 				if !slices.Equal(c.got, c.want) {
 					t.Errorf("%s differs: %d entries, want %d", c.name, len(c.got), len(c.want))
 				}
 			}
-			if len(got.red) != len(got.rep) || len(got.temp) != len(got.rep) {
-				t.Errorf("red/temp have %d/%d entries for %d nodes", len(got.red), len(got.temp), len(got.rep))
+			if len(got.flags) != len(got.rep) {
+				t.Errorf("flags have %d entries for %d nodes", len(got.flags), len(got.rep))
 			}
 			if tc.d.Len() > 0 && got.size(root) != int32(tc.d.Len()) {
 				t.Errorf("root size %d, want %d traces", got.size(root), tc.d.Len())
 			}
 		})
 	}
+}
+
+// nexts lists each transition's successor in its node's list.
+func nexts(t *tree) []int32 {
+	out := make([]int32, len(t.eSym))
+	for e := range out {
+		out[e] = t.next(int32(e))
+	}
+	return out
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"sync"
 
 	"github.com/netflow-monitor/monitor/detector"
 	"github.com/netflow-monitor/monitor/learner"
@@ -98,9 +99,10 @@ func scoreSegments(auto *learner.Model, c *Config, syms []int32, cost []float64,
 // equal flow counts; for each block an automaton and the port novelty are
 // learned from the other blocks (each host's flows before and after the
 // block as sequences of their own, with the training's encoder) and the
-// block's windows are scored. It returns every scored window's sum and
-// least likely flow's score.
-func heldOut(ctx context.Context, c *Config, enc *encoded, pk *portKeys) (sums, mins []float64, err error) {
+// block's windows are scored. The folds are jobs of learning (see slots);
+// it returns every scored window's sum and least likely flow's score, in
+// fold order.
+func heldOut(ctx context.Context, c *Config, learning slots, enc *encoded) (sums, mins []float64, err error) {
 	times := slices.Clone(enc.starts)
 	slices.Sort(times)
 	k := c.Folds
@@ -109,54 +111,80 @@ func heldOut(ctx context.Context, c *Config, enc *encoded, pk *portKeys) (sums, 
 	for i := 1; i < k; i++ {
 		bounds[i] = times[len(times)*i/k]
 	}
+	times = nil
+	type foldScores struct {
+		sums, mins []float64
+		err        error
+	}
+	folds := make([]foldScores, k)
+	var wg sync.WaitGroup
 	for fold := range k {
-		if err := ctx.Err(); err != nil {
-			return nil, nil, err
-		}
-		var train, test [][2]int
-		off := 0
-		for _, n := range enc.segments {
-			st := enc.starts[off : off+n]
-			lo := off + sort.Search(n, func(i int) bool { return st[i] >= bounds[fold] })
-			hi := off + sort.Search(n, func(i int) bool { return st[i] >= bounds[fold+1] })
-			for _, r := range [][2]int{{off, lo}, {hi, off + n}} {
-				if r[1] > r[0] {
-					train = append(train, r)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f := &folds[fold]
+			f.err = learning.do(ctx, func() (err error) {
+				f.sums, f.mins, err = heldOutFold(ctx, c, enc, bounds[fold], bounds[fold+1])
+				if err != nil {
+					return fmt.Errorf("held-out fold %d of %d: %w", fold+1, k, err)
 				}
+				return nil
+			})
+		}()
+	}
+	wg.Wait()
+	for _, f := range folds {
+		if f.err != nil {
+			return nil, nil, f.err
+		}
+		sums, mins = append(sums, f.sums...), append(mins, f.mins...)
+	}
+	return sums, mins, nil
+}
+
+// heldOutFold learns from the flows that started before from or at or
+// after until, and scores the windows of the flows in between.
+func heldOutFold(ctx context.Context, c *Config, enc *encoded, from, until int64) (sums, mins []float64, err error) {
+	var train, test [][2]int
+	off := 0
+	for _, n := range enc.segments {
+		st := enc.starts[off : off+n]
+		lo := off + sort.Search(n, func(i int) bool { return st[i] >= from })
+		hi := off + sort.Search(n, func(i int) bool { return st[i] >= until })
+		for _, r := range [][2]int{{off, lo}, {hi, off + n}} {
+			if r[1] > r[0] {
+				train = append(train, r)
 			}
-			if hi > lo {
-				test = append(test, [2]int{lo, hi})
-			}
-			off += n
 		}
-		if len(train) == 0 || len(test) == 0 {
-			continue
+		if hi > lo {
+			test = append(test, [2]int{lo, hi})
 		}
-		d := &learner.Dataset{Alphabet: enc.data.Alphabet, Symbols: enc.data.Symbols}
-		for _, r := range train {
-			d.Spans = learner.AppendWindows(d.Spans, r[0], r[1]-r[0], c.Window, c.Stride)
-		}
-		if len(d.Spans) == 0 {
-			continue
-		}
-		auto, err := learner.Learn(ctx, d, c.Learner, nil)
-		if err != nil {
-			return nil, nil, fmt.Errorf("held-out fold %d of %d: %w", fold+1, k, err)
-		}
-		if auto.Options().CoreScoring {
-			if auto, err = auto.Core(); err != nil {
-				return nil, nil, err
-			}
-		}
-		counts, n := pk.counts(train)
-		cost := pk.costs(counts, n)
-		err = scoreSegments(auto, c, enc.data.Symbols, cost, test, func(w *detector.Window) error {
-			sums, mins = append(sums, w.Score.Sum), append(mins, w.Score.Min)
-			return nil
-		})
-		if err != nil {
+		off += n
+	}
+	if len(train) == 0 || len(test) == 0 {
+		return nil, nil, nil
+	}
+	d := &learner.Dataset{Alphabet: enc.data.Alphabet, Symbols: enc.data.Symbols}
+	for _, r := range train {
+		d.Spans = learner.AppendWindows(d.Spans, r[0], r[1]-r[0], c.Window, c.Stride)
+	}
+	if len(d.Spans) == 0 {
+		return nil, nil, nil
+	}
+	auto, err := learner.Learn(ctx, d, c.Learner, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	if auto.Options().CoreScoring {
+		if auto, err = auto.Core(); err != nil {
 			return nil, nil, err
 		}
 	}
-	return sums, mins, nil
+	counts, n := enc.ports.counts(train)
+	cost := enc.ports.costs(counts, n)
+	err = scoreSegments(auto, c, enc.data.Symbols, cost, test, func(w *detector.Window) error {
+		sums, mins = append(sums, w.Score.Sum), append(mins, w.Score.Min)
+		return nil
+	})
+	return sums, mins, err
 }

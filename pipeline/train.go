@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -64,8 +65,9 @@ func Train(ctx context.Context, c Config) ([]TrainResult, []layout.Skipped, erro
 		results[i] = TrainResult{Unit: u.Name, Err: errNotStarted}
 	}
 	order := largestFirst(units, func(u layout.Unit) string { return layout.TrainFile(c.TrainRoot, u) })
+	learning := newSlots(c.Workers)
 	err = forEach(ctx, c.Workers, order, func(ctx context.Context, i int) {
-		r, err := trainUnit(ctx, &c, units[i])
+		r, err := trainUnit(ctx, &c, learning, units[i])
 		r.Unit, r.Err = units[i].Name, err
 		results[i] = r
 	})
@@ -75,7 +77,7 @@ func Train(ctx context.Context, c Config) ([]TrainResult, []layout.Skipped, erro
 	return results, skipped, err
 }
 
-func trainUnit(ctx context.Context, c *Config, u layout.Unit) (r TrainResult, err error) {
+func trainUnit(ctx context.Context, c *Config, learning slots, u layout.Unit) (r TrainResult, err error) {
 	done := 0
 	defer func() { // keep the progress total honest when a unit stops early
 		for ; done < trainSteps; done++ {
@@ -90,10 +92,50 @@ func trainUnit(ctx context.Context, c *Config, u layout.Unit) (r TrainResult, er
 	}
 	step()
 
-	auto, err := learner.Learn(ctx, enc.data, c.Learner, nil)
-	if err != nil {
-		return r, err
+	// The thresholds describe how the model scores traffic it has not
+	// memorised: the training's windows scored by models that did not
+	// learn them (heldOut), or, with fewer than two folds, by this one.
+	// The folds are learned beside the model; a failure of either stops
+	// the other.
+	lctx, stop := context.WithCancel(ctx)
+	defer stop()
+	type heldScores struct {
+		sums, mins []float64
+		err        error
 	}
+	held := make(chan heldScores, 1)
+	go func() {
+		var h heldScores
+		if c.Folds > 1 {
+			h.sums, h.mins, h.err = heldOut(lctx, c, learning, &enc)
+		}
+		if h.err != nil {
+			stop()
+		}
+		held <- h
+	}()
+	var auto *learner.Model
+	err = learning.do(lctx, func() (err error) {
+		auto, err = learner.Learn(lctx, enc.data, c.Learner, nil)
+		return err
+	})
+	if err != nil {
+		stop()
+	}
+	ho := <-held
+	switch {
+	case ctx.Err() != nil:
+		return r, fmt.Errorf("cancelled: %w", ctx.Err())
+	case err != nil && !errors.Is(err, context.Canceled):
+		return r, err
+	case ho.err != nil && !errors.Is(ho.err, context.Canceled):
+		return r, ho.err
+	case err != nil:
+		return r, err
+	case ho.err != nil:
+		return r, ho.err
+	}
+	heldSums, heldMins := ho.sums, ho.mins
 	r.States, r.Red = auto.NumStates(), auto.NumRed()
 	if auto.Options().CoreScoring {
 		// Scores read only the core; the model file keeps just that, so
@@ -105,15 +147,6 @@ func trainUnit(ctx context.Context, c *Config, u layout.Unit) (r TrainResult, er
 	}
 	step()
 
-	// The thresholds describe how the model scores traffic it has not
-	// memorised: the training's windows scored by models that did not
-	// learn them (heldOut), or, with fewer than two folds, by this one.
-	var heldSums, heldMins []float64
-	if c.Folds > 1 {
-		if heldSums, heldMins, err = heldOut(ctx, c, &enc, &enc.ports); err != nil {
-			return r, err
-		}
-	}
 	nov := enc.ports.novelty(enc.peers)
 	m := &model.Model{
 		Unit: u.Name, Window: c.Window, Stride: c.Stride, Encoder: enc.encoder, Automaton: auto, Training: enc.info,

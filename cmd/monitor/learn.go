@@ -24,6 +24,7 @@ func learnerFlags(cmd *cobra.Command, o *learner.Options) {
 	f.BoolVar(&o.MergeRoot, "merge-root", d.MergeRoot, "allow merges into the root state")
 	f.Float64Var(&o.Confidence, "confidence", d.Confidence, "significance of the test: p-value threshold (likelihoodratio) or alpha (alergia)")
 	f.BoolVar(&o.CoreScoring, "core-scoring", d.CoreScoring, "score with the red core only: transitions into sinks continue from the core (see README)")
+	f.IntVar(&o.MergeCandidates, "merge-candidates", d.MergeCandidates, "red states tested in full per learning step after the first-pair screen; 0 tests every red state (exhaustive, slower on large data; see README Scale)")
 }
 
 func newLearnCmd() *cobra.Command {

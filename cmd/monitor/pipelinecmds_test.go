@@ -85,6 +85,7 @@ func TestCountFlagsOutOfRange(t *testing.T) {
 		{[]string{"train", "--clusters-min", "10", "--clusters-max", "2"}, "--clusters-max 2 is below --clusters-min 10"},
 		{[]string{"all", "--duration-bins", "0"}, "--duration-bins 0"},
 		{[]string{"train", "--encoder", "quantile", "--bins", "0"}, "--bins 0"},
+		{[]string{"train", "--merge-candidates", "-1"}, "merge-candidates -1: must be >= 0"},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

@@ -221,14 +221,7 @@ func TestScreenRulesOutOnlyFailures(t *testing.T) {
 						}
 					}
 				}
-				if best, found := s.bestMerge([]int32{b}); found {
-					s.h.reset()
-					s.t.fold(s.h, best.red, best.blue)
-					s.blue.touchFold(s.t.log)
-					s.t.log = s.t.log[:0]
-				} else {
-					s.promote(b)
-				}
+				s.step([]int32{b})
 			}
 			t.Logf("%d merges screened: %d stopped by their first pair, %d of them ruled out by screen", screened, stopped, screenedOut)
 			if screenedOut < stopped*95/100 {

@@ -111,22 +111,27 @@ func (s *search) run(ctx context.Context, progress Progress) error {
 		} else if blues = s.blue.all(); len(blues) == 0 {
 			break
 		}
-		best, found := s.bestMerge(blues)
-		if found {
-			s.h.reset()
-			s.t.fold(s.h, best.red, best.blue)
-			s.blue.touchFold(s.t.log)
-			s.t.log = s.t.log[:0]
-			s.merges++
-			continue
-		}
-		// No consistent merge: the largest blue state becomes red.
-		s.promote(blues[0])
+		s.step(blues)
 	}
 	if progress != nil {
 		progress(len(s.reds), s.merges)
 	}
 	return nil
+}
+
+// step makes one learning step over blues: the best consistent merge, or,
+// when there is none, the largest blue state becomes red.
+func (s *search) step(blues []int32) {
+	best, found := s.bestMerge(blues)
+	if !found {
+		s.promote(blues[0])
+		return
+	}
+	s.h.reset()
+	s.t.fold(s.h, best.red, best.blue)
+	s.blue.touchFold(s.t.log)
+	s.t.log = s.t.log[:0]
+	s.merges++
 }
 
 // bestMerge tests the merges of each of the blue states with the red

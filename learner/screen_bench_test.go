@@ -22,14 +22,7 @@ func BenchmarkScreen(b *testing.B) {
 			blue = bl
 			break
 		}
-		if best, found := s.bestMerge([]int32{bl}); found {
-			s.h.reset()
-			s.t.fold(s.h, best.red, best.blue)
-			s.blue.touchFold(s.t.log)
-			s.t.log = s.t.log[:0]
-		} else {
-			s.promote(bl)
-		}
+		s.step([]int32{bl})
 	}
 	lr.blue(s.t, blue)
 	screens := 0

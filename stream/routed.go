@@ -143,16 +143,14 @@ func (d *routedDecoder) uvarint() uint64 {
 	return v
 }
 
+// varint reads a signed varint: a uvarint holding the zig-zag encoding
+// that binary.AppendVarint writes.
 func (d *routedDecoder) varint() int64 {
-	if d.err != nil {
-		return 0
+	u := d.uvarint()
+	v := int64(u >> 1)
+	if u&1 != 0 {
+		v = ^v
 	}
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.err = fmt.Errorf("%w: bad number", errRouted)
-		return 0
-	}
-	d.b = d.b[n:]
 	return v
 }
 

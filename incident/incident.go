@@ -174,8 +174,8 @@ func (t *Tracker) Window(w *Window) []Event {
 }
 
 // Advance closes the incidents whose last anomalous window ended more
-// than the gap before now (event time: no later window can join them) and
-// returns their events.
+// than the gap earlier than now, in event time (no later window can join
+// them), and returns their events.
 func (t *Tracker) Advance(now int64) []Event {
 	var evs []Event
 	keep := t.open[:0]

@@ -97,8 +97,8 @@ func scoreSegments(auto *learner.Model, c *Config, syms []int32, cost []float64,
 // it, for thresholds that describe how the model scores traffic it has
 // not memorised: the training's time span is cut into c.Folds blocks of
 // equal flow counts; for each block an automaton and the port novelty are
-// learned from the other blocks (each host's flows before and after the
-// block as sequences of their own, with the training's encoder) and the
+// learned from the other blocks (each host's flows preceding and following
+// the block as sequences of their own, with the training's encoder) and the
 // block's windows are scored. The folds are jobs of learning (see slots);
 // it returns every scored window's sum and least likely flow's score, in
 // fold order.

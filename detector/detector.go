@@ -188,7 +188,7 @@ func (d *Detector) Add(f *flows.Flow) *Window {
 	r := &d.refs[d.flows%len(d.refs)]
 	*r = flowRef{f.Start, f.ConnectionFrom(dir), f.Features(dir)}
 	d.flows++
-	cost, _ := d.m.Novelty.Cost(&r.x)
+	cost := d.m.Novelty.Cost(&r.x, r.conn.Peer)
 	return d.judge(d.sc.Add(d.m.Encoder.Encode(&r.x), cost))
 }
 

@@ -65,7 +65,7 @@ func Restore(m *model.Model, host netip.Addr, s State) *Detector {
 		ref := &d.refs[pos%len(d.refs)]
 		*ref = flowRef{r.Start, r.Conn, r.Features}
 		sc.ring[seq%len(sc.ring)] = m.Encoder.Encode(&ref.x)
-		sc.costs[seq%len(sc.costs)], _ = m.Novelty.Cost(&ref.x)
+		sc.costs[seq%len(sc.costs)] = m.Novelty.Cost(&ref.x, ref.conn.Peer)
 	}
 	return d
 }

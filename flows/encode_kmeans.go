@@ -42,7 +42,7 @@ func (e *kmeansEncoder) FlowName(x *Features) string {
 // Words names the flow's size class with the bytes and packets at its
 // centre.
 func (e *kmeansEncoder) Words(x *Features) string {
-	return e.words(x, e.sizeWords(e.sizeClass(x))+", this flow "+humanBytes(float64(x.Bytes)))
+	return e.words(x, e.sizeWords(e.sizeClass(x))+", this flow "+HumanBytes(float64(x.Bytes)))
 }
 
 func kmeansSizeName(s int) string { return fmt.Sprintf("s%02d", s) }
@@ -54,7 +54,7 @@ func (e *kmeansEncoder) sizeWords(c int) string {
 	ctr := e.Centers[c]
 	b := math.Expm1(ctr[0]*e.SD[0] + e.Mean[0])
 	p := math.Expm1(ctr[1]*e.SD[1] + e.Mean[1])
-	return fmt.Sprintf("size class %d of %d (~%s, %.0f packets)", c, e.NSize, humanBytes(b), p)
+	return fmt.Sprintf("size class %d of %d (~%s, %.0f packets)", c, e.NSize, HumanBytes(b), p)
 }
 
 // Limits of the k search: k-means runs on at most fitPoints weighted

@@ -53,7 +53,7 @@ func (e *quantileEncoder) sizeWords(c int) string {
 
 // Words gives the flow's bytes and packets with their bins.
 func (e *quantileEncoder) Words(x *Features) string {
-	size := fmt.Sprintf("%s in bytes bin %d of %d, %d packets in bin %d of %d", humanBytes(float64(x.Bytes)),
+	size := fmt.Sprintf("%s in bytes bin %d of %d, %d packets in bin %d of %d", HumanBytes(float64(x.Bytes)),
 		bin(e.BytesEdges, float64(x.Bytes)), len(e.BytesEdges)+1, x.Packets, bin(e.PacketsEdges, float64(x.Packets)), len(e.PacketsEdges)+1)
 	return e.words(x, size)
 }

@@ -258,3 +258,27 @@ func TestFlowNamesAndWords(t *testing.T) {
 		})
 	}
 }
+
+func TestHumanWords(t *testing.T) {
+	for _, tc := range []struct {
+		got, want string
+	}{
+		{HumanBytes(860), "860 B"},
+		{HumanBytes(1234), "1.2 kB"},
+		{HumanBytes(505998), "506 kB"},
+		{HumanBytes(48e6), "48 MB"},
+		{HumanDuration(0), "0 s"},
+		{HumanDuration(0.00035), "350 µs"},
+		{HumanDuration(0.1), "100 ms"},
+		{HumanDuration(2.5), "2.5 s"},
+		{HumanDuration(3), "3 s"},
+		{HumanDuration(366.1), "6.1 min"},
+		{HumanDuration(43200), "12 h"},
+		{HumanDuration(3.1 * 86400), "3.1 days"},
+		{HumanDuration(2e-9), "0 µs"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+	}
+}

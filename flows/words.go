@@ -2,6 +2,7 @@ package flows
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -57,9 +58,9 @@ func (s *space) words(x *Features, size string) string {
 	return strings.Join(parts, " ") + ", " + size + ", " + s.durationWords(x.Duration)
 }
 
-// humanBytes prints a byte count as people read it: "860 B", "1.2 kB",
+// HumanBytes prints a byte count as people read it: "860 B", "1.2 kB",
 // "48 MB".
-func humanBytes(b float64) string {
+func HumanBytes(b float64) string {
 	units := []string{"B", "kB", "MB", "GB", "TB"}
 	i := 0
 	for b >= 1000 && i < len(units)-1 {
@@ -70,6 +71,30 @@ func humanBytes(b float64) string {
 		return fmt.Sprintf("%.0f %s", b, units[i])
 	}
 	return fmt.Sprintf("%.2g %s", b, units[i])
+}
+
+// HumanDuration prints seconds as people read them: "0 s", "350 µs",
+// "2.5 s", "14 min", "12 h", "3.1 days".
+func HumanDuration(sec float64) string {
+	units := []struct {
+		name string
+		secs float64
+	}{{"days", 86400}, {"h", 3600}, {"min", 60}, {"s", 1}, {"ms", 1e-3}, {"µs", 1e-6}}
+	if sec == 0 || math.IsNaN(sec) || math.IsInf(sec, 0) {
+		return strconv.FormatFloat(sec, 'g', 3, 64) + " s"
+	}
+	u := units[len(units)-1]
+	for _, v := range units {
+		if math.Abs(sec) >= v.secs {
+			u = v
+			break
+		}
+	}
+	v, digits := sec/u.secs, 0
+	if math.Abs(v) < 10 {
+		digits = 1
+	}
+	return strings.TrimSuffix(strconv.FormatFloat(v, 'f', digits, 64), ".0") + " " + u.name
 }
 
 // codeWords describes the flows of a code in words; size describes a size

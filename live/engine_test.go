@@ -80,8 +80,13 @@ func trainModel(t *testing.T, root string, fs []flows.Flow) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	nc := model.NewNoveltyCounter()
+	for i := range fs {
+		d, _ := fs[i].DirectionFrom(host)
+		nc.Add(model.KeyOf(&xs[i]), fs[i].Peer(d), xs[i].Bytes, xs[i].Duration)
+	}
 	m := &model.Model{Unit: host.String(), Window: 10, Stride: 1, Encoder: enc, Threshold: thr, Automaton: auto,
-		Training: model.TrainingInfo{Flows: len(fs), Traces: len(sums)}}
+		Novelty: nc.Novelty(), Training: model.TrainingInfo{Flows: len(fs), Traces: len(sums)}}
 	os.MkdirAll(filepath.Join(root, host.String()), 0o755)
 	if err := m.Save(filepath.Join(root, host.String(), "model.json")); err != nil {
 		t.Fatal(err)

@@ -22,7 +22,7 @@ import (
 // File identity; a model of another format or version is refused.
 const (
 	Format  = "netflow-monitor service model"
-	Version = 1
+	Version = 2
 )
 
 // Model is everything monitoring needs from training: how flows become
@@ -34,8 +34,9 @@ type Model struct {
 	Window  int           // trace length in flows
 	Stride  int           // flows between trace starts
 	Encoder flows.Encoder // fitted on the training flows
-	// Novelty is what the training saw of ports and peers (nil in models
-	// of earlier versions: scores are then the automaton's alone).
+	// Novelty is what the training saw of protocols, ports, peers, sizes
+	// and durations: a flow's score is the automaton's log-probability
+	// minus its novelty cost.
 	Novelty *Novelty
 	// Threshold is the alarm threshold on a window's score (the sum of
 	// its flows' scores); FlowThreshold, when set, on its least likely
@@ -74,7 +75,7 @@ type modelJSON struct {
 	Window    int             `json:"window"`
 	Stride    int             `json:"stride"`
 	Encoder   json.RawMessage `json:"encoder"`
-	Novelty   *Novelty        `json:"novelty,omitempty"`
+	Novelty   *Novelty        `json:"novelty"`
 	Threshold thresholdJSON   `json:"threshold"`
 	// FlowThreshold is omitted by models of earlier versions.
 	FlowThreshold *thresholdJSON     `json:"flow_threshold,omitempty"`
@@ -150,6 +151,8 @@ func decode(b []byte) (*Model, error) {
 	switch {
 	case mj.Automaton == nil:
 		return nil, errors.New("automaton: missing")
+	case mj.Novelty == nil:
+		return nil, errors.New("novelty: missing")
 	case mj.Window < 1 || mj.Stride < 1:
 		return nil, fmt.Errorf("window %d, stride %d: must be >= 1", mj.Window, mj.Stride)
 	}
@@ -180,11 +183,6 @@ func decode(b []byte) (*Model, error) {
 		fth = &Threshold{Mean: t.Mean, SD: t.SD, K: t.K, Value: t.Value, N: t.N}
 		if err := fth.Validate(); err != nil {
 			return nil, fmt.Errorf("flow_%w", err)
-		}
-	}
-	if n := mj.Novelty; n != nil {
-		if err := n.validate(); err != nil {
-			return nil, err
 		}
 	}
 	if f := mj.Training.Flows; f > 0 && (mj.Window > f || mj.Stride > f) {

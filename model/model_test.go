@@ -78,7 +78,11 @@ func savedModel(t *testing.T) (string, []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &Model{Unit: "10.0.0.1", Window: window, Stride: 1, Encoder: enc, Threshold: thr, Automaton: auto,
+	nc := NewNoveltyCounter()
+	for i := range fl {
+		nc.Add(KeyOf(&xs[i]), fl[i].Peer(dirs[i]), xs[i].Bytes, xs[i].Duration)
+	}
+	m := &Model{Unit: "10.0.0.1", Window: window, Stride: 1, Encoder: enc, Threshold: thr, Automaton: auto, Novelty: nc.Novelty(),
 		Training: TrainingInfo{Flows: len(fl), Traces: data.Len(), First: "2023-11-14T22:13:20Z", Last: "2023-11-14T22:19:59Z"}}
 	mp := filepath.Join(t.TempDir(), "model.json")
 	if err := m.Save(mp); err != nil {

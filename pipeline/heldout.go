@@ -4,71 +4,61 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"net/netip"
 	"slices"
 	"sort"
 	"sync"
 
 	"github.com/netflow-monitor/monitor/detector"
+	"github.com/netflow-monitor/monitor/flows"
 	"github.com/netflow-monitor/monitor/learner"
 	"github.com/netflow-monitor/monitor/model"
 )
 
-// portKeys are a unit's training flows' port keys (see model.PortKey),
-// interned: one id per flow (-1 for protocols without ports), and the key
-// of each id.
-type portKeys struct {
-	ids  []int32
-	keys []string
+// observations are what the model's novelty reads of each training
+// flow, in the order of the training's symbols: its key and peer (indexes
+// into keys and peers), bytes and duration.
+type observations struct {
+	keys  []model.Key
+	peers []netip.Addr
+	flows []observation
 }
 
-// counts returns the number of flows of each key among the flows in
-// ranges, and how many flows that is.
-func (pk *portKeys) counts(ranges [][2]int) ([]int, int) {
-	c := make([]int, len(pk.keys))
-	n := 0
+type observation struct {
+	key, peer int32
+	bytes     uint64
+	duration  float64
+}
+
+// novelty returns the novelty of the flows in ranges.
+func (o *observations) novelty(ranges [][2]int) *model.Novelty {
+	c := model.NewNoveltyCounter()
 	for _, r := range ranges {
-		for _, id := range pk.ids[r[0]:r[1]] {
-			if id >= 0 {
-				c[id]++
-			}
+		for _, f := range o.flows[r[0]:r[1]] {
+			c.Add(o.keys[f.key], o.peers[f.peer], f.bytes, f.duration)
 		}
-		n += r[1] - r[0]
 	}
-	return c, n
+	return c.Novelty()
 }
 
-// costs returns each flow's novelty cost (see model.Novelty) against key
-// counts c of a training of n flows.
-func (pk *portKeys) costs(c []int, n int) []float64 {
-	n1 := 0
-	for _, x := range c {
-		if x == 1 {
-			n1++
-		}
-	}
-	p := model.GoodTuring(n1, n)
-	newCost, seenCost := model.PortCost(p, true), model.PortCost(p, false)
-	out := make([]float64, len(pk.ids))
-	for i, id := range pk.ids {
-		switch {
-		case id < 0:
-		case c[id] == 0:
-			out[i] = newCost
-		default:
-			out[i] = seenCost
-		}
+// costs returns each flow's novelty cost against n.
+func (o *observations) costs(n *model.Novelty) []float64 {
+	out := make([]float64, len(o.flows))
+	for i, f := range o.flows {
+		x := o.features(f)
+		out[i] = n.Cost(&x, o.peers[f.peer])
 	}
 	return out
 }
 
-// novelty is the model's Novelty of the whole training.
-func (pk *portKeys) novelty(peers map[string]int) *model.Novelty {
-	c, n := pk.counts([][2]int{{0, len(pk.ids)}})
-	ports := make(map[string]int, len(pk.keys))
-	for id, k := range pk.keys {
-		ports[k] = c[id]
+// features returns what novelty reads of a flow's features.
+func (o *observations) features(f observation) flows.Features {
+	k := o.keys[f.key]
+	x := flows.Features{Dir: k.Dir, Proto: k.Proto, Bytes: f.bytes, Duration: f.duration}
+	if k.HasPort() {
+		x.DstPort = uint16(k.Port)
 	}
-	return model.NewNovelty(ports, peers, n)
+	return x
 }
 
 // scoreSegments scores the windows of the flows in ranges (each a
@@ -101,8 +91,9 @@ func scoreSegments(auto *learner.Model, c *Config, syms []int32, cost []float64,
 // the block as sequences of their own, with the training's encoder) and the
 // block's windows are scored. The folds are jobs of learning (see slots);
 // it returns every scored window's sum and least likely flow's score, in
-// fold order.
-func heldOut(ctx context.Context, c *Config, learning slots, enc *encoded) (sums, mins []float64, err error) {
+// fold order, and how many of the windows hold a symbol their fold's
+// training never saw.
+func heldOut(ctx context.Context, c *Config, learning slots, enc *encoded) (h heldScores, err error) {
 	times := slices.Clone(enc.starts)
 	slices.Sort(times)
 	k := c.Folds
@@ -112,11 +103,7 @@ func heldOut(ctx context.Context, c *Config, learning slots, enc *encoded) (sums
 		bounds[i] = times[len(times)*i/k]
 	}
 	times = nil
-	type foldScores struct {
-		sums, mins []float64
-		err        error
-	}
-	folds := make([]foldScores, k)
+	folds := make([]heldScores, k)
 	var wg sync.WaitGroup
 	for fold := range k {
 		wg.Add(1)
@@ -124,7 +111,7 @@ func heldOut(ctx context.Context, c *Config, learning slots, enc *encoded) (sums
 			defer wg.Done()
 			f := &folds[fold]
 			f.err = learning.do(ctx, func() (err error) {
-				f.sums, f.mins, err = heldOutFold(ctx, c, enc, bounds[fold], bounds[fold+1])
+				f.sums, f.mins, f.novel, err = heldOutFold(ctx, c, enc, bounds[fold], bounds[fold+1])
 				if err != nil {
 					return fmt.Errorf("held-out fold %d of %d: %w", fold+1, k, err)
 				}
@@ -135,16 +122,26 @@ func heldOut(ctx context.Context, c *Config, learning slots, enc *encoded) (sums
 	wg.Wait()
 	for _, f := range folds {
 		if f.err != nil {
-			return nil, nil, f.err
+			return heldScores{}, f.err
 		}
-		sums, mins = append(sums, f.sums...), append(mins, f.mins...)
+		h.sums, h.mins, h.novel = append(h.sums, f.sums...), append(h.mins, f.mins...), h.novel+f.novel
 	}
-	return sums, mins, nil
+	return h, nil
+}
+
+// heldScores are the held-out scores of a unit's training windows: each
+// window's sum and least likely flow's score, and how many windows hold a
+// symbol their fold never saw (novel).
+type heldScores struct {
+	sums, mins []float64
+	novel      int
+	err        error
 }
 
 // heldOutFold learns from the flows that started before from or at or
-// after until, and scores the windows of the flows in between.
-func heldOutFold(ctx context.Context, c *Config, enc *encoded, from, until int64) (sums, mins []float64, err error) {
+// after until, and scores the windows of the flows in between; novel
+// counts the windows that hold a symbol the fold's training never saw.
+func heldOutFold(ctx context.Context, c *Config, enc *encoded, from, until int64) (sums, mins []float64, novel int, err error) {
 	var train, test [][2]int
 	off := 0
 	for _, n := range enc.segments {
@@ -162,29 +159,40 @@ func heldOutFold(ctx context.Context, c *Config, enc *encoded, from, until int64
 		off += n
 	}
 	if len(train) == 0 || len(test) == 0 {
-		return nil, nil, nil
+		return nil, nil, 0, nil
 	}
 	d := &learner.Dataset{Alphabet: enc.data.Alphabet, Symbols: enc.data.Symbols}
 	for _, r := range train {
 		d.Spans = learner.AppendWindows(d.Spans, r[0], r[1]-r[0], c.Window, c.Stride)
 	}
 	if len(d.Spans) == 0 {
-		return nil, nil, nil
+		return nil, nil, 0, nil
 	}
 	auto, err := learner.Learn(ctx, d, c.Learner, nil)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	if auto.Options().CoreScoring {
 		if auto, err = auto.Core(); err != nil {
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
 	}
-	counts, n := enc.ports.counts(train)
-	cost := enc.ports.costs(counts, n)
+	cost := enc.obs.costs(enc.obs.novelty(train))
+	seen := make([]bool, enc.data.Alphabet.Len())
+	for _, r := range train {
+		for _, a := range enc.data.Symbols[r[0]:r[1]] {
+			seen[a] = true
+		}
+	}
 	err = scoreSegments(auto, c, enc.data.Symbols, cost, test, func(w *detector.Window) error {
 		sums, mins = append(sums, w.Score.Sum), append(mins, w.Score.Min)
+		for _, a := range w.Symbols {
+			if !seen[a] {
+				novel++
+				break
+			}
+		}
 		return nil
 	})
-	return sums, mins, err
+	return sums, mins, novel, err
 }

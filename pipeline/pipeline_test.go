@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"flag"
+	"fmt"
 	"io/fs"
 	"math"
 	"net/netip"
@@ -20,6 +21,7 @@ import (
 	"github.com/netflow-monitor/monitor/flows"
 	"github.com/netflow-monitor/monitor/input"
 	"github.com/netflow-monitor/monitor/layout"
+	"github.com/netflow-monitor/monitor/model"
 	"github.com/netflow-monitor/monitor/outputs"
 )
 
@@ -477,7 +479,7 @@ func TestRunErrors(t *testing.T) {
 		[]byte("timestamp,src_ip,dst_ip,src_port,dst_port,protocol,bytes,packets,duration\n"), 0o644)
 	mp := filepath.Join(c.TrainRoot, "10.0.0.2", layout.ModelFile)
 	b, _ := os.ReadFile(mp)
-	os.WriteFile(mp, bytes.Replace(b, []byte(`"version": 1`), []byte(`"version": 99`), 1), 0o644)
+	os.WriteFile(mp, bytes.Replace(b, fmt.Appendf(nil, `"version": %d`, model.Version), []byte(`"version": 99`), 1), 0o644)
 	res, _, err := Run(ctx, c)
 	if err != nil {
 		t.Fatal(err)

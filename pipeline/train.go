@@ -99,15 +99,11 @@ func trainUnit(ctx context.Context, c *Config, learning slots, u layout.Unit) (r
 	// the other.
 	lctx, stop := context.WithCancel(ctx)
 	defer stop()
-	type heldScores struct {
-		sums, mins []float64
-		err        error
-	}
 	held := make(chan heldScores, 1)
 	go func() {
 		var h heldScores
 		if c.Folds > 1 {
-			h.sums, h.mins, h.err = heldOut(lctx, c, learning, &enc)
+			h, h.err = heldOut(lctx, c, learning, &enc)
 		}
 		if h.err != nil {
 			stop()
@@ -147,7 +143,7 @@ func trainUnit(ctx context.Context, c *Config, learning slots, u layout.Unit) (r
 	}
 	step()
 
-	nov := enc.ports.novelty(enc.peers)
+	nov := enc.obs.novelty([][2]int{{0, len(enc.obs.flows)}})
 	m := &model.Model{
 		Unit: u.Name, Window: c.Window, Stride: c.Stride, Encoder: enc.encoder, Automaton: auto, Training: enc.info,
 		Novelty: nov,
@@ -177,7 +173,7 @@ func trainUnit(ctx context.Context, c *Config, learning slots, u layout.Unit) (r
 		ranges = append(ranges, [2]int{off, off + n})
 		off += n
 	}
-	err = scoreSegments(auto, c, enc.data.Symbols, enc.ports.costs(nov.PortCounts(enc.ports.keys), len(enc.ports.ids)), ranges, func(w *detector.Window) error {
+	err = scoreSegments(auto, c, enc.data.Symbols, enc.obs.costs(nov), ranges, func(w *detector.Window) error {
 		w.Start = enc.starts[w.First]
 		sums, mins = append(sums, w.Score.Sum), append(mins, w.Score.Min)
 		return sinks.Window(w)
@@ -197,7 +193,7 @@ func trainUnit(ctx context.Context, c *Config, learning slots, u layout.Unit) (r
 		return r, fmt.Errorf("flow threshold: %w", err)
 	}
 	r.Threshold, m.Threshold, m.FlowThreshold = thr, thr, &fthr
-	r.Warnings = trainingWarnings(c, &enc, len(sums))
+	r.Warnings = trainingWarnings(c, &enc, len(sums), ho)
 	if err := sinks.Close(outputs.End{Model: m, Windows: len(sums)}); err != nil {
 		return r, err
 	}
@@ -213,8 +209,7 @@ type encoded struct {
 	data     *learner.Dataset
 	segments []int   // symbols of each host, one after another in data
 	starts   []int64 // each symbol's flow's start
-	ports    portKeys
-	peers    map[string]int // flows per peer key (see model.PeerKey)
+	obs      observations
 	labels   labelCounts
 	encoder  flows.Encoder
 	info     model.TrainingInfo
@@ -249,24 +244,22 @@ func encodeUnit(ctx context.Context, c *Config, u layout.Unit, r *TrainResult) (
 		return encoded{}, fmt.Errorf("fit encoder: %w", err)
 	}
 	syms := make([]int32, 0, n)
-	pk := portKeys{ids: make([]int32, 0, n)}
-	keyID := map[string]int32{}
-	for _, seg := range segs {
+	obs := observations{peers: td.peers, flows: make([]observation, 0, n)}
+	keyID := map[model.Key]int32{}
+	for h, seg := range segs {
 		for i := range seg {
-			syms = append(syms, enc.Encode(&seg[i]))
-			k, ok := model.PortKey(&seg[i])
-			if !ok {
-				pk.ids = append(pk.ids, -1)
-				continue
-			}
+			x := &seg[i]
+			syms = append(syms, enc.Encode(x))
+			k := model.KeyOf(x)
 			id, seen := keyID[k]
 			if !seen {
-				id = int32(len(pk.keys))
+				id = int32(len(obs.keys))
 				keyID[k] = id
-				pk.keys = append(pk.keys, k)
+				obs.keys = append(obs.keys, k)
 			}
-			pk.ids = append(pk.ids, id)
+			obs.flows = append(obs.flows, observation{key: id, peer: td.hosts[h].peers[i], bytes: x.Bytes, duration: x.Duration})
 		}
+		td.hosts[h].peers = nil
 	}
 	alpha, err := symbolAlphabet(enc)
 	if err != nil {
@@ -278,7 +271,7 @@ func encodeUnit(ctx context.Context, c *Config, u layout.Unit, r *TrainResult) (
 		return encoded{}, fmt.Errorf("%s: %d flows make %d training traces (window %d, stride %d); need at least 2 to compute the threshold's standard deviation", path, n, data.Len(), c.Window, c.Stride)
 	}
 	info := model.TrainingInfo{Flows: n, Traces: data.Len(), First: isoTime(td.first), Last: isoTime(td.last), BytesOutP99: outboundP99(segs)}
-	return encoded{data: data, segments: segments, starts: starts, ports: pk, peers: td.peers, labels: td.labels, encoder: enc, info: info}, nil
+	return encoded{data: data, segments: segments, starts: starts, obs: obs, labels: td.labels, encoder: enc, info: info}, nil
 }
 
 // symbolAlphabet names the automaton's symbols after the encoder's.

@@ -13,20 +13,22 @@ import (
 
 	"github.com/netflow-monitor/monitor/evaluation"
 	"github.com/netflow-monitor/monitor/flows"
-	"github.com/netflow-monitor/monitor/model"
 )
 
 // flowBytes is what training keeps per flow while it reads, for
-// --max-memory: what the encoder reads, and the start to sort by.
-const flowBytes = int64(unsafe.Sizeof(flows.Features{}) + unsafe.Sizeof(int64(0)))
+// --max-memory: what the encoder reads, the start to sort by, and the
+// peer (interned).
+const flowBytes = int64(unsafe.Sizeof(flows.Features{}) + unsafe.Sizeof(int64(0)) + unsafe.Sizeof(int32(0)))
 
 // hostFlows is one host's training flows, in time order once sorted: what
-// the encoder reads of each flow (feats), and when it started (for the
-// order, and the plot in time).
+// the encoder reads of each flow (feats), when it started (for the order,
+// and the plot in time), and its peer (an index into the training's
+// peers, for the model's novelty).
 type hostFlows struct {
 	host   netip.Addr
 	starts []int64
 	feats  []flows.Features
+	peers  []int32
 }
 
 // Len, Less and Swap sort the flows by start (sort.Interface).
@@ -35,6 +37,7 @@ func (h *hostFlows) Less(i, j int) bool { return h.starts[i] < h.starts[j] }
 func (h *hostFlows) Swap(i, j int) {
 	h.starts[i], h.starts[j] = h.starts[j], h.starts[i]
 	h.feats[i], h.feats[j] = h.feats[j], h.feats[i]
+	h.peers[i], h.peers[j] = h.peers[j], h.peers[i]
 }
 
 // trainingData is a unit's training flows as read: per host, and what was
@@ -45,9 +48,10 @@ type trainingData struct {
 	foreign     int   // rows involving none of the unit's hosts
 	first, last int64 // earliest and latest start
 
-	// peers counts the flows of each peer key (see model.PeerKey).
-	peers  map[string]int
-	labels labelCounts
+	// peers are the flows' peers, each once; peerIDs indexes them.
+	peers   []netip.Addr
+	peerIDs map[netip.Addr]int32
+	labels  labelCounts
 }
 
 // labelCounts counts the training flows by what their labels say.
@@ -70,14 +74,14 @@ func (d *trainingData) count() int {
 // clear error once more than c.MaxMemory bytes would be kept (0: no
 // limit).
 func readTraining(ctx context.Context, path string, c *Config, hosts []netip.Addr) (*trainingData, error) {
-	d := &trainingData{first: math.MaxInt64, last: math.MinInt64, peers: map[string]int{}}
+	d := &trainingData{first: math.MaxInt64, last: math.MinInt64, peerIDs: map[netip.Addr]int32{}}
 	for _, h := range hosts {
 		d.hosts = append(d.hosts, hostFlows{host: h})
 	}
 	if len(hosts) == 1 {
 		// Nearly every row of a service's own file is its flow.
 		n := flows.RowCapacity(ctx, path)
-		d.hosts[0].starts, d.hosts[0].feats = make([]int64, 0, n), make([]flows.Features, 0, n)
+		d.hosts[0].starts, d.hosts[0].feats, d.hosts[0].peers = make([]int64, 0, n), make([]flows.Features, 0, n), make([]int32, 0, n)
 	}
 	dec, closer, err := flows.Open(ctx, path, c.Format, c.decodeOptions())
 	if err != nil {
@@ -107,8 +111,7 @@ func readTraining(ctx context.Context, path string, c *Config, hosts []netip.Add
 			}
 			mine = true
 			h := &d.hosts[i]
-			h.starts, h.feats = append(h.starts, f.Start), append(h.feats, f.Features(dir))
-			d.peers[model.PeerKey(dir, f.Peer(dir))]++
+			h.starts, h.feats, h.peers = append(h.starts, f.Start), append(h.feats, f.Features(dir)), append(h.peers, d.peerID(f.Peer(dir)))
 			switch evaluation.Classify(f.Label) {
 			case evaluation.Malicious:
 				d.labels.malicious++
@@ -135,6 +138,17 @@ func readTraining(ctx context.Context, path string, c *Config, hosts []netip.Add
 		}
 	}
 	return d, nil
+}
+
+// peerID returns the index of a peer in d.peers, adding it if new.
+func (d *trainingData) peerID(p netip.Addr) int32 {
+	id, ok := d.peerIDs[p]
+	if !ok {
+		id = int32(len(d.peers))
+		d.peers = append(d.peers, p)
+		d.peerIDs[p] = id
+	}
+	return id
 }
 
 // formatBytes prints a byte count in the largest binary unit that keeps it

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -56,7 +57,7 @@ func TestReadTraining(t *testing.T) {
 	}
 
 	c.MaxMemory = 3 * flowBytes
-	if _, err := readTraining(context.Background(), path, &c, []netip.Addr{a}); err == nil || !strings.Contains(err.Error(), "--max-memory 120 B") {
+	if _, err := readTraining(context.Background(), path, &c, []netip.Addr{a}); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("--max-memory %d B", 3*flowBytes)) {
 		t.Errorf("over the bound: %v", err)
 	}
 }

@@ -51,13 +51,16 @@ type evalJSON struct {
 		F1     float64 `json:"f1"`
 		FPR    float64 `json:"fpr"`
 	} `json:"overall"`
-	Sweep []struct {
-		K       float64 `json:"k"`
-		Metrics struct {
-			Recall float64 `json:"recall"`
-			FPR    float64 `json:"fpr"`
-		} `json:"metrics"`
-	} `json:"sweep"`
+	Sweep []evalPoint `json:"sweep"`
+}
+
+// evalPoint is one k of evaluate's sweep.
+type evalPoint struct {
+	K       float64 `json:"k"`
+	Metrics struct {
+		Recall float64 `json:"recall"`
+		FPR    float64 `json:"fpr"`
+	} `json:"metrics"`
 }
 
 // TestCTU13 runs the issue's exact commands on CTU-13 scenario 6 from
@@ -122,7 +125,8 @@ func TestCTU13(t *testing.T) {
 
 	// FlexFringe on the same split (window 10, percentile encoding,
 	// predictreset), as printed: recall to 2-3 decimals, FPR in percent to
-	// 2 decimals. The sweep must be at least as good at each of its points.
+	// 2 decimals. The sweep's curve must be at least as good at each of its
+	// points: some k finds at least its recall at no more than its FPR.
 	var sw evalJSON
 	if err := json.Unmarshal([]byte(monitor(t, "evaluate", "--train-data", T, "--monitor-data", M, "--json", "--sweep")), &sw); err != nil {
 		t.Fatal(err)
@@ -133,21 +137,19 @@ func TestCTU13(t *testing.T) {
 		{7, 0, 0},
 	}
 	for _, ff := range flexfringe {
-		found := false
-		for _, p := range sw.Sweep {
-			if p.K != ff.k {
-				continue
-			}
-			found = true
+		var best *evalPoint
+		for i, p := range sw.Sweep {
 			m := p.Metrics
-			t.Logf("sweep k = %g: recall %.3f, FPR %.4f (FlexFringe %.3f, %.4f)", ff.k, m.Recall, m.FPR, ff.recall, ff.fpr)
-			if m.Recall < ff.recall-0.0005 || m.FPR > ff.fpr+0.00005 {
-				t.Errorf("sweep k = %g: recall %.4f FPR %.5f, worse than FlexFringe's %.3f at %.4f", ff.k, m.Recall, m.FPR, ff.recall, ff.fpr)
+			if m.Recall >= ff.recall-0.0005 && m.FPR <= ff.fpr+0.00005 {
+				best = &sw.Sweep[i]
+				break
 			}
 		}
-		if !found {
-			t.Errorf("sweep has no point at k = %g", ff.k)
+		if best == nil {
+			t.Errorf("no k of the sweep finds recall >= %.3f at FPR <= %.4f (FlexFringe at k = %g)", ff.recall, ff.fpr, ff.k)
+			continue
 		}
+		t.Logf("FlexFringe k = %g (recall %.3f, FPR %.4f): k = %g gives recall %.3f, FPR %.4f", ff.k, ff.recall, ff.fpr, best.K, best.Metrics.Recall, best.Metrics.FPR)
 	}
 }
 

@@ -28,6 +28,10 @@ type Cause struct {
 	// without flows (training) leave them zero.
 	Start int64
 	Conn  flows.Connection
+	// Why says in words what training never saw of the flow (see
+	// model.Novelty.Explain), for an anomalous window judged by a
+	// Detector; nil when nothing of it is new.
+	Why []string
 }
 
 // Window is one scored window. Its slices are reused by the next window of
@@ -153,6 +157,7 @@ func (s *Scorer) score(first int) *Window {
 type Detector struct {
 	m       *model.Model
 	host    netip.Addr
+	who     string // the unit whose training the model saw, as words name it
 	sc      *Scorer
 	refs    []flowRef // the last Window flows, by position mod Window
 	flows   int
@@ -170,7 +175,19 @@ type flowRef struct {
 
 // New returns a detector of host's flows judged by m.
 func New(m *model.Model, host netip.Addr) *Detector {
-	return &Detector{m: m, host: host, sc: NewScorer(m.Automaton, m.Window, m.Stride), refs: make([]flowRef, m.Window)}
+	return &Detector{m: m, host: host, who: who(m, host), sc: NewScorer(m.Automaton, m.Window, m.Stride), refs: make([]flowRef, m.Window)}
+}
+
+// who names, for the words of a root cause, whose training m saw: "this
+// host" when it is host's own model.
+func who(m *model.Model, host netip.Addr) string {
+	switch {
+	case m.Unit == host.String():
+		return "this host"
+	case len(m.Members) > 0:
+		return "the group " + m.Unit
+	}
+	return "host " + m.Unit
 }
 
 // Model returns the model that judges the flows.
@@ -214,8 +231,11 @@ func (d *Detector) judge(w *Window) *Window {
 	for i := range w.Symbols {
 		w.Flows = append(w.Flows, d.refs[(w.First+i)%len(d.refs)].x)
 	}
-	r := d.refs[w.Cause.Flow%len(d.refs)]
+	r := &d.refs[w.Cause.Flow%len(d.refs)]
 	w.Cause.Start, w.Cause.Conn = r.start, r.conn
+	if w.Anomalous {
+		w.Cause.Why = d.m.Novelty.Explain(&r.x, r.conn.Peer, d.who)
+	}
 	return w
 }
 

@@ -70,7 +70,7 @@ func TestRestore(t *testing.T) {
 				break
 			}
 			g, w := got[i], want[i]
-			if g.Index != w.Index || g.First != w.First || g.Anomalous != w.Anomalous || g.Cause != w.Cause ||
+			if g.Index != w.Index || g.First != w.First || g.Anomalous != w.Anomalous || !reflect.DeepEqual(g.Cause, w.Cause) ||
 				!reflect.DeepEqual(g.Symbols, w.Symbols) || !reflect.DeepEqual(g.Score.Scores, w.Score.Scores) || g.Score.Sum != w.Score.Sum {
 				t.Errorf("restored before flow %d: window %d is %+v, want %+v", split, i, g, w)
 			}

@@ -67,6 +67,9 @@ type Incident struct {
 	Windows   []int // the alarm windows (row numbers, 1-based), ascending
 	Evidence  float64
 	Detail    string // the kind's own evidence: the period, the bytes, what is new
+	// Why says what training never saw of its most surprising root-cause
+	// flow (see detector.Cause).
+	Why []string
 }
 
 // causeFlow is one distinct root-cause flow and the windows it explains.
@@ -77,6 +80,7 @@ type causeFlow struct {
 	surprise float64
 	newPort  bool
 	newPeer  bool
+	why      []string
 	windows  []int
 }
 
@@ -96,7 +100,7 @@ func Incidents(anomalies []Anomaly, novel Novel, bytesOutP99 uint64) []Incident 
 		c := a.Cause
 		cf := byFlow[c.Flow]
 		if cf == nil {
-			cf = &causeFlow{conn: c.Conn, start: c.Start}
+			cf = &causeFlow{conn: c.Conn, start: c.Start, why: c.Why}
 			if c.Index < len(a.Flows) {
 				x := &a.Flows[c.Index]
 				cf.bytes = x.Bytes
@@ -202,6 +206,12 @@ func base(kind string, fs []*causeFlow) Incident {
 		ports[cf.conn.Port], peers[cf.conn.Peer] = true, true
 	}
 	in.Ports, in.Peers = len(ports), len(peers)
+	most := -1.0
+	for _, cf := range fs {
+		if cf.surprise > most {
+			most, in.Why = cf.surprise, cf.why
+		}
+	}
 	slices.Sort(in.Windows)
 	in.Windows = slices.Compact(in.Windows)
 	return in
@@ -428,6 +438,7 @@ type incidentRow struct {
 	Rows      string  `csv:"rows"`
 	Evidence  float64 `csv:"evidence"`
 	Detail    string  `csv:"detail"`
+	Why       string  `csv:"what is new"`
 }
 
 // writeIncidents writes a host's IncidentsFile into dir.
@@ -436,7 +447,7 @@ func writeIncidents(dir string, ins []Incident) error {
 	for _, in := range ins {
 		r := incidentRow{Kind: in.Kind, Summary: in.Summary, Direction: in.Direction.String(), Peer: "*", Port: "*",
 			FirstSeen: isoTime(in.First), LastSeen: isoTime(in.Last), Flows: in.Flows, Windows: len(in.Windows),
-			Rows: rows(in.Windows), Evidence: math.Round(in.Evidence*1000) / 1000, Detail: in.Detail}
+			Rows: rows(in.Windows), Evidence: math.Round(in.Evidence*1000) / 1000, Detail: in.Detail, Why: strings.Join(in.Why, "; ")}
 		if in.Peer.IsValid() {
 			r.Peer = in.Peer.String()
 		}

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/netflow-monitor/monitor/flows"
 )
@@ -30,6 +31,9 @@ type Ranked struct {
 	NewPeer, NewPort bool
 	FirstSeen        int64 // the earliest of its root-cause flows
 	State            int32 // the state most of its alarms were read in
+	// Why says what training never saw of its least likely flow (see
+	// detector.Cause).
+	Why []string
 }
 
 // Novel says what of a root-cause flow (its peer and features) the
@@ -63,6 +67,9 @@ func Rank(anomalies []Anomaly, novel Novel) []Ranked {
 			continue
 		}
 		s := -a.Scores[c.Index]
+		if s > r.Max || r.Why == nil {
+			r.Why = c.Why
+		}
 		r.Max = math.Max(r.Max, s)
 		if !flowSeen[c.Flow] {
 			flowSeen[c.Flow] = true
@@ -102,6 +109,7 @@ type rankRow struct {
 	NewPeer   bool    `csv:"new peer"`
 	NewPort   bool    `csv:"new port"`
 	State     int32   `csv:"root cause state"`
+	Why       string  `csv:"what is new"`
 }
 
 // writeRanking writes a host's ConnectionsFile into dir.
@@ -110,7 +118,7 @@ func writeRanking(dir string, rs []Ranked) error {
 	round := func(x float64) float64 { return math.Round(x*1000) / 1000 }
 	for _, r := range rs {
 		rows = append(rows, rankRow{r.Direction.String(), r.Peer.String(), r.Port, r.Alarms, isoTime(r.FirstSeen),
-			r.Flows, round(r.Evidence), round(r.Max), r.NewPeer, r.NewPort, r.State})
+			r.Flows, round(r.Evidence), round(r.Max), r.NewPeer, r.NewPort, r.State, strings.Join(r.Why, "; ")})
 	}
 	return WriteCSV(filepath.Join(dir, ConnectionsFile), &rows)
 }

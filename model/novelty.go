@@ -1,18 +1,10 @@
 package model
 
 import (
-	"cmp"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"math"
 	"net/netip"
-	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/netflow-monitor/monitor/flows"
-	"github.com/netflow-monitor/monitor/input"
 )
 
 // Novelty is what a unit's training saw of protocols, ports and peers, and
@@ -33,13 +25,15 @@ import (
 //     ports came with that protocol, or, for a new protocol, at the lowest
 //     rate of the direction's protocols;
 //   - peer: its peer was never seen, in either direction, priced at the
-//     rate at which new peers came on the flow's port (for a protocol
-//     without ports, on its protocol): a new peer on a port where new
-//     peers come all the time costs little, on a port that always meets
-//     the same peers a lot. On a new port, or with a new protocol, it
-//     costs at least what it costs on the protocol's (the direction's)
-//     most peer-stable port, and at least what the unit's rate of new
-//     peers says;
+//     rate at which new peers came from the peer's network (its /24, or
+//     /64 for IPv6) on the flow's port (for a protocol without ports, on
+//     its protocol), or, from a network never seen there, at the rate at
+//     which new networks came on that port: a new web server of a
+//     workstation, or a new pod of a database's clients, costs little; a
+//     new host in a network whose hosts are always the same costs a lot.
+//     On a new port, or with a new protocol, it costs at least what it
+//     would on any of the protocol's (the direction's) ports, and at least
+//     what the unit's rate of new peers says;
 //   - size and duration: ln(value / largest in training) for a flow larger
 //     or longer than any of its direction and protocol in training (for a
 //     new protocol, than any of its direction's), weighed by N / (N + 1000)
@@ -59,41 +53,42 @@ type Novelty struct {
 	// Ports holds, per port key of a protocol with ports, what training
 	// saw.
 	Ports map[Key]PortStats
+	// Networks holds, per place (a port key, or the key of a protocol
+	// without ports) and network of peers, what training saw.
+	Networks map[NetKey]NetStats
 	// Peers counts the training flows of each peer, in either direction.
 	Peers map[netip.Addr]int
 
-	// Derived by prepare: the rates of new things.
-	pPeer      float64
+	// Derived by prepare: the rates of new things, as costs.
+	peerCost   float64     // a new peer, at the unit's rate
 	dirs       [2]dirRates // by direction
 	protoRates map[Key]protoRates
-	portRates  map[Key]float64 // new peers, per port key
+	places     map[Key]float64    // a new network at a place
+	nets       map[NetKey]float64 // a new peer of a network at a place
+	netFloors  map[NetKey]float64 // per protocol (and per direction) and network: the highest of its places
 }
 
-// dirRates are what a new protocol in one direction costs: the rate of new
-// protocols in that direction, the lowest rate of new ports of its
-// protocols, the cost of a new peer on the direction's most peer-stable
-// port or protocol, and the largest bytes and duration of its flows.
+// dirRates are what a new protocol in one direction costs: new protocols,
+// new ports (the lowest rate of the direction's protocols), a new peer at
+// least (the highest cost at any of its places), and the largest bytes and
+// duration of its flows.
 type dirRates struct {
-	proto, port float64
-	peerCost    float64
+	proto, port float64 // costs
+	peerFloor   float64
 	largest     ProtocolStats
 }
 
-// protoRates are a protocol key's rate of new ports, and the cost of a new
-// peer on a new port: that of its most peer-stable port (for a protocol
-// without ports, of the protocol itself).
+// protoRates are what a new port of a protocol costs, and a new peer on
+// it at least: the highest cost of a new network at any of its places.
 type protoRates struct {
-	port     float64
-	peerCost float64
+	port, peerFloor float64
 }
 
 // ProtocolStats is what training saw of one direction and protocol.
 type ProtocolStats struct {
 	Flows int `json:"flows"`
-	// Peers is the number of distinct peers, NewPeers the number of
-	// flows whose peer has no other flow in the whole training.
-	Peers    int `json:"peers"`
-	NewPeers int `json:"new_peers"`
+	// Peers is the number of distinct peers.
+	Peers int `json:"peers"`
 	// MaxBytes and MaxDuration are the largest flow's bytes and the
 	// longest flow's duration (seconds).
 	MaxBytes    uint64  `json:"max_bytes"`
@@ -102,98 +97,33 @@ type ProtocolStats struct {
 
 // PortStats is what training saw of one port key.
 type PortStats struct {
+	Flows int `json:"flows"`
+	Peers int `json:"peers"`
+}
+
+// NetStats is what training saw of one network at one place: its flows,
+// and how many of them came from a peer with no other flow in the whole
+// training.
+type NetStats struct {
 	Flows    int `json:"flows"`
-	Peers    int `json:"peers"`
 	NewPeers int `json:"new_peers"`
 }
 
-// Key is where a flow goes, as novelty sees it: its direction, protocol
-// and destination port. Port is NoPort for protocols without ports and
-// for the key of a protocol (see Protocol); ports from 49152 are 49152.
-type Key struct {
-	Dir   flows.Direction
-	Proto flows.Protocol
-	Port  int32
+// NetKey is a network of peers at a place.
+type NetKey struct {
+	Place Key
+	Net   netip.Prefix
 }
 
-// NoPort is the Port of a Key without one.
-const NoPort = -1
-
-// dynamicPorts is where IANA's dynamic range starts: every port from it on
-// is one port key.
-const dynamicPorts = 49152
-
-// KeyOf returns the key of a flow's features.
-func KeyOf(x *flows.Features) Key {
-	k := Key{Dir: x.Dir, Proto: x.Proto, Port: NoPort}
-	if x.Proto.HasPorts() {
-		k.Port = int32(min(int(x.DstPort), dynamicPorts))
+// NetOf returns the network of a peer: its /24, or /64 for IPv6.
+func NetOf(peer netip.Addr) netip.Prefix {
+	peer = peer.Unmap()
+	bits := 64
+	if peer.Is4() {
+		bits = 24
 	}
-	return k
-}
-
-// Protocol returns the key of k's direction and protocol.
-func (k Key) Protocol() Key { return Key{Dir: k.Dir, Proto: k.Proto, Port: NoPort} }
-
-// HasPort reports whether k names a port.
-func (k Key) HasPort() bool { return k.Port != NoPort }
-
-// String writes k as model files do: "out/tcp/443", "in/icmp",
-// "out/udp/49152+".
-func (k Key) String() string {
-	s := dirShort(k.Dir) + "/" + k.Proto.String()
-	switch {
-	case k.Port == NoPort:
-	case k.Port >= dynamicPorts:
-		s += "/" + strconv.Itoa(dynamicPorts) + "+"
-	default:
-		s += "/" + strconv.Itoa(int(k.Port))
-	}
-	return s
-}
-
-// ParseKey reads a key written by Key.String.
-func ParseKey(s string) (Key, error) {
-	parts := strings.Split(s, "/")
-	bad := func(why string) (Key, error) { return Key{}, fmt.Errorf("key %q: %s", s, why) }
-	if len(parts) < 2 || len(parts) > 3 {
-		return bad(`want direction/protocol[/port], like "out/tcp/443"`)
-	}
-	k := Key{Port: NoPort}
-	switch parts[0] {
-	case "in":
-		k.Dir = flows.Inbound
-	case "out":
-		k.Dir = flows.Outbound
-	default:
-		return bad(`direction must be "in" or "out"`)
-	}
-	p, ok := flows.ParseProtocol(parts[1])
-	if !ok {
-		return bad("unknown protocol")
-	}
-	k.Proto = p
-	if len(parts) == 3 {
-		if !p.HasPorts() {
-			return bad("a protocol without ports has no port")
-		}
-		switch n, err := strconv.ParseUint(parts[2], 10, 16); {
-		case parts[2] == strconv.Itoa(dynamicPorts)+"+":
-			k.Port = dynamicPorts
-		case err != nil || n >= dynamicPorts:
-			return bad("port must be 0 to 49151, or 49152+")
-		default:
-			k.Port = int32(n)
-		}
-	}
-	return k, nil
-}
-
-func dirShort(d flows.Direction) string {
-	if d == flows.Outbound {
-		return "out"
-	}
-	return "in"
+	p, _ := peer.Prefix(bits)
+	return p
 }
 
 // GoodTuring returns the probability that the next of n draws brings a
@@ -202,118 +132,14 @@ func dirShort(d flows.Direction) string {
 // less than a seen one.
 func GoodTuring(n1, n int) float64 { return min(float64(n1+1)/float64(n+2), 0.5) }
 
-// NoveltyCounter counts what a training sees, one flow at a time; Novelty
-// returns the model's Novelty of the flows counted.
-type NoveltyCounter struct {
-	flows     int
-	protocols map[Key]*ProtocolStats
-	ports     map[Key]*PortStats
-	peers     map[netip.Addr]peerSeen
-	pairs     map[keyPeer]struct{} // distinct (port or protocol key, peer)
-}
+// gtCost is −ln of GoodTuring.
+func gtCost(n1, n int) float64 { return -math.Log(GoodTuring(n1, n)) }
 
-// peerSeen is a peer's flow count and the key of its first flow.
-type peerSeen struct {
-	flows int
-	key   Key
-}
-
-type keyPeer struct {
-	key  Key
-	peer netip.Addr
-}
-
-// NewNoveltyCounter returns an empty counter.
-func NewNoveltyCounter() *NoveltyCounter {
-	return &NoveltyCounter{protocols: map[Key]*ProtocolStats{}, ports: map[Key]*PortStats{},
-		peers: map[netip.Addr]peerSeen{}, pairs: map[keyPeer]struct{}{}}
-}
-
-// Add counts one training flow of key k (see KeyOf), with its peer, bytes
-// and duration.
-func (c *NoveltyCounter) Add(k Key, peer netip.Addr, bytes uint64, duration float64) {
-	c.flows++
-	pk := k.Protocol()
-	ps := c.protocols[pk]
-	if ps == nil {
-		ps = &ProtocolStats{}
-		c.protocols[pk] = ps
-	}
-	ps.Flows++
-	ps.MaxBytes = max(ps.MaxBytes, bytes)
-	if duration > ps.MaxDuration { // NaN never is
-		ps.MaxDuration = duration
-	}
-	if k.HasPort() {
-		pt := c.ports[k]
-		if pt == nil {
-			pt = &PortStats{}
-			c.ports[k] = pt
-		}
-		pt.Flows++
-	}
-	s := c.peers[peer]
-	if s.flows == 0 {
-		s.key = k
-	}
-	s.flows++
-	c.peers[peer] = s
-	for _, key := range []Key{pk, k} {
-		kp := keyPeer{key, peer}
-		if _, ok := c.pairs[kp]; !ok {
-			c.pairs[kp] = struct{}{}
-			if key == pk {
-				ps.Peers++
-			}
-			if key.HasPort() {
-				c.ports[key].Peers++
-			}
-		}
-		if !k.HasPort() {
-			break
-		}
-	}
-}
-
-// Novelty returns the Novelty of the flows counted so far.
-func (c *NoveltyCounter) Novelty() *Novelty {
-	n := &Novelty{Flows: c.flows, Protocols: make(map[Key]ProtocolStats, len(c.protocols)),
-		Ports: make(map[Key]PortStats, len(c.ports)), Peers: make(map[netip.Addr]int, len(c.peers))}
-	for p, s := range c.peers {
-		n.Peers[p] = s.flows
-		if s.flows == 1 {
-			c.protocols[s.key.Protocol()].NewPeers++
-			if s.key.HasPort() {
-				c.ports[s.key].NewPeers++
-			}
-		}
-	}
-	for k, s := range c.protocols {
-		n.Protocols[k] = *s
-	}
-	for k, s := range c.ports {
-		n.Ports[k] = *s
-	}
-	// Undo the singleton counts, so that counting can go on.
-	for _, s := range c.peers {
-		if s.flows == 1 {
-			c.protocols[s.key.Protocol()].NewPeers--
-			if s.key.HasPort() {
-				c.ports[s.key].NewPeers--
-			}
-		}
-	}
-	n.prepare()
-	return n
-}
-
-// prepare derives the rates of new things from the counts.
+// prepare derives the costs of new things from the counts.
 func (n *Novelty) prepare() {
 	type acc struct{ flows, once int }
 	var dirProtos, dirPorts [2]acc
 	perProto := map[Key]acc{}
-	n.portRates = make(map[Key]float64, len(n.Ports))
-	peerCost := map[Key]float64{} // per protocol: its most peer-stable port's
 	for k, s := range n.Ports {
 		a := perProto[k.Protocol()]
 		a.flows += s.Flows
@@ -323,9 +149,6 @@ func (n *Novelty) prepare() {
 			dirPorts[k.Dir&1].once++
 		}
 		perProto[k.Protocol()] = a
-		r := GoodTuring(s.NewPeers, s.Flows)
-		n.portRates[k] = r
-		peerCost[k.Protocol()] = max(peerCost[k.Protocol()], -math.Log(r))
 	}
 	for k, s := range n.Protocols {
 		dirProtos[k.Dir&1].flows += s.Flows
@@ -333,23 +156,48 @@ func (n *Novelty) prepare() {
 			dirProtos[k.Dir&1].once++
 		}
 	}
+	// Places: their flows and networks seen once.
+	places := map[Key]acc{}
+	for k, s := range n.Networks {
+		a := places[k.Place]
+		a.flows += s.Flows
+		if s.Flows == 1 {
+			a.once++
+		}
+		places[k.Place] = a
+	}
+	n.places = make(map[Key]float64, len(places))
+	for k, a := range places {
+		n.places[k] = gtCost(a.once, a.flows)
+	}
+	n.nets = make(map[NetKey]float64, len(n.Networks))
+	n.netFloors = map[NetKey]float64{}
+	for k, s := range n.Networks {
+		c := gtCost(s.NewPeers, s.Flows)
+		n.nets[k] = c
+		for _, f := range []NetKey{{k.Place.Protocol(), k.Net}, {dirKey(k.Place.Dir), k.Net}} {
+			n.netFloors[f] = max(n.netFloors[f], c)
+		}
+	}
 	for d := range n.dirs {
-		n.dirs[d] = dirRates{proto: GoodTuring(dirProtos[d].once, dirProtos[d].flows),
-			port: GoodTuring(dirPorts[d].once, dirPorts[d].flows)}
+		n.dirs[d] = dirRates{proto: gtCost(dirProtos[d].once, dirProtos[d].flows),
+			port: gtCost(dirPorts[d].once, dirPorts[d].flows)}
 	}
 	n.protoRates = make(map[Key]protoRates, len(n.Protocols))
 	for k, s := range n.Protocols {
-		r := protoRates{peerCost: peerCost[k]}
-		if !k.Proto.HasPorts() {
-			r.peerCost = -math.Log(GoodTuring(s.NewPeers, s.Flows))
-		}
-		d := &n.dirs[k.Dir&1]
+		var r protoRates
 		if a, ok := perProto[k]; ok {
-			r.port = GoodTuring(a.once, a.flows)
-			d.port = min(d.port, r.port)
+			r.port = gtCost(a.once, a.flows)
+		}
+		for place, c := range n.places {
+			if place.Protocol() == k {
+				r.peerFloor = max(r.peerFloor, c)
+			}
 		}
 		n.protoRates[k] = r
-		d.peerCost = max(d.peerCost, r.peerCost)
+		d := &n.dirs[k.Dir&1]
+		d.port = max(d.port, r.port)
+		d.peerFloor = max(d.peerFloor, r.peerFloor)
 		d.largest.Flows += s.Flows
 		d.largest.MaxBytes = max(d.largest.MaxBytes, s.MaxBytes)
 		d.largest.MaxDuration = max(d.largest.MaxDuration, s.MaxDuration)
@@ -360,15 +208,18 @@ func (n *Novelty) prepare() {
 			once++
 		}
 	}
-	n.pPeer = GoodTuring(once, n.Flows)
+	n.peerCost = gtCost(once, n.Flows)
 }
+
+// dirKey is the key standing for a whole direction in netFloors.
+func dirKey(d flows.Direction) Key { return Key{Dir: d, Proto: 255, Port: NoPort - 1} }
 
 // Facts are what is new about a flow, and its cost.
 type Facts struct {
 	NewProtocol, NewPort, NewPeer bool
 	// Larger and Longer: the flow's bytes or duration are beyond the
-	// largest of its protocol in training (of any protocol, for a new
-	// one).
+	// largest of its protocol in training (of its direction's, for a new
+	// protocol).
 	Larger, Longer bool
 	// Cost is the flow's novelty cost, the sum of the parts.
 	Cost float64
@@ -391,32 +242,31 @@ func (n *Novelty) Facts(x *flows.Features, peer netip.Addr) Facts {
 	pk := k.Protocol()
 	dir := &n.dirs[x.Dir&1]
 	largest := dir.largest
-	// peerCost is what a new peer costs here: the rate of new peers on the
-	// flow's port (for a protocol without ports, on its protocol); on a
-	// new port or protocol, at least what it costs on the most
-	// peer-stable port of the protocol or direction, so that a new port
-	// or protocol never makes a new peer cheaper.
-	peerCost := -math.Log(n.pPeer)
+	net := NetOf(peer)
+	// peerCost is what a new peer costs here: at its network at the
+	// flow's place, or at a network new there; on a new port or protocol
+	// at least what it costs at any place of the protocol or direction,
+	// so that a new port or protocol never makes a new peer cheaper.
+	peerCost := n.peerCost
 	if ps, ok := n.Protocols[pk]; !ok {
 		f.NewProtocol = true
-		f.Cost -= math.Log(dir.proto)
+		f.Cost += dir.proto
 		if k.HasPort() {
 			f.NewPort = true
-			f.Cost -= math.Log(dir.port)
+			f.Cost += dir.port
 		}
-		peerCost = max(peerCost, dir.peerCost)
+		peerCost = max(peerCost, dir.peerFloor, n.netFloors[NetKey{dirKey(x.Dir), net}])
 	} else {
-		r := n.protoRates[pk]
 		largest = ps
-		switch p, ok := n.portRates[k]; {
-		case !k.HasPort():
-			peerCost = r.peerCost
-		case ok:
-			peerCost = -math.Log(p)
-		default:
+		if c, ok := n.places[k]; ok {
+			peerCost = c
+			if c, ok := n.nets[NetKey{k, net}]; ok {
+				peerCost = c
+			}
+		} else {
 			f.NewPort = true
-			f.Cost -= math.Log(r.port)
-			peerCost = max(peerCost, r.peerCost)
+			f.Cost += n.protoRates[pk].port
+			peerCost = max(peerCost, n.protoRates[pk].peerFloor, n.netFloors[NetKey{pk, net}])
 		}
 	}
 	if n.Peers[peer] == 0 {
@@ -457,225 +307,9 @@ func beyond(v, most, floor float64) float64 {
 	return math.Log(v / most)
 }
 
-// Explain says in words what is new about a flow, as an analyst would put
-// it: "first outbound TCP connection of this host", "new peer
-// 66.85.157.90 on 443 (15 peers in training, all on UDP)", "duration 12
-// h, longest outbound UDP flow in training 3 s". who names the unit
-// ("this host", "group web"). Nothing new gives nil.
-func (n *Novelty) Explain(x *flows.Features, peer netip.Addr, who string) []string {
-	f := n.Facts(x, peer)
-	if n == nil {
-		return nil
-	}
-	k := KeyOf(x)
-	pk := k.Protocol()
-	proto := strings.ToUpper(x.Proto.String())
-	dirProto := dirName(x.Dir) + " " + proto
-	var out []string
-	switch {
-	case f.NewProtocol && x.Dir == flows.Outbound:
-		out = append(out, "first "+proto+" connection of "+who)
-	case f.NewProtocol:
-		out = append(out, "first "+dirProto+" connection to "+who)
-	case f.NewPort:
-		used := 0
-		for pt := range n.Ports {
-			if pt.Protocol() == pk {
-				used++
-			}
-		}
-		out = append(out, fmt.Sprintf("first %s flow to port %d (%s used %s in training)", dirProto, x.DstPort, who, plural(used, dirProto+" port")))
-	}
-	if f.NewPeer {
-		s := "new peer " + peer.String()
-		if k.HasPort() {
-			s += " on " + strconv.Itoa(int(x.DstPort))
-		}
-		out = append(out, s+" ("+n.peerContext(pk, who)+")")
-	}
-	what := dirProto + " flow"
-	if f.NewProtocol {
-		what = dirName(x.Dir) + " flow"
-	}
-	largest := n.dirs[x.Dir&1].largest
-	if ps, ok := n.Protocols[pk]; ok {
-		largest = ps
-	}
-	if f.Larger {
-		out = append(out, fmt.Sprintf("%s, largest %s in training %s", flows.HumanBytes(float64(x.Bytes)), what, flows.HumanBytes(float64(largest.MaxBytes))))
-	}
-	if f.Longer {
-		out = append(out, fmt.Sprintf("duration %s, longest %s in training %s", flows.HumanDuration(x.Duration), what, flows.HumanDuration(largest.MaxDuration)))
-	}
-	return out
-}
-
-// peerContext says how many peers training saw, and on what: "15 peers
-// in training, all on UDP", "212 peers in training, 40 on outbound TCP".
-func (n *Novelty) peerContext(pk Key, who string) string {
-	s := fmt.Sprintf("%s contacted %s in training", who, plural(len(n.Peers), "peer"))
-	protos := map[flows.Protocol]bool{}
-	for k := range n.Protocols {
-		protos[k.Proto] = true
-	}
-	switch ps, ok := n.Protocols[pk]; {
-	case len(protos) == 1 && !protos[pk.Proto]:
-		for p := range protos {
-			s += ", all on " + strings.ToUpper(p.String())
-		}
-	case !ok:
-		s += ", none on " + dirName(pk.Dir) + " " + strings.ToUpper(pk.Proto.String())
-	default:
-		s += fmt.Sprintf(", %d on %s %s", ps.Peers, dirName(pk.Dir), strings.ToUpper(pk.Proto.String()))
-	}
-	return s
-}
-
-func dirName(d flows.Direction) string {
-	if d == flows.Outbound {
-		return "outbound"
-	}
-	return "inbound"
-}
-
-// plural writes "1 port", "2 ports".
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return strconv.Itoa(n) + " " + what + "s"
-}
-
 // NewPeer reports whether the peer was never seen in training, in either
 // direction.
 func (n *Novelty) NewPeer(peer netip.Addr) bool { return n != nil && n.Peers[peer] == 0 }
-
-// noveltyJSON is a Novelty in a model file: the counts, with keys as
-// strings; the rates are derived again on loading.
-type noveltyJSON struct {
-	Flows     int                      `json:"flows"`
-	Protocols map[string]ProtocolStats `json:"protocols"`
-	Ports     map[string]PortStats     `json:"ports"`
-	Peers     map[string]int           `json:"peers"`
-}
-
-// MarshalJSON writes the counts (encoding/json sorts map keys, so the
-// file is the same for the same training).
-func (n *Novelty) MarshalJSON() ([]byte, error) {
-	j := noveltyJSON{Flows: n.Flows, Protocols: map[string]ProtocolStats{}, Ports: map[string]PortStats{}, Peers: map[string]int{}}
-	for k, s := range n.Protocols {
-		j.Protocols[k.String()] = s
-	}
-	for k, s := range n.Ports {
-		j.Ports[k.String()] = s
-	}
-	for p, c := range n.Peers {
-		j.Peers[p.String()] = c
-	}
-	return json.Marshal(j)
-}
-
-// UnmarshalJSON reads and checks the counts and derives the rates.
-func (n *Novelty) UnmarshalJSON(b []byte) error {
-	var j noveltyJSON
-	if err := input.DecodeJSON(b, &j); err != nil {
-		return err
-	}
-	*n = Novelty{Flows: j.Flows, Protocols: make(map[Key]ProtocolStats, len(j.Protocols)),
-		Ports: make(map[Key]PortStats, len(j.Ports)), Peers: make(map[netip.Addr]int, len(j.Peers))}
-	for s, st := range j.Protocols {
-		k, err := ParseKey(s)
-		if err != nil || k.HasPort() {
-			return fmt.Errorf("novelty: protocols: %q is not a direction/protocol key", s)
-		}
-		n.Protocols[k] = st
-	}
-	for s, st := range j.Ports {
-		k, err := ParseKey(s)
-		if err != nil || !k.HasPort() {
-			return fmt.Errorf("novelty: ports: %q is not a direction/protocol/port key", s)
-		}
-		n.Ports[k] = st
-	}
-	for s, c := range j.Peers {
-		a, err := netip.ParseAddr(s)
-		if err != nil {
-			return fmt.Errorf("novelty: peers: %q is not an IP address", s)
-		}
-		n.Peers[a] = c
-	}
-	if err := n.validate(); err != nil {
-		return err
-	}
-	n.prepare()
-	return nil
-}
-
-// errNovelty prefixes the errors of a novelty whose counts do not agree.
-var errNovelty = errors.New("novelty")
-
-// validate checks that the counts of a decoded novelty agree with each
-// other.
-func (n *Novelty) validate() error {
-	bad := func(format string, a ...any) error {
-		return fmt.Errorf("%w: %s (the counts do not agree: train again)", errNovelty, fmt.Sprintf(format, a...))
-	}
-	if n.Flows < 0 {
-		return bad("flows %d", n.Flows)
-	}
-	total := 0
-	for _, k := range sortedKeys(n.Protocols) {
-		s := n.Protocols[k]
-		if s.Flows < 1 || s.Peers < 1 || s.Peers > s.Flows || s.NewPeers < 0 || s.NewPeers > s.Flows ||
-			math.IsNaN(s.MaxDuration) || math.IsInf(s.MaxDuration, 0) || s.MaxDuration < 0 {
-			return bad("protocols %s: %+v", k, s)
-		}
-		total += s.Flows
-	}
-	if total != n.Flows {
-		return bad("the protocols hold %d flows, not %d", total, n.Flows)
-	}
-	perProto := map[Key]int{}
-	for _, k := range sortedKeys(n.Ports) {
-		s := n.Ports[k]
-		if s.Flows < 1 || s.Peers < 1 || s.Peers > s.Flows || s.NewPeers < 0 || s.NewPeers > s.Flows {
-			return bad("ports %s: %+v", k, s)
-		}
-		if _, ok := n.Protocols[k.Protocol()]; !ok {
-			return bad("ports %s: no protocol %s", k, k.Protocol())
-		}
-		perProto[k.Protocol()] += s.Flows
-	}
-	for _, k := range sortedKeys(n.Protocols) {
-		if k.Proto.HasPorts() && perProto[k] != n.Protocols[k].Flows {
-			return bad("the ports of %s hold %d flows, not %d", k, perProto[k], n.Protocols[k].Flows)
-		}
-	}
-	total = 0
-	for p, c := range n.Peers {
-		if c < 1 {
-			return bad("peers %s: %d flows", p, c)
-		}
-		total += c
-	}
-	if total != n.Flows {
-		return bad("the peers hold %d flows, not %d", total, n.Flows)
-	}
-	return nil
-}
-
-// sortedKeys returns m's keys in order, for errors that are the same from
-// run to run.
-func sortedKeys[V any](m map[Key]V) []Key {
-	keys := make([]Key, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b Key) int {
-		return cmp.Or(cmp.Compare(a.Dir, b.Dir), cmp.Compare(a.Proto, b.Proto), cmp.Compare(a.Port, b.Port))
-	})
-	return keys
-}
 
 // Says reports whether training never saw a flow's port (or its protocol:
 // then the port is new too) and its peer. A nil Novelty says nothing is

@@ -64,12 +64,19 @@ func device() []obs {
 	return fl
 }
 
-// workstation meets new web servers all the time.
+// workstation meets new web servers, in networks new to it, all the time.
 func workstation() []obs {
 	fl := repeat(2000, func(i int) obs {
-		return obs{out, tcp, 443, "198.18." + strconv.Itoa(i/200) + "." + strconv.Itoa(i%200), 5000 + uint64(i), 1}
+		return obs{out, tcp, 443, strconv.Itoa(20+i/250) + "." + strconv.Itoa(i%250) + ".0.1", 5000 + uint64(i), 1}
 	})
 	return append(fl, repeat(300, func(i int) obs { return obs{out, udp, 53, "10.0.0.53", 90, 0.01} })...)
+}
+
+// database answers its services (10.1.0.0/24, always the same two) and
+// pods that come and go (10.2.7.0/24, each seen once or twice).
+func database() []obs {
+	fl := repeat(1000, func(i int) obs { return obs{in, tcp, 5432, "10.1.0." + strconv.Itoa(11+i%2), 4000, 0.5} })
+	return append(fl, repeat(300, func(i int) obs { return obs{in, tcp, 5432, "10.2.7." + strconv.Itoa(i/2*2%250), 4000, 0.5} })...)
 }
 
 func TestGoodTuring(t *testing.T) {
@@ -124,7 +131,7 @@ func TestKeyString(t *testing.T) {
 func TestNoveltyParts(t *testing.T) {
 	dev := noveltyOf(device())
 	ws := noveltyOf(workstation())
-	lnGT := func(n1, n int) float64 { return -math.Log(GoodTuring(n1, n)) }
+	db := noveltyOf(database())
 	tests := []struct {
 		name  string
 		n     *Novelty
@@ -133,28 +140,34 @@ func TestNoveltyParts(t *testing.T) {
 		cost  float64
 	}{
 		{"seen: nothing new", dev, obs{out, udp, 53, "192.168.100.1", 100, 0.01}, Facts{}, 0},
-		{"new peer on a port with one peer", dev, obs{out, udp, 53, "8.8.8.8", 100, 0.01},
-			Facts{NewPeer: true}, lnGT(0, 135)},
-		{"new peer on a port with new peers", dev, obs{out, udp, 123, "192.0.2.1", 76, 0.1},
-			Facts{NewPeer: true}, lnGT(7, 435)},
+		{"new peer of a network with one peer", dev, obs{out, udp, 53, "192.168.100.2", 100, 0.01},
+			Facts{NewPeer: true}, gtCost(0, 135)},
+		{"new peer of a network never seen there", dev, obs{out, udp, 53, "8.8.8.8", 100, 0.01},
+			Facts{NewPeer: true}, gtCost(0, 135)},
+		{"new peer of a network of new peers", dev, obs{out, udp, 123, "198.51.100.99", 76, 0.1},
+			Facts{NewPeer: true}, gtCost(7, 7)},
 		{"new port of a seen protocol, seen peer", dev, obs{out, udp, 5353, "192.168.100.1", 100, 0.01},
-			Facts{NewPort: true}, lnGT(0, 570)},
-		{"new port and new peer: at least the most peer-stable port's", dev, obs{out, udp, 5353, "192.0.2.9", 100, 0.01},
-			Facts{NewPort: true, NewPeer: true}, lnGT(0, 570) + lnGT(0, 135)},
+			Facts{NewPort: true}, gtCost(0, 570)},
+		{"new port and new peer: at least any port's new network", dev, obs{out, udp, 5353, "192.0.2.9", 100, 0.01},
+			Facts{NewPort: true, NewPeer: true}, gtCost(0, 570) + gtCost(0, 435)},
 		{"new protocol, port and peer (the C&C)", dev, obs{out, tcp, 443, "66.85.157.90", 100, 0.01},
-			Facts{NewProtocol: true, NewPort: true, NewPeer: true}, lnGT(0, 570) + lnGT(0, 570) + lnGT(0, 135)},
+			Facts{NewProtocol: true, NewPort: true, NewPeer: true}, gtCost(0, 570) + gtCost(0, 570) + gtCost(0, 435)},
 		{"a direction never seen: nothing to compare with", dev, obs{in, icm, 0, "192.168.100.1", 5672, 366},
-			Facts{NewProtocol: true}, lnGT(0, 0)},
-		{"workstation: new web server costs little", ws, obs{out, tcp, 443, "203.0.113.7", 6000, 1},
-			Facts{NewPeer: true}, lnGT(2000, 2000)},
+			Facts{NewProtocol: true}, gtCost(0, 0)},
+		{"workstation: new web server in a new network costs little", ws, obs{out, tcp, 443, "203.0.113.7", 6000, 1},
+			Facts{NewPeer: true}, gtCost(2000, 2000)},
 		{"workstation: new DNS server costs a lot", ws, obs{out, udp, 53, "8.8.8.8", 90, 0.01},
-			Facts{NewPeer: true}, lnGT(0, 300)},
+			Facts{NewPeer: true}, gtCost(0, 300)},
+		{"database: a new pod costs little", db, obs{in, tcp, 5432, "10.2.7.251", 4000, 0.5},
+			Facts{NewPeer: true}, gtCost(0, 300)},
+		{"database: a new host among its services costs a lot", db, obs{in, tcp, 5432, "10.1.0.10", 4000, 0.5},
+			Facts{NewPeer: true}, gtCost(0, 1000)},
 		{"larger than any of the protocol's", ws, obs{out, udp, 53, "10.0.0.53", 900, 0.01},
 			Facts{Larger: true}, 300.0 / 1300 * math.Log(10)},
 		{"longer than any of the protocol's", ws, obs{out, udp, 53, "10.0.0.53", 90, 0.1},
 			Facts{Longer: true}, 300.0 / 1300 * math.Log(10)},
 		{"new protocol, larger than any of its direction's", ws, obs{out, 47, 0, "10.0.0.53", 70000, 1},
-			Facts{NewProtocol: true, Larger: true}, lnGT(0, 2300) + 2300.0/3300*math.Log(70000.0/6999)},
+			Facts{NewProtocol: true, Larger: true}, gtCost(0, 2300) + 2300.0/3300*math.Log(70000.0/6999)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -271,7 +284,9 @@ func TestNoveltyJSON(t *testing.T) {
 		{`"flows":570`, `"flows":571`, "the protocols hold 570 flows, not 571"},
 		{`"out/udp/53"`, `"out/udp"`, "not a direction/protocol/port key"},
 		{`"192.168.100.1"`, `"gateway"`, `"gateway" is not an IP address`},
-		{`"new_peers":7`, `"new_peers":9999`, "protocols out/udp"},
+		{`"max_duration":0.1`, `"max_duration":-1`, "protocols out/udp"},
+		{`"new_peers":7`, `"new_peers":9999`, "networks out/udp/123 198.51.100.0/24"},
+		{`"out/udp/123 198.51.100.0/24"`, `"out/udp/123 198.51.100.7/24"`, "not a place and a network"},
 		{`"peers":{`, `"peers":{"10.9.9.9":0,`, "peers 10.9.9.9: 0 flows"},
 	} {
 		bad := strings.Replace(string(b), tc.from, tc.to, 1)

@@ -3,11 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/netflow-monitor/monitor/flows"
+	"github.com/netflow-monitor/monitor/model"
 )
 
 // monitor runs the command line in-process and returns its stdout.
@@ -193,4 +200,115 @@ func TestExampleAll(t *testing.T) {
 			t.Error(err)
 		}
 	}
+	checkInjected(t, T, M)
+}
+
+// checkInjected checks that every row of the example's
+// injected_anomalies.csv is an incident of the service it touches, on its
+// direction, peer and port (any port for a scan), of its kind, and first
+// seen within one window of the anomaly's first flow. The side that
+// receives an unusual-port connection on a port it serves sees a new
+// client there: its incident may be a new peer.
+func checkInjected(t *testing.T, T, M string) {
+	t.Helper()
+	kinds := map[string]string{"beaconing": "beaconing", "exfiltration": "exfiltration", "unusual-port": "unusual port", "port-scan": "port scan"}
+	for _, inj := range readSemicolonCSV(t, filepath.Join(M, "injected_anomalies.csv")) {
+		h := inj["service"]
+		t.Run(h+"/"+inj["kind"]+"/"+inj["peer"], func(t *testing.T) {
+			flowsOf := readHostFlows(t, filepath.Join(M, h, h+"_monitor_data.csv"), h)
+			start := parseTime(t, inj["first_time"])
+			first := 0
+			for first < len(flowsOf) && flowsOf[first].Before(start) {
+				first++
+			}
+			limit := flowsOf[min(first+9, len(flowsOf)-1)] // the start of the last flow of the window the anomaly starts
+			m, err := model.Load(filepath.Join(T, h, "model.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []string{kinds[inj["kind"]]}
+			if inj["kind"] == "unusual-port" && inj["direction"] == "inbound" {
+				port, _ := strconv.Atoi(inj["port"])
+				if _, served := m.Novelty.Ports[model.Key{Dir: flows.Inbound, Proto: flows.ProtoTCP, Port: int32(port)}]; served {
+					want = append(want, "new peer")
+				}
+			}
+			for _, in := range readSemicolonCSV(t, filepath.Join(M, h, "incidents.csv")) {
+				if in["direction"] != inj["direction"] || in["peer"] != inj["peer"] || (inj["port"] != "*" && in["port"] != inj["port"]) {
+					continue
+				}
+				if !slices.Contains(want, in["kind"]) {
+					t.Errorf("incident %s %q, want a %s", in["kind"], in["summary"], strings.Join(want, " or "))
+				}
+				// Reports print times to the millisecond.
+				firstSeen := parseTime(t, in["first seen"])
+				if firstSeen.Before(start.Truncate(time.Millisecond)) || firstSeen.After(limit) {
+					t.Errorf("first seen %s; the anomaly starts at %s, its first window ends at %s", in["first seen"], inj["first_time"], limit)
+				}
+				return
+			}
+			t.Errorf("no incident with %s %s:%s", inj["direction"], inj["peer"], inj["port"])
+		})
+	}
+}
+
+// readSemicolonCSV reads a ;-separated file with a header into maps.
+func readSemicolonCSV(t *testing.T, path string) []map[string]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.Comma = ';'
+	rows, err := r.ReadAll()
+	if err != nil || len(rows) == 0 {
+		t.Fatalf("%s: %v", path, err)
+	}
+	var out []map[string]string
+	for _, row := range rows[1:] {
+		m := map[string]string{}
+		for i, name := range rows[0] {
+			m[name] = row[i]
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func parseTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	v, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// readHostFlows returns the start times of a project flow file's flows of
+// host, sorted.
+func readHostFlows(t *testing.T, path, host string) []time.Time {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(rows) < 2 {
+		t.Fatalf("%s: %v", path, err)
+	}
+	col := map[string]int{}
+	for i, name := range rows[0] {
+		col[name] = i
+	}
+	var out []time.Time
+	for _, row := range rows[1:] {
+		if row[col["src_ip"]] == host || row[col["dst_ip"]] == host {
+			out = append(out, parseTime(t, row[col["timestamp"]]))
+		}
+	}
+	slices.SortFunc(out, time.Time.Compare)
+	return out
 }

@@ -132,6 +132,7 @@ func TestNoveltyParts(t *testing.T) {
 	dev := noveltyOf(device())
 	ws := noveltyOf(workstation())
 	db := noveltyOf(database())
+	one := noveltyOf([]obs{{out, tcp, 443, "198.51.100.1", 1000, 1}})
 	tests := []struct {
 		name  string
 		n     *Novelty
@@ -162,6 +163,14 @@ func TestNoveltyParts(t *testing.T) {
 			Facts{NewPeer: true}, gtCost(0, 300)},
 		{"database: a new host among its services costs a lot", db, obs{in, tcp, 5432, "10.1.0.10", 4000, 0.5},
 			Facts{NewPeer: true}, gtCost(0, 1000)},
+		{"one flow seen: a new peer of its network", one, obs{out, tcp, 443, "198.51.100.2", 1000, 1},
+			Facts{NewPeer: true}, gtCost(1, 1)},
+		{"one flow seen: a new port", one, obs{out, tcp, 80, "198.51.100.1", 1000, 1},
+			Facts{NewPort: true}, gtCost(1, 1)},
+		{"one flow seen: a new protocol", one, obs{out, udp, 53, "198.51.100.1", 1000, 1},
+			Facts{NewProtocol: true, NewPort: true}, gtCost(1, 1) + gtCost(1, 1)},
+		{"one flow seen: larger, weighed by 1/1001", one, obs{out, tcp, 443, "198.51.100.1", 10000, 1},
+			Facts{Larger: true}, math.Log(10) / 1001},
 		{"larger than any of the protocol's", ws, obs{out, udp, 53, "10.0.0.53", 900, 0.01},
 			Facts{Larger: true}, 300.0 / 1300 * math.Log(10)},
 		{"longer than any of the protocol's", ws, obs{out, udp, 53, "10.0.0.53", 90, 0.1},

@@ -196,6 +196,9 @@ func trainUnit(ctx context.Context, c *Config, learning slots, u layout.Unit) (r
 	if err != nil {
 		return r, fmt.Errorf("flow threshold: %w", err)
 	}
+	if err := degenerate(&enc, thr, fthr); err != nil {
+		return r, err
+	}
 	r.Threshold, m.Threshold, m.FlowThreshold = thr, thr, &fthr
 	r.Warnings = trainingWarnings(c, &enc, len(sums))
 	if err := sinks.Close(outputs.End{Model: m, Windows: len(sums)}); err != nil {

@@ -183,6 +183,22 @@ func GroupJSON(u Unit) ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
+// ErrUnitLink is wrapped by the reason Discover gives for a unit folder
+// that is a symbolic link: to a folder, to a file, to nothing, or in a
+// loop. Unit folders must be folders of their own in their data folder: a
+// command switches a unit's new outputs in by renaming a folder made
+// beside it (see Generation), which for a link would be made beside its
+// target, outside the data folder, and two links could share one target.
+// The data folder itself may be a link.
+var ErrUnitLink = errors.New("unit folder is a symbolic link")
+
+// IsBroken reports whether a reason Discover gives for a folder it left
+// out makes the folder a unit that fails (a group.json that cannot be
+// used, a unit folder that is a link) rather than a stray folder.
+func IsBroken(reason error) bool {
+	return errors.Is(reason, ErrBadGroup) || errors.Is(reason, ErrUnitLink)
+}
+
 // Skipped is a folder Discover left out, and why.
 type Skipped struct {
 	Name   string
@@ -192,10 +208,12 @@ type Skipped struct {
 // Discover lists the units under root: every sub-folder whose name is an IP
 // address (a service) or that holds a valid group.json (a group). Other
 // folders are returned in skipped with the reason (ErrBadGroup for a
-// group.json that cannot be used); they are never used in a path. Hidden
+// group.json that cannot be used, ErrUnitLink for a symbolic link that
+// would be a unit, see IsBroken); they are never used in a path. Hidden
 // folders (a name starting with '.': generations being written, see
-// Generation) are left out silently. Units are sorted: services by
-// address, then groups by name.
+// Generation) are left out silently, and so are files other than those
+// named like a service. Units are sorted: services by address, then
+// groups by name.
 func Discover(root string) (units []Unit, skipped []Skipped, err error) {
 	entries, err := os.ReadDir(root)
 	if err != nil {
@@ -203,12 +221,21 @@ func Discover(root string) (units []Unit, skipped []Skipped, err error) {
 	}
 	var groups []Unit
 	for _, e := range entries {
-		if !isDir(root, e) {
-			continue // files beside the folders: summary.csv and the like
-		}
 		name := e.Name()
 		if strings.HasPrefix(name, ".") {
 			continue // hidden: a generation being written, a tool's own
+		}
+		if e.Type()&fs.ModeSymlink != 0 {
+			if s, ok := linkedUnit(root, name); ok {
+				skipped = append(skipped, s)
+			}
+			continue
+		}
+		if !e.IsDir() {
+			if _, perr := ParseService(name); perr == nil {
+				skipped = append(skipped, Skipped{name, errors.New("a file, not a folder")})
+			}
+			continue // files beside the folders: summary.csv and the like
 		}
 		if a, perr := ParseService(name); perr == nil {
 			if a.String() != name {
@@ -239,17 +266,42 @@ func Discover(root string) (units []Unit, skipped []Skipped, err error) {
 	return append(units, groups...), skipped, nil
 }
 
-// isDir reports whether e is a folder, or a symbolic link to one (data
-// folders are often links to where the data lives).
-func isDir(root string, e fs.DirEntry) bool {
-	if e.IsDir() {
-		return true
+// linkedUnit says why the symbolic link root/name is not used as a unit
+// folder, when it would be one: a link named like a service (whatever it
+// points to, or fails to), or a link to a folder that holds a group.json.
+// Any other link to a folder is a folder with a stray name; a link to a
+// file, or to nothing, named like no unit, is a file beside the folders.
+func linkedUnit(root, name string) (Skipped, bool) {
+	path := filepath.Join(root, name)
+	target, err := os.Readlink(path)
+	if err != nil {
+		target = "?"
 	}
-	if e.Type()&fs.ModeSymlink == 0 {
-		return false
+	_, ipErr := ParseService(name)
+	st, err := os.Stat(path)
+	switch {
+	case err == nil && st.IsDir():
+		if ipErr != nil {
+			if ValidateGroupName(name) != nil {
+				return Skipped{name, ErrBadName}, true
+			}
+			if _, gerr := os.Lstat(filepath.Join(path, GroupFile)); gerr != nil {
+				return Skipped{name, ErrBadName}, true
+			}
+		}
+		return Skipped{name, fmt.Errorf("%w (to %s): unit folders must be folders of their own in the data folder, as a command switches a unit's new outputs in by renaming a folder made beside it; move the folder into the data folder, or link the whole data folder instead", ErrUnitLink, target)}, true
+	case ipErr != nil:
+		return Skipped{}, false
+	case errors.Is(err, fs.ErrNotExist):
+		return Skipped{name, fmt.Errorf("%w (to %s), which does not exist", ErrUnitLink, target)}, true
+	case err != nil:
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // "too many levels of symbolic links" for a loop
+		}
+		return Skipped{name, fmt.Errorf("%w (to %s) that cannot be followed: %w", ErrUnitLink, target, err)}, true
 	}
-	st, err := os.Stat(filepath.Join(root, e.Name()))
-	return err == nil && st.IsDir()
+	return Skipped{name, fmt.Errorf("%w to a file (%s), not a folder", ErrUnitLink, target)}, true
 }
 
 func sortAddrs(a []netip.Addr) {

@@ -68,20 +68,33 @@ func ValidateGroupName(name string) error {
 }
 
 // ParseService parses a service folder name or a --service flag: an IP
-// address without a zone. The canonical form (Addr.String) is what paths use.
+// address without a zone. The canonical form (Addr.String) is what paths
+// use. Its error quotes s (cut, see input.Quote) and says why in words:
+// `"10.0.0.256": not an IP address (IPv4 field has value >255)`.
 func ParseService(s string) (netip.Addr, error) {
 	a, err := netip.ParseAddr(strings.TrimSpace(s))
 	if err != nil {
-		if len(s) > input.QuoteMax {
-			// netip's error quotes s whole.
-			return netip.Addr{}, fmt.Errorf("service %s: not an IP address", input.Quote(s))
-		}
-		return netip.Addr{}, fmt.Errorf("service %s: %w", input.Quote(s), err)
+		return netip.Addr{}, fmt.Errorf("%s: not an IP address%s", input.Quote(s), addrDetail(err))
 	}
 	if a.Zone() != "" {
-		return netip.Addr{}, fmt.Errorf("service %s: IPv6 zones are not allowed", input.Quote(s))
+		return netip.Addr{}, fmt.Errorf("%s: IPv6 zones are not allowed", input.Quote(s))
 	}
 	return a.Unmap(), nil
+}
+
+// addrDetail is what netip says is wrong with an address, without its
+// `ParseAddr("...")` (which quotes the value whole, however long):
+// " (IPv4 field has value >255)", or an example when it says no more
+// than that it could not parse one.
+func addrDetail(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, "): "); strings.HasPrefix(msg, "ParseAddr(") && i >= 0 {
+		msg = msg[i+3:]
+	}
+	if msg == "" || strings.HasPrefix(msg, "unable to parse IP") || len(msg) > 100 {
+		return " (like 10.1.0.12 or 2001:db8::1)"
+	}
+	return " (" + msg + ")"
 }
 
 // Unit is one thing that gets a model: a service (one IP) or a group of

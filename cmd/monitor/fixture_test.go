@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -164,4 +165,21 @@ func executeIn(ctx context.Context, args ...string) (string, string, error) {
 	root.SetErr(&errOut)
 	err := root.ExecuteContext(ctx)
 	return out.String(), errOut.String(), err
+}
+
+// hidden lists what a data folder holds besides its units and files: the
+// generations and temporary files commands leave when they fail.
+func hidden(t *testing.T, root string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") && e.Name() != layout.LockFile {
+			out = append(out, e.Name())
+		}
+	}
+	return out
 }

@@ -29,6 +29,12 @@ func (argus) NewDecoder(r io.Reader, file string, opts DecodeOptions) (Decoder, 
 	return newCSVDecoder(r, file, ',', &argusRows{}, opts)
 }
 
+// argusNotIP names the Proto values of Argus records that are not IP flows.
+var argusNotIP = map[string]string{
+	"man": "Argus management", "arp": "ARP", "rarp": "RARP", "ipx/spx": "IPX/SPX",
+	"llc": "LLC", "stp": "STP", "lldp": "LLDP",
+}
+
 type argusRows struct {
 	ts, dur, proto, src, sport, dst, dport, pkts, bytes, label int
 	n                                                          int
@@ -54,9 +60,8 @@ func (a *argusRows) columns(h []string) error {
 func (a *argusRows) width() int { return a.n }
 
 func (a *argusRows) decode(r []string, f *Flow) (string, error) {
-	switch strings.TrimSpace(r[a.proto]) {
-	case "man", "arp", "rarp", "ipx/spx", "llc", "stp", "lldp":
-		return "", errDrop
+	if kind, ok := argusNotIP[strings.ToLower(strings.TrimSpace(r[a.proto]))]; ok {
+		return "", dropRow(kind)
 	}
 	var err error
 	if f.Start, err = parseTime(r[a.ts]); err != nil {

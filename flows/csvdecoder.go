@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/netflow-monitor/monitor/input"
@@ -32,6 +33,35 @@ type ender interface {
 // without traffic, nfdump's summary block): not bad input.
 var errDrop = errors.New("row dropped by design")
 
+// dropRow is errDrop for a row that is a record of something other than
+// an IP flow (ARP, Argus management): left out by design too, but
+// counted by kind (see Decoder.Dropped), so that a user learns that rows
+// of the input were not used, and which.
+type dropRow string
+
+func (d dropRow) Error() string        { return "row dropped by design: " + string(d) }
+func (d dropRow) Is(target error) bool { return target == errDrop }
+
+// drops counts the rows of each kind a decoder left out (see dropRow).
+type drops struct{ kinds []Dropped }
+
+// add counts err's row if it is a dropRow.
+func (d *drops) add(err error) {
+	var k dropRow
+	if !errors.As(err, &k) {
+		return
+	}
+	i := slices.IndexFunc(d.kinds, func(x Dropped) bool { return x.Kind == string(k) })
+	if i < 0 {
+		i = len(d.kinds)
+		d.kinds = append(d.kinds, Dropped{Kind: string(k)})
+	}
+	d.kinds[i].Rows++
+}
+
+// Dropped returns the counts, by kind in the order first met.
+func (d *drops) Dropped() []Dropped { return slices.Clone(d.kinds) }
+
 // errEnd marks a row after which the format has no more flows.
 var errEnd = errors.New("end of flows")
 
@@ -45,7 +75,8 @@ type csvDecoder struct {
 	rf      rowFormat
 	opts    DecodeOptions
 	skipped int
-	done    bool
+	drops
+	done bool
 }
 
 func newCSVDecoder(r io.Reader, file string, comma rune, rf rowFormat, opts DecodeOptions) (*csvDecoder, error) {
@@ -131,6 +162,7 @@ func (d *csvDecoder) Next(f *Flow) error {
 		case err == nil:
 			return nil
 		case errors.Is(err, errDrop):
+			d.add(err)
 			continue
 		case errors.Is(err, errEnd):
 			d.done = true

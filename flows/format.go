@@ -11,6 +11,17 @@ type Decoder interface {
 	Next(f *Flow) error
 	// Skipped returns how many bad rows were skipped so far.
 	Skipped() int
+	// Dropped returns how many rows so far were records of something
+	// other than an IP flow (ARP, Argus management records), which
+	// formats leave out by design, by kind; nil when none were.
+	Dropped() []Dropped
+}
+
+// Dropped is a kind of record a format leaves out by design, as it is not
+// an IP flow, and how many rows of it a decoder met.
+type Dropped struct {
+	Kind string // "ARP", "IPX/SPX", "Argus management"
+	Rows int
 }
 
 // DecodeOptions tune a Decoder.

@@ -21,7 +21,8 @@ type lineDecoder struct {
 	sc      *input.Scanner
 	opts    DecodeOptions
 	skipped int
-	decode  func(line []byte, f *Flow) (field string, err error)
+	drops
+	decode func(line []byte, f *Flow) (field string, err error)
 }
 
 func newLineDecoder(r io.Reader, file string, opts DecodeOptions, decode func([]byte, *Flow) (string, error)) *lineDecoder {
@@ -40,6 +41,7 @@ func (d *lineDecoder) Next(f *Flow) error {
 		case err == nil:
 			return nil
 		case errors.Is(err, errDrop):
+			d.add(err)
 			continue
 		case errors.Is(err, errEnd):
 			return io.EOF

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -357,5 +358,41 @@ func TestTruncatedGzipHeader(t *testing.T) {
 	_, _, err := ReadAll(t.Context(), path, "auto", DecodeOptions{})
 	if err == nil || !strings.Contains(err.Error(), "truncated") || !strings.Contains(err.Error(), "cut.csv.gz") {
 		t.Errorf("error %v, want one naming the file and saying truncated", err)
+	}
+}
+
+// TestArgusNotIP: Argus records of other traffic than IP flows are left
+// out and counted by kind; packetbeat's zero deltas are left out without
+// a count (they are not records of other traffic).
+func TestArgusNotIP(t *testing.T) {
+	text := `StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,sTos,dTos,TotPkts,TotBytes,SrcBytes,Label
+2011/08/16 10:01:47.000000,1.0,tcp,147.32.84.165,1025,   ->,147.32.80.9,53,CON,0,0,2,200,100,flow=Normal
+2011/08/16 10:01:47.649052,3594.202881,ipx/spx,00:15:17:2c:e5:2d,,   ->,ff:ff:ff:ff:ff:ff,,INT,,,568,52705,52705,flow=Background
+2011/08/16 10:01:47.788774,3596.680908,arp,147.32.87.78,,  who,147.32.87.78,,INT,,,655,39300,39300,flow=Background
+2011/08/16 10:01:48.000000,1,man,0.0.0.0,,   ->,0.0.0.0,,,,,0,0,0,
+2011/08/16 10:01:49.155615,3064.184570,ARP,147.32.87.52,,  who,147.32.87.54,,INT,,,7,420,420,flow=Background
+2011/08/16 10:02:47.000000,1.0,udp,147.32.84.165,1026,   ->,147.32.80.9,53,CON,0,0,2,200,100,flow=Normal
+`
+	dec, closer, err := NewDecoder(t.Context(), strings.NewReader(text), "capture.binetflow", "auto", DecodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closer.Close()
+	n := 0
+	for f := (Flow{}); dec.Next(&f) == nil; n++ {
+	}
+	want := []Dropped{{"IPX/SPX", 1}, {"ARP", 2}, {"Argus management", 1}}
+	if got := dec.Dropped(); n != 2 || !slices.Equal(got, want) {
+		t.Errorf("%d flows, dropped %v; want 2 flows, dropped %v", n, got, want)
+	}
+	pb, pcloser, err := Open(t.Context(), "testdata/packetbeat.csv", "auto", DecodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pcloser.Close()
+	for f := (Flow{}); pb.Next(&f) == nil; {
+	}
+	if d := pb.Dropped(); d != nil {
+		t.Errorf("packetbeat's zero deltas counted: %v", d)
 	}
 }

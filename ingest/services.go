@@ -40,7 +40,7 @@ func scanStats(ctx context.Context, c SplitConfig) (*captureStats, error) {
 		}
 		return h
 	}
-	_, _, err := eachFlow(ctx, c, func(f *flows.Flow) error {
+	_, err := eachFlow(ctx, c, func(f *flows.Flow) error {
 		st.first = min(st.first, f.Start)
 		st.last = max(st.last, f.Start)
 		if !c.AutoServices {

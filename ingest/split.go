@@ -78,8 +78,11 @@ type SplitResult struct {
 // SplitSummary is the outcome of Split.
 type SplitSummary struct {
 	Units   []SplitResult
-	Flows   int       // flows read
-	Skipped int       // bad rows skipped (SkipBadRows)
+	Flows   int // flows read
+	Skipped int // bad rows skipped (SkipBadRows)
+	// Dropped are the rows that are records of something other than an
+	// IP flow (ARP, Argus management), left out, by kind.
+	Dropped []flows.Dropped
 	Before  int       // flows before TrainFrom, not used
 	Until   time.Time // the split point used
 	Auto    []netip.Addr
@@ -171,14 +174,14 @@ func Split(ctx context.Context, c SplitConfig) (SplitSummary, error) {
 	if !c.TrainFrom.IsZero() {
 		from = c.TrainFrom.UnixNano()
 	}
-	n, skipped, err := eachFlow(ctx, c, func(f *flows.Flow) error {
+	rc, err := eachFlow(ctx, c, func(f *flows.Flow) error {
 		if f.Start < from {
 			sum.Before++
 			return nil
 		}
 		return w.write(f, f.Start < until)
 	})
-	sum.Flows, sum.Skipped = n, skipped
+	sum.Flows, sum.Skipped, sum.Dropped = rc.flows, rc.skipped, rc.dropped
 	if err != nil {
 		return sum, err
 	}
@@ -187,22 +190,30 @@ func Split(ctx context.Context, c SplitConfig) (SplitSummary, error) {
 	return sum, err
 }
 
+// readCounts are the rows of the inputs that eachFlow read.
+type readCounts struct {
+	flows   int             // flows given to fn
+	skipped int             // bad rows skipped (SkipBadRows)
+	dropped []flows.Dropped // records that are not IP flows, by kind
+}
+
 // eachFlow streams every flow of every input to fn.
-func eachFlow(ctx context.Context, c SplitConfig, fn func(*flows.Flow) error) (n, skipped int, err error) {
+func eachFlow(ctx context.Context, c SplitConfig, fn func(*flows.Flow) error) (readCounts, error) {
 	format := c.Format
 	if format == "" {
 		format = "auto"
 	}
+	var rc readCounts
 	var f flows.Flow
 	for _, path := range c.Inputs {
 		dec, closer, err := flows.Open(ctx, path, format, flows.DecodeOptions{SkipBadRows: c.SkipBadRows, MaxLine: c.MaxLine})
 		if err != nil {
-			return n, skipped, err
+			return rc, err
 		}
 		for {
-			if n&0xffff == 0 && ctx.Err() != nil {
+			if rc.flows&0xffff == 0 && ctx.Err() != nil {
 				closer.Close()
-				return n, skipped, fmt.Errorf("split cancelled: %w", ctx.Err())
+				return rc, fmt.Errorf("split cancelled: %w", ctx.Err())
 			}
 			err := dec.Next(&f)
 			if errors.Is(err, io.EOF) {
@@ -210,20 +221,33 @@ func eachFlow(ctx context.Context, c SplitConfig, fn func(*flows.Flow) error) (n
 			}
 			if err != nil {
 				closer.Close()
-				return n, skipped, err
+				return rc, err
 			}
-			n++
+			rc.flows++
 			if err := fn(&f); err != nil {
 				closer.Close()
-				return n, skipped, err
+				return rc, err
 			}
 		}
-		skipped += dec.Skipped()
+		rc.skipped += dec.Skipped()
+		rc.dropped = addDropped(rc.dropped, dec.Dropped())
 		if err := closer.Close(); err != nil {
-			return n, skipped, fmt.Errorf("%s: %w", path, err)
+			return rc, fmt.Errorf("%s: %w", path, err)
 		}
 	}
-	return n, skipped, nil
+	return rc, nil
+}
+
+// addDropped adds the counts of more to those of sum, by kind.
+func addDropped(sum, more []flows.Dropped) []flows.Dropped {
+	for _, d := range more {
+		if i := slices.IndexFunc(sum, func(s flows.Dropped) bool { return s.Kind == d.Kind }); i >= 0 {
+			sum[i].Rows += d.Rows
+		} else {
+			sum = append(sum, d)
+		}
+	}
+	return sum
 }
 
 // splitWriters holds one atomic output file per unit and role.

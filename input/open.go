@@ -18,10 +18,17 @@ var ErrNotRegular = errors.New("not a regular file")
 // comes, and a device such as /dev/zero or /dev/urandom never ends, so
 // either would hang a command or fill its memory. Anything else is refused
 // with an *Error naming the file and what it is, wrapping ErrNotRegular,
-// and no blocking open is ever made of it. Other failures are those of
-// os.Open.
+// and no blocking open is ever made of it. A file that cannot be opened
+// is an *Error naming it with the system's reason ("no such file or
+// directory", "permission denied"), which errors.Is still tells apart
+// (fs.ErrNotExist, fs.ErrPermission); Go's "stat" or "open" is left out.
 func Open(path string) (*os.File, error) {
-	return openRegular(path)
+	f, err := openRegular(path)
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == path {
+		return nil, &Error{File: path, Err: pe.Err}
+	}
+	return f, err
 }
 
 // ReadFile reads the whole file path, as os.ReadFile does, after opening

@@ -78,11 +78,13 @@ var generationName = regexp.MustCompile(`^\.(.+)\.(gen|old)-[0-9a-f]{16}$`)
 // exchanges the two folders in one step (renameat2 RENAME_EXCHANGE on
 // Linux; elsewhere two renames, whose gap Recover closes).
 type Generation struct {
-	real    string          // the unit folder (a symbolic link resolved)
+	real    string          // the unit folder (a symbolic link to the data folder resolved)
+	mode    fs.FileMode     // the unit folder's mode, which the new one gets
 	dir     string          // the new generation
 	carried map[string]bool // names carried over from the unit folder
 	owned   func(string) bool
 	done    bool
+	left    error // the previous generation, when it could not be removed
 	// swap switches the generation in: exchange, or exchangeApart in
 	// tests of the systems that have no exchange.
 	swap func(gen, live string) (string, error)
@@ -92,8 +94,30 @@ type Generation struct {
 // says which names of the folder are outputs (the files the command
 // replaces: they are not carried over, so outputs the command does not
 // write again are gone once it commits).
+//
+// The unit folder must be a folder (not a symbolic link, see
+// ErrUnitLink; its data folder may be one) that this process can read
+// and write (see Writable): a folder a user made read-only, or took away,
+// fails here, before anything is written, and keeps its outputs.
 func NewGeneration(dir string, owned func(name string) bool) (*Generation, error) {
+	st, err := os.Lstat(dir)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("unit folder: %w", err)
+	case st.Mode()&fs.ModeSymlink != 0:
+		target, _ := os.Readlink(dir)
+		return nil, fmt.Errorf("%s: %w (to %s): its outputs are not written", dir, ErrUnitLink, target)
+	case !st.IsDir():
+		return nil, fmt.Errorf("%s: not a folder", dir)
+	}
 	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return nil, fmt.Errorf("unit folder: %w", err)
+	}
+	if err := Writable(real); err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir(real)
 	if err != nil {
 		return nil, fmt.Errorf("unit folder: %w", err)
 	}
@@ -103,26 +127,26 @@ func NewGeneration(dir string, owned func(name string) bool) (*Generation, error
 	}
 	g := &Generation{
 		real:    real,
+		mode:    st.Mode() & (fs.ModePerm | fs.ModeSetgid | fs.ModeSticky),
 		dir:     filepath.Join(filepath.Dir(real), "."+filepath.Base(real)+".gen-"+hex.EncodeToString(id)),
 		carried: map[string]bool{},
 		owned:   owned,
 		swap:    exchange,
 	}
-	if err := os.Mkdir(g.dir, 0o755); err != nil {
+	// Made for this process alone while it is written; it gets the unit
+	// folder's mode when it is switched in.
+	if err := os.Mkdir(g.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("new generation of %s: %w", dir, err)
 	}
-	entries, err := os.ReadDir(real)
-	if err == nil {
-		for _, e := range entries {
-			name := e.Name()
-			if owned(name) || name == ManifestFile || atomicfile.IsTemp(name) {
-				continue
-			}
-			if err = carry(filepath.Join(real, name), filepath.Join(g.dir, name)); err != nil {
-				break
-			}
-			g.carried[name] = true
+	for _, e := range entries {
+		name := e.Name()
+		if owned(name) || name == ManifestFile || atomicfile.IsTemp(name) {
+			continue
 		}
+		if err = carry(filepath.Join(real, name), filepath.Join(g.dir, name)); err != nil {
+			break
+		}
+		g.carried[name] = true
 	}
 	if err != nil {
 		g.Abort()
@@ -133,7 +157,8 @@ func NewGeneration(dir string, owned func(name string) bool) (*Generation, error
 
 // carry puts src's entry at dst in the new generation: a hard link to a
 // file (a copy where the file system has none), the same symbolic link, a
-// folder carried entry by entry.
+// folder carried entry by entry (and given its mode once filled, so that
+// a read-only one can be).
 func carry(src, dst string) error {
 	st, err := os.Lstat(src)
 	if err != nil {
@@ -152,7 +177,7 @@ func carry(src, dst string) error {
 		}
 		return os.Symlink(target, dst)
 	case m.IsDir():
-		if err := os.Mkdir(dst, m.Perm()); err != nil {
+		if err := os.Mkdir(dst, 0o700); err != nil {
 			return err
 		}
 		entries, err := os.ReadDir(src)
@@ -164,7 +189,7 @@ func carry(src, dst string) error {
 				return err
 			}
 		}
-		return nil
+		return os.Chmod(dst, m&(fs.ModePerm|fs.ModeSetgid|fs.ModeSticky))
 	}
 	return fmt.Errorf("%s: not a file, link or folder; move it out of the unit folder", src)
 }
@@ -191,8 +216,10 @@ func (g *Generation) Dir() string { return g.dir }
 
 // Commit writes the manifest of the command's outputs (every entry of Dir
 // not carried over; sums gives those whose writer summed them as it wrote,
-// the others are read back), makes the generation durable and switches it
-// in. The old generation is then removed.
+// the others are read back), makes the generation durable, gives it the
+// unit folder's mode and switches it in. The old generation is then
+// removed; if that fails, the commit still stands (the unit folder holds
+// the new outputs, complete) and Leftover says where the old one is.
 func (g *Generation) Commit(command string, sums []FileSum) error {
 	if g.done {
 		return errors.New("generation already committed or aborted")
@@ -205,6 +232,9 @@ func (g *Generation) Commit(command string, sums []FileSum) error {
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err == nil {
 		err = atomicfile.WriteBytes(filepath.Join(g.dir, ManifestFile), append(b, '\n'))
+	}
+	if err == nil {
+		err = os.Chmod(g.dir, g.mode)
 	}
 	if err == nil {
 		err = syncDir(g.dir)
@@ -221,11 +251,16 @@ func (g *Generation) Commit(command string, sums []FileSum) error {
 	g.done = true
 	_ = syncDir(filepath.Dir(g.real))
 	g.restoreLate(old)
-	if err := os.RemoveAll(old); err != nil {
-		return fmt.Errorf("remove the previous generation of %s: %w", g.real, err)
+	if err := removeGeneration(old); err != nil {
+		g.left = fmt.Errorf("%s has the new outputs, but its previous ones stay beside it: %w", g.real, err)
 	}
 	return nil
 }
+
+// Leftover returns, after a Commit, why the previous generation is still
+// beside the unit folder (it could not be removed; the next command that
+// writes the data folder tries again), or nil.
+func (g *Generation) Leftover() error { return g.left }
 
 // restoreLate moves back into the unit folder what appeared in it after
 // the generation started (and so was not carried over): nothing of ours,
@@ -291,7 +326,7 @@ func (g *Generation) Abort() {
 		return
 	}
 	g.done = true
-	_ = os.RemoveAll(g.dir)
+	_ = removeGeneration(g.dir)
 }
 
 // syncDir makes a folder's entries durable.

@@ -2,6 +2,7 @@ package layout
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -156,8 +157,10 @@ func TestGenerationAbort(t *testing.T) {
 	}
 }
 
-// TestGenerationOfLinkedFolder: a unit folder that is a symbolic link
-// stays one; the generation is made beside its target.
+// TestGenerationOfLinkedFolder: a unit folder that is a symbolic link is
+// refused, and nothing is made or removed beside its target (outside the
+// data folder); a data folder that is a link is fine, and its generations
+// stay in it.
 func TestGenerationOfLinkedFolder(t *testing.T) {
 	root, elsewhere := t.TempDir(), t.TempDir()
 	target := unitFolder(t, elsewhere)
@@ -165,22 +168,67 @@ func TestGenerationOfLinkedFolder(t *testing.T) {
 	if err := os.Symlink(target, link); err != nil {
 		t.Skip("no symbolic links here:", err)
 	}
-	g, err := NewGeneration(link, owns)
+	if g, err := NewGeneration(link, owns); !errors.Is(err, ErrUnitLink) || !strings.Contains(err.Error(), target) {
+		t.Errorf("NewGeneration of a linked unit folder: %v, want ErrUnitLink naming the target", err)
+		if err == nil {
+			g.Abort()
+		}
+	}
+	if got := names(t, elsewhere); !slices.Equal(got, []string{"10.0.0.1"}) {
+		t.Errorf("beside the target: %v", got)
+	}
+	if got := names(t, root); !slices.Equal(got, []string{"10.0.0.1"}) {
+		t.Errorf("beside the link: %v", got)
+	}
+
+	linkedRoot := filepath.Join(t.TempDir(), "data")
+	if err := os.Symlink(elsewhere, linkedRoot); err != nil {
+		t.Fatal(err)
+	}
+	g, err := NewGeneration(filepath.Join(linkedRoot, "10.0.0.1"), owns)
 	if err != nil {
 		t.Fatal(err)
 	}
 	write(t, filepath.Join(g.Dir(), "out_a.csv"), "new a\n")
-	if err := g.Commit("run", nil); err != nil {
-		t.Fatal(err)
+	if err := g.Commit("run", nil); err != nil || g.Leftover() != nil {
+		t.Fatal(err, g.Leftover())
 	}
-	if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
-		t.Errorf("the link: %v", err)
-	}
-	if b, _ := os.ReadFile(filepath.Join(link, "out_a.csv")); string(b) != "new a\n" {
-		t.Errorf("through the link: %q", b)
+	if b, _ := os.ReadFile(filepath.Join(target, "out_a.csv")); string(b) != "new a\n" {
+		t.Errorf("through the linked data folder: %q", b)
 	}
 	if got := names(t, elsewhere); !slices.Equal(got, []string{"10.0.0.1"}) {
-		t.Errorf("beside the target: %v", got)
+		t.Errorf("in the data folder after the commit: %v", got)
+	}
+}
+
+// TestGenerationKeepsMode: the unit folder keeps its mode (and a user's
+// read-only sub-folder its own) across commits.
+func TestGenerationKeepsMode(t *testing.T) {
+	dir := unitFolder(t, t.TempDir())
+	if err := os.Chmod(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Join(dir, "notes"), 0o555); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(filepath.Join(dir, "notes"), 0o755)
+	for range 2 {
+		g, err := NewGeneration(dir, owns)
+		if err != nil {
+			t.Fatal(err)
+		}
+		write(t, filepath.Join(g.Dir(), "out_a.csv"), "new a\n")
+		if err := g.Commit("run", nil); err != nil || g.Leftover() != nil {
+			t.Fatal(err, g.Leftover())
+		}
+		for path, want := range map[string]os.FileMode{dir: 0o750, filepath.Join(dir, "notes"): 0o555} {
+			if st, err := os.Stat(path); err != nil || st.Mode().Perm() != want {
+				t.Errorf("%s: mode %v (%v), want %v", path, st.Mode().Perm(), err, want)
+			}
+		}
+	}
+	if got := names(t, filepath.Dir(dir)); !slices.Equal(got, []string{"10.0.0.1"}) {
+		t.Errorf("beside the unit folder: %v", got)
 	}
 }
 
@@ -219,8 +267,8 @@ func TestRecover(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if err := Recover(root); err != nil {
-		t.Fatal(err)
+	if problems, err := Recover(root); err != nil || problems != nil {
+		t.Fatal(err, problems)
 	}
 	if got := names(t, root); !slices.Equal(got, []string{"10.0.0.1", "10.0.0.2"}) {
 		t.Errorf("root after recovery: %v", got)

@@ -68,20 +68,33 @@ func ValidateGroupName(name string) error {
 }
 
 // ParseService parses a service folder name or a --service flag: an IP
-// address without a zone. The canonical form (Addr.String) is what paths use.
+// address without a zone. The canonical form (Addr.String) is what paths
+// use. Its error quotes s (cut, see input.Quote) and says why in words:
+// `"10.0.0.256": not an IP address (IPv4 field has value >255)`.
 func ParseService(s string) (netip.Addr, error) {
 	a, err := netip.ParseAddr(strings.TrimSpace(s))
 	if err != nil {
-		if len(s) > input.QuoteMax {
-			// netip's error quotes s whole.
-			return netip.Addr{}, fmt.Errorf("service %s: not an IP address", input.Quote(s))
-		}
-		return netip.Addr{}, fmt.Errorf("service %s: %w", input.Quote(s), err)
+		return netip.Addr{}, fmt.Errorf("%s: not an IP address%s", input.Quote(s), addrDetail(err))
 	}
 	if a.Zone() != "" {
-		return netip.Addr{}, fmt.Errorf("service %s: IPv6 zones are not allowed", input.Quote(s))
+		return netip.Addr{}, fmt.Errorf("%s: IPv6 zones are not allowed", input.Quote(s))
 	}
 	return a.Unmap(), nil
+}
+
+// addrDetail is what netip says is wrong with an address, without its
+// `ParseAddr("...")` (which quotes the value whole, however long):
+// " (IPv4 field has value >255)", or an example when it says no more
+// than that it could not parse one.
+func addrDetail(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, "): "); strings.HasPrefix(msg, "ParseAddr(") && i >= 0 {
+		msg = msg[i+3:]
+	}
+	if msg == "" || strings.HasPrefix(msg, "unable to parse IP") || len(msg) > 100 {
+		return " (like 10.1.0.12 or 2001:db8::1)"
+	}
+	return " (" + msg + ")"
 }
 
 // Unit is one thing that gets a model: a service (one IP) or a group of
@@ -183,6 +196,22 @@ func GroupJSON(u Unit) ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
+// ErrUnitLink is wrapped by the reason Discover gives for a unit folder
+// that is a symbolic link: to a folder, to a file, to nothing, or in a
+// loop. Unit folders must be folders of their own in their data folder: a
+// command switches a unit's new outputs in by renaming a folder made
+// beside it (see Generation), which for a link would be made beside its
+// target, outside the data folder, and two links could share one target.
+// The data folder itself may be a link.
+var ErrUnitLink = errors.New("unit folder is a symbolic link")
+
+// IsBroken reports whether a reason Discover gives for a folder it left
+// out makes the folder a unit that fails (a group.json that cannot be
+// used, a unit folder that is a link) rather than a stray folder.
+func IsBroken(reason error) bool {
+	return errors.Is(reason, ErrBadGroup) || errors.Is(reason, ErrUnitLink)
+}
+
 // Skipped is a folder Discover left out, and why.
 type Skipped struct {
 	Name   string
@@ -192,10 +221,12 @@ type Skipped struct {
 // Discover lists the units under root: every sub-folder whose name is an IP
 // address (a service) or that holds a valid group.json (a group). Other
 // folders are returned in skipped with the reason (ErrBadGroup for a
-// group.json that cannot be used); they are never used in a path. Hidden
+// group.json that cannot be used, ErrUnitLink for a symbolic link that
+// would be a unit, see IsBroken); they are never used in a path. Hidden
 // folders (a name starting with '.': generations being written, see
-// Generation) are left out silently. Units are sorted: services by
-// address, then groups by name.
+// Generation) are left out silently, and so are files other than those
+// named like a service. Units are sorted: services by address, then
+// groups by name.
 func Discover(root string) (units []Unit, skipped []Skipped, err error) {
 	entries, err := os.ReadDir(root)
 	if err != nil {
@@ -203,12 +234,21 @@ func Discover(root string) (units []Unit, skipped []Skipped, err error) {
 	}
 	var groups []Unit
 	for _, e := range entries {
-		if !isDir(root, e) {
-			continue // files beside the folders: summary.csv and the like
-		}
 		name := e.Name()
 		if strings.HasPrefix(name, ".") {
 			continue // hidden: a generation being written, a tool's own
+		}
+		if e.Type()&fs.ModeSymlink != 0 {
+			if s, ok := linkedUnit(root, name); ok {
+				skipped = append(skipped, s)
+			}
+			continue
+		}
+		if !e.IsDir() {
+			if _, perr := ParseService(name); perr == nil {
+				skipped = append(skipped, Skipped{name, errors.New("a file, not a folder")})
+			}
+			continue // files beside the folders: summary.csv and the like
 		}
 		if a, perr := ParseService(name); perr == nil {
 			if a.String() != name {
@@ -239,17 +279,42 @@ func Discover(root string) (units []Unit, skipped []Skipped, err error) {
 	return append(units, groups...), skipped, nil
 }
 
-// isDir reports whether e is a folder, or a symbolic link to one (data
-// folders are often links to where the data lives).
-func isDir(root string, e fs.DirEntry) bool {
-	if e.IsDir() {
-		return true
+// linkedUnit says why the symbolic link root/name is not used as a unit
+// folder, when it would be one: a link named like a service (whatever it
+// points to, or fails to), or a link to a folder that holds a group.json.
+// Any other link to a folder is a folder with a stray name; a link to a
+// file, or to nothing, named like no unit, is a file beside the folders.
+func linkedUnit(root, name string) (Skipped, bool) {
+	path := filepath.Join(root, name)
+	target, err := os.Readlink(path)
+	if err != nil {
+		target = "?"
 	}
-	if e.Type()&fs.ModeSymlink == 0 {
-		return false
+	_, ipErr := ParseService(name)
+	st, err := os.Stat(path)
+	switch {
+	case err == nil && st.IsDir():
+		if ipErr != nil {
+			if ValidateGroupName(name) != nil {
+				return Skipped{name, ErrBadName}, true
+			}
+			if _, gerr := os.Lstat(filepath.Join(path, GroupFile)); gerr != nil {
+				return Skipped{name, ErrBadName}, true
+			}
+		}
+		return Skipped{name, fmt.Errorf("%w (to %s): unit folders must be folders of their own in the data folder, as a command switches a unit's new outputs in by renaming a folder made beside it; move the folder into the data folder, or link the whole data folder instead", ErrUnitLink, target)}, true
+	case ipErr != nil:
+		return Skipped{}, false
+	case errors.Is(err, fs.ErrNotExist):
+		return Skipped{name, fmt.Errorf("%w (to %s), which does not exist", ErrUnitLink, target)}, true
+	case err != nil:
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // "too many levels of symbolic links" for a loop
+		}
+		return Skipped{name, fmt.Errorf("%w (to %s) that cannot be followed: %w", ErrUnitLink, target, err)}, true
 	}
-	st, err := os.Stat(filepath.Join(root, e.Name()))
-	return err == nil && st.IsDir()
+	return Skipped{name, fmt.Errorf("%w to a file (%s), not a folder", ErrUnitLink, target)}, true
 }
 
 func sortAddrs(a []netip.Addr) {

@@ -77,11 +77,20 @@ func TestDiscover(t *testing.T) {
 		}
 	}
 	write("summary.csv", "")
-	// A link to a folder elsewhere is a folder; a link to a file or to
-	// nothing is not.
+	// Links named like a unit are refused, whatever they point to (a
+	// folder elsewhere, a file, nothing, themselves); links named like
+	// nothing a unit could be are folders with a stray name or files.
 	elsewhere := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(elsewhere, "grp"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(elsewhere, "grp", GroupFile), []byte(`{"name":"linked","members":["10.0.0.1"]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, l := range []struct{ target, name string }{
 		{elsewhere, "10.0.0.7"}, {filepath.Join(root, "summary.csv"), "10.0.0.8"}, {filepath.Join(root, "absent"), "10.0.0.9"},
+		{"10.0.0.11", "10.0.0.11"}, {filepath.Join(elsewhere, "grp"), "linked"}, {elsewhere, "stray-link"},
+		{filepath.Join(root, "summary.csv"), "latest.csv"}, {filepath.Join(root, "absent"), "gone"},
 	} {
 		if err := os.Symlink(l.target, filepath.Join(root, l.name)); err != nil {
 			t.Skipf("no symbolic links here: %v", err)
@@ -106,10 +115,10 @@ func TestDiscover(t *testing.T) {
 		names = append(names, u.Name)
 	}
 	// services by address (IPv4 before IPv6), then groups by name
-	if want := []string{"10.0.0.2", "10.0.0.7", "10.0.0.10", "2001:db8::1", "web"}; !slices.Equal(names, want) {
+	if want := []string{"10.0.0.2", "10.0.0.10", "2001:db8::1", "web"}; !slices.Equal(names, want) {
 		t.Errorf("units %v, want %v", names, want)
 	}
-	web := units[4]
+	web := units[3]
 	if !web.IsGroup() || !slices.Equal(web.Hosts(), []netip.Addr{netip.MustParseAddr("10.0.0.4"), netip.MustParseAddr("10.0.0.5")}) {
 		t.Errorf("group web: %+v", web)
 	}
@@ -131,6 +140,12 @@ func TestDiscover(t *testing.T) {
 		{"empty", ErrBadGroup, "no members"},
 		{"badmember", ErrBadGroup, "member"},
 		{"syntax", ErrBadGroup, filepath.Join(root, "syntax", "group.json") + ":3:"},
+		{"10.0.0.7", ErrUnitLink, "(to " + elsewhere + "): unit folders must be folders of their own"},
+		{"10.0.0.8", ErrUnitLink, "to a file"},
+		{"10.0.0.9", ErrUnitLink, "which does not exist"},
+		{"10.0.0.11", ErrUnitLink, "cannot be followed"},
+		{"linked", ErrUnitLink, "move the folder into the data folder"},
+		{"stray-link", ErrBadName, ""},
 	} {
 		r := reasons[tc.name]
 		switch {
@@ -142,13 +157,18 @@ func TestDiscover(t *testing.T) {
 			t.Errorf("%s: %q does not say %q", tc.name, r, tc.text)
 		}
 	}
-	if len(skipped) != 7 {
-		t.Errorf("skipped %d, want 7: %v", len(skipped), skipped)
+	if len(skipped) != 13 {
+		t.Errorf("skipped %d, want 13: %v", len(skipped), skipped)
+	}
+	for _, s := range skipped {
+		if broken := IsBroken(s.Reason); broken != (errors.Is(s.Reason, ErrBadGroup) || errors.Is(s.Reason, ErrUnitLink)) {
+			t.Errorf("%s: IsBroken %v for %v", s.Name, broken, s.Reason)
+		}
 	}
 	if got := TrainFile("T", units[0]); got != filepath.Join("T", "10.0.0.2", "10.0.0.2_train_data.csv") {
 		t.Errorf("TrainFile = %q", got)
 	}
-	if got := MonitorFile("M", units[3]); got != filepath.Join("M", "2001:db8::1", "2001:db8::1_monitor_data.csv") {
+	if got := MonitorFile("M", units[2]); got != filepath.Join("M", "2001:db8::1", "2001:db8::1_monitor_data.csv") {
 		t.Errorf("MonitorFile = %q", got)
 	}
 	if _, _, err := Discover(filepath.Join(root, "absent")); err == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -45,24 +46,51 @@ type Holder struct {
 
 // LockFolder takes a lock on the data folder root for the command
 // described by command (its command line, for other commands' messages).
-// A writer (Exclusive) creates the folder if needed; a reader (Shared) of
-// a folder that does not exist gets a nil Lock and no error, as there is
-// nothing to protect. When another command holds a conflicting lock,
-// LockFolder tries again until wait has passed (0: not at all) or ctx is
-// done, then fails with an error that wraps ErrLocked and names the
-// holder.
+// A writer (Exclusive) creates the folder if needed (not its parent: a
+// mistyped path is not made), and must be able to write into it (see
+// Writable). A reader (Shared) needs to read the folder only: it takes
+// its lock through a lock file opened for reading when it cannot write
+// one, and without a lock file (a folder no writer has used) it gets a
+// nil Lock and no error, as it does for a folder that does not exist:
+// there is nothing to protect. When another command holds a conflicting
+// lock, LockFolder tries again until wait has passed (0: not at all) or
+// ctx is done, then fails with an error that wraps ErrLocked and names
+// the holder.
 func LockFolder(ctx context.Context, root string, mode LockMode, wait time.Duration, command string) (*Lock, error) {
+	path := filepath.Join(root, LockFile)
+	var f *os.File
 	if mode == Exclusive {
-		if err := os.MkdirAll(root, 0o755); err != nil {
+		if err := os.Mkdir(root, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("%s: its parent folder %s does not exist", root, filepath.Dir(filepath.Clean(root)))
+			}
 			return nil, fmt.Errorf("lock %s: %w", root, err)
 		}
-	} else if _, err := os.Stat(root); errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	path := filepath.Join(root, LockFile)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", root, err)
+		if st, err := os.Stat(root); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("%s: not a folder", root)
+		}
+		if err := Writable(root); err != nil {
+			return nil, fmt.Errorf("%w: nothing in it was changed", err)
+		}
+		var err error
+		if f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644); err != nil {
+			return nil, fmt.Errorf("lock %s: %w", root, err)
+		}
+	} else {
+		if _, err := os.Stat(root); errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		var err error
+		if f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644); err != nil {
+			// A reader without write access: the lock file as it is.
+			f, err = os.Open(path)
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, nil
+			}
+			if err != nil {
+				return nil, fmt.Errorf("lock %s: %w", root, err)
+			}
+		}
 	}
 	deadline := time.Now().Add(wait)
 	for {
@@ -181,8 +209,10 @@ type FolderUse struct {
 // for each other in a cycle; a folder named twice is locked once, in the
 // stronger mode. Every folder locked to be written is then recovered (see
 // Recover): the command starts from complete unit folders, without what
-// killed commands left. On an error the locks already taken are released.
-func LockFolders(ctx context.Context, uses []FolderUse, wait time.Duration, command string) (Locks, error) {
+// killed commands left; what cannot be cleaned up is given to warn (nil:
+// not reported) and does not stop the command. On an error the locks
+// already taken are released.
+func LockFolders(ctx context.Context, uses []FolderUse, wait time.Duration, command string, warn func(error)) (Locks, error) {
 	byPath := map[string]FolderUse{}
 	var paths []string
 	for _, u := range uses {
@@ -214,9 +244,15 @@ func LockFolders(ctx context.Context, uses []FolderUse, wait time.Duration, comm
 		}
 		ls = append(ls, l)
 		if u.Mode == Exclusive {
-			if err := Recover(u.Root); err != nil {
+			problems, err := Recover(u.Root)
+			if err != nil {
 				_ = ls.Unlock()
 				return nil, err
+			}
+			for _, p := range problems {
+				if warn != nil {
+					warn(p)
+				}
 			}
 		}
 	}

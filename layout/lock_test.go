@@ -73,7 +73,7 @@ func TestLockFolder(t *testing.T) {
 func TestLockFoldersOnce(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	ls, err := LockFolders(ctx, []FolderUse{{dir, Shared}, {dir + "/.", Exclusive}}, 0, "all")
+	ls, err := LockFolders(ctx, []FolderUse{{dir, Shared}, {dir + "/.", Exclusive}}, 0, "all", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,28 +21,38 @@ import (
 // missing and its complete new generation beside it: that one is put in
 // place (rolled forward). Temporary files of atomic writes (see
 // atomicfile.IsTemp) are removed from root and from every unit folder.
-func Recover(root string) error {
+//
+// Recovery never stops a command: what cannot be removed or put in place
+// (a folder made read-only meanwhile) is left as it is and returned as a
+// problem, one per leftover, for the command to report; a unit folder
+// that cannot be read is left to its unit, which fails with that error.
+// Only a root that cannot be listed is an error. Nothing outside root is
+// touched: symbolic links are not followed.
+func Recover(root string) (problems []error, err error) {
 	entries, err := os.ReadDir(root)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return fmt.Errorf("recover %s: %w", root, err)
+		return nil, fmt.Errorf("recover %s: %w", root, err)
 	}
-	var errs []error
 	for _, e := range entries {
 		name := e.Name()
 		path := filepath.Join(root, name)
+		var perr error
 		switch {
 		case generationName.MatchString(name):
-			errs = append(errs, recoverGeneration(path))
+			perr = recoverGeneration(path)
 		case atomicfile.IsTemp(name):
-			errs = append(errs, removeIfThere(path))
-		case isDir(root, e):
-			errs = append(errs, recoverUnit(path))
+			perr = removeIfThere(path)
+		case e.IsDir():
+			perr = recoverUnit(path)
+		}
+		if perr != nil {
+			problems = append(problems, perr)
 		}
 	}
-	return errors.Join(errs...)
+	return problems, nil
 }
 
 // recoverGeneration deals with one generation folder left beside a unit
@@ -53,35 +63,21 @@ func recoverGeneration(path string) error {
 	if _, err := os.Lstat(live); errors.Is(err, fs.ErrNotExist) && m[2] == "gen" {
 		if _, err := ReadManifest(path); err == nil {
 			if err := os.Rename(path, live); err != nil {
-				return fmt.Errorf("recover %s: %w", live, err)
+				return fmt.Errorf("put the complete outputs %s in place as %s: %w", path, live, err)
 			}
 			return nil
 		}
 	}
-	if err := os.RemoveAll(path); err != nil {
-		return fmt.Errorf("recover: remove %s: %w", path, err)
-	}
-	return nil
+	return removeGeneration(path)
 }
 
-// recoverUnit removes a unit folder's temporary files and, when the folder
-// is a symbolic link, the generations left beside its target.
+// recoverUnit removes a unit folder's temporary files.
 func recoverUnit(dir string) error {
-	var errs []error
-	if real, err := filepath.EvalSymlinks(dir); err == nil && real != filepath.Clean(dir) {
-		parent, base := filepath.Dir(real), filepath.Base(real)
-		if siblings, err := os.ReadDir(parent); err == nil {
-			for _, s := range siblings {
-				if m := generationName.FindStringSubmatch(s.Name()); m != nil && m[1] == base {
-					errs = append(errs, recoverGeneration(filepath.Join(parent, s.Name())))
-				}
-			}
-		}
-	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return errors.Join(append(errs, err)...)
+		return nil // the unit fails with it when its turn comes
 	}
+	var errs []error
 	for _, e := range entries {
 		if atomicfile.IsTemp(e.Name()) {
 			errs = append(errs, removeIfThere(filepath.Join(dir, e.Name())))
@@ -92,7 +88,33 @@ func recoverUnit(dir string) error {
 
 func removeIfThere(path string) error {
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("recover: remove %s: %w", path, err)
+		return fmt.Errorf("remove %s, left by an earlier command: %w; remove it by hand", path, err)
+	}
+	return nil
+}
+
+// removeGeneration removes a generation folder that is no longer wanted:
+// one never switched in, or the previous outputs switched out (whose
+// other files live on, as hard links, in the unit folder). A folder in it
+// that its user made read-only is made writable first: everything in a
+// generation folder is the command's own copy. Symbolic links in it are
+// removed, never followed.
+func removeGeneration(path string) error {
+	err := os.RemoveAll(path)
+	if err == nil || !errors.Is(err, fs.ErrPermission) {
+		if err != nil {
+			return fmt.Errorf("remove %s, left by an earlier command: %w; remove it by hand", path, err)
+		}
+		return nil
+	}
+	_ = filepath.WalkDir(path, func(p string, d fs.DirEntry, werr error) error {
+		if werr == nil && d.IsDir() {
+			_ = os.Chmod(p, 0o700)
+		}
+		return nil
+	})
+	if err := os.RemoveAll(path); err != nil {
+		return fmt.Errorf("remove %s, left by an earlier command: %w; remove it by hand", path, err)
 	}
 	return nil
 }

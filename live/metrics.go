@@ -50,6 +50,15 @@ func NewMetrics() *Metrics {
 	return m
 }
 
+// handler routes the metrics endpoint: "GET /metrics" matches GET and
+// HEAD; net/http answers other methods on the path with 405 and an Allow
+// header, and other paths with 404.
+func (m *Metrics) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
+	return mux
+}
+
 func (m *Metrics) flowsSeen() float64 {
 	var d dto.Metric
 	if err := m.flows.Write(&d); err != nil {
@@ -58,15 +67,15 @@ func (m *Metrics) flowsSeen() float64 {
 	return d.GetCounter().GetValue()
 }
 
-// Serve serves the metrics at http://addr/metrics until ctx is done.
+// Serve serves the metrics at http://addr/metrics until ctx is done. The
+// endpoint is read-only: it answers GET and HEAD, and any other method
+// with 405 Method Not Allowed (and an Allow header saying so).
 func (m *Metrics) Serve(ctx context.Context, addr string) (net.Addr, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("--metrics-addr: %w", err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: m.handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), time.Second)

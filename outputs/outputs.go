@@ -9,11 +9,7 @@
 package outputs
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 
 	"github.com/netflow-monitor/monitor/detector"
 	"github.com/netflow-monitor/monitor/layout"
@@ -145,30 +141,6 @@ func (s Sinks) Abort() {
 	for _, k := range s {
 		k.Abort()
 	}
-}
-
-// Remove removes from dir every file that an output of table owns: what a
-// failed unit must not leave, lest it read as the output of the command
-// that failed. Every file that can go goes; a file already gone is no
-// error; the other errors are joined.
-func Remove(dir string, table []Output) error {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		return fmt.Errorf("remove the earlier outputs: %w", err)
-	}
-	var errs []error
-	for _, e := range entries {
-		if !owned(table, e.Name()) {
-			continue
-		}
-		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, fmt.Errorf("remove the earlier %s: %w", e.Name(), err))
-		}
-	}
-	return errors.Join(errs...)
 }
 
 // Owns returns whether a file name of a unit's folder belongs to an

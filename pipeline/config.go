@@ -92,7 +92,10 @@ func DefaultConfig() Config {
 	}
 }
 
-func (c *Config) validate() error {
+// Validate checks the options, and sets Workers to the number of cores
+// when it is 0. Train and Run call it; a command line calls it first to
+// report a bad option before it looks at the folders.
+func (c *Config) Validate() error {
 	switch {
 	case c.Window < 1:
 		return fmt.Errorf("window %d: must be >= 1", c.Window)

@@ -448,7 +448,7 @@ func TestConfigErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := DefaultConfig()
 			tc.set(&c)
-			err := c.validate()
+			err := c.Validate()
 			if tc.want == "" {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
@@ -533,7 +533,7 @@ func TestCancelled(t *testing.T) {
 			t.Errorf("%s: %d results, want 2", name, n)
 		}
 		for _, e := range errs {
-			if !errors.Is(e, errNotStarted) {
+			if !errors.Is(e, ErrNotStarted) {
 				t.Errorf("%s: unit error %v, want not started", name, e)
 			}
 		}

@@ -33,7 +33,10 @@ type RunResult struct {
 	Foreign int
 	Window  int // the model's window: with fewer Flows, the one trace is short
 	Report  rootcause.Report
-	Err     error
+	// Warnings say what a user should know about the host's folder
+	// (previous outputs that could not be removed).
+	Warnings []string
+	Err      error
 }
 
 // Run scores every monitored host under c.MonitorRoot with its model (its
@@ -42,11 +45,17 @@ type RunResult struct {
 // the monitor folder. Hosts run in parallel; a failing host has Err set and
 // its summary row says why.
 func Run(ctx context.Context, c Config) ([]RunResult, []layout.Skipped, error) {
-	if err := c.validate(); err != nil {
+	if err := c.Validate(); err != nil {
 		return nil, nil, err
 	}
 	hosts, skipped, err := selectUnits(c.MonitorRoot, c.Services, nil)
-	if err != nil {
+	// A host folder that is a link fails as a host when all are run, as
+	// train fails such a unit: nothing is written through it.
+	var broken []layout.Skipped
+	if len(c.Services) == 0 {
+		skipped, broken = brokenUnits(skipped)
+	}
+	if err != nil && len(broken) == 0 {
 		return nil, skipped, err
 	}
 	var groups []layout.Unit
@@ -66,7 +75,7 @@ func Run(ctx context.Context, c Config) ([]RunResult, []layout.Skipped, error) {
 	// it is reported, as an empty monitor file is.
 	var unmonitored map[string]bool
 	if c.Model == "" && len(c.Services) == 0 {
-		hosts, unmonitored = addTrainedServices(c.TrainRoot, hosts)
+		hosts, unmonitored = addTrainedServices(c.TrainRoot, hosts, broken)
 	}
 	// Without --model a host is judged by its own model, or, when it has
 	// no train folder of its own, by the model of the group it is in.
@@ -89,7 +98,7 @@ func Run(ctx context.Context, c Config) ([]RunResult, []layout.Skipped, error) {
 	}
 	results := make([]RunResult, len(hosts))
 	for i, h := range hosts {
-		results[i] = RunResult{Host: h.Name, Err: errNotStarted} // until it runs
+		results[i] = RunResult{Host: h.Name, Err: ErrNotStarted} // until it runs
 	}
 	order := largestFirst(hosts, func(u layout.Unit) string { return layout.MonitorFile(c.MonitorRoot, u) })
 	err = forEach(ctx, c.Workers, order, func(ctx context.Context, i int) {
@@ -99,9 +108,7 @@ func Run(ctx context.Context, c Config) ([]RunResult, []layout.Skipped, error) {
 			if r.Err != nil {
 				// The folder must not show an earlier run's results next
 				// to this run's failure, nor a mix of both.
-				if rerr := clearOutputs(layout.Dir(c.MonitorRoot, h), outputs.Run(c.outputs())); rerr != nil {
-					r.Err = errors.Join(r.Err, rerr)
-				}
+				r.Err = clearOutputs(layout.Dir(c.MonitorRoot, h), outputs.Run(c.outputs()), r.Err)
 			}
 			results[i] = r
 		}()
@@ -124,7 +131,9 @@ func Run(ctx context.Context, c Config) ([]RunResult, []layout.Skipped, error) {
 					break
 				}
 				m, lerr = model.Load(path)
-				if lerr != nil {
+				if errors.Is(lerr, fs.ErrNotExist) {
+					lerr = fmt.Errorf("no model for %s: %s does not exist (train it with monitor train, or judge it by another unit's model with --model)", h.Name, path)
+				} else if lerr != nil {
 					lerr = fmt.Errorf("no usable model for %s (train it, or pick one with --model): %w", h.Name, lerr)
 				} else if oerr := m.CheckOwner(path, unit); oerr != nil {
 					// A model copied from another folder would judge h
@@ -143,6 +152,9 @@ func Run(ctx context.Context, c Config) ([]RunResult, []layout.Skipped, error) {
 		r.Model, r.Window = m.Unit, m.Window
 		r.Err = runHost(ctx, &c, h, m, &r)
 	})
+	for _, b := range broken {
+		results = append(results, RunResult{Host: b.Name, Err: b.Reason})
+	}
 	if err != nil {
 		return results, skipped, err
 	}
@@ -158,16 +170,18 @@ func Run(ctx context.Context, c Config) ([]RunResult, []layout.Skipped, error) {
 
 // addTrainedServices adds to hosts (services sorted by address, as
 // layout.Discover lists them) the services that have a model under
-// trainRoot but no folder among hosts, and returns their names. A train
-// folder that cannot be listed adds none: loading models reports it.
-func addTrainedServices(trainRoot string, hosts []layout.Unit) ([]layout.Unit, map[string]bool) {
+// trainRoot but no folder among hosts nor among broken (folders that
+// fail as they are), and returns their names. A train folder that cannot
+// be listed adds none: loading models reports it.
+func addTrainedServices(trainRoot string, hosts []layout.Unit, broken []layout.Skipped) ([]layout.Unit, map[string]bool) {
 	trained, _, err := layout.Discover(trainRoot)
 	if err != nil {
 		return hosts, nil
 	}
 	added := map[string]bool{}
 	for _, u := range servicesOnly(trained) {
-		if slices.ContainsFunc(hosts, func(h layout.Unit) bool { return h.Addr == u.Addr }) {
+		if slices.ContainsFunc(hosts, func(h layout.Unit) bool { return h.Addr == u.Addr }) ||
+			slices.ContainsFunc(broken, func(b layout.Skipped) bool { return b.Name == u.Name }) {
 			continue
 		}
 		if _, err := os.Stat(filepath.Join(layout.Dir(trainRoot, u), layout.ModelFile)); err != nil {
@@ -189,6 +203,9 @@ func loadNamedModel(trainRoot, name string) (*model.Model, error) {
 		return nil, fmt.Errorf("--model %w", err)
 	}
 	m, err := model.Load(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("--model %s: %s does not exist (train it with monitor train)", name, path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("--model %s: %w", name, err)
 	}
@@ -231,6 +248,9 @@ func runHost(ctx context.Context, c *Config, u layout.Unit, m *model.Model, r *R
 	step()
 	if err := gen.Commit("run", sums); err != nil {
 		return err
+	}
+	if l := gen.Leftover(); l != nil {
+		r.Warnings = append(r.Warnings, l.Error())
 	}
 	step()
 	return nil
@@ -357,17 +377,26 @@ func summaryRows(results []RunResult) []rootcause.SummaryRow {
 }
 
 // clearOutputs removes the outputs of table from a unit folder as one
-// change: a generation without them. Where no generation can be made, the
-// files are removed one by one.
-func clearOutputs(dir string, table []outputs.Output) error {
-	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
-		return nil
+// change, a generation without them, after the host failed with cause,
+// and returns the host's error. A folder that cannot be written (see
+// layout.CannotWrite: a permission, a full or read-only file system), or
+// that is gone, is never changed: it keeps the complete outputs of its
+// last run, which the error then says.
+func clearOutputs(dir string, table []outputs.Output, cause error) error {
+	if st, err := os.Lstat(dir); err != nil || !st.IsDir() {
+		return cause // gone, or a link: nothing to clear, nothing written through it
+	}
+	if layout.CannotWrite(cause) {
+		return fmt.Errorf("%w; its folder keeps the outputs of its last complete run", cause)
 	}
 	gen, err := layout.NewGeneration(dir, outputs.Owns(table))
-	if err != nil {
-		return outputs.Remove(dir, table)
+	if err == nil {
+		err = gen.Commit("run", nil)
 	}
-	return gen.Commit("run", nil)
+	if err != nil {
+		return fmt.Errorf("%w; its folder keeps the outputs of its last complete run (they could not be cleared: %w)", cause, err)
+	}
+	return cause
 }
 
 // groupsOf returns which unit's model judges a monitored host when no

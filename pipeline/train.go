@@ -41,15 +41,16 @@ type TrainResult struct {
 // others. The returned error is for problems that stop everything (bad
 // config, unreadable root, cancellation).
 func Train(ctx context.Context, c Config) ([]TrainResult, []layout.Skipped, error) {
-	if err := c.validate(); err != nil {
+	if err := c.Validate(); err != nil {
 		return nil, nil, err
 	}
 	units, skipped, err := selectUnits(c.TrainRoot, c.Services, c.Groups)
-	// A group folder whose group.json cannot be used fails as a unit when
-	// every unit is trained: its model would be missing or stale.
+	// A group folder whose group.json cannot be used, or a unit folder
+	// that is a link, fails as a unit when every unit is trained: its
+	// model would be missing or stale.
 	var broken []layout.Skipped
 	if len(c.Services) == 0 && len(c.Groups) == 0 {
-		skipped, broken = brokenGroups(skipped)
+		skipped, broken = brokenUnits(skipped)
 	}
 	// A root holding only broken groups ("no service or group folders")
 	// still has their failures to report.
@@ -62,7 +63,7 @@ func Train(ctx context.Context, c Config) ([]TrainResult, []layout.Skipped, erro
 	results := make([]TrainResult, len(units))
 	for i, u := range units {
 		// Units not reached before a cancellation say so.
-		results[i] = TrainResult{Unit: u.Name, Err: errNotStarted}
+		results[i] = TrainResult{Unit: u.Name, Err: ErrNotStarted}
 	}
 	order := largestFirst(units, func(u layout.Unit) string { return layout.TrainFile(c.TrainRoot, u) })
 	learning := newSlots(c.Workers)
@@ -191,6 +192,9 @@ func trainUnit(ctx context.Context, c *Config, learning slots, u layout.Unit) (r
 	fthr, err := model.NewThreshold(heldMins, c.Sigma)
 	if err != nil {
 		return r, fmt.Errorf("flow threshold: %w", err)
+	}
+	if err := degenerate(&enc, thr, fthr); err != nil {
+		return r, err
 	}
 	r.Threshold, m.Threshold, m.FlowThreshold = thr, thr, &fthr
 	r.Warnings = trainingWarnings(c, &enc, len(sums), ho)

@@ -3,10 +3,10 @@ package pipeline
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 
@@ -31,6 +31,11 @@ func selectUnits(root string, services []netip.Addr, groups []string) ([]layout.
 	for _, a := range services {
 		i := slices.IndexFunc(units, func(u layout.Unit) bool { return u.Addr == a })
 		if i < 0 {
+			if j := slices.IndexFunc(skipped, func(s layout.Skipped) bool { return s.Name == a.String() }); j >= 0 {
+				// A link, a file: the reason says more than "no folder".
+				err := fmt.Errorf("service %s: %s: %w", a, filepath.Join(root, a.String()), skipped[j].Reason)
+				return nil, slices.Delete(skipped, j, j+1), err
+			}
 			return nil, skipped, fmt.Errorf("service %s: no folder %s in %s", a, a, root)
 		}
 		out = append(out, units[i])
@@ -38,7 +43,7 @@ func selectUnits(root string, services []netip.Addr, groups []string) ([]layout.
 	for _, g := range groups {
 		i := slices.IndexFunc(units, func(u layout.Unit) bool { return u.IsGroup() && u.Name == g })
 		if i < 0 {
-			if j := slices.IndexFunc(skipped, func(s layout.Skipped) bool { return s.Name == g }); j >= 0 && errors.Is(skipped[j].Reason, layout.ErrBadGroup) {
+			if j := slices.IndexFunc(skipped, func(s layout.Skipped) bool { return s.Name == g }); j >= 0 && layout.IsBroken(skipped[j].Reason) {
 				// The error says it all; no "skipped" line for it too.
 				err := fmt.Errorf("group %q: %w", g, skipped[j].Reason)
 				return nil, slices.Delete(skipped, j, j+1), err
@@ -50,11 +55,13 @@ func selectUnits(root string, services []netip.Addr, groups []string) ([]layout.
 	return out, skipped, nil
 }
 
-// brokenGroups takes the folders with a group.json that cannot be used out
-// of skipped: they are not stray folders but units that fail.
-func brokenGroups(skipped []layout.Skipped) (rest, broken []layout.Skipped) {
+// brokenUnits takes the folders that are meant as units but cannot be
+// used (a group.json that cannot be used, a unit folder that is a
+// symbolic link: see layout.IsBroken) out of skipped: they are not stray
+// folders but units that fail.
+func brokenUnits(skipped []layout.Skipped) (rest, broken []layout.Skipped) {
 	for _, s := range skipped {
-		if errors.Is(s.Reason, layout.ErrBadGroup) {
+		if layout.IsBroken(s.Reason) {
 			broken = append(broken, s)
 		} else {
 			rest = append(rest, s)
@@ -67,9 +74,9 @@ func servicesOnly(units []layout.Unit) []layout.Unit {
 	return slices.DeleteFunc(units, func(u layout.Unit) bool { return u.IsGroup() })
 }
 
-// errNotStarted is the result of a unit that a cancellation kept from
-// starting.
-var errNotStarted = errors.New("not started: cancelled")
+// ErrNotStarted is the error of a unit that a cancellation kept from
+// starting; it is a cancellation (errors.Is context.Canceled).
+var ErrNotStarted = fmt.Errorf("not started: %w", context.Canceled)
 
 // largestFirst orders units by the size of their flow file (named by
 // file), largest first, ties in unit order: started first, the longest jobs

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/netflow-monitor/monitor/atomicfile"
 	"github.com/netflow-monitor/monitor/layout"
@@ -25,7 +26,11 @@ type Check struct {
 
 // Verify checks every unit folder under the train and monitor roots (the
 // ones that exist): each must hold exactly the outputs its manifest lists
-// (layout.Verify), or none at all. It reads only.
+// (layout.Verify), or none at all; a unit folder that commands refuse (a
+// symbolic link, see layout.ErrUnitLink) fails. It reads only, and needs
+// no lock: a folder switched to a new generation while it is read (by a
+// command writing alongside) is read again, so that what it checks is one
+// generation, the one before or the one after.
 func Verify(c Config) ([]Check, error) {
 	var out []Check
 	for _, root := range []struct {
@@ -35,30 +40,54 @@ func Verify(c Config) ([]Check, error) {
 		if _, err := os.Stat(root.path); errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
-		units, _, err := layout.Discover(root.path)
+		units, skipped, err := layout.Discover(root.path)
 		if err != nil {
 			return out, err
 		}
 		rootLeft := leftovers(root.path)
 		for _, u := range units {
 			dir := layout.Dir(root.path, u)
-			ch := Check{Folder: dir, Leftovers: append(leftovers(dir), rootLeft...)}
+			ch := checkUnit(dir, outputs.Owns(root.table))
+			ch.Leftovers = append(ch.Leftovers, rootLeft...)
 			rootLeft = nil
-			owns := outputs.Owns(root.table)
-			m, err := layout.ReadManifest(dir)
-			switch {
-			case errors.Is(err, fs.ErrNotExist):
-				ch.Err = unlisted(dir, owns)
-			case err != nil:
-				ch.Err = err
-			default:
-				ch.Command, ch.Files = m.Command, len(m.Files)
-				ch.Err = layout.Verify(dir, owns)
-			}
 			out = append(out, ch)
+		}
+		for _, s := range skipped {
+			if errors.Is(s.Reason, layout.ErrUnitLink) {
+				out = append(out, Check{Folder: filepath.Join(root.path, s.Name), Err: s.Reason})
+			}
 		}
 	}
 	return out, nil
+}
+
+// switchRetries bounds how often checkUnit reads a folder again that was
+// switched while it read it.
+const switchRetries = 20
+
+// checkUnit checks one unit folder, again if it was switched meanwhile.
+func checkUnit(dir string, owns func(string) bool) Check {
+	var ch Check
+	for range switchRetries {
+		before, berr := os.Stat(dir)
+		ch = Check{Folder: dir, Leftovers: leftovers(dir)}
+		m, err := layout.ReadManifest(dir)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			ch.Err = unlisted(dir, owns)
+		case err != nil:
+			ch.Err = err
+		default:
+			ch.Command, ch.Files = m.Command, len(m.Files)
+			ch.Err = layout.Verify(dir, owns)
+		}
+		after, aerr := os.Stat(dir)
+		if berr == nil && aerr == nil && os.SameFile(before, after) {
+			return ch
+		}
+		time.Sleep(10 * time.Millisecond) // a switch, or a folder between two renames
+	}
+	return ch
 }
 
 // unlisted reports outputs in a folder without a manifest.

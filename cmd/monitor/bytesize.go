@@ -1,7 +1,7 @@
 package main
 
 import (
-	"fmt"
+	"errors"
 	"strconv"
 	"strings"
 )
@@ -38,7 +38,7 @@ func (b *byteSize) Set(s string) error {
 	}
 	v, err := strconv.ParseFloat(num, 64)
 	if err != nil || v < 0 || v*factor > 1<<62 {
-		return fmt.Errorf("%q: want a size like 512MiB or 4GiB", s)
+		return errors.New("want a size like 512MiB or 4GiB")
 	}
 	*b = byteSize(v * factor)
 	return nil

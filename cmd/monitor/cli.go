@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"github.com/netflow-monitor/monitor/evaluation"
 	"github.com/netflow-monitor/monitor/flows"
+	"github.com/netflow-monitor/monitor/input"
 	"github.com/netflow-monitor/monitor/learner"
 	"github.com/netflow-monitor/monitor/plots"
 	"github.com/spf13/cobra"
@@ -58,15 +60,52 @@ func noArgs(folders string) cobra.PositionalArgs {
 	}
 }
 
+// exactArgs is the Args check of a command that takes n positional
+// arguments (files): a wrong count is said in words, with the command's
+// usage line, rather than cobra's "accepts 1 arg(s), received 0".
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) == n {
+			return nil
+		}
+		return fmt.Errorf("%s takes %s, got %d: %s (see --help)", subcommand(cmd), count(n, "argument"), len(args), usage(cmd))
+	}
+}
+
+// minArgs is the Args check of a command that takes at least n
+// positional arguments, each a what ("flow file").
+func minArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) >= n {
+			return nil
+		}
+		return fmt.Errorf("%s needs at least %s: %s (see --help)", subcommand(cmd), count(n, what), usage(cmd))
+	}
+}
+
+// subcommand is a command's path without the program's name ("model dot").
+func subcommand(cmd *cobra.Command) string {
+	return strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
+}
+
+// usage is a command's usage line without cobra's " [flags]".
+func usage(cmd *cobra.Command) string { return strings.TrimSuffix(cmd.UseLine(), " [flags]") }
+
 // Hints for noArgs.
 const (
 	trainFolders = "give the train data folder with --train-data DIR (one sub-folder per service); see --help"
 	bothFolders  = "give the folders with --train-data DIR and --monitor-data DIR (one sub-folder per service); see --help"
 )
 
-// flagError adds to a flag error where to look, and to an unknown flag
-// the command's flag nearest to it: within two edits, or one it begins.
+// flagError words a flag error for users and adds where to look: a bad
+// value says what the flag wants (not strconv's "parsing ...: invalid
+// syntax"), an unknown flag the command's flag nearest to it: within two
+// edits, or one it begins.
 func flagError(cmd *cobra.Command, err error) error {
+	var iv *pflag.InvalidValueError
+	if errors.As(err, &iv) {
+		return fmt.Errorf("--%s %s: %s (see %s --help)", iv.GetFlag().Name, input.Quote(iv.GetValue()), valueProblem(iv.GetFlag(), iv.Unwrap()), cmd.CommandPath())
+	}
 	name, ok := strings.CutPrefix(err.Error(), "unknown flag: --")
 	if !ok {
 		return fmt.Errorf("%w (see %s --help)", err, cmd.CommandPath())
@@ -88,6 +127,32 @@ func flagError(cmd *cobra.Command, err error) error {
 		return fmt.Errorf("%w (see %s --help)", err, cmd.CommandPath())
 	}
 	return fmt.Errorf("%w (did you mean --%s?)", err, best)
+}
+
+// valueProblem says in words what is wrong with a value given to flag f,
+// whose parser failed with cause: the kind of value it wants for the
+// standard kinds (whose parsers speak of strconv), else cause, which the
+// project's own flag types word for users.
+func valueProblem(f *pflag.Flag, cause error) string {
+	var ne *strconv.NumError
+	numeric := errors.As(cause, &ne)
+	switch typ := f.Value.Type(); {
+	case numeric && errors.Is(ne.Err, strconv.ErrRange):
+		return "out of range"
+	case typ == "bool":
+		return "want true or false"
+	case typ == "duration":
+		return "want a duration like 30s, 10m or 1h30m"
+	case numeric && strings.HasPrefix(typ, "float"):
+		return "not a number"
+	case numeric && strings.HasPrefix(typ, "uint"):
+		return "want a whole number >= 0"
+	case numeric:
+		return "want a whole number"
+	case cause == nil:
+		return "not a valid value"
+	}
+	return cause.Error()
 }
 
 // editDistance is the Levenshtein distance of two names.

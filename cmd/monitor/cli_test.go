@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -12,13 +11,7 @@ import (
 
 // execute runs the command line and returns its stdout, stderr and error.
 func execute(args ...string) (string, string, error) {
-	var out, errOut bytes.Buffer
-	root := newRootCmd()
-	root.SetArgs(args)
-	root.SetOut(&out)
-	root.SetErr(&errOut)
-	err := root.ExecuteContext(context.Background())
-	return out.String(), errOut.String(), err
+	return executeIn(context.Background(), args...)
 }
 
 // copyService copies one service of the shipped example's train folder.
@@ -145,6 +138,9 @@ func TestConfigFile(t *testing.T) {
 		}
 	}
 	// The shipped sample is a valid configuration.
+	if err := os.Mkdir(filepath.Join(dir, "m"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if _, _, err := execute("verify", "--config", filepath.Join("..", "..", "monitor.yaml"), "--train-data", T, "--monitor-data", filepath.Join(dir, "m")); err != nil {
 		t.Errorf("monitor.yaml: %v", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/netflow-monitor/monitor/input"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
@@ -75,7 +76,7 @@ func applyConfig(cmd *cobra.Command, path string) error {
 			continue
 		}
 		if err := setFromYAML(f, values[name]); err != nil {
-			return fmt.Errorf("--config %s:%d: %s: %w", path, values[name].Line, name, err)
+			return fmt.Errorf("--config %s:%d: %s: %s", path, values[name].Line, name, err)
 		}
 	}
 	return nil
@@ -99,7 +100,10 @@ func anyCommandHas(c *cobra.Command, name string) bool {
 func setFromYAML(f *pflag.Flag, v *yaml.Node) error {
 	switch v.Kind {
 	case yaml.ScalarNode:
-		return f.Value.Set(v.Value)
+		if err := f.Value.Set(v.Value); err != nil {
+			return fmt.Errorf("%s: %s", input.Quote(v.Value), valueProblem(f, err))
+		}
+		return nil
 	case yaml.SequenceNode:
 		if _, ok := f.Value.(pflag.SliceValue); !ok && !strings.HasSuffix(f.Value.Type(), "Array") {
 			return fmt.Errorf("takes one value, not a list")
@@ -109,7 +113,7 @@ func setFromYAML(f *pflag.Flag, v *yaml.Node) error {
 				return fmt.Errorf("list items must be plain values")
 			}
 			if err := f.Value.Set(item.Value); err != nil {
-				return err
+				return fmt.Errorf("%s: %s", input.Quote(item.Value), valueProblem(f, err))
 			}
 		}
 		return nil

@@ -38,7 +38,7 @@ func newLearnCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "learn TRAINFILE -o MODEL.json",
 		Short: "Learn a probabilistic automaton from a trace file (Abbadingo or PAutomaC format)",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
 				return fmt.Errorf("learn: -o MODEL.json is required")

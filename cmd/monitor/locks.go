@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"time"
@@ -21,9 +22,11 @@ func (fl *folderLocks) bind(f *pflag.FlagSet) {
 }
 
 // take locks the folders for the command and returns the function that
-// releases them.
+// releases them. What killed commands left and cannot be removed is
+// reported as a warning; it does not stop the command.
 func (fl *folderLocks) take(cmd *cobra.Command, uses ...layout.FolderUse) (release func(), err error) {
-	ls, err := layout.LockFolders(cmd.Context(), uses, fl.wait, strings.Join(os.Args, " "))
+	warn := func(err error) { fmt.Fprintf(cmd.ErrOrStderr(), "warning: %v\n", err) }
+	ls, err := layout.LockFolders(cmd.Context(), uses, fl.wait, strings.Join(os.Args, " "), warn)
 	if err != nil {
 		return nil, err
 	}

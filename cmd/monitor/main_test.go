@@ -12,5 +12,9 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if trainedExampleOnce.dir != "" {
+		os.RemoveAll(trainedExampleOnce.dir)
+	}
+	os.Exit(code)
 }

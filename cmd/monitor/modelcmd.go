@@ -26,7 +26,7 @@ service model (train's model.json), transitions are labelled with what their
 flows are, in words; --run FOLDER (a host's monitor folder after run) marks
 the states that root causes were read in, with their alarms and top
 connection.`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, enc, err := loadAutomaton(args[0])
 			if err != nil {

@@ -13,7 +13,7 @@ func newPerplexityCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "perplexity SOLUTION PREDICTIONS.csv",
 		Short: "PAutomaC score of a predictions CSV: prints optimum, candidate perplexity and their ratio",
-		Args:  cobra.ExactArgs(2),
+		Args:  exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkMaxLine(read.MaxLine); err != nil {
 				return err

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/netflow-monitor/monitor/layout"
 	"github.com/netflow-monitor/monitor/pipeline"
@@ -54,31 +57,40 @@ func (pf *pipelineFlags) bind(cmd *cobra.Command, training, running bool) {
 	}
 }
 
-// prepare parses the unit filters and sets up the progress bar.
-func (pf *pipelineFlags) prepare(cmd *cobra.Command, what string) (done func(), err error) {
+// validate checks the counts and parses the unit filters: mistakes on the
+// command line are reported before the folders are looked at.
+func (pf *pipelineFlags) validate(cmd *cobra.Command) error {
 	if err := pf.checkCounts(cmd); err != nil {
-		return nil, err
+		return err
 	}
-	pf.cfg.Services, pf.cfg.Groups = nil, nil // prepare runs twice in "all"
+	if err := pf.cfg.Validate(); err != nil {
+		return err
+	}
+	pf.cfg.Services, pf.cfg.Groups = nil, nil
 	for _, s := range pf.services {
 		a, err := layout.ParseService(s)
 		if err != nil {
-			return nil, fmt.Errorf("--service: %w", err)
+			return fmt.Errorf("--service %w", err)
 		}
 		pf.cfg.Services = append(pf.cfg.Services, a)
 	}
 	for _, g := range pf.groups {
 		if err := layout.ValidateGroupName(g); err != nil {
-			return nil, fmt.Errorf("--group: %w", err)
+			return fmt.Errorf("--group: %w", err)
 		}
 		pf.cfg.Groups = append(pf.cfg.Groups, g)
 	}
+	return nil
+}
+
+// prepare sets up the progress bar (it runs twice in "all").
+func (pf *pipelineFlags) prepare(cmd *cobra.Command, what string) (done func()) {
 	b := newBar(cmd.ErrOrStderr(), what, pf.quiet)
 	pf.cfg.Progress = nil
 	if b.on() {
 		pf.cfg.Progress = b
 	}
-	return b.finish, nil
+	return b.finish
 }
 
 // checkCounts refuses counts the command line gives out of range. (The
@@ -129,6 +141,12 @@ scores. It writes model.json, train_data_predictions.csv and
 probability_plot_train.png into each folder.`,
 		Args: noArgs(trainFolders),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := pf.validate(cmd); err != nil {
+				return err
+			}
+			if err := existingFolder("--train-data", pf.cfg.TrainRoot); err != nil {
+				return err
+			}
 			release, err := pf.locks.take(cmd, writes(pf.cfg.TrainRoot))
 			if err != nil {
 				return err
@@ -147,26 +165,23 @@ probability_plot_train.png into each folder.`,
 // flags, no folders, cancelled), with the command's error: non-nil when any
 // unit failed or the training stopped.
 func runTrain(cmd *cobra.Command, pf *pipelineFlags) (untrained map[string]error, err error) {
-	done, err := pf.prepare(cmd, "training")
-	if err != nil {
-		return nil, err
-	}
+	done := pf.prepare(cmd, "training")
 	restore := learningGC()
 	results, skipped, err := pipeline.Train(cmd.Context(), pf.cfg)
 	restore()
 	done()
 	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	reportSkipped(errOut, skipped)
-	var failed []string
+	var failed []unitFailure
 	untrained = map[string]error{}
 	for _, r := range results {
 		if r.Err != nil {
-			failed = append(failed, fmt.Sprintf("%s: %v", r.Unit, r.Err))
+			failed = append(failed, unitFailure{r.Unit, r.Err})
 			untrained[r.Unit] = r.Err
 			continue
 		}
-		fmt.Fprintf(out, "%-16s %8d flows %8d traces %6d states (%d red)  threshold %.2f%s\n",
-			r.Unit, r.Flows, r.Traces, r.States, r.Red, r.Threshold.Value, notes(r.Skipped, r.Foreign))
+		fmt.Fprintf(out, "%-16s %8d %-5s %8d %-6s %6d %-6s (%d red)  threshold %.2f%s\n",
+			r.Unit, r.Flows, noun(r.Flows, "flow"), r.Traces, noun(r.Traces, "trace"), r.States, noun(r.States, "state"), r.Red, r.Threshold.Value, notes(r.Skipped, r.Foreign))
 		for _, w := range r.Warnings {
 			fmt.Fprintf(errOut, "warning: %s: %s\n", r.Unit, w)
 		}
@@ -190,6 +205,12 @@ and root_cause_<state>_connection_info.csv for the top root-cause states,
 probability_plot_monitor.png; and monitor_data/summary.csv over all hosts.`,
 		Args: noArgs(bothFolders),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := pf.validate(cmd); err != nil {
+				return err
+			}
+			if err := inputFolders(pf.cfg.TrainRoot, pf.cfg.MonitorRoot); err != nil {
+				return err
+			}
 			release, err := pf.locks.take(cmd, reads(pf.cfg.TrainRoot), writes(pf.cfg.MonitorRoot))
 			if err != nil {
 				return err
@@ -203,30 +224,30 @@ probability_plot_monitor.png; and monitor_data/summary.csv over all hosts.`,
 }
 
 func runRun(cmd *cobra.Command, pf *pipelineFlags) error {
-	done, err := pf.prepare(cmd, "monitoring")
-	if err != nil {
-		return err
-	}
+	done := pf.prepare(cmd, "monitoring")
 	results, skipped, err := pipeline.Run(cmd.Context(), pf.cfg)
 	done()
 	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	reportSkipped(errOut, skipped)
-	var failed []string
+	var failed []unitFailure
 	for _, r := range results {
+		for _, w := range r.Warnings {
+			fmt.Fprintf(errOut, "warning: %s: %s\n", r.Host, w)
+		}
 		if r.Err != nil {
-			failed = append(failed, fmt.Sprintf("%s: %v", r.Host, r.Err))
+			failed = append(failed, unitFailure{r.Host, r.Err})
 			continue
 		}
 		rep := r.Report
 		top := "-"
 		if c, state, ok := rep.Top(); ok {
-			top = fmt.Sprintf("state %d: %s %s port %d (%s)", state, c.Direction, c.Peer, c.Port, times(c.Count))
+			top = fmt.Sprintf("state %d: %s %s port %d (%s)", state, c.Direction, c.Peer, c.Port, count(c.Count, "time"))
 		}
 		short := ""
 		if r.Flows < r.Window {
-			short = fmt.Sprintf("  (%d flows, fewer than the window of %d: one short trace, scored against a threshold for full windows)", r.Flows, r.Window)
+			short = fmt.Sprintf("  (%s, fewer than the window of %d: one short trace, scored against a threshold for full windows)", count(r.Flows, "flow"), r.Window)
 		}
-		fmt.Fprintf(out, "%-16s %8d traces %6d anomalies  top root cause %s%s%s\n", r.Host, rep.Traces, rep.Anomalies, top, notes(r.Skipped, r.Foreign), short)
+		fmt.Fprintf(out, "%-16s %8d %-6s %6d %-9s  top root cause %s%s%s\n", r.Host, rep.Traces, noun(rep.Traces, "trace"), rep.Anomalies, noun(rep.Anomalies, "anomaly"), top, notes(r.Skipped, r.Foreign), short)
 	}
 	return finish(errOut, "run", err, failed)
 }
@@ -243,6 +264,12 @@ A service whose training fails is reported and not monitored; the others
 are.`,
 		Args: noArgs(bothFolders),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := pf.validate(cmd); err != nil {
+				return err
+			}
+			if err := inputFolders(pf.cfg.TrainRoot, pf.cfg.MonitorRoot); err != nil {
+				return err
+			}
 			release, err := pf.locks.take(cmd, writes(pf.cfg.TrainRoot), writes(pf.cfg.MonitorRoot))
 			if err != nil {
 				return err
@@ -267,35 +294,91 @@ are.`,
 	return cmd
 }
 
-// times says how often: "1 time", "3 times".
-func times(n int) string {
-	if n == 1 {
-		return "1 time"
-	}
-	return fmt.Sprintf("%d times", n)
-}
-
 func notes(skipped, foreign int) string {
 	s := ""
 	if skipped > 0 {
-		s += fmt.Sprintf("  (%d bad rows skipped)", skipped)
+		s += fmt.Sprintf("  (%s skipped)", count(skipped, "bad row"))
 	}
 	if foreign > 0 {
-		s += fmt.Sprintf("  (%d rows not involving the unit ignored)", foreign)
+		s += fmt.Sprintf("  (%s not involving the unit ignored)", count(foreign, "row"))
 	}
 	return s
 }
 
-// finish reports per-unit failures after the others have run.
-func finish(out io.Writer, what string, err error, failed []string) error {
+// unitFailure is a unit whose part of a command failed, and why.
+type unitFailure struct {
+	unit string
+	err  error
+}
+
+// finish reports per-unit failures after the others have run, and
+// returns the command's error. When the command was interrupted (err is
+// a cancellation: Ctrl-C, SIGTERM), the units it stopped are not failures:
+// they are named in the one message of the interruption, which says what
+// their folders now hold (see README, Ctrl-C).
+func finish(out io.Writer, what string, err error, failed []unitFailure) error {
+	interrupted := errors.Is(err, context.Canceled)
+	var stopped, notStarted []string
+	n := 0
 	for _, f := range failed {
-		fmt.Fprintln(out, "FAILED", f)
+		switch {
+		case interrupted && errors.Is(f.err, pipeline.ErrNotStarted):
+			notStarted = append(notStarted, f.unit)
+		case interrupted && errors.Is(f.err, context.Canceled):
+			stopped = append(stopped, f.unit)
+		default:
+			fmt.Fprintln(out, "FAILED", f.unit+":", f.err)
+			n++
+		}
+	}
+	if interrupted {
+		return interruptedError(what, stopped, notStarted)
 	}
 	if err != nil {
 		return err
 	}
-	if len(failed) > 0 {
-		return fmt.Errorf("%s: %d failed", what, len(failed))
+	if n > 0 {
+		return fmt.Errorf("%s: %d failed", what, n)
 	}
 	return nil
+}
+
+// interruptedError is the error of train or run stopped by a signal: which
+// units it stopped midway and which it did not start, and what their
+// folders hold (train keeps a stopped unit's earlier outputs, run clears
+// them; a unit not started keeps them).
+func interruptedError(what string, stopped, notStarted []string) error {
+	var parts []string
+	if len(stopped) > 0 {
+		s := names(stopped) + " stopped midway"
+		if what == "run" {
+			s += " (outputs cleared)"
+		}
+		parts = append(parts, s)
+	}
+	if len(notStarted) > 0 {
+		parts = append(parts, names(notStarted)+" not started")
+	}
+	msg := what + " interrupted"
+	if len(parts) > 0 {
+		msg += ": " + strings.Join(parts, ", ")
+		switch {
+		case what != "run":
+			msg += "; they keep their earlier models and outputs"
+		case len(notStarted) > 0:
+			msg += "; those not started keep their earlier outputs"
+		}
+	}
+	if what == "run" {
+		msg += "; summary.csv and report.html are the last finished run's"
+	}
+	return &interrupted{msg}
+}
+
+// names lists units for a message, the first ten of them.
+func names(units []string) string {
+	if len(units) > 10 {
+		return strings.Join(units[:10], ", ") + fmt.Sprintf(" and %d more", len(units)-10)
+	}
+	return strings.Join(units, ", ")
 }

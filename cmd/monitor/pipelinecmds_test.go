@@ -9,13 +9,17 @@ import (
 	"testing"
 )
 
-func TestTimes(t *testing.T) {
+func TestCount(t *testing.T) {
 	for _, tc := range []struct {
-		n    int
-		want string
-	}{{0, "0 times"}, {1, "1 time"}, {2, "2 times"}, {96, "96 times"}} {
-		if got := times(tc.n); got != tc.want {
-			t.Errorf("times(%d) = %q, want %q", tc.n, got, tc.want)
+		n          int
+		word, want string
+	}{
+		{0, "time", "0 times"}, {1, "time", "1 time"}, {2, "time", "2 times"}, {96, "time", "96 times"},
+		{1, "flow", "1 flow"}, {3, "flow", "3 flows"}, {1, "anomaly", "1 anomaly"}, {2, "anomaly", "2 anomalies"},
+		{2, "key", "2 keys"}, {1, "unit folder", "1 unit folder"}, {5, "unit folder", "5 unit folders"},
+	} {
+		if got := count(tc.n, tc.word); got != tc.want {
+			t.Errorf("count(%d, %q) = %q, want %q", tc.n, tc.word, got, tc.want)
 		}
 	}
 }

@@ -15,7 +15,7 @@ func newPredictCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "predict --model MODEL.json TESTFILE -o OUT.csv",
 		Short: "Score every trace of a trace file with a learned model",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if modelPath == "" || out == "" {
 				return fmt.Errorf("predict: --model and -o are required")

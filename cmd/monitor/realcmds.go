@@ -1,13 +1,16 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/netflow-monitor/monitor/evaluation"
+	"github.com/netflow-monitor/monitor/flows"
 	"github.com/netflow-monitor/monitor/ingest"
 	"github.com/netflow-monitor/monitor/layout"
 	"github.com/netflow-monitor/monitor/plots"
@@ -28,7 +31,7 @@ train/monitor folder layout: for every service and group, the flows of its
 hosts before the split point into its train folder; for every monitored
 host, its flows from the split point on into its monitor folder. Labels are
 kept for "monitor evaluate".`,
-		Args: cobra.MinimumNArgs(1),
+		Args: minArgs(1, "flow file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkMaxLine(c.MaxLine); err != nil {
 				return err
@@ -71,6 +74,9 @@ kept for "monitor evaluate".`,
 				}
 				c.Groups = append(c.Groups, u)
 			}
+			if err := outputFolders(c.TrainRoot, c.MonitorRoot); err != nil {
+				return err
+			}
 			release, err := locks.take(cmd, writes(c.TrainRoot), writes(c.MonitorRoot))
 			if err != nil {
 				return err
@@ -81,12 +87,15 @@ kept for "monitor evaluate".`,
 				return err
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "read %d flows; split at %s\n", sum.Flows, sum.Until.Format(time.RFC3339))
+			fmt.Fprintf(out, "read %s; split at %s\n", count(sum.Flows, "flow"), sum.Until.Format(time.RFC3339))
 			if sum.Skipped > 0 {
-				fmt.Fprintf(out, "skipped %d bad rows\n", sum.Skipped)
+				fmt.Fprintf(out, "skipped %s\n", count(sum.Skipped, "bad row"))
+			}
+			if len(sum.Dropped) > 0 {
+				fmt.Fprintf(out, "left out %s\n", droppedRows(sum.Dropped))
 			}
 			if sum.Before > 0 {
-				fmt.Fprintf(out, "left out %d flows before --train-from\n", sum.Before)
+				fmt.Fprintf(out, "left out %s before --train-from\n", count(sum.Before, "flow"))
 			}
 			if c.AutoServices {
 				fmt.Fprintf(out, "services found: %d\n", len(sum.Auto))
@@ -95,7 +104,7 @@ kept for "monitor evaluate".`,
 				fmt.Fprintf(out, "%s is monitored and in no service or group: it gets a model of its own\n", h)
 			}
 			for _, u := range sum.Units {
-				fmt.Fprintf(out, "%-16s train %8d flows  monitor %8d flows\n", u.Unit, u.Train, u.Monitor)
+				fmt.Fprintf(out, "%-16s train %8d %-5s  monitor %8d %s\n", u.Unit, u.Train, noun(u.Train, "flow"), u.Monitor, noun(u.Monitor, "flow"))
 			}
 			return nil
 		},
@@ -117,6 +126,20 @@ kept for "monitor evaluate".`,
 	f.BoolVar(&c.Force, "force", false, "replace existing flow files in the folders")
 	locks.bind(f)
 	return cmd
+}
+
+// droppedRows says which rows of the input were left out as not IP flows:
+// "200 rows that are not IP flows (195 ARP, 5 IPX/SPX)", most first.
+func droppedRows(dropped []flows.Dropped) string {
+	dropped = slices.Clone(dropped)
+	slices.SortStableFunc(dropped, func(a, b flows.Dropped) int { return cmp.Compare(b.Rows, a.Rows) })
+	n := 0
+	var kinds []string
+	for _, d := range dropped {
+		n += d.Rows
+		kinds = append(kinds, fmt.Sprintf("%d %s", d.Rows, d.Kind))
+	}
+	return fmt.Sprintf("%s that %s not IP flows (%s)", count(n, "row"), map[bool]string{true: "is", false: "are"}[n == 1], strings.Join(kinds, ", "))
 }
 
 func parseAddrList(flag, s string) ([]netip.Addr, error) {
@@ -178,7 +201,7 @@ the monitor folder; --json prints one JSON object on stdout.`,
 			for _, s := range services {
 				a, err := layout.ParseService(s)
 				if err != nil {
-					return fmt.Errorf("--service: %w", err)
+					return fmt.Errorf("--service %w", err)
 				}
 				c.Services = append(c.Services, a)
 			}
@@ -190,6 +213,9 @@ the monitor folder; --json prints one JSON object on stdout.`,
 				return fmt.Errorf("--label-map: %w", err)
 			}
 			c.Labels = lm
+			if err := inputFolders(c.TrainRoot, c.MonitorRoot); err != nil {
+				return err
+			}
 			release, err := locks.take(cmd, reads(c.TrainRoot), writes(c.MonitorRoot))
 			if err != nil {
 				return err

@@ -21,6 +21,9 @@ reads only the run's files in the monitor folder, and loads nothing from
 elsewhere when opened.`,
 		Args: noArgs("give the monitor data folder with --monitor-data DIR; see --help"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := existingFolder("--monitor-data", monitorRoot); err != nil {
+				return err
+			}
 			release, err := locks.take(cmd, writes(monitorRoot))
 			if err != nil {
 				return err

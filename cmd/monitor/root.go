@@ -74,8 +74,10 @@ alarm by the connection behind it: direction, peer, port, and since when.`,
 		newSimulateCmd(),
 		newVerifyCmd(),
 		newReportCmd(),
-		newWatchCmd(),
-		newRouteCmd(),
+		// Services: they run until stopped, and a stop by Ctrl-C or
+		// SIGTERM is their normal end (exit 0, see main).
+		stopsBySignal(newWatchCmd()),
+		stopsBySignal(newRouteCmd()),
 	)
 	if err := completeValues(root); err != nil {
 		panic(err) // a flag registered twice: a programming error

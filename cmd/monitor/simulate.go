@@ -52,6 +52,9 @@ services is a row in both files. The same flags give byte-identical files.`,
 				return fmt.Errorf("--anomalies: %w", err)
 			}
 			cfg.Anomalies = kinds
+			if err := outputFolders(cfg.TrainRoot, cfg.MonitorRoot); err != nil {
+				return err
+			}
 			release, err := locks.take(cmd, writes(cfg.TrainRoot), writes(cfg.MonitorRoot))
 			if err != nil {
 				return err

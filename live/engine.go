@@ -149,7 +149,7 @@ func (u *unit) watermark(lateness int64) int64 {
 	if wm == math.MaxInt64 {
 		return math.MinInt64
 	}
-	return wm - lateness
+	return stream.Behind(wm, lateness)
 }
 
 // Engine is a running live monitor. Its methods are safe for concurrent

@@ -306,3 +306,29 @@ func TestLocalFolder(t *testing.T) {
 		t.Errorf("resumed %v, want 4 5", got)
 	}
 }
+
+// TestWatermarkNoOverflow: before any flow, and near the smallest time,
+// the watermark stays at the start of time instead of wrapping around to
+// 2262 (which made every first flow late).
+func TestWatermarkNoOverflow(t *testing.T) {
+	minute := int64(time.Minute)
+	for _, tt := range []struct{ t, d, want int64 }{
+		{math.MinInt64, minute, math.MinInt64},
+		{math.MinInt64 + 5, minute, math.MinInt64},
+		{0, minute, -minute},
+		{math.MaxInt64, minute, math.MaxInt64 - minute},
+		{7, 0, 7},
+	} {
+		if got := Behind(tt.t, tt.d); got != tt.want {
+			t.Errorf("Behind(%d, %d) = %d, want %d", tt.t, tt.d, got, tt.want)
+		}
+	}
+	w := NewWatermark(time.Minute)
+	if w.Late(math.MinInt64+1) || w.Now() != math.MinInt64 {
+		t.Errorf("a fresh watermark is %d and finds early times late", w.Now())
+	}
+	w.See(math.MinInt64 + 10)
+	if w.Now() != math.MinInt64 || w.Late(math.MinInt64+10) {
+		t.Errorf("near the start of time: watermark %d", w.Now())
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
 	"strings"
 )
 
@@ -47,26 +49,41 @@ func decodeGoflow2(line []byte, f *Flow) (string, error) {
 	if err := dec.Decode(&g); err != nil {
 		return "", fmt.Errorf("%w: %v", ErrBadValue, err)
 	}
-	start, end, field := g.Start, g.End, "time_flow_start_ns"
-	scale := 1.0
-	if len(start) == 0 && len(g.StartS) > 0 {
-		start, end, field, scale = g.StartS, g.EndS, "time_flow_start", 1e9
-	}
-	if len(start) == 0 {
-		return "time_flow_start_ns", ErrMissingColumn
-	}
-	s, ok := jsonNumber(start)
-	if !ok || s*scale >= 1<<63 { // nanoseconds beyond int64: after 2262
-		return field, badValue(start)
-	}
-	f.Start = int64(s * scale)
-	if len(end) > 0 {
-		e, ok := jsonNumber(end)
-		if !ok {
-			return strings.Replace(field, "start", "end", 1), badValue(end)
+	if len(g.Start) == 0 && len(g.StartS) > 0 {
+		// Seconds (older exports): a float is all there is.
+		s, ok := jsonNumber(g.StartS)
+		if !ok || s*1e9 >= 1<<63 {
+			return "time_flow_start", badValue(g.StartS)
 		}
-		if d := (e - s) * scale / 1e9; d > 0 {
-			f.Duration = d
+		f.Start = int64(s * 1e9)
+		if len(g.EndS) > 0 {
+			e, ok := jsonNumber(g.EndS)
+			if !ok {
+				return "time_flow_end", badValue(g.EndS)
+			}
+			if d := e - s; d > 0 {
+				f.Duration = d
+			}
+		}
+	} else {
+		// Nanoseconds are read as integers: through a float64 they would
+		// lose their last 8 bits (256 ns) and move windows and incidents.
+		if len(g.Start) == 0 {
+			return "time_flow_start_ns", ErrMissingColumn
+		}
+		s, ok := jsonNanos(g.Start)
+		if !ok || s > math.MaxInt64 { // after 2262
+			return "time_flow_start_ns", badValue(g.Start)
+		}
+		f.Start = int64(s)
+		if len(g.End) > 0 {
+			e, ok := jsonNanos(g.End)
+			if !ok {
+				return "time_flow_end_ns", badValue(g.End)
+			}
+			if e > s {
+				f.Duration = float64(e-s) / 1e9
+			}
 		}
 	}
 	var err error
@@ -111,4 +128,22 @@ func decodeGoflow2(line []byte, f *Flow) (string, error) {
 		f.SrcPort, f.DstPort = 0, 0
 	}
 	return "", nil
+}
+
+// jsonNanos reads a time in nanoseconds: an integer (or an integer in a
+// string), exactly; a number with a fraction or an exponent is read as a
+// float, rounded, as some exporters write them so.
+func jsonNanos(v json.RawMessage) (uint64, bool) {
+	t := strings.Trim(strings.TrimSpace(string(v)), `"`)
+	if t == "" || t == "null" {
+		return 0, true
+	}
+	if n, err := strconv.ParseUint(t, 10, 64); err == nil {
+		return n, true
+	}
+	x, ok := jsonNumber(v)
+	if !ok || x >= 1<<64 {
+		return 0, false
+	}
+	return uint64(math.Round(x)), true
 }

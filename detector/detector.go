@@ -35,9 +35,11 @@ type Cause struct {
 type Window struct {
 	Index int // window number, 0-based, in the order windows complete
 	First int // position of its first flow (symbol) in the input
-	// Start is when the window's first flow started (Unix nanoseconds);
-	// windows of symbols without flows leave it to their maker.
-	Start   int64
+	// Start and End are when the window's first and last flows started
+	// (Unix nanoseconds): its span in event time, End being when it
+	// completed. Windows of symbols without flows leave them to their
+	// maker.
+	Start, End int64
 	Symbols []int32 // the window's symbols
 	// Flows are the features of the window's flows, one per symbol (nil
 	// for windows of symbols without flows), for describing them.
@@ -138,7 +140,7 @@ func (s *Scorer) score(first int) *Window {
 	w := &s.w
 	s.auto.ScoreInto(w.Symbols, &w.Score)
 	w.Score.AddCosts(s.cost)
-	w.Index, w.First, w.Start, w.Flows = s.windows, first, 0, w.Flows[:0]
+	w.Index, w.First, w.Start, w.End, w.Flows = s.windows, first, 0, 0, w.Flows[:0]
 	s.windows++
 	i := CausePosition(w.Score.Scores, len(w.Symbols))
 	w.Anomalous = false
@@ -211,6 +213,7 @@ func (d *Detector) judge(w *Window) *Window {
 	}
 	w.Anomalous = d.m.Anomalous(w.Score.Sum, w.Score.Min)
 	w.Start = d.refs[w.First%len(d.refs)].start
+	w.End = d.refs[(w.First+len(w.Symbols)-1)%len(d.refs)].start
 	for i := range w.Symbols {
 		w.Flows = append(w.Flows, d.refs[(w.First+i)%len(d.refs)].x)
 	}

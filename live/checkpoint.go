@@ -77,11 +77,6 @@ func (e *Engine) restoreUnit(u *unit, st *UnitState) {
 	u.buf = stream.RestoreReorder(e.cfg.MaxBuffered, st.Buffer, st.Forced)
 	u.tr = incident.RestoreTracker(u.spec.name, int64(e.cfg.IncidentGap), st.Incidents)
 	u.late, u.windows, u.anoms, u.seen, u.sources = st.Late, st.Windows, st.Anomalies, st.Seen, st.Sources
-	u.starts = make([]int64, max(1, u.model.m.Window, len(st.Detector.Recent)))
-	for i, r := range st.Detector.Recent {
-		p := st.Detector.Flows - len(st.Detector.Recent) + i
-		u.starts[p%len(u.starts)] = r.Start
-	}
 	u.mOpen.Set(float64(u.tr.Open()))
 	if u.model.id.ID != st.Model {
 		e.cfg.Log("%s: the checkpoint was judged by model %s, now %s: it goes on with the new one", u.spec.name, st.Model, u.model.id.ID)

@@ -113,7 +113,6 @@ type unit struct {
 	tr      *incident.Tracker
 	sp      *spool
 	dom     *domain // the domain its flows come from
-	starts  []int64 // start of its last flows, by position mod len
 	late    int64
 	windows int
 	anoms   int
@@ -217,7 +216,6 @@ func (e *Engine) reset(u *unit) {
 	u.det = detector.New(u.model.m, u.spec.addr)
 	u.buf = stream.NewReorder(e.cfg.MaxBuffered)
 	u.tr = incident.NewTracker(u.spec.name, int64(e.cfg.IncidentGap))
-	u.starts = make([]int64, max(1, u.model.m.Window))
 	u.late, u.windows, u.anoms, u.dirty, u.report, u.seen, u.skip, u.sources = 0, 0, 0, false, nil, nil, nil, nil
 	if u.sp != nil {
 		u.sp.close()
@@ -334,13 +332,8 @@ func (e *Engine) release(u *unit, now int64) error {
 
 // judge gives one flow, in order, to u's detector.
 func (e *Engine) judge(u *unit, f *flows.Flow) error {
-	pos := u.det.Flows()
-	w := u.det.Add(f)
-	if u.det.Flows() > pos {
-		u.starts[pos%len(u.starts)] = f.Start
-	}
-	if w != nil {
-		return e.window(u, w, f.Start)
+	if w := u.det.Add(f); w != nil {
+		return e.window(u, w)
 	}
 	if u.tr.Open() > 0 {
 		return e.emit(u, u.tr.Advance(f.Start))
@@ -348,8 +341,8 @@ func (e *Engine) judge(u *unit, f *flows.Flow) error {
 	return nil
 }
 
-// window takes u's next window, completed at end (event time).
-func (e *Engine) window(u *unit, w *detector.Window, end int64) error {
+// window takes u's next window.
+func (e *Engine) window(u *unit, w *detector.Window) error {
 	u.windows++
 	u.dirty = true
 	e.metrics.windows.Inc()
@@ -362,11 +355,7 @@ func (e *Engine) window(u *unit, w *detector.Window, end int64) error {
 			return err
 		}
 	}
-	start := end
-	if w.First >= u.det.Flows()-len(u.starts) {
-		start = u.starts[w.First%len(u.starts)]
-	}
-	iw := incident.Window{Index: w.Index, First: w.First, Flows: len(w.Symbols), Start: start, End: end,
+	iw := incident.Window{Index: w.Index, First: w.First, Flows: len(w.Symbols), Start: w.Start, End: w.End,
 		Sum: w.Score.Sum, Anomalous: w.Anomalous, Cause: w.Cause, Model: &u.model.id}
 	return e.emit(u, u.tr.Window(&iw))
 }
@@ -429,7 +418,7 @@ func (e *Engine) End() error {
 			return err
 		}
 		if w := u.det.End(); w != nil {
-			if err := e.window(u, w, u.starts[(u.det.Flows()-1+len(u.starts))%len(u.starts)]); err != nil {
+			if err := e.window(u, w); err != nil {
 				return err
 			}
 		}

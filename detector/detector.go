@@ -40,7 +40,7 @@ type Window struct {
 	// completed. Windows of symbols without flows leave them to their
 	// maker.
 	Start, End int64
-	Symbols []int32 // the window's symbols
+	Symbols    []int32 // the window's symbols
 	// Flows are the features of the window's flows, one per symbol (nil
 	// for windows of symbols without flows), for describing them.
 	Flows []flows.Features

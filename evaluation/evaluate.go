@@ -216,14 +216,8 @@ func (e *evaluator) model(name string) (*model.Model, error) {
 	if m := e.models[name]; m != nil {
 		return m, nil
 	}
-	path, err := layout.ModelPath(e.c.TrainRoot, name)
-	if err != nil {
-		return nil, fmt.Errorf("--model %w", err)
-	}
-	m, err := model.Load(path)
-	if err == nil {
-		err = m.CheckOwner(path, name)
-	}
+	// The summary names the unit run's judges chose (layout.Judges).
+	m, _, err := model.LoadUnit(e.c.TrainRoot, name)
 	if err != nil {
 		return nil, fmt.Errorf("--model %s: %w", name, err)
 	}

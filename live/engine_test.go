@@ -3,11 +3,13 @@ package live
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -174,5 +176,36 @@ func TestEngineEventTime(t *testing.T) {
 	}
 	if st := e.Status(); st.Open != 0 || len(sink.alerts) == 0 || sink.alerts[len(sink.alerts)-1].Event != incident.Close {
 		t.Errorf("after the gap: %d open, last alert %+v; want the incident closed", st.Open, sink.alerts[len(sink.alerts)-1].Event)
+	}
+}
+
+// TestSelectUnits: watch judges every host run judges, by the model run
+// would pick (a group's for a member without its own folder), and leaves
+// out, saying so, a host whose model is not trained yet.
+func TestSelectUnits(t *testing.T) {
+	dir := t.TempDir()
+	T, M := filepath.Join(dir, "T"), filepath.Join(dir, "M")
+	for _, f := range []string{"web/model.json", "10.1.0.13/model.json"} {
+		os.MkdirAll(filepath.Join(T, filepath.Dir(f)), 0o755)
+		os.WriteFile(filepath.Join(T, f), []byte("{}"), 0o644)
+	}
+	os.WriteFile(filepath.Join(T, "web", "group.json"), []byte(`{"name":"web","members":["10.1.0.12"]}`), 0o644)
+	os.MkdirAll(filepath.Join(M, "10.1.0.14"), 0o755)
+	var said []string
+	cfg := Config{TrainRoot: T, MonitorRoot: M, Log: func(f string, a ...any) { said = append(said, fmt.Sprintf(f, a...)) }}
+	specs, err := selectUnits(&cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range specs {
+		got = append(got, s.name+"="+s.owner)
+	}
+	if strings.Join(got, " ") != "10.1.0.12=web 10.1.0.13=10.1.0.13" || len(said) != 1 || !strings.Contains(said[0], "10.1.0.14") {
+		t.Errorf("units %v, said %q", got, said)
+	}
+	cfg.Services = []netip.Addr{netip.MustParseAddr("10.1.0.14")}
+	if _, err := selectUnits(&cfg); err == nil {
+		t.Error("--service 10.1.0.14 without a model accepted")
 	}
 }

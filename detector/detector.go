@@ -11,6 +11,7 @@
 package detector
 
 import (
+	"math"
 	"net/netip"
 
 	"github.com/netflow-monitor/monitor/flows"
@@ -197,6 +198,24 @@ func (d *Detector) Add(f *flows.Flow) *Window {
 // End ends the host's flows: it returns the one short window of a host
 // with fewer flows than the model's window, or nil.
 func (d *Detector) End() *Window { return d.judge(d.sc.End()) }
+
+// Next returns where the next window starts: the position of its first
+// flow in the host's flows, and that flow's start when it was judged
+// already (else math.MaxInt64). No window to come holds a flow before
+// that position, or blames one that starts before that start or before
+// the flows still to come.
+func (d *Detector) Next() (first int, start int64) {
+	sc := d.sc
+	at := 0 // in the current sequence
+	if sc.n >= sc.size {
+		at = ((sc.n-sc.size)/sc.stride + 1) * sc.stride
+	}
+	first = sc.offset + at
+	if first >= d.flows {
+		return first, math.MaxInt64
+	}
+	return first, d.refs[first%len(d.refs)].start
+}
 
 // Flows returns the number of the host's flows judged so far.
 func (d *Detector) Flows() int { return d.flows }

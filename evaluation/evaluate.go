@@ -15,6 +15,7 @@ import (
 
 	"github.com/netflow-monitor/monitor/detector"
 	"github.com/netflow-monitor/monitor/flows"
+	"github.com/netflow-monitor/monitor/incident"
 	"github.com/netflow-monitor/monitor/input"
 	"github.com/netflow-monitor/monitor/layout"
 	"github.com/netflow-monitor/monitor/learner"
@@ -307,7 +308,7 @@ func (e *evaluator) evaluate(det Detector, h *Host, he *HostEvaluation) error {
 		anomalies = append(anomalies, a)
 	}
 	// The top connection, as the run ranks it.
-	rep := rootcause.Analyze(he.Host, len(h.Spans), h.Model, anomalies, 1)
+	rep := rootcause.Analyze(he.Host, len(h.Spans), h.Model, anomalies, 1, incident.DefaultGap)
 	if tc, state, ok := rep.Top(); ok {
 		if det.ReadsPredictions {
 			he.TopRootCauseState = &state

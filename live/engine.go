@@ -27,6 +27,7 @@ import (
 	"github.com/netflow-monitor/monitor/detector"
 	"github.com/netflow-monitor/monitor/flows"
 	"github.com/netflow-monitor/monitor/incident"
+	"github.com/netflow-monitor/monitor/rootcause"
 	"github.com/netflow-monitor/monitor/stream"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -49,7 +50,14 @@ type Config struct {
 	MaxBuffered int
 	// IncidentGap: anomalous windows closer than this in event time join
 	// one incident.
-	IncidentGap     time.Duration
+	IncidentGap time.Duration
+	// IdleTimeout is how long a source (a file, a partition, one of
+	// route's partitions behind a unit) may bring no flow before it holds
+	// its units' event time back no more, and how far (event time) a
+	// unit's own flows may lag behind its event time before its incidents
+	// close without its unfinished window; 0: 3 × MaxLateness, at least
+	// 10 s.
+	IdleTimeout     time.Duration
 	ReportEvery     time.Duration // 0: only at the end of the input
 	CheckpointEvery time.Duration
 	ModelPoll       time.Duration // how often model files are looked at
@@ -78,12 +86,22 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("max buffered %d: must be >= 1", c.MaxBuffered)
 	case c.IncidentGap < 0:
 		return fmt.Errorf("incident gap %v: must be >= 0", c.IncidentGap)
+	case c.IdleTimeout < 0:
+		return fmt.Errorf("idle timeout %v: must be >= 0 (0: 3 × max lateness)", c.IdleTimeout)
 	case c.ReportEvery < 0 || c.CheckpointEvery < 0 || c.ModelPoll < 0:
 		return errors.New("report, checkpoint and model poll periods must be >= 0")
 	case c.Top < 1:
 		return fmt.Errorf("top %d: must be >= 1", c.Top)
 	}
 	return nil
+}
+
+// idle returns the idle timeout (see IdleTimeout).
+func (c *Config) idle() time.Duration {
+	if c.IdleTimeout > 0 {
+		return c.IdleTimeout
+	}
+	return max(3*c.MaxLateness, 10*time.Second)
 }
 
 func (c *Config) stateDir() string {
@@ -102,6 +120,10 @@ type domain struct {
 	name string
 	wm   stream.Watermark
 	pos  stream.Position // a local source's place after its last flow
+	// seen is when (wall clock) the domain last brought a flow: a domain
+	// quiet for longer than the idle timeout holds its event time back
+	// no more.
+	seen time.Time
 }
 
 // unit is one watched host.
@@ -130,23 +152,38 @@ type unit struct {
 	// them (less the lateness), as each partition is in order on its own
 	// but route interleaves them as it reads them.
 	sources map[int32]int64
+	// sourceSeen is when (wall clock) each of those last brought a flow.
+	sourceSeen map[int32]time.Time
+	// last is the start of its last flow judged.
+	last int64
 	// its metrics
 	mAnom, mLate prometheus.Counter
 	mOpen        prometheus.Gauge
 }
 
 // watermark returns u's event time: its domain's, or for a unit fed by
-// route, the earliest of its sources'.
-func (u *unit) watermark(lateness int64) int64 {
+// route, the earliest of its sources'. Sources quiet (wall clock) for
+// longer than idle hold it back no more: of a domain that went quiet, the
+// latest start seen is the event time, and the earliest of a routed
+// unit's sources counts only those that still bring flows (all of them,
+// when none does, at the latest start seen).
+func (u *unit) watermark(lateness int64, idle time.Duration, now time.Time) int64 {
 	if u.sources == nil {
+		if idle > 0 && !u.dom.seen.IsZero() && now.Sub(u.dom.seen) > idle {
+			return u.dom.wm.Max
+		}
 		return u.dom.wm.Now()
 	}
-	wm := int64(math.MaxInt64)
-	for _, m := range u.sources {
+	wm, latest := int64(math.MaxInt64), int64(math.MinInt64)
+	for p, m := range u.sources {
+		latest = max(latest, m)
+		if seen, ok := u.sourceSeen[p]; ok && idle > 0 && now.Sub(seen) > idle {
+			continue
+		}
 		wm = min(wm, m)
 	}
 	if wm == math.MaxInt64 {
-		return math.MinInt64
+		return latest // every source quiet (or none yet)
 	}
 	return stream.Behind(wm, lateness)
 }
@@ -270,6 +307,7 @@ func (e *Engine) Flow(f *flows.Flow, at *stream.Position) error {
 	if at != nil {
 		e.local.pos = *at
 	}
+	e.local.seen = time.Now()
 	e.metrics.flows.Inc()
 	return e.route(&e.local, f)
 }
@@ -305,7 +343,7 @@ func (e *Engine) route(d *domain, f *flows.Flow) error {
 // offer puts f in u's reorder buffer, or counts it late.
 func (e *Engine) offer(d *domain, u *unit, f *flows.Flow) {
 	u.dom = d
-	if wm := u.watermark(int64(e.cfg.MaxLateness)); f.Start < wm {
+	if wm := e.watermark(u); f.Start < wm {
 		u.late++
 		u.mLate.Inc()
 		if u.late&(u.late-1) == 0 { // the 1st, 2nd, 4th, 8th... said
@@ -330,13 +368,20 @@ func (e *Engine) release(u *unit, now int64) error {
 	return nil
 }
 
+// watermark returns u's event time now.
+func (e *Engine) watermark(u *unit) int64 {
+	return u.watermark(int64(e.cfg.MaxLateness), e.cfg.idle(), time.Now())
+}
+
 // judge gives one flow, in order, to u's detector.
 func (e *Engine) judge(u *unit, f *flows.Flow) error {
+	u.last = f.Start
 	if w := u.det.Add(f); w != nil {
 		return e.window(u, w)
 	}
 	if u.tr.Open() > 0 {
-		return e.emit(u, u.tr.Advance(f.Start))
+		next, start := u.det.Next()
+		return e.emit(u, u.tr.Advance(min(start, f.Start), next))
 	}
 	return nil
 }
@@ -346,17 +391,22 @@ func (e *Engine) window(u *unit, w *detector.Window) error {
 	u.windows++
 	u.dirty = true
 	e.metrics.windows.Inc()
+	var a *rootcause.Anomaly
 	if w.Anomalous {
 		u.anoms++
 		u.mAnom.Inc()
+		an := rootcause.NewAnomaly(w)
+		a = &an
 	}
 	if u.sp != nil {
-		if err := u.sp.window(w); err != nil {
+		if err := u.sp.window(w, a); err != nil {
 			return err
 		}
 	}
-	iw := incident.Window{Index: w.Index, First: w.First, Flows: len(w.Symbols), Start: w.Start, End: w.End,
-		Sum: w.Score.Sum, Anomalous: w.Anomalous, Cause: w.Cause, Model: &u.model.id}
+	if a == nil {
+		return e.emit(u, u.tr.Advance(w.Start, w.First))
+	}
+	iw := rootcause.IncidentWindow(a, rootcause.NovelOf(u.model.m), &u.model.id)
 	return e.emit(u, u.tr.Window(&iw))
 }
 
@@ -394,12 +444,23 @@ func (e *Engine) sweep() error {
 		if u.dom == nil {
 			continue // not this member's (Kafka)
 		}
-		now := u.watermark(int64(e.cfg.MaxLateness))
+		now := e.watermark(u)
 		if err := e.release(u, now); err != nil {
 			return err
 		}
 		if u.tr.Open() > 0 && now != math.MinInt64 {
-			if err := e.emit(u, u.tr.Advance(min(u.buf.Earliest(), now))); err != nil {
+			// No window to come blames a flow before the horizon: not
+			// one of the unfinished window's, not one waiting, not one to
+			// come. A unit whose own flows stopped more than the idle
+			// timeout (event time) ago while others went on has its
+			// unfinished window left out: its incidents close.
+			horizon, next := min(u.buf.Earliest(), now), math.MaxInt
+			if quiet := now-u.last > int64(e.cfg.idle()); !quiet {
+				var start int64
+				next, start = u.det.Next()
+				horizon = min(horizon, start)
+			}
+			if err := e.emit(u, u.tr.Advance(horizon, next)); err != nil {
 				return err
 			}
 		}

@@ -212,6 +212,9 @@ func (k *kafkaWatch) partition(ctx context.Context, p *kgo.FetchTopicPartition) 
 		k.decs[p.Partition] = dec
 	}
 	var routed stream.Routed
+	if len(p.Records) > 0 {
+		d.seen = time.Now()
+	}
 	for _, r := range p.Records {
 		k.next[p.Partition] = r.Offset + 1
 		e.metrics.lag.WithLabelValues(r.Topic, strconv.Itoa(int(r.Partition))).Set(float64(max(0, p.HighWatermark-r.Offset-1)))
@@ -268,10 +271,14 @@ func (k *kafkaWatch) routed(d *domain, r *kgo.Record, rt *stream.Routed) error {
 	if _, ok := u.sources[rt.SourcePartition]; !ok {
 		u.sources[rt.SourcePartition] = math.MinInt64
 	}
+	if u.sourceSeen == nil {
+		u.sourceSeen = map[int32]time.Time{}
+	}
+	u.sourceSeen[rt.SourcePartition] = time.Now()
 	e.offer(d, u, f)
 	u.sources[rt.SourcePartition] = max(u.sources[rt.SourcePartition], f.Start)
 	d.wm.See(f.Start)
-	if err := e.release(u, u.watermark(int64(e.cfg.MaxLateness))); err != nil {
+	if err := e.release(u, e.watermark(u)); err != nil {
 		return fmt.Errorf("%w: %w", errFatal, err)
 	}
 	return nil
@@ -299,7 +306,7 @@ func (e *Engine) routeKafka(d *domain, part int32, off int64, f *flows.Flow) err
 	d.wm.See(f.Start)
 	for _, u := range []*unit{src, dst} {
 		if u != nil && (u != dst || dst != src) {
-			if err := e.release(u, d.wm.Now()); err != nil {
+			if err := e.release(u, e.watermark(u)); err != nil {
 				return fmt.Errorf("%w: %w", errFatal, err)
 			}
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/netflow-monitor/monitor/incident"
 	"github.com/netflow-monitor/monitor/layout"
 	"github.com/netflow-monitor/monitor/model"
+	"github.com/netflow-monitor/monitor/rootcause"
 )
 
 // loaded is a model as loaded from its file, with its identity.
@@ -53,10 +54,7 @@ func loadModel(path, owner string) (*loaded, error) {
 			return nil, err
 		}
 		sum := sha256.Sum256(before)
-		t := m.Threshold
-		return &loaded{path: path, owner: owner, m: m, info: info, id: incident.Model{
-			Unit: m.Unit, ID: "sha256:" + hex.EncodeToString(sum[:8]), Threshold: t.Value, Mean: t.Mean, SD: t.SD, K: t.K,
-		}}, nil
+		return &loaded{path: path, owner: owner, m: m, info: info, id: rootcause.IncidentModel(m, "sha256:"+hex.EncodeToString(sum[:8]))}, nil
 	}
 	return nil, fmt.Errorf("load model %s: it kept changing while it was read", path)
 }

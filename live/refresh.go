@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/netflow-monitor/monitor/atomicfile"
 	"github.com/netflow-monitor/monitor/detector"
@@ -56,7 +57,7 @@ func (e *Engine) Refresh() error {
 	e.mu.Unlock()
 	var errs []error
 	for _, j := range jobs {
-		rep, err := writeUnit(j, e.cfg.Top)
+		rep, err := writeUnit(j, e.cfg.Top, e.cfg.IncidentGap)
 		if err != nil {
 			err = fmt.Errorf("%s: %w", j.u.spec.name, err)
 			errs = append(errs, err)
@@ -100,7 +101,7 @@ func (e *Engine) Refresh() error {
 // spool (the bytes run writes), and the other outputs of run (root-cause
 // reports, plot) from the outputs table, fed the spooled sums and the
 // anomalies' report.
-func writeUnit(j refreshJob, top int) (rootcause.Report, error) {
+func writeUnit(j refreshJob, top int, gap time.Duration) (rootcause.Report, error) {
 	if err := os.MkdirAll(j.dir, 0o755); err != nil {
 		return rootcause.Report{}, err
 	}
@@ -122,7 +123,7 @@ func writeUnit(j refreshJob, top int) (rootcause.Report, error) {
 	if err != nil {
 		return rootcause.Report{}, err
 	}
-	rep := rootcause.Analyze(j.u.spec.name, j.windows, j.m, anomalies, top)
+	rep := rootcause.Analyze(j.u.spec.name, j.windows, j.m, anomalies, top, gap)
 	// The anomalies name their symbols by the spool's numbering (models
 	// may have changed since some were judged).
 	named := *j.m

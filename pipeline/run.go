@@ -241,7 +241,7 @@ func scoreHost(ctx context.Context, c *Config, u layout.Unit, m *model.Model, di
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	r.Report = rootcause.Analyze(u.Name, d.Windows(), m, anomalies, c.Top)
+	r.Report = rootcause.Analyze(u.Name, d.Windows(), m, anomalies, c.Top, c.IncidentGap)
 	if err := sinks.Close(outputs.End{Model: m, Windows: d.Windows(), Anomalies: len(anomalies), Report: &r.Report}); err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/netflow-monitor/monitor/atomicfile"
 	"github.com/netflow-monitor/monitor/detector"
+	"github.com/netflow-monitor/monitor/htmlreport"
 	"github.com/netflow-monitor/monitor/layout"
 	"github.com/netflow-monitor/monitor/model"
 	"github.com/netflow-monitor/monitor/outputs"
@@ -72,26 +73,19 @@ func (e *Engine) Refresh() error {
 	e.mu.Lock()
 	rows := make([]rootcause.SummaryRow, 0, len(e.units))
 	for _, u := range e.units {
-		row := rootcause.SummaryRow{Service: u.spec.name, Model: u.model.m.Unit}
 		switch r := u.report; {
 		case r == nil:
-			row.Error = "no windows yet"
-		case r.err != nil:
-			row.Error = r.err.Error()
+			rows = append(rows, rootcause.SummaryOf(u.spec.name, u.model.m.Unit, nil, errors.New("no windows yet")))
 		default:
-			rep := r.rep
-			row.Traces, row.Anomalies, row.Threshold = rep.Traces, rep.Anomalies, rep.Threshold.Value
-			if len(rep.States) > 0 {
-				row.TopState = fmt.Sprint(rep.States[0].State)
-				if len(rep.States[0].Connections) > 0 {
-					row.TopConnection = rep.States[0].Connections[0]
-				}
-			}
+			rows = append(rows, rootcause.SummaryOf(u.spec.name, r.model, &r.rep, r.err))
 		}
-		rows = append(rows, row)
 	}
 	e.mu.Unlock()
+	// The summary and the HTML report are run's, from the folders as
+	// they are now.
 	if err := rootcause.WriteSummary(filepath.Join(e.cfg.MonitorRoot, outputs.SummaryFile), rows); err != nil {
+		errs = append(errs, err)
+	} else if err := htmlreport.Write(e.cfg.MonitorRoot, htmlreport.Options{}); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

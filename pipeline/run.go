@@ -308,20 +308,7 @@ func readSorted(ctx context.Context, path string, c *Config, fn func(*flows.Flow
 func summaryRows(results []RunResult) []rootcause.SummaryRow {
 	rows := make([]rootcause.SummaryRow, 0, len(results))
 	for _, r := range results {
-		row := rootcause.SummaryRow{Service: r.Host, Model: r.Model}
-		if r.Err != nil {
-			row.Error = r.Err.Error()
-		} else {
-			rep := r.Report
-			row.Traces, row.Anomalies, row.Threshold = rep.Traces, rep.Anomalies, rep.Threshold.Value
-			if c, state, ok := rep.Top(); ok {
-				row.TopState, row.TopConnection = fmt.Sprint(state), c
-			}
-			if len(rep.Incidents) > 0 {
-				row.TopIncident = rep.Incidents[0].Summary
-			}
-		}
-		rows = append(rows, row)
+		rows = append(rows, rootcause.SummaryOf(r.Host, r.Model, &r.Report, r.Err))
 	}
 	return rows
 }

@@ -1,12 +1,14 @@
 package live
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/netflow-monitor/monitor/atomicfile"
 	"github.com/netflow-monitor/monitor/detector"
@@ -19,7 +21,7 @@ import (
 // Checkpoint identity.
 const (
 	checkpointFormat  = "netflow-monitor watch checkpoint"
-	checkpointVersion = 1
+	checkpointVersion = 2
 	checkpointFile    = "checkpoint.json"
 )
 
@@ -51,8 +53,14 @@ type checkpoint struct {
 	Position  stream.Position
 	Watermark int64
 	Ended     bool
-	Alerts    json.RawMessage
-	Units     []UnitState
+	// Alerts is the alert sink's mark: the alerts past it were sent
+	// after this checkpoint.
+	Alerts json.RawMessage
+	// Pending are the identities of alerts sent before an earlier crash
+	// that the replay since has not given again yet: they are still not
+	// to be sent when it does.
+	Pending []string `json:",omitempty"`
+	Units   []UnitState
 }
 
 func (e *Engine) unitState(u *unit) (UnitState, error) {
@@ -86,28 +94,35 @@ func (e *Engine) restoreUnit(u *unit, st *UnitState) {
 // Checkpoint saves the state of a local source's monitor: alerts and
 // spools are made durable first, then the state file is replaced
 // atomically, so that whenever the process dies the last checkpoint and
-// what it points to are on disk. Standard input, which cannot be read
-// again, has none.
-func (e *Engine) Checkpoint() error {
+// what it points to are on disk. It records the alerts sent (the sink's
+// mark) and those a replay must still not send again, so that any chain
+// of crashes and restarts sends each alert once. Standard input is
+// checkpointed too: the same stream replayed from its start goes on from
+// it (see stream.Local.Head).
+func (e *Engine) Checkpoint(ctx context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.checkpoint()
+	return e.checkpoint(ctx)
 }
 
-func (e *Engine) checkpoint() error {
+func (e *Engine) checkpoint(ctx context.Context) error {
 	dir := e.cfg.stateDir()
 	if dir == "" || e.source == "" {
 		return nil
 	}
-	if err := e.alerts.Flush(); err != nil {
+	if err := e.alerts.Flush(ctx); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
-	mark, err := e.alerts.Mark(e.local.name)
+	mark, err := e.alerts.Mark(ctx, e.local.name)
 	if err != nil {
 		return fmt.Errorf("checkpoint: alerts: %w", err)
 	}
 	cp := checkpoint{Format: checkpointFormat, Version: checkpointVersion, Source: e.source, Position: e.local.pos,
 		Watermark: e.local.wm.Max, Ended: e.ended, Alerts: mark}
+	for id := range e.suppress {
+		cp.Pending = append(cp.Pending, id)
+	}
+	slices.Sort(cp.Pending)
 	for _, u := range e.units {
 		st, err := e.unitState(u)
 		if err != nil {
@@ -129,13 +144,18 @@ func (e *Engine) checkpoint() error {
 }
 
 // Resume sets the monitor up for src: from its checkpoint when there is
-// one of the same source that did not reach its end (the flows after it
-// are read again, and the alerts they gave before the restart are not sent
-// twice), afresh otherwise. It returns where src is to start.
-func (e *Engine) Resume(src *stream.Local) (stream.Position, error) {
+// one of the same source (standard input: the same stream, replayed from
+// its start) that did not reach its end (the flows after it are read
+// again, and the alerts they gave before the restart are not sent twice),
+// afresh otherwise. It returns where src is to start.
+func (e *Engine) Resume(ctx context.Context, src *stream.Local) (stream.Position, error) {
+	head, err := src.Head(ctx) // before the lock: it waits for input
+	if err != nil {
+		return stream.Position{}, err
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.source = ""
+	e.source = "-"
 	if src.Path != "-" {
 		abs, err := filepath.Abs(src.Path)
 		if err != nil {
@@ -149,7 +169,7 @@ func (e *Engine) Resume(src *stream.Local) (stream.Position, error) {
 	}
 	var cp checkpoint
 	path := filepath.Join(dir, checkpointFile)
-	err := input.ReadJSONFile(path, "read checkpoint", func(b []byte) error { return json.Unmarshal(b, &cp) })
+	err = input.ReadJSONFile(path, "read checkpoint", func(b []byte) error { return json.Unmarshal(b, &cp) })
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
@@ -157,16 +177,24 @@ func (e *Engine) Resume(src *stream.Local) (stream.Position, error) {
 	case cp.Format != checkpointFormat || cp.Version != checkpointVersion:
 		return stream.Position{}, fmt.Errorf("%s: not a checkpoint of this version (remove it to start afresh)", path)
 	}
-	if err != nil || e.source == "" || cp.Source != e.source || cp.Ended {
-		if cp.Source != "" && cp.Source != e.source {
+	other := e.source == "-" && cp.Position.Fingerprint != head
+	if err != nil || cp.Source != e.source || other || cp.Ended {
+		switch {
+		case other && cp.Source == e.source:
+			e.cfg.Log("checkpoint of another standard input stream: starting afresh")
+		case cp.Source != "" && cp.Source != e.source:
 			e.cfg.Log("checkpoint of another source (%s): starting afresh", cp.Source)
 		}
 		if err := e.openSpools(nil); err != nil {
 			return stream.Position{}, err
 		}
+		e.local.pos = stream.Position{File: src.Path, Fingerprint: head}
+		if src.Path != "-" {
+			e.local.pos = stream.Position{}
+		}
 		// A first checkpoint at once: a crash before the next one
 		// resumes from the start without sending its alerts twice.
-		return stream.Position{}, e.checkpoint()
+		return stream.Position{}, e.checkpoint(ctx)
 	}
 	states := map[string]SpoolState{}
 	for i := range cp.Units {
@@ -184,9 +212,15 @@ func (e *Engine) Resume(src *stream.Local) (stream.Position, error) {
 	if err := e.openSpools(states); err != nil {
 		return stream.Position{}, fmt.Errorf("%w (remove %s to start afresh)", err, dir)
 	}
-	sent, err := e.alerts.Since(e.local.name, cp.Alerts)
+	sent, err := e.alerts.Since(ctx, e.local.name, cp.Alerts)
 	if err != nil {
 		return stream.Position{}, err
+	}
+	if sent == nil {
+		sent = map[string]bool{}
+	}
+	for _, id := range cp.Pending {
+		sent[id] = true
 	}
 	e.suppress = sent
 	for _, u := range e.units {

@@ -51,16 +51,19 @@ type Config struct {
 	// IncidentGap: anomalous windows closer than this in event time join
 	// one incident.
 	IncidentGap time.Duration
-	// IdleTimeout is how long a source (a file, a partition, one of
-	// route's partitions behind a unit) may bring no flow before it holds
-	// its units' event time back no more, and how far (event time) a
-	// unit's own flows may lag behind its event time before its incidents
-	// close without its unfinished window; 0: 3 × MaxLateness, at least
-	// 10 s.
+	// IdleTimeout is how long (wall clock) a source (a file, a
+	// partition, one of route's partitions behind a unit) may bring no
+	// flow before it holds its units' event time back no more, and a unit
+	// may get no flow before its incidents close without waiting for its
+	// unfinished window; 0: 3 × MaxLateness, at least 10 s.
 	IdleTimeout     time.Duration
 	ReportEvery     time.Duration // 0: only at the end of the input
 	CheckpointEvery time.Duration
 	ModelPoll       time.Duration // how often model files are looked at
+	// ShutdownTimeout bounds what a stopping monitor still does (its
+	// last checkpoint, flushing alerts, leaving its consumer group),
+	// whatever its disk or broker does; 0: 10 s.
+	ShutdownTimeout time.Duration
 	Top             int           // root-cause states in the reports
 	// Log reports what the monitor does on its own (late flows, model
 	// reloads, bad input).
@@ -88,12 +91,20 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("incident gap %v: must be >= 0", c.IncidentGap)
 	case c.IdleTimeout < 0:
 		return fmt.Errorf("idle timeout %v: must be >= 0 (0: 3 × max lateness)", c.IdleTimeout)
-	case c.ReportEvery < 0 || c.CheckpointEvery < 0 || c.ModelPoll < 0:
+	case c.ReportEvery < 0 || c.CheckpointEvery < 0 || c.ModelPoll < 0 || c.ShutdownTimeout < 0:
 		return errors.New("report, checkpoint and model poll periods must be >= 0")
 	case c.Top < 1:
 		return fmt.Errorf("top %d: must be >= 1", c.Top)
 	}
 	return nil
+}
+
+// shutdown returns the shutdown timeout (see ShutdownTimeout).
+func (c *Config) shutdown() time.Duration {
+	if c.ShutdownTimeout > 0 {
+		return c.ShutdownTimeout
+	}
+	return 10 * time.Second
 }
 
 // idle returns the idle timeout (see IdleTimeout).
@@ -103,6 +114,10 @@ func (c *Config) idle() time.Duration {
 	}
 	return max(3*c.MaxLateness, 10*time.Second)
 }
+
+// StateFolder returns the folder of the spools and checkpoints: StateDir,
+// or .watch in the monitor folder; "" for none.
+func (c *Config) StateFolder() string { return c.stateDir() }
 
 func (c *Config) stateDir() string {
 	if c.StateDir != "" {
@@ -154,8 +169,8 @@ type unit struct {
 	sources map[int32]int64
 	// sourceSeen is when (wall clock) each of those last brought a flow.
 	sourceSeen map[int32]time.Time
-	// last is the start of its last flow judged.
-	last int64
+	// arrived is when (wall clock) its last flow came.
+	arrived time.Time
 	// its metrics
 	mAnom, mLate prometheus.Counter
 	mOpen        prometheus.Gauge
@@ -204,9 +219,12 @@ type Engine struct {
 	// must go out once.
 	suppress map[string]bool
 	ended    bool
-	// source is the local source's absolute path ("" for standard
-	// input, which has no checkpoints).
+	// source is the local source's absolute path, or "-" for standard
+	// input.
 	source string
+	// sinkCtx is what the alert sink's calls take: it ends
+	// ShutdownTimeout after the run's context does.
+	sinkCtx context.Context
 }
 
 // New starts a live monitor: it picks the units, loads their models, and
@@ -228,7 +246,7 @@ func New(cfg Config, alerts AlertSink, metrics *Metrics) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, byHost: map[netip.Addr]*unit{}, byName: map[string]*unit{}, alerts: alerts, metrics: metrics,
+	e := &Engine{cfg: cfg, byHost: map[netip.Addr]*unit{}, byName: map[string]*unit{}, alerts: alerts, metrics: metrics, sinkCtx: context.Background(),
 		local: domain{name: "local", wm: stream.NewWatermark(cfg.MaxLateness)}}
 	models := map[string]*loaded{}
 	for _, s := range specs {
@@ -343,6 +361,7 @@ func (e *Engine) route(d *domain, f *flows.Flow) error {
 // offer puts f in u's reorder buffer, or counts it late.
 func (e *Engine) offer(d *domain, u *unit, f *flows.Flow) {
 	u.dom = d
+	u.arrived = time.Now()
 	if wm := e.watermark(u); f.Start < wm {
 		u.late++
 		u.mLate.Inc()
@@ -375,7 +394,6 @@ func (e *Engine) watermark(u *unit) int64 {
 
 // judge gives one flow, in order, to u's detector.
 func (e *Engine) judge(u *unit, f *flows.Flow) error {
-	u.last = f.Start
 	if w := u.det.Add(f); w != nil {
 		return e.window(u, w)
 	}
@@ -422,7 +440,7 @@ func (e *Engine) emit(u *unit, evs []incident.Event) error {
 			delete(e.suppress, a.Identity())
 			continue
 		}
-		if err := e.alerts.Send(&a, u.dom.name); err != nil {
+		if err := e.alerts.Send(e.sinkCtx, &a, u.dom.name); err != nil {
 			return fmt.Errorf("alert: %w", err)
 		}
 	}
@@ -451,11 +469,11 @@ func (e *Engine) sweep() error {
 		if u.tr.Open() > 0 && now != math.MinInt64 {
 			// No window to come blames a flow before the horizon: not
 			// one of the unfinished window's, not one waiting, not one to
-			// come. A unit whose own flows stopped more than the idle
-			// timeout (event time) ago while others went on has its
-			// unfinished window left out: its incidents close.
+			// come. A unit that got no flow for the idle timeout (wall
+			// clock) has its unfinished window left out: its incidents
+			// close.
 			horizon, next := min(u.buf.Earliest(), now), math.MaxInt
-			if quiet := now-u.last > int64(e.cfg.idle()); !quiet {
+			if quiet := !u.arrived.IsZero() && time.Since(u.arrived) > e.cfg.idle(); !quiet {
 				var start int64
 				next, start = u.det.Next()
 				horizon = min(horizon, start)
@@ -488,7 +506,7 @@ func (e *Engine) End() error {
 		}
 	}
 	e.ended = true
-	return e.alerts.Flush()
+	return e.alerts.Flush(e.sinkCtx)
 }
 
 // Status is a one-line account of the monitor.
@@ -515,25 +533,44 @@ func (e *Engine) Status() Status {
 
 // Run reads src into the monitor until it ends (End is then called, the
 // folders refreshed and a last checkpoint written) or ctx is done (a last
-// checkpoint is written: a restart goes on from it). Reports, checkpoints,
-// sweeps and model reloads happen on their own meanwhile.
+// checkpoint is written: a restart goes on from it, and Run returns nil:
+// a stopped monitor has not failed). Reports, checkpoints, sweeps and model
+// reloads happen on their own meanwhile. Once ctx is done, what is left to
+// do (the last checkpoint, flushing alerts) gets ShutdownTimeout.
 func (e *Engine) Run(ctx context.Context, src *stream.Local) error {
-	from, err := e.Resume(src)
+	sctx, cancel := afterGrace(ctx, e.cfg.shutdown())
+	defer cancel()
+	e.mu.Lock()
+	e.sinkCtx = sctx
+	e.mu.Unlock()
+	from, err := e.Resume(ctx, src)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return err
 	}
 	bg, stop := context.WithCancel(ctx)
 	defer stop()
 	var wg sync.WaitGroup
-	bgErr := make(chan error, 1)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := e.background(bg, true); err != nil {
-			bgErr <- err
-			stop()
-		}
-	}()
+	bgErr := make(chan error, 2)
+	loops := []func(context.Context) error{e.background}
+	if e.cfg.CheckpointEvery > 0 {
+		// Checkpoints on their own: a long refresh must not hold them
+		// back, or a process killed over and over would never get past
+		// its first one.
+		loops = append(loops, e.checkpoints)
+	}
+	for _, loop := range loops {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := loop(bg); err != nil {
+				bgErr <- err
+				stop()
+			}
+		}()
+	}
 	err = src.Run(bg, from, e.Flow)
 	stop()
 	wg.Wait()
@@ -545,7 +582,7 @@ func (e *Engine) Run(ctx context.Context, src *stream.Local) error {
 	if err != nil {
 		if ctx.Err() != nil {
 			// Stopped: the state goes on next time.
-			return errors.Join(err, e.Checkpoint())
+			return e.Checkpoint(sctx)
 		}
 		return err
 	}
@@ -555,16 +592,35 @@ func (e *Engine) Run(ctx context.Context, src *stream.Local) error {
 	if err := e.Refresh(); err != nil {
 		return err
 	}
-	return e.Checkpoint()
+	return e.Checkpoint(sctx)
 }
 
-// background sweeps, refreshes, checkpoints (a local source's: Kafka's are
-// the poll loop's) and reloads models until ctx is done.
-func (e *Engine) background(ctx context.Context, checkpoints bool) error {
+// afterGrace returns a context that ends grace after ctx does: the time
+// a stopping monitor has for what is left to do.
+func afterGrace(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	g, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-g.Done():
+			return
+		}
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel()
+		case <-g.Done():
+		}
+	}()
+	return g, cancel
+}
+
+// background sweeps, refreshes and reloads models until ctx is done.
+func (e *Engine) background(ctx context.Context) error {
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
-	var lastReport, lastCheckpoint, lastPoll time.Time
-	lastReport, lastCheckpoint, lastPoll = time.Now(), time.Now(), time.Now()
+	lastReport, lastPoll := time.Now(), time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -583,11 +639,25 @@ func (e *Engine) background(ctx context.Context, checkpoints bool) error {
 					e.cfg.Log("report refresh: %v", err)
 				}
 			}
-			if checkpoints && e.cfg.CheckpointEvery > 0 && now.Sub(lastCheckpoint) >= e.cfg.CheckpointEvery {
-				lastCheckpoint = now
-				if err := e.Checkpoint(); err != nil {
-					return err
+		}
+	}
+}
+
+// checkpoints checkpoints a local source's monitor every CheckpointEvery
+// until ctx is done.
+func (e *Engine) checkpoints(ctx context.Context) error {
+	tick := time.NewTicker(e.cfg.CheckpointEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			if err := e.Checkpoint(ctx); err != nil {
+				if ctx.Err() != nil {
+					return nil // stopping: Run writes the last one
 				}
+				return err
 			}
 		}
 	}

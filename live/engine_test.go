@@ -96,7 +96,7 @@ type recorded struct {
 	alerts []incident.Alert
 }
 
-func (r *recorded) Send(a *incident.Alert, _ string) error {
+func (r *recorded) Send(_ context.Context, a *incident.Alert, _ string) error {
 	r.alerts = append(r.alerts, *a)
 	return nil
 }
@@ -164,13 +164,16 @@ func TestEngineEventTime(t *testing.T) {
 	}
 
 	// The unit goes quiet with an incident open; other hosts' flows move
-	// event time on, and a sweep closes it.
+	// event time on, and once the idle timeout has passed a sweep closes
+	// it.
 	e, sink := newEngine(t, T, 0)
+	e.cfg.IdleTimeout = time.Millisecond
 	for i := range live[:100] {
 		e.Flow(&live[i], nil)
 	}
 	other := flows.Flow{Start: live[99].Start + int64(2*time.Minute), Src: peer, Dst: odd}
 	e.Flow(&other, nil)
+	time.Sleep(5 * time.Millisecond) // the unit's source is quiet past the idle timeout
 	if err := e.Sweep(); err != nil {
 		t.Fatal(err)
 	}

@@ -190,3 +190,19 @@ func header(r *kgo.Record, key string) (string, bool) {
 	}
 	return "", false
 }
+
+// closeWithin closes a client, waiting no longer than ctx allows: Close
+// leaves the consumer group and flushes, which a dead or paused broker
+// can hold for minutes. A client left closing is abandoned to its
+// goroutine; the process is stopping.
+func closeWithin(ctx context.Context, cl *kgo.Client) {
+	done := make(chan struct{})
+	go func() {
+		cl.Close()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}

@@ -86,13 +86,21 @@ func (e *Engine) RunKafka(ctx context.Context, src KafkaSource) error {
 		kgo.OnPartitionsAssigned(k.assigned), kgo.OnPartitionsRevoked(k.revoked), kgo.OnPartitionsLost(k.lost))
 	// An admin client of its own, made first: the group's callbacks may
 	// run as soon as the consumer exists.
+	sctx, cancelGrace := afterGrace(ctx, e.cfg.shutdown())
+	defer cancelGrace()
+	e.mu.Lock()
+	e.sinkCtx = sctx
+	e.mu.Unlock()
 	admCl, err := kgo.NewClient(k.opts...)
 	if err != nil {
 		return fmt.Errorf("kafka: %w", err)
 	}
-	defer admCl.Close()
+	defer closeWithin(sctx, admCl)
 	k.adm = kadm.NewClient(admCl)
 	if err := waitReachable(ctx, admCl, src.URL, e.cfg.Log); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before the broker answered
+		}
 		return err
 	}
 	compact := "compact"
@@ -123,7 +131,7 @@ func (e *Engine) RunKafka(ctx context.Context, src KafkaSource) error {
 	closed := false
 	defer func() {
 		if !closed {
-			cl.Close()
+			closeWithin(sctx, cl)
 		}
 	}()
 	bg, stop := context.WithCancel(ctx)
@@ -133,7 +141,7 @@ func (e *Engine) RunKafka(ctx context.Context, src KafkaSource) error {
 	bgErr := make(chan error, 1)
 	go func() {
 		defer wg.Done()
-		if err := e.background(bg, false); err != nil {
+		if err := e.background(bg); err != nil {
 			bgErr <- err
 			stop()
 		}
@@ -182,14 +190,17 @@ func (e *Engine) RunKafka(ctx context.Context, src KafkaSource) error {
 	}
 	if runErr == nil {
 		// A clean stop: the state goes on from here, in this member or
-		// another.
-		cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		runErr = k.checkpoint(cctx, cl, nil)
-		cancel()
+		// another, if the broker takes it within the shutdown timeout.
+		if err := k.checkpoint(sctx, cl, nil); err != nil {
+			e.cfg.Log("last checkpoint not written (%v): the next owner goes on from the one before, sending nothing twice", err)
+		}
 	}
 	closed = true
-	cl.Close()
-	return errors.Join(runErr, e.alerts.Flush())
+	closeWithin(sctx, cl)
+	if err := e.alerts.Flush(sctx); err != nil && runErr == nil && sctx.Err() == nil {
+		runErr = err
+	}
+	return runErr
 }
 
 // dom returns partition p's domain.
@@ -350,7 +361,7 @@ func (k *kafkaWatch) checkpoint(ctx context.Context, cl *kgo.Client, parts []int
 		}
 	}
 	slices.Sort(parts)
-	if err := e.alerts.Flush(); err != nil {
+	if err := e.alerts.Flush(ctx); err != nil {
 		e.mu.Unlock()
 		return fmt.Errorf("checkpoint: %w", err)
 	}
@@ -366,7 +377,7 @@ func (k *kafkaWatch) checkpoint(ctx context.Context, cl *kgo.Client, parts []int
 		if d == nil || !ok {
 			continue
 		}
-		mark, err := e.alerts.Mark(d.name)
+		mark, err := e.alerts.Mark(ctx, d.name)
 		if err != nil {
 			e.mu.Unlock()
 			return fmt.Errorf("checkpoint: alerts: %w", err)
@@ -442,7 +453,7 @@ func (k *kafkaWatch) assigned(ctx context.Context, _ *kgo.Client, m map[string][
 		if b, ok := latest[k.key(p)]; ok && json.Unmarshal(b, &ps) == nil {
 			d.wm.Max = ps.Watermark
 			k.next[p] = ps.Offset
-			sent, err := e.alerts.Since(d.name, ps.Alerts)
+			sent, err := e.alerts.Since(ctx, d.name, ps.Alerts)
 			if err != nil {
 				e.cfg.Log("partition %d: the alerts sent since its checkpoint cannot be read (%v): they may be sent again", p, err)
 			}

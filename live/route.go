@@ -80,8 +80,15 @@ func (r *Router) Route(ctx context.Context, src KafkaSource, to stream.KafkaURL)
 	if err != nil {
 		return fmt.Errorf("kafka: %w", err)
 	}
-	defer cl.Close()
+	// Closing leaves the group and flushes: a dead or paused broker gets
+	// the shutdown timeout, no more.
+	sctx, cancel := afterGrace(ctx, r.cfg.shutdown())
+	defer cancel()
+	defer closeWithin(sctx, cl)
 	if err := waitReachable(ctx, cl, src.URL, log); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return err
 	}
 	adm := kadm.NewClient(cl)

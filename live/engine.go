@@ -64,7 +64,7 @@ type Config struct {
 	// last checkpoint, flushing alerts, leaving its consumer group),
 	// whatever its disk or broker does; 0: 10 s.
 	ShutdownTimeout time.Duration
-	Top             int           // root-cause states in the reports
+	Top             int // root-cause states in the reports
 	// Log reports what the monitor does on its own (late flows, model
 	// reloads, bad input).
 	Log func(format string, args ...any)

@@ -119,10 +119,7 @@ func (e *Engine) checkpoint(ctx context.Context) error {
 	}
 	cp := checkpoint{Format: checkpointFormat, Version: checkpointVersion, Source: e.source, Position: e.local.pos,
 		Watermark: e.local.wm.Max, Ended: e.ended, Alerts: mark}
-	for id := range e.suppress {
-		cp.Pending = append(cp.Pending, id)
-	}
-	slices.Sort(cp.Pending)
+	cp.Pending = e.pending(e.local.name)
 	for _, u := range e.units {
 		st, err := e.unitState(u)
 		if err != nil {
@@ -216,16 +213,38 @@ func (e *Engine) Resume(ctx context.Context, src *stream.Local) (stream.Position
 	if err != nil {
 		return stream.Position{}, err
 	}
-	if sent == nil {
-		sent = map[string]bool{}
-	}
-	for _, id := range cp.Pending {
-		sent[id] = true
-	}
-	e.suppress = sent
+	e.suppress = map[string]string{}
+	e.suppressAll(e.local.name, sent, cp.Pending)
 	for _, u := range e.units {
 		u.dirty = u.windows > 0
 	}
-	e.cfg.Log("resuming from the checkpoint: %s after %d flows (%d alerts sent since, not sent again)", cp.Position.File, cp.Position.Flows, len(sent))
+	e.cfg.Log("resuming from the checkpoint: %s after %d flows (%d alerts sent since, not sent again)", cp.Position.File, cp.Position.Flows, len(e.suppress))
 	return cp.Position, nil
+}
+
+// pending returns the identities of domain's alerts still to be
+// suppressed, sorted.
+func (e *Engine) pending(domain string) []string {
+	var out []string
+	for id, d := range e.suppress {
+		if d == domain {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// suppressAll adds to the alerts not to send again those of domain sent
+// after its checkpoint and those its checkpoint still had pending.
+func (e *Engine) suppressAll(domain string, sent map[string]bool, pending []string) {
+	if e.suppress == nil {
+		e.suppress = map[string]string{}
+	}
+	for id := range sent {
+		e.suppress[id] = domain
+	}
+	for _, id := range pending {
+		e.suppress[id] = domain
+	}
 }

@@ -217,7 +217,8 @@ type Engine struct {
 	// suppress holds the identities of alerts sent after the checkpoint
 	// restored: replaying the flows after it sends them again, and they
 	// must go out once.
-	suppress map[string]bool
+	// Each is kept with its domain, whose checkpoints carry it on.
+	suppress map[string]string
 	ended    bool
 	// source is the local source's absolute path, or "-" for standard
 	// input.
@@ -436,7 +437,7 @@ func (e *Engine) emit(u *unit, evs []incident.Event) error {
 	for i := range evs {
 		a := incident.AlertOf(&evs[i])
 		e.metrics.alerts.WithLabelValues(string(a.Event)).Inc()
-		if e.suppress[a.Identity()] {
+		if _, ok := e.suppress[a.Identity()]; ok {
 			delete(e.suppress, a.Identity())
 			continue
 		}

@@ -46,11 +46,14 @@ func traffic(start time.Time, n, odd int) []flows.Flow {
 }
 
 // trainModel learns host's model from fs as train does, into root.
-func trainModel(t *testing.T, root string, fs []flows.Flow) {
+func trainModel(t *testing.T, root string, fs []flows.Flow) { trainModelOf(t, root, host, fs) }
+
+// trainModelOf learns h's model from fs as train does, into root.
+func trainModelOf(t *testing.T, root string, h netip.Addr, fs []flows.Flow) {
 	t.Helper()
 	var xs []flows.Features
 	for i := range fs {
-		d, _ := fs[i].DirectionFrom(host)
+		d, _ := fs[i].DirectionFrom(h)
 		xs = append(xs, fs[i].Features(d))
 	}
 	enc, err := flows.FitEncoder("quantile", [][]flows.Features{xs}, flows.EncoderOptions{PortClass: true})
@@ -82,10 +85,10 @@ func trainModel(t *testing.T, root string, fs []flows.Flow) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &model.Model{Unit: host.String(), Window: 10, Stride: 1, Encoder: enc, Threshold: thr, Automaton: auto,
+	m := &model.Model{Unit: h.String(), Window: 10, Stride: 1, Encoder: enc, Threshold: thr, Automaton: auto,
 		Training: model.TrainingInfo{Flows: len(fs), Traces: len(sums)}}
-	os.MkdirAll(filepath.Join(root, host.String()), 0o755)
-	if err := m.Save(filepath.Join(root, host.String(), "model.json")); err != nil {
+	os.MkdirAll(filepath.Join(root, h.String()), 0o755)
+	if err := m.Save(filepath.Join(root, h.String(), "model.json")); err != nil {
 		t.Fatal(err)
 	}
 }

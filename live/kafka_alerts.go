@@ -18,8 +18,8 @@ import (
 // unit and window start, all of a unit's in one partition. Its marks are
 // the topic's end offsets: after a restart, the records past them from the
 // same domain are the alerts sent since the checkpoint.
-func KafkaAlerts(ctx context.Context, u stream.KafkaURL, log func(string, ...any)) (AlertSink, error) {
-	opts := append(kafkaOpts(u, log), kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerLinger(5*time.Millisecond))
+func KafkaAlerts(ctx context.Context, u stream.KafkaURL, log func(string, ...any), dial Dialer) (AlertSink, error) {
+	opts := append(kafkaOpts(u, log, dial), kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerLinger(5*time.Millisecond))
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("--alerts: %w", err)
@@ -38,7 +38,7 @@ func KafkaAlerts(ctx context.Context, u stream.KafkaURL, log func(string, ...any
 		cl.Close()
 		return nil, fmt.Errorf("--alerts: %w", err)
 	}
-	return &kafkaAlerts{cl: cl, adm: adm, opts: kafkaOpts(u, log), topic: u.Topic, parts: int32(len(ends))}, nil
+	return &kafkaAlerts{cl: cl, adm: adm, opts: kafkaOpts(u, log, dial), topic: u.Topic, parts: int32(len(ends))}, nil
 }
 
 type kafkaAlerts struct {

@@ -21,11 +21,17 @@ import (
 )
 
 // partState is a partition's checkpoint in the state topic: the next
-// offset to read, its event time, and the alerts' mark.
+// offset to read, its event time, the alerts' mark and the alerts still
+// to be suppressed. A partition's first owner writes one at once, before
+// judging anything (Fresh, with only the mark), so that an owner that
+// dies before its first checkpoint leaves its successor the alerts it
+// sent.
 type partState struct {
 	Offset    int64
 	Watermark int64
 	Alerts    json.RawMessage
+	Pending   []string `json:",omitempty"`
+	Fresh     bool     `json:",omitempty"`
 }
 
 // kafkaUnitState is a unit's checkpoint in the state topic: its state, the
@@ -45,6 +51,7 @@ type kafkaWatch struct {
 	stateTopic string
 	cl         *kgo.Client
 	adm        *kadm.Client
+	prod       *kgo.Client // writes first states (the consumer may not exist yet)
 	opts       []kgo.Opt
 	// Under e.mu:
 	doms  map[int32]*domain
@@ -77,7 +84,7 @@ func (e *Engine) RunKafka(ctx context.Context, src KafkaSource) error {
 	}
 	k := &kafkaWatch{e: e, src: src, topic: src.URL.Topic, stateTopic: src.URL.Group + "-watch-state",
 		doms: map[int32]*domain{}, next: map[int32]int64{}, decs: map[int32]*stream.MessageDecoder{}}
-	k.opts = kafkaOpts(src.URL, e.cfg.Log)
+	k.opts = kafkaOpts(src.URL, e.cfg.Log, src.Dial)
 	st := max(src.SessionTimeout, 100*time.Millisecond)
 	opts := append(slices.Clone(k.opts),
 		kgo.ConsumerGroup(src.URL.Group), kgo.ConsumeTopics(k.topic), kgo.DisableAutoCommit(), kgo.BlockRebalanceOnPoll(),
@@ -96,7 +103,7 @@ func (e *Engine) RunKafka(ctx context.Context, src KafkaSource) error {
 		return fmt.Errorf("kafka: %w", err)
 	}
 	defer closeWithin(sctx, admCl)
-	k.adm = kadm.NewClient(admCl)
+	k.adm, k.prod = kadm.NewClient(admCl), admCl
 	if err := waitReachable(ctx, admCl, src.URL, e.cfg.Log); err != nil {
 		if ctx.Err() != nil {
 			return nil // stopped before the broker answered
@@ -382,7 +389,7 @@ func (k *kafkaWatch) checkpoint(ctx context.Context, cl *kgo.Client, parts []int
 			e.mu.Unlock()
 			return fmt.Errorf("checkpoint: alerts: %w", err)
 		}
-		b, _ := json.Marshal(partState{Offset: next, Watermark: d.wm.Max, Alerts: mark})
+		b, _ := json.Marshal(partState{Offset: next, Watermark: d.wm.Max, Alerts: mark, Pending: e.pending(d.name)})
 		recs = append(recs, &kgo.Record{Topic: k.stateTopic, Key: []byte(k.key(p)), Value: b})
 		offsets[p] = kgo.EpochOffset{Epoch: -1, Offset: next}
 		for _, u := range e.units {
@@ -444,25 +451,44 @@ func (k *kafkaWatch) assigned(ctx context.Context, _ *kgo.Client, m map[string][
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	restored := 0
+	var fresh []int32
 	for _, p := range parts {
 		d := &domain{name: k.topic + "/" + strconv.Itoa(int(p)), wm: stream.NewWatermark(e.cfg.MaxLateness)}
 		k.doms[p] = d
 		delete(k.next, p)
 		delete(k.decs, p)
 		var ps partState
-		if b, ok := latest[k.key(p)]; ok && json.Unmarshal(b, &ps) == nil {
-			d.wm.Max = ps.Watermark
-			k.next[p] = ps.Offset
+		b, ok := latest[k.key(p)]
+		if ok && json.Unmarshal(b, &ps) == nil {
+			if !ps.Fresh {
+				d.wm.Max = ps.Watermark
+				k.next[p] = ps.Offset
+			}
 			sent, err := e.alerts.Since(ctx, d.name, ps.Alerts)
 			if err != nil {
 				e.cfg.Log("partition %d: the alerts sent since its checkpoint cannot be read (%v): they may be sent again", p, err)
 			}
-			if e.suppress == nil {
-				e.suppress = map[string]bool{}
+			e.suppressAll(d.name, sent, ps.Pending)
+			continue
+		}
+		fresh = append(fresh, p)
+	}
+	if len(fresh) > 0 {
+		// A first state at once, before any alert of these partitions is
+		// sent: the alerts' mark, from which a successor reads what this
+		// member sent should it die before its first checkpoint.
+		var recs []*kgo.Record
+		for _, p := range fresh {
+			mark, err := e.alerts.Mark(ctx, k.doms[p].name)
+			if err != nil {
+				e.cfg.Log("partition %d: alerts mark: %v", p, err)
+				continue
 			}
-			for id := range sent {
-				e.suppress[id] = true
-			}
+			b, _ := json.Marshal(partState{Alerts: mark, Fresh: true})
+			recs = append(recs, &kgo.Record{Topic: k.stateTopic, Key: []byte(k.key(p)), Value: b})
+		}
+		if err := k.prod.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+			e.cfg.Log("partitions %v: first state not written (%v): if this member dies before its first checkpoint, their alerts may be sent again", fresh, err)
 		}
 	}
 	for _, u := range e.units {

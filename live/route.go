@@ -67,7 +67,7 @@ func (r *Router) Route(ctx context.Context, src KafkaSource, to stream.KafkaURL)
 	}
 	log := r.cfg.Log
 	st := max(src.SessionTimeout, 100*time.Millisecond)
-	opts := append(kafkaOpts(src.URL, log),
+	opts := append(kafkaOpts(src.URL, log, src.Dial),
 		kgo.ConsumerGroup(src.URL.Group), kgo.ConsumeTopics(src.URL.Topic), kgo.DisableAutoCommit(), kgo.BlockRebalanceOnPoll(),
 		kgo.SessionTimeout(st), kgo.HeartbeatInterval(max(st/10, 50*time.Millisecond)), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		// Small fetches per partition keep the partitions' flows close in

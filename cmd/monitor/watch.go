@@ -238,7 +238,7 @@ func openAlerts(ctx context.Context, to string, stdout io.Writer, log func(strin
 		if err != nil {
 			return nil, fmt.Errorf("--alerts: %w", err)
 		}
-		return live.KafkaAlerts(ctx, u, log)
+		return live.KafkaAlerts(ctx, u, log, nil)
 	}
 	return live.FileAlerts(to)
 }

@@ -19,6 +19,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	flowpb "github.com/netsampler/goflow2/v2/pb"
+	"google.golang.org/protobuf/proto"
+
 	"github.com/netflow-monitor/monitor/flows"
 	"github.com/netflow-monitor/monitor/stream"
 )
@@ -370,4 +373,107 @@ func topicLines(t *testing.T, ctx context.Context, brokers []string, topic strin
 	}
 	sort.Strings(out)
 	return out
+}
+
+// TestKafkaBadInput: goflow2 protobuf records are read; a malformed
+// record is counted, logged with its topic, partition and offset, sent to
+// the dead-letter topic as it was, and skipped; nothing stops.
+func TestKafkaBadInput(t *testing.T) {
+	dir := t.TempDir()
+	T := filepath.Join(dir, "T")
+	day := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	trainModel(t, T, traffic(day, 1500, 0))
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "raw"), kfake.GroupMinSessionTimeout(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	brokers := c.ListenAddrs()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var recs []*kgo.Record
+	for i, f := range traffic(day.Add(24*time.Hour), 300, 0) {
+		b, _ := proto.Marshal(&flowpb.FlowMessage{TimeFlowStartNs: uint64(f.Start), TimeFlowEndNs: uint64(f.Start) + uint64(f.Duration*1e9),
+			SrcAddr: f.Src.AsSlice(), DstAddr: f.Dst.AsSlice(), SrcPort: uint32(f.SrcPort), DstPort: uint32(f.DstPort), Proto: uint32(f.Proto),
+			Bytes: f.Bytes, Packets: f.Packets})
+		recs = append(recs, &kgo.Record{Topic: "raw", Value: b})
+		if i == 100 || i == 200 {
+			recs = append(recs, &kgo.Record{Topic: "raw", Value: []byte("\x0a\xff garbage")})
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.TrainRoot, cfg.MonitorRoot, cfg.CheckpointEvery = T, "", 50*time.Millisecond
+	var mu sync.Mutex
+	var log strings.Builder
+	cfg.Log = func(f string, a ...any) { mu.Lock(); fmt.Fprintf(&log, f+"\n", a...); mu.Unlock() }
+	said := func() string { mu.Lock(); defer mu.Unlock(); return log.String() }
+	e, err := New(cfg, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- e.RunKafka(wctx, KafkaSource{URL: stream.KafkaURL{Brokers: brokers, Topic: "raw", Group: "g"}, Format: "auto", DeadLetter: "dead", SessionTimeout: time.Second})
+	}()
+	for e.metrics.flowsSeen() < 300 && ctx.Err() == nil {
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("stopped watch: %v, want nil\n%s", err, said())
+	}
+	for _, want := range []string{"malformed record raw/0@101 skipped (1 so far)", "malformed record raw/0@202 skipped (2 so far)"} {
+		if !strings.Contains(said(), want) {
+			t.Errorf("the log does not say %q:\n%s", want, said())
+		}
+	}
+	if dead := topicLines(t, ctx, brokers, "dead"); len(dead) != 2 || !strings.Contains(dead[0], "garbage") {
+		t.Errorf("dead-letter topic: %q, want the 2 bad records\n%s", dead, said())
+	}
+}
+
+// TestKafkaUnreachable: a broker that cannot be reached is retried with
+// backoff and said clearly, and the watch stops cleanly (no error: a
+// stopped service has not failed) when told to.
+func TestKafkaUnreachable(t *testing.T) {
+	dir := t.TempDir()
+	T := filepath.Join(dir, "T")
+	trainModel(t, T, traffic(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), 1500, 0))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	cfg := DefaultConfig()
+	cfg.TrainRoot, cfg.MonitorRoot = T, ""
+	var mu sync.Mutex
+	var log strings.Builder
+	cfg.Log = func(f string, a ...any) { mu.Lock(); fmt.Fprintf(&log, f+"\n", a...); mu.Unlock() }
+	e, err := New(cfg, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	began := time.Now()
+	err = e.RunKafka(ctx, KafkaSource{URL: stream.KafkaURL{Brokers: []string{addr}, Topic: "flows", Group: "g"}})
+	mu.Lock()
+	out := log.String()
+	mu.Unlock()
+	if err != nil || !strings.Contains(out, "Kafka at "+addr+" unreachable") || !strings.Contains(out, "retrying in") || strings.Count(out, "unreachable") < 2 {
+		t.Errorf("error %v; log:\n%s\nwant it retried, said, and a clean stop", err, out)
+	}
+	if took := time.Since(began); took > 3*time.Second+cfg.shutdown() {
+		t.Errorf("stopping took %v", took)
+	}
 }

@@ -173,7 +173,7 @@ func (e *Engine) RunKafka(ctx context.Context, src KafkaSource) error {
 		e.mu.Lock()
 		fs.EachPartition(func(p kgo.FetchTopicPartition) {
 			if runErr == nil {
-				runErr = k.partition(bg, &p)
+				runErr = k.partition(sctx, &p) // dead letters go out during a graceful stop too
 			}
 		})
 		e.mu.Unlock()

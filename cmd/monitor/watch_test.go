@@ -57,39 +57,6 @@ func copyTree(t *testing.T, src, dst string, patterns ...string) {
 	}
 }
 
-// sameOutputs checks that the predictions file and the root-cause reports
-// of a unit folder written by watch are run's, byte for byte, and that
-// there are the same reports; it returns how many files it compared.
-func sameOutputs(t *testing.T, runDir, watchDir string) int {
-	t.Helper()
-	list := func(dir string) []string {
-		var names []string
-		entries, _ := os.ReadDir(dir)
-		for _, e := range entries {
-			if n := e.Name(); n == "monitor_data_predictions.csv" || strings.HasPrefix(n, "root_cause_") {
-				names = append(names, n)
-			}
-		}
-		return names
-	}
-	want, got := list(runDir), list(watchDir)
-	if strings.Join(want, " ") != strings.Join(got, " ") {
-		t.Errorf("%s: files %v, run wrote %v", watchDir, got, want)
-		return 0
-	}
-	if len(want) == 0 {
-		t.Errorf("%s: no predictions to compare", runDir)
-	}
-	for _, n := range want {
-		a, _ := os.ReadFile(filepath.Join(runDir, n))
-		b, _ := os.ReadFile(filepath.Join(watchDir, n))
-		if !bytes.Equal(a, b) {
-			t.Errorf("%s: %s differs from run's (%d bytes, run %d)", watchDir, n, len(b), len(a))
-		}
-	}
-	return len(want)
-}
-
 // TestWatchMatchesRun: one watch over the shipped example's monitored
 // flows from standard input (the six services' files merged into one
 // stream, as a collector sends them) ends with run's unit folders,

@@ -142,9 +142,9 @@ func (e *Engine) checkpoint(ctx context.Context) error {
 
 // Resume sets the monitor up for src: from its checkpoint when there is
 // one of the same source (standard input: the same stream, replayed from
-// its start) that did not reach its end (the flows after it are read
-// again, and the alerts they gave before the restart are not sent twice),
-// afresh otherwise. It returns where src is to start.
+// its start; the flows after it are read again, and the alerts they gave
+// before the restart are not sent twice), afresh otherwise. It returns
+// where src is to start.
 func (e *Engine) Resume(ctx context.Context, src *stream.Local) (stream.Position, error) {
 	head, err := src.Head(ctx) // before the lock: it waits for input
 	if err != nil {
@@ -175,7 +175,11 @@ func (e *Engine) Resume(ctx context.Context, src *stream.Local) (stream.Position
 		return stream.Position{}, fmt.Errorf("%s: not a checkpoint of this version (remove it to start afresh)", path)
 	}
 	other := e.source == "-" && cp.Position.Fingerprint != head
-	if err != nil || cp.Source != e.source || other || cp.Ended {
+	// A checkpoint at the end of the same input goes on too: run again
+	// on it (a restart after the last flow), watch sends nothing twice,
+	// and a file grown since is judged from where it ended. To judge an
+	// input afresh, remove the state folder.
+	if err != nil || cp.Source != e.source || other {
 		switch {
 		case other && cp.Source == e.source:
 			e.cfg.Log("checkpoint of another standard input stream: starting afresh")

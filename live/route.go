@@ -179,7 +179,7 @@ func (r *Router) Route(ctx context.Context, src KafkaSource, to stream.KafkaURL)
 				cerr = commitError(resp, err)
 			})
 			if cerr != nil && ctx.Err() == nil {
-				log("route: commit: %v (the flows after the last commit will be routed again; watch sees them once)", cerr)
+				log("commit: %v (the flows after the last commit will be routed again; watch sees them once)", cerr)
 			}
 		}
 		cl.AllowRebalance()

@@ -184,23 +184,18 @@ func (t *Tracker) Window(w *Window) []Event {
 			FirstSeen: math.MaxInt64, LastSeen: math.MinInt64}
 		t.open = append(t.open, inc)
 	}
-	before := inc.Description.Kind
 	newCause := inc.add(w, conf)
 	change := Update
 	switch {
 	case len(inc.Windows) == 1:
 		change = Open
 	case !powerOfTwo(len(inc.Windows)) && !(newCause && powerOfTwo(inc.Flows())):
-		// Grown, but not enough to say so again, unless it is now of
-		// another kind: updates come as the windows or the root-cause
-		// flows double, so that a long incident (a scan blames a new
-		// port in every window) sends few.
-		if !newCause {
-			return evs
-		}
-		if inc.describe(); inc.Description.Kind == before {
-			return evs
-		}
+		// Grown, but not enough to say so again: updates come as the
+		// windows or the root-cause flows double, so that a long
+		// incident (a scan blames a new port in every window) sends
+		// few, and is described (its kind and words, from all its
+		// causes) as often.
+		return evs
 	}
 	return append(evs, inc.event(change, w.Start))
 }

@@ -231,7 +231,7 @@ func (k *kafkaWatch) partition(ctx context.Context, p *kgo.FetchTopicPartition) 
 	}
 	var routed stream.Routed
 	if len(p.Records) > 0 {
-		d.seen = time.Now()
+		d.seen = e.now()
 	}
 	for _, r := range p.Records {
 		k.next[p.Partition] = r.Offset + 1
@@ -292,7 +292,7 @@ func (k *kafkaWatch) routed(d *domain, r *kgo.Record, rt *stream.Routed) error {
 	if u.sourceSeen == nil {
 		u.sourceSeen = map[int32]time.Time{}
 	}
-	u.sourceSeen[rt.SourcePartition] = time.Now()
+	u.sourceSeen[rt.SourcePartition] = e.now()
 	e.offer(d, u, f)
 	u.sources[rt.SourcePartition] = max(u.sources[rt.SourcePartition], f.Start)
 	d.wm.See(f.Start)

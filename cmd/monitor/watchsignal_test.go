@@ -29,19 +29,37 @@ func TestWatchStopsOnSignal(t *testing.T) {
 	}
 	gone := ln.Addr().String()
 	ln.Close()
+	// A broker in a process of its own, paused (SIGSTOP) once watch and
+	// route are connected to it: it neither answers nor refuses.
+	broker := exec.Command(os.Args[0])
+	broker.Env = append(os.Environ(), "MONITOR_TEST_BROKER=1")
+	bout, err := broker.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := broker.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { broker.Process.Signal(syscall.SIGCONT); broker.Process.Kill(); broker.Wait() }()
+	line := make([]byte, 64)
+	n, _ := bout.Read(line)
+	paused := strings.TrimSpace(string(line[:n]))
 	fifo := filepath.Join(dir, "fifo")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Skip(err)
 	}
 	for _, tc := range []struct {
-		name string
-		sig  os.Signal
-		args []string
+		name  string
+		sig   os.Signal
+		args  []string
+		pause bool // the broker, once the command is connected
 	}{
-		{"silent stdin, SIGTERM", syscall.SIGTERM, []string{"watch", "--train-data", T, "--monitor-data", filepath.Join(dir, "W1"), "--source", "-", "-q"}},
-		{"silent stdin, SIGINT", os.Interrupt, []string{"watch", "--train-data", T, "--monitor-data", filepath.Join(dir, "W2"), "--source", "-", "-q"}},
-		{"broker gone, SIGTERM", syscall.SIGTERM, []string{"watch", "--train-data", T, "--monitor-data", "", "--source", "kafka://" + gone + "/flows?group=g", "--shutdown-timeout", "2s", "-q"}},
-		{"route, broker gone, SIGTERM", syscall.SIGTERM, []string{"route", "--train-data", T, "--source", "kafka://" + gone + "/flows?group=r", "--to", "kafka://" + gone + "/routed", "--shutdown-timeout", "2s"}},
+		{"silent stdin, SIGTERM", syscall.SIGTERM, []string{"watch", "--train-data", T, "--monitor-data", filepath.Join(dir, "W1"), "--source", "-", "-q"}, false},
+		{"silent stdin, SIGINT", os.Interrupt, []string{"watch", "--train-data", T, "--monitor-data", filepath.Join(dir, "W2"), "--source", "-", "-q"}, false},
+		{"broker gone, SIGTERM", syscall.SIGTERM, []string{"watch", "--train-data", T, "--monitor-data", "", "--source", "kafka://" + gone + "/flows?group=g", "--shutdown-timeout", "2s", "-q"}, false},
+		{"route, broker gone, SIGTERM", syscall.SIGTERM, []string{"route", "--train-data", T, "--source", "kafka://" + gone + "/flows?group=r", "--to", "kafka://" + gone + "/routed", "--shutdown-timeout", "2s"}, false},
+		{"broker paused, SIGTERM", syscall.SIGTERM, []string{"watch", "--train-data", T, "--monitor-data", "", "--source", "kafka://" + paused + "/flows?group=w",
+			"--alerts", "kafka://" + paused + "/alerts", "--session-timeout", "1s", "--shutdown-timeout", "2s", "-q"}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], tc.args...)
@@ -57,6 +75,13 @@ func TestWatchStopsOnSignal(t *testing.T) {
 				t.Fatal(err)
 			}
 			time.Sleep(700 * time.Millisecond)
+			if tc.pause {
+				for i := 0; i < 100 && !strings.Contains(out.String(), "assigned"); i++ {
+					time.Sleep(100 * time.Millisecond)
+				}
+				broker.Process.Signal(syscall.SIGSTOP)
+				defer broker.Process.Signal(syscall.SIGCONT)
+			}
 			began := time.Now()
 			cmd.Process.Signal(tc.sig)
 			done := make(chan error, 1)

@@ -165,24 +165,11 @@ func runWatch(cmd *cobra.Command, wf *watchFlags) error {
 	status.log("watching %d units: %s", len(eng.Units()), strings.Join(first(eng.Units(), 8), ", "))
 	stop := status.run(ctx, eng)
 	defer stop()
-	if stream.IsKafkaURL(wf.source) {
-		u, err := stream.ParseKafkaURL(wf.source)
-		if err != nil {
-			return fmt.Errorf("--source: %w", err)
-		}
-		if err := eng.RunKafka(ctx, live.KafkaSource{URL: u, Format: wf.format, DeadLetter: wf.deadLetter, SessionTimeout: wf.session}); err != nil {
-			return err
-		}
-		stop()
-		status.log("stopped")
-		return nil
+	src, err := watchSource(wf, cmd.InOrStdin(), status.log)
+	if err != nil {
+		return err
 	}
-	if wf.deadLetter != "" {
-		return errors.New("--dead-letter is for Kafka sources")
-	}
-	src := &stream.Local{Path: wf.source, Follow: wf.follow, Format: wf.format, Pattern: wf.pattern, Log: status.log, Stdin: cmd.InOrStdin(),
-		MaxLine: wf.maxLine, SkipBadRows: wf.skipBad}
-	if err := eng.Run(ctx, src); err != nil {
+	if err := src.Watch(ctx, eng); err != nil {
 		return err
 	}
 	stop()
@@ -195,29 +182,21 @@ func runWatch(cmd *cobra.Command, wf *watchFlags) error {
 	return nil
 }
 
-// shutdownGuard ends the process (exit status 0) when a command stopped
-// by a signal has not returned within timeout (plus a second for its own
-// deadlines): a broker that neither answers nor refuses cannot hold it.
-// The returned function disarms it.
-func shutdownGuard(ctx context.Context, timeout time.Duration, log func(string, ...any)) (disarm func()) {
-	done := make(chan struct{})
-	go func() {
-		select {
-		case <-done:
-			return
-		case <-ctx.Done():
+// watchSource returns the driver of --source: a Kafka consumer group
+// (kafka://), or standard input, a file or a folder.
+func watchSource(wf *watchFlags, stdin io.Reader, log func(string, ...any)) (live.Source, error) {
+	if stream.IsKafkaURL(wf.source) {
+		u, err := stream.ParseKafkaURL(wf.source)
+		if err != nil {
+			return nil, fmt.Errorf("--source: %w", err)
 		}
-		t := time.NewTimer(timeout + time.Second)
-		defer t.Stop()
-		select {
-		case <-done:
-		case <-t.C:
-			log("shutdown took longer than --shutdown-timeout %v: exiting; a restart goes on from the last checkpoint", timeout)
-			os.Exit(0)
-		}
-	}()
-	var once sync.Once
-	return func() { once.Do(func() { close(done) }) }
+		return live.KafkaSource{URL: u, Format: wf.format, DeadLetter: wf.deadLetter, SessionTimeout: wf.session}, nil
+	}
+	if wf.deadLetter != "" {
+		return nil, errors.New("--dead-letter is for Kafka sources")
+	}
+	return live.LocalSource{Local: &stream.Local{Path: wf.source, Follow: wf.follow, Format: wf.format, Pattern: wf.pattern, Log: log, Stdin: stdin,
+		MaxLine: wf.maxLine, SkipBadRows: wf.skipBad}}, nil
 }
 
 func first(s []string, n int) []string {
@@ -307,4 +286,29 @@ func (s *statusLine) run(ctx context.Context, eng *live.Engine) (stop func()) {
 		}
 	}()
 	return func() { cancel(); <-done }
+}
+
+// shutdownGuard ends the process (exit status 0) when a command stopped
+// by a signal has not returned within timeout (plus a second for its own
+// deadlines): a broker that neither answers nor refuses cannot hold it.
+// The returned function disarms it.
+func shutdownGuard(ctx context.Context, timeout time.Duration, log func(string, ...any)) (disarm func()) {
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+		}
+		t := time.NewTimer(timeout + time.Second)
+		defer t.Stop()
+		select {
+		case <-done:
+		case <-t.C:
+			log("shutdown took longer than --shutdown-timeout %v: exiting; a restart goes on from the last checkpoint", timeout)
+			os.Exit(0)
+		}
+	}()
+	var once sync.Once
+	return func() { once.Do(func() { close(done) }) }
 }

@@ -28,5 +28,8 @@ type OwnerError struct {
 	Err   error
 }
 
+// Error says whose model the file is.
 func (e *OwnerError) Error() string { return e.Err.Error() }
+
+// Unwrap returns CheckOwner's error.
 func (e *OwnerError) Unwrap() error { return e.Err }

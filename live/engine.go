@@ -10,8 +10,13 @@
 // Prometheus metrics.
 //
 // The same flows in the same order give the same windows, scores,
-// verdicts and root causes as run: at the end of its input, a unit's
-// predictions and root-cause files are run's, byte for byte.
+// verdicts, root causes and incidents as run: at the end of a finite
+// input, the unit folders, summary.csv and report.html are run's, byte
+// for byte, and the alerts closing incidents are the rows of run's
+// incidents.csv. Sources (standard input, files, folders, Kafka) and alert
+// sinks (standard output, files, Kafka) are drivers behind one interface
+// each (Source, AlertSink), every blocking call taking a context; each
+// alert goes out once across crashes, restarts and rebalances.
 package live
 
 import (

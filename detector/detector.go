@@ -11,6 +11,7 @@
 package detector
 
 import (
+	"math"
 	"net/netip"
 
 	"github.com/netflow-monitor/monitor/flows"
@@ -39,10 +40,12 @@ type Cause struct {
 type Window struct {
 	Index int // window number, 0-based, in the order windows complete
 	First int // position of its first flow (symbol) in the input
-	// Start is when the window's first flow started (Unix nanoseconds);
-	// windows of symbols without flows leave it to their maker.
-	Start   int64
-	Symbols []int32 // the window's symbols
+	// Start and End are when the window's first and last flows started
+	// (Unix nanoseconds): its span in event time, End being when it
+	// completed. Windows of symbols without flows leave them to their
+	// maker.
+	Start, End int64
+	Symbols    []int32 // the window's symbols
 	// Flows are the features of the window's flows, one per symbol (nil
 	// for windows of symbols without flows), for describing them.
 	Flows []flows.Features
@@ -142,7 +145,7 @@ func (s *Scorer) score(first int) *Window {
 	w := &s.w
 	s.auto.ScoreInto(w.Symbols, &w.Score)
 	w.Score.AddCosts(s.cost)
-	w.Index, w.First, w.Start, w.Flows = s.windows, first, 0, w.Flows[:0]
+	w.Index, w.First, w.Start, w.End, w.Flows = s.windows, first, 0, 0, w.Flows[:0]
 	s.windows++
 	i := CausePosition(w.Score.Scores, len(w.Symbols))
 	w.Anomalous = false
@@ -213,6 +216,24 @@ func (d *Detector) Add(f *flows.Flow) *Window {
 // with fewer flows than the model's window, or nil.
 func (d *Detector) End() *Window { return d.judge(d.sc.End()) }
 
+// Next returns where the next window starts: the position of its first
+// flow in the host's flows, and that flow's start when it was judged
+// already (else math.MaxInt64). No window to come holds a flow before
+// that position, or blames one that starts before that start or before
+// the flows still to come.
+func (d *Detector) Next() (first int, start int64) {
+	sc := d.sc
+	at := 0 // in the current sequence
+	if sc.n >= sc.size {
+		at = ((sc.n-sc.size)/sc.stride + 1) * sc.stride
+	}
+	first = sc.offset + at
+	if first >= d.flows {
+		return first, math.MaxInt64
+	}
+	return first, d.refs[first%len(d.refs)].start
+}
+
 // Flows returns the number of the host's flows judged so far.
 func (d *Detector) Flows() int { return d.flows }
 
@@ -228,6 +249,7 @@ func (d *Detector) judge(w *Window) *Window {
 	}
 	w.Anomalous = d.m.Anomalous(w.Score.Sum, w.Score.Min)
 	w.Start = d.refs[w.First%len(d.refs)].start
+	w.End = d.refs[(w.First+len(w.Symbols)-1)%len(d.refs)].start
 	for i := range w.Symbols {
 		w.Flows = append(w.Flows, d.refs[(w.First+i)%len(d.refs)].x)
 	}

@@ -165,6 +165,9 @@ func TestDetector(t *testing.T) {
 		t.Fatalf("flows %d foreign %d windows %d (%d), want 12, 12, 8", d.Flows(), d.Foreign(), d.Windows(), len(windows))
 	}
 	for _, w := range windows {
+		if w.Start != int64(w.First)*1e9 || w.End != int64(w.First+len(w.Symbols)-1)*1e9 {
+			t.Errorf("window %d spans %d to %d, want its first and last flows' starts", w.Index, w.Start, w.End)
+		}
 		covers := w.First <= 8 && 8 < w.First+5
 		if w.Anomalous != (w.Score.Sum < -5) {
 			t.Errorf("window %d: anomalous %v with sum %v", w.Index, w.Anomalous, w.Score.Sum)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/netflow-monitor/monitor/detector"
 	"github.com/netflow-monitor/monitor/flows"
+	"github.com/netflow-monitor/monitor/incident"
 	"github.com/netflow-monitor/monitor/input"
 	"github.com/netflow-monitor/monitor/layout"
 	"github.com/netflow-monitor/monitor/learner"
@@ -216,14 +217,8 @@ func (e *evaluator) model(name string) (*model.Model, error) {
 	if m := e.models[name]; m != nil {
 		return m, nil
 	}
-	path, err := layout.ModelPath(e.c.TrainRoot, name)
-	if err != nil {
-		return nil, fmt.Errorf("--model %w", err)
-	}
-	m, err := model.Load(path)
-	if err == nil {
-		err = m.CheckOwner(path, name)
-	}
+	// The summary names the unit run's judges chose (layout.Judges).
+	m, _, err := model.LoadUnit(e.c.TrainRoot, name)
 	if err != nil {
 		return nil, fmt.Errorf("--model %s: %w", name, err)
 	}
@@ -313,7 +308,7 @@ func (e *evaluator) evaluate(det Detector, h *Host, he *HostEvaluation) error {
 		anomalies = append(anomalies, a)
 	}
 	// The top connection, as the run ranks it.
-	rep := rootcause.Analyze(he.Host, len(h.Spans), h.Model, anomalies, 1)
+	rep := rootcause.Analyze(he.Host, len(h.Spans), h.Model, anomalies, 1, incident.DefaultGap)
 	if tc, state, ok := rep.Top(); ok {
 		if det.ReadsPredictions {
 			he.TopRootCauseState = &state

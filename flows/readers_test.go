@@ -396,3 +396,28 @@ func TestArgusNotIP(t *testing.T) {
 		t.Errorf("packetbeat's zero deltas counted: %v", d)
 	}
 }
+
+// TestGoflow2Nanoseconds: goflow2's nanosecond times are read exactly, as
+// integers (a float64 keeps 53 bits: 256 ns steps at today's times).
+func TestGoflow2Nanoseconds(t *testing.T) {
+	for _, tt := range []struct {
+		name, start, end string
+		want             int64
+		dur              float64
+	}{
+		{"integer", "1704507265265455123", "1704507265765455124", 1704507265265455123, 0.500000001},
+		{"in a string", `"1704507265265455123"`, `"1704507265265455125"`, 1704507265265455123, 2e-9},
+		{"with a fraction", "1704507265265455000.0", "1704507265265455000", 1704507265265455104, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			line := `{"time_flow_start_ns":` + tt.start + `,"time_flow_end_ns":` + tt.end + `,"src_addr":"10.0.0.5","dst_addr":"10.0.0.1","proto":6,"src_port":1,"dst_port":2,"bytes":1,"packets":1}`
+			var f Flow
+			if field, err := decodeGoflow2([]byte(line), &f); err != nil {
+				t.Fatalf("%s: %v", field, err)
+			}
+			if f.Start != tt.want || f.Duration != tt.dur {
+				t.Errorf("start %d, duration %v; want %d, %v", f.Start, f.Duration, tt.want, tt.dur)
+			}
+		})
+	}
+}

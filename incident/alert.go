@@ -1,19 +1,25 @@
 package incident
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
-	"strings"
+	"math"
+	"slices"
 	"time"
+
+	"github.com/netflow-monitor/monitor/flows"
 )
 
 // Alert is one JSON line about an incident: a relevant-state notification
 // in the terms of draft-netana-nmop-network-anomaly-semantics and
 // -lifecycle, with the incident's lifecycle event. Times are RFC 3339 UTC
-// with nanoseconds; scores are 0 to 100.
+// with nanoseconds; scores are 0 to 100. Its kind, summary, detail,
+// connection and first and last seen are those of the incident's row in
+// the unit's incidents.csv.
 type Alert struct {
 	// Event is what happened: open, update or close.
-	Event Kind `json:"event"`
+	Event Change `json:"event"`
 	// ID is the incident's (deterministic) id; Revision counts its alerts,
 	// from 1. An alert is the incident's state at (ID, Revision).
 	ID       string `json:"id"`
@@ -27,50 +33,67 @@ type Alert struct {
 	// StartTime is when the incident's first anomalous window began;
 	// EndTime, on close only, when its last one ended. LastTime is the
 	// latest so far.
-	StartTime   string `json:"start-time"`
-	EndTime     string `json:"end-time,omitempty"`
-	LastTime    string `json:"last-time"`
+	StartTime string `json:"start-time"`
+	EndTime   string `json:"end-time,omitempty"`
+	LastTime  string `json:"last-time"`
+	// Description is the incident's summary, in the words of
+	// incidents.csv.
 	Description string `json:"description"`
 	// ConfidenceScore is the highest confidence of its windows (see
 	// Confidence); ConcernScore the same, as the drafts want one.
-	ConfidenceScore int       `json:"confidence-score"`
-	ConcernScore    int       `json:"concern-score"`
-	Pattern         string    `json:"pattern"`
-	Windows         Windows   `json:"windows"`
-	Symptoms        []Symp    `json:"symptoms"`
-	Annotator       Annotator `json:"annotator"`
-	Model           Model     `json:"model"`
+	ConfidenceScore int `json:"confidence-score"`
+	ConcernScore    int `json:"concern-score"`
+	// Pattern is the incident's kind (see Kinds).
+	Pattern string `json:"pattern"`
+	Detail  string `json:"detail"`
+	// Direction, Peer and Port are the connection it is about ("*" for a
+	// scan's port or a fan-out's peer); FirstSeen and LastSeen its
+	// earliest and latest root-cause flows.
+	Direction string    `json:"direction"`
+	Peer      string    `json:"peer"`
+	Port      string    `json:"port"`
+	FirstSeen string    `json:"first-seen"`
+	LastSeen  string    `json:"last-seen"`
+	Flows     int       `json:"flows"`
+	Evidence  float64   `json:"evidence"`
+	Windows   Windows   `json:"windows"`
+	Symptoms  []Symp    `json:"symptoms"`
+	Annotator Annotator `json:"annotator"`
+	Model     Model     `json:"model"`
 	// Key keys the alert in a topic: the unit and the start of the window
 	// it is about.
 	Key string `json:"key"`
 }
 
-// Windows says which of the unit's windows make the incident.
+// Windows says which of the unit's windows make the incident, by their
+// numbers (from 1, the rows of the predictions file).
 type Windows struct {
 	Anomalous int     `json:"anomalous"`
 	First     int     `json:"first"`
 	Last      int     `json:"last"`
+	Rows      string  `json:"rows"`      // as incidents.csv prints them: "27-28 35-55"
 	MinScore  float64 `json:"min-score"` // the lowest log-likelihood
 	// OtherConnections counts anomalous windows blamed on connections
-	// beyond the symptoms listed (see MaxListed and MaxSymptoms).
+	// beyond the symptoms listed (see MaxListed).
 	OtherConnections int `json:"other-connections,omitempty"`
 }
 
 // Symp is a symptom: one root-cause connection, most windows first.
 type Symp struct {
-	ID              string `json:"id"`
-	ConcernScore    int    `json:"concern-score"`
-	ConfidenceScore int    `json:"confidence-score"`
-	Action          string `json:"action"`
-	Reason          string `json:"reason"`
-	Cause           string `json:"cause"`
-	Direction       string `json:"direction"`
-	Peer            string `json:"peer"`
-	Port            uint16 `json:"port"`
-	State           int32  `json:"state"`
-	Windows         int    `json:"windows"`
-	FirstSeen       string `json:"first-seen"`
-	LastSeen        string `json:"last-seen"`
+	ID              string   `json:"id"`
+	ConcernScore    int      `json:"concern-score"`
+	ConfidenceScore int      `json:"confidence-score"`
+	Action          string   `json:"action"`
+	Reason          string   `json:"reason"`
+	Cause           string   `json:"cause"`
+	Why             []string `json:"why,omitempty"`
+	Direction       string   `json:"direction"`
+	Peer            string   `json:"peer"`
+	Port            uint16   `json:"port"`
+	State           int32    `json:"state"`
+	Windows         int      `json:"windows"`
+	FirstSeen       string   `json:"first-seen"`
+	LastSeen        string   `json:"last-seen"`
 }
 
 // Annotator names what made the annotation: an algorithm.
@@ -82,51 +105,113 @@ type Annotator struct {
 
 func isoNano(ns int64) string { return time.Unix(0, ns).UTC().Format(time.RFC3339Nano) }
 
+// TimeLayout is how incidents.csv prints times, which alerts' first-seen
+// and last-seen share: ISO 8601 UTC with milliseconds.
+const TimeLayout = "2006-01-02T15:04:05.000Z"
+
+// ISOTime prints Unix nanoseconds as TimeLayout does.
+func ISOTime(ns int64) string { return time.Unix(0, ns).UTC().Format(TimeLayout) }
+
+// PeerText and PortText print an incident's peer and port as
+// incidents.csv does: "*" for a fan-out's peers and a scan's ports.
+func (d *Description) PeerText() string {
+	if d.Peer.IsValid() {
+		return d.Peer.String()
+	}
+	return "*"
+}
+
+// PortText prints the port, or "*" for a scan's many.
+func (d *Description) PortText() string {
+	if d.Ports <= 1 {
+		return fmt.Sprint(d.Port)
+	}
+	return "*"
+}
+
+// symptom is one root-cause connection of an incident.
+type symptom struct {
+	conn                flows.Connection
+	state               int32
+	windows, confidence int
+	first, last         int64
+	why                 []string
+}
+
+// symptoms returns an incident's root-cause connections, most windows
+// first, then by connection.
+func symptoms(c *Incident) []symptom {
+	var out []symptom
+	at := map[flows.Connection]int{}
+	for i := range c.Causes {
+		k := &c.Causes[i]
+		j, ok := at[k.Conn]
+		if !ok {
+			j = len(out)
+			at[k.Conn] = j
+			out = append(out, symptom{conn: k.Conn, state: k.State, first: k.Start, last: k.Start})
+		}
+		s := &out[j]
+		s.windows += k.Windows
+		s.confidence = max(s.confidence, k.Confidence)
+		s.first, s.last = min(s.first, k.Start), max(s.last, k.Start)
+		for _, w := range k.Why {
+			if !slices.Contains(s.why, w) {
+				s.why = append(s.why, w)
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b symptom) int {
+		return cmp.Or(cmp.Compare(b.windows, a.windows), a.conn.Compare(b.conn))
+	})
+	return out
+}
+
 // AlertOf returns the alert of an event.
 func AlertOf(ev *Event) Alert {
 	c := &ev.Incident
+	d := &c.Description
 	a := Alert{
-		Event: ev.Kind, ID: c.ID, Revision: c.Revision, State: "open", Phase: "problem-potential", Unit: c.Unit,
-		StartTime: isoNano(c.Start), LastTime: isoNano(c.End),
-		ConfidenceScore: c.Confidence, ConcernScore: c.Confidence, Pattern: "other",
-		Windows:   Windows{Anomalous: c.Windows, First: c.FirstWindow, Last: c.LastWindow, MinScore: c.MinSum, OtherConnections: c.Others},
+		Event: ev.Change, ID: c.ID, Revision: c.Revision, State: "open", Phase: "problem-potential", Unit: c.Unit,
+		StartTime: isoNano(c.Start), LastTime: isoNano(c.End), Description: d.Summary,
+		ConfidenceScore: c.Confidence, ConcernScore: c.Confidence, Pattern: d.Kind, Detail: d.Detail,
+		Direction: d.Direction.String(), Peer: d.PeerText(), Port: d.PortText(), FirstSeen: ISOTime(c.FirstSeen), LastSeen: ISOTime(c.LastSeen),
+		Flows: c.Flows(), Evidence: roundEvidence(c.Evidence),
+		Windows:   Windows{Anomalous: len(c.Windows), MinScore: c.MinSum, Rows: Rows(c.Windows)},
 		Annotator: Annotator{Name: "netflow-monitor watch", AnnotatorType: "algorithm", Version: c.Model.ID},
 		Model:     c.Model,
 		Key:       AlertKey(c.Unit, ev.WindowStart),
 	}
-	if ev.Kind == Close {
+	if n := len(c.Windows); n > 0 {
+		a.Windows.First, a.Windows.Last = c.Windows[0], c.Windows[n-1]
+	}
+	if ev.Change == Close {
 		a.State, a.EndTime = "closed", isoNano(c.End)
 	}
-	var causes []string
-	syms := SortedSymptoms(c)
+	syms := symptoms(c)
 	listed := syms[:min(len(syms), MaxListed)]
 	for _, s := range syms[len(listed):] {
-		a.Windows.OtherConnections += s.Windows
+		a.Windows.OtherConnections += s.windows
 	}
 	for _, s := range listed {
-		cause := fmt.Sprintf("%s %s port %d", s.Conn.Direction, s.Conn.Peer, s.Conn.Port)
+		cause := fmt.Sprintf("%s %s port %d", s.conn.Direction, s.conn.Peer, s.conn.Port)
 		a.Symptoms = append(a.Symptoms, Symp{
 			ID:           uuid5("symptom", c.ID, cause),
-			ConcernScore: 100 * s.Windows / c.Windows, ConfidenceScore: s.Confidence,
-			Action: s.Conn.Direction.String() + " connection", Reason: "least likely flow of " + windows(s.Windows),
-			Cause: cause, Direction: s.Conn.Direction.String(), Peer: s.Conn.Peer.String(), Port: s.Conn.Port, State: s.State,
-			Windows: s.Windows, FirstSeen: isoNano(s.FirstSeen), LastSeen: isoNano(s.LastSeen),
+			ConcernScore: 100 * s.windows / max(1, len(c.Windows)), ConfidenceScore: s.confidence,
+			Action: s.conn.Direction.String() + " connection", Reason: "least likely flow of " + windowCount(s.windows),
+			Cause: cause, Why: s.why, Direction: s.conn.Direction.String(), Peer: s.conn.Peer.String(), Port: s.conn.Port, State: s.state,
+			Windows: s.windows, FirstSeen: isoNano(s.first), LastSeen: isoNano(s.last),
 		})
-		if len(causes) < 3 {
-			causes = append(causes, cause)
-		}
 	}
-	more := ""
-	if n := len(c.Symptoms) + min(c.Others, 1) - len(causes); n > 0 {
-		more = fmt.Sprintf(" and %d more", n)
-	}
-	a.Description = fmt.Sprintf("%s: %s, least likely flows: %s%s", c.Unit, windows(c.Windows), strings.Join(causes, ", "), more)
 	return a
 }
 
-// windows says how many anomalous windows: "1 anomalous window", "3
+// roundEvidence rounds evidence as incidents.csv prints it.
+func roundEvidence(e float64) float64 { return math.Round(e*1000) / 1000 }
+
+// windowCount says how many anomalous windows: "1 anomalous window", "3
 // anomalous windows".
-func windows(n int) string {
+func windowCount(n int) string {
 	if n == 1 {
 		return "1 anomalous window"
 	}

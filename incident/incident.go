@@ -1,11 +1,22 @@
-// Package incident turns a unit's anomalous windows into incidents: the
-// windows of one unit that share a root-cause connection, or overlap, within
-// a gap of event time make one incident, which opens, is updated as it
-// grows and closes once the gap has passed without another. It is a state
-// machine with no I/O, fed the unit's windows in order: the same windows
-// give the same incidents, with the same deterministic ids, whether they
-// come from a file, a followed log or a Kafka partition, and whatever
-// restarts were in between (its state is saved with the unit's).
+// Package incident is the monitor's one model of an incident: what some
+// of a unit's anomalous windows add up to, of a kind an analyst names (a
+// port scan, a fan-out, beaconing, exfiltration, an unusual port, a new
+// peer, a connection), in plain words, with its lifecycle (it opens, is
+// updated as it grows, and closes once no later window can join it).
+//
+// A Tracker is fed a unit's windows in order and groups the anomalous
+// ones: a window joins an open incident when its root cause shares the
+// connection, the peer (a scan) or the port (a fan-out) of one of the
+// incident's root causes, and it came within the gap (event time) of the
+// incident's latest root cause or its flows overlap or follow on those
+// of the incident's last window (a slow host's windows span more than
+// the gap). It is
+// a state machine with no I/O: run feeds it a host's windows from a file
+// and writes the incidents to incidents.csv, watch feeds it windows as
+// they come and sends an alert at each event, so that the same windows
+// make the same incidents, with the same ids, kinds and words, in both.
+// What kind an incident is, is decided by a table of classifiers (see
+// Kinds): one file and one line to add a kind.
 //
 // Alerts describe incidents in the fields of the IETF drafts on network
 // anomaly semantics and lifecycle (draft-netana-nmop-network-anomaly-
@@ -14,16 +25,19 @@
 package incident
 
 import (
-	"cmp"
 	"crypto/sha1"
 	"encoding/binary"
 	"fmt"
 	"math"
 	"slices"
+	"time"
 
-	"github.com/netflow-monitor/monitor/detector"
 	"github.com/netflow-monitor/monitor/flows"
 )
+
+// DefaultGap is the default gap of event time within which anomalous
+// windows join an incident (run's and watch's --incident-gap).
+const DefaultGap = 10 * time.Minute
 
 // Model identifies the model that judged a window.
 type Model struct {
@@ -33,11 +47,37 @@ type Model struct {
 	Mean      float64 `json:"mean"`
 	SD        float64 `json:"sd"`
 	K         float64 `json:"k"`
+	// BytesOutP99 is the 99th percentile of the unit's outbound
+	// transfers in training (0: unknown): what exfiltration is beyond.
+	BytesOutP99 uint64 `json:"-"`
 }
 
-// Window is what the tracker reads of a scored window.
+// Cause is one distinct root-cause flow of an incident: the least likely
+// flow of one or more of its windows, and what it is.
+type Cause struct {
+	Flow  int // its position in the unit's flows
+	Conn  flows.Connection
+	Start int64 // Unix nanoseconds
+	State int32 // the automaton state it was read in
+	Bytes uint64
+	// Surprise is −score of the flow: the evidence it brings.
+	Surprise float64
+	// NewPort and NewPeer say what of the connection training never
+	// saw.
+	NewPort, NewPeer bool
+	// Why are words saying why the flow is unlikely, as the scoring
+	// knows them (a novelty, a rare size); empty when it says nothing.
+	// They reach the incident's words and the alerts' symptoms.
+	Why []string `json:",omitempty"`
+	// Windows is how many of the incident's windows it is the cause of;
+	// Confidence the highest of theirs.
+	Windows    int
+	Confidence int
+}
+
+// Window is what a tracker reads of a scored window.
 type Window struct {
-	Index int // the window's number in the unit's windows
+	Index int // the window's number in the unit's windows, from 1 (its row in the predictions file)
 	First int // position of its first flow in the unit's flows
 	Flows int // its length in flows
 	// Start and End are the start times of its first and last flows
@@ -45,36 +85,8 @@ type Window struct {
 	Start, End int64
 	Sum        float64
 	Anomalous  bool
-	Cause      detector.Cause
+	Cause      Cause // of an anomalous window
 	Model      *Model
-}
-
-// Confidence is how sure a verdict is, from 0 to 100: how far a window's
-// log-likelihood lies below the model's threshold, in standard deviations
-// of the training scores (z), as 50 + 50·(1 − e^−z). A window at the
-// threshold gets 50, one σ below 82, three σ below 98; a window above the
-// threshold (not anomalous) gets 0.
-func Confidence(sum float64, m *Model) int {
-	if !(sum < m.Threshold) {
-		return 0
-	}
-	sd := m.SD
-	if !(sd > 0) {
-		sd = 1
-	}
-	z := (m.Threshold - sum) / sd
-	c := 50 + 50*(1-math.Exp(-z))
-	return int(math.Max(0, math.Min(100, math.Round(c))))
-}
-
-// Symptom is one root-cause connection of an incident.
-type Symptom struct {
-	Conn       flows.Connection
-	State      int32 // the automaton state its first flow was read in
-	Windows    int
-	FirstSeen  int64 // start of its earliest root-cause flow
-	LastSeen   int64
-	Confidence int // the highest of its windows
 }
 
 // Incident is one incident of a unit.
@@ -86,38 +98,48 @@ type Incident struct {
 	// Start is the start of its first anomalous window's first flow, End
 	// the start of its last anomalous window's last flow.
 	Start, End int64
-	// FirstWindow and LastWindow are window numbers; LastFirst,
-	// LastFlows and LastStart place the last window among the flows.
-	FirstWindow, LastWindow int
-	LastFirst, LastFlows    int
-	LastStart               int64
-	Windows                 int // anomalous windows
-	MinSum                  float64
-	Confidence              int
-	Symptoms                []Symptom
-	// Others counts windows whose connection was not kept as a symptom
-	// (past MaxSymptoms).
+	// LastStart is the start of its last anomalous window, LastFirst and
+	// LastFlows place that window among the unit's flows.
+	LastStart            int64
+	LastFirst, LastFlows int
+	// FirstSeen and LastSeen are the starts of its earliest and latest
+	// root-cause flows.
+	FirstSeen, LastSeen int64
+	// Windows are its anomalous windows' numbers (from 1), ascending.
+	Windows    []int
+	MinSum     float64
+	Confidence int
+	Evidence   float64 // the sum of the surprise of its distinct root-cause flows
+	// Causes are its distinct root-cause flows, in the order they came;
+	// past MaxCauses they are counted in Others only.
+	Causes []Cause
 	Others int
 	Model  Model
+	// Description is what it is, from its causes (see Kinds); set at
+	// each event and at the end.
+	Description
 }
 
-// MaxSymptoms bounds the connections an incident keeps (a port scan
-// touches thousands): the others are counted.
-const MaxSymptoms = 64
+// MaxCauses bounds the root-cause flows an incident keeps (a long scan
+// blames a new flow in every window): the others are counted.
+const MaxCauses = 1 << 14
 
-// Kind is what an event says of an incident.
-type Kind string
+// Flows returns the number of its distinct root-cause flows.
+func (c *Incident) Flows() int { return len(c.Causes) + c.Others }
 
-// Event kinds: an incident opened, grew, or closed.
+// Change is what an event says happened to an incident.
+type Change string
+
+// Changes: an incident opened, grew, or closed.
 const (
-	Open   Kind = "open"
-	Update Kind = "update"
-	Close  Kind = "close"
+	Open   Change = "open"
+	Update Change = "update"
+	Close  Change = "close"
 )
 
 // Event is one alert's worth: what happened and the incident after it.
 type Event struct {
-	Kind     Kind
+	Change   Change
 	Incident Incident // a copy: later changes do not show
 	// WindowStart is the start of the window the event is about (the one
 	// that opened or grew the incident, or its last), which keys alerts.
@@ -139,48 +161,57 @@ func NewTracker(unit string, gap int64) *Tracker { return &Tracker{unit: unit, g
 func (t *Tracker) Open() int { return len(t.open) }
 
 // Window takes the unit's next window and returns the events it causes:
-// incidents closed because the gap has passed, and the incident it opens or
-// updates when it is anomalous.
+// incidents that no window from this one on can join close, and the
+// window opens or grows an incident when it is anomalous.
 func (t *Tracker) Window(w *Window) []Event {
-	evs := t.Advance(w.End)
+	// Windows come in time order and blame one of their own flows: no
+	// window from this one on blames a flow that starts before w.Start,
+	// or holds a flow before w.First.
+	evs := t.Advance(w.Start, w.First)
 	if !w.Anomalous {
 		return evs
 	}
 	conf := Confidence(w.Sum, w.Model)
 	var inc *Incident
 	for _, c := range t.open {
-		overlaps := w.First < c.LastFirst+c.LastFlows
-		if overlaps || c.symptom(w.Cause.Conn) >= 0 {
+		if c.joins(w, t.gap) {
 			inc = c
 			break
 		}
 	}
 	if inc == nil {
-		inc = &Incident{ID: incidentID(t.unit, w), Unit: t.unit, Start: w.Start, FirstWindow: w.Index, MinSum: w.Sum}
+		inc = &Incident{ID: incidentID(t.unit, w), Unit: t.unit, Start: w.Start, MinSum: w.Sum,
+			FirstSeen: math.MaxInt64, LastSeen: math.MinInt64}
 		t.open = append(t.open, inc)
 	}
-	added := inc.add(w, conf)
-	kind := Update
+	newCause := inc.add(w, conf)
+	change := Update
 	switch {
-	case inc.Windows == 1:
-		kind = Open
-	case !powerOfTwo(inc.Windows) && !(added && powerOfTwo(len(inc.Symptoms))):
+	case len(inc.Windows) == 1:
+		change = Open
+	case !powerOfTwo(len(inc.Windows)) && !(newCause && powerOfTwo(inc.Flows())):
 		// Grown, but not enough to say so again: updates come as the
-		// windows or the symptoms double, so that a long incident (a
-		// port scan blames a new port in every window) sends few.
+		// windows or the root-cause flows double, so that a long
+		// incident (a scan blames a new port in every window) sends
+		// few, and is described (its kind and words, from all its
+		// causes) as often.
 		return evs
 	}
-	return append(evs, inc.event(kind, w.Start))
+	return append(evs, inc.event(change, w.Start))
 }
 
-// Advance closes the incidents whose last anomalous window ended more
-// than the gap earlier than now, in event time (no later window can join
-// them), and returns their events.
-func (t *Tracker) Advance(now int64) []Event {
+// Advance closes the incidents that no window can join any more, now
+// that none to come blames a flow that starts before horizon (event time)
+// or holds a flow before position next in the unit's flows: those whose
+// latest root-cause flow is more than the gap before horizon and whose
+// last window ends before next. Any horizon and next no later than those
+// of the windows to come give the same incidents; later ones (a unit gone
+// quiet past the idle timeout) close them early.
+func (t *Tracker) Advance(horizon int64, next int) []Event {
 	var evs []Event
 	keep := t.open[:0]
 	for _, c := range t.open {
-		if now-c.End > t.gap {
+		if horizon > c.LastSeen && horizon-c.LastSeen > t.gap && next > c.LastFirst+c.LastFlows {
 			c.Closed = true
 			evs = append(evs, c.event(Close, c.LastStart))
 			continue
@@ -193,7 +224,7 @@ func (t *Tracker) Advance(now int64) []Event {
 }
 
 // End closes every open incident: the unit's input has ended.
-func (t *Tracker) End() []Event { return t.Advance(math.MaxInt64) }
+func (t *Tracker) End() []Event { return t.Advance(math.MaxInt64, math.MaxInt) }
 
 // Incidents returns copies of the open incidents, for a checkpoint.
 func (t *Tracker) Incidents() []Incident {
@@ -217,41 +248,60 @@ func RestoreTracker(unit string, gap int64, open []Incident) *Tracker {
 
 func (c *Incident) clone() Incident {
 	d := *c
-	d.Symptoms = slices.Clone(c.Symptoms)
+	d.Windows = slices.Clone(c.Windows)
+	d.Causes = slices.Clone(c.Causes)
 	return d
 }
 
-func (c *Incident) event(k Kind, windowStart int64) Event {
+func (c *Incident) event(ch Change, windowStart int64) Event {
 	c.Revision++
-	return Event{Kind: k, Incident: c.clone(), WindowStart: windowStart}
+	c.describe()
+	return Event{Change: ch, Incident: c.clone(), WindowStart: windowStart}
 }
 
-func (c *Incident) symptom(conn flows.Connection) int {
-	return slices.IndexFunc(c.Symptoms, func(s Symptom) bool { return s.Conn == conn })
+// joins reports whether w joins c: its root cause shares the connection,
+// the peer or the port (each in its direction) of one of c's root causes,
+// and it comes within gap of c's latest one or its flows overlap or follow
+// on those of c's last window.
+func (c *Incident) joins(w *Window, gap int64) bool {
+	cause := &w.Cause
+	if cause.Start-c.LastSeen > gap && w.First > c.LastFirst+c.LastFlows {
+		return false
+	}
+	for i := range c.Causes {
+		k := &c.Causes[i].Conn
+		if k.Direction == cause.Conn.Direction && (k.Peer == cause.Conn.Peer || k.Port == cause.Conn.Port) {
+			return true
+		}
+	}
+	return false
 }
 
-// add adds an anomalous window; it reports whether the window brought a
-// new symptom.
+// add adds an anomalous window; it reports whether its root cause is a
+// flow the incident did not have.
 func (c *Incident) add(w *Window, conf int) bool {
-	c.Windows++
+	c.Windows = append(c.Windows, w.Index)
 	c.End = max(c.End, w.End)
-	c.LastWindow, c.LastFirst, c.LastFlows, c.LastStart = w.Index, w.First, w.Flows, w.Start
+	c.LastStart, c.LastFirst, c.LastFlows = w.Start, w.First, w.Flows
 	c.MinSum = min(c.MinSum, w.Sum)
 	c.Confidence = max(c.Confidence, conf)
 	c.Model = *w.Model
 	cause := w.Cause
-	if i := c.symptom(cause.Conn); i >= 0 {
-		s := &c.Symptoms[i]
-		s.Windows++
-		s.FirstSeen, s.LastSeen = min(s.FirstSeen, cause.Start), max(s.LastSeen, cause.Start)
-		s.Confidence = max(s.Confidence, conf)
-		return false
+	c.FirstSeen, c.LastSeen = min(c.FirstSeen, cause.Start), max(c.LastSeen, cause.Start)
+	for i := len(c.Causes) - 1; i >= 0; i-- {
+		if k := &c.Causes[i]; k.Flow == cause.Flow {
+			k.Windows++
+			k.Confidence = max(k.Confidence, conf)
+			return false
+		}
 	}
-	if len(c.Symptoms) >= MaxSymptoms {
+	c.Evidence += cause.Surprise
+	if len(c.Causes) >= MaxCauses {
 		c.Others++
-		return false
+		return true
 	}
-	c.Symptoms = append(c.Symptoms, Symptom{Conn: cause.Conn, State: cause.State, Windows: 1, FirstSeen: cause.Start, LastSeen: cause.Start, Confidence: conf})
+	cause.Windows, cause.Confidence = 1, conf
+	c.Causes = append(c.Causes, cause)
 	return true
 }
 
@@ -282,15 +332,20 @@ func uuid5(parts ...string) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", s[0:4], s[4:6], s[6:8], s[8:10], s[10:16])
 }
 
-// SortedSymptoms returns an incident's symptoms most windows first, then
-// by connection.
-func SortedSymptoms(c *Incident) []Symptom {
-	s := slices.Clone(c.Symptoms)
-	slices.SortStableFunc(s, func(a, b Symptom) int {
-		if a.Windows != b.Windows {
-			return cmp.Compare(b.Windows, a.Windows)
-		}
-		return a.Conn.Compare(b.Conn)
-	})
-	return s
+// Confidence is how sure a verdict is, from 0 to 100: how far a window's
+// log-likelihood lies below the model's threshold, in standard deviations
+// of the training scores (z), as 50 + 50·(1 − e^−z). A window at the
+// threshold gets 50, one σ below 82, three σ below 98; a window above the
+// threshold (not anomalous) gets 0.
+func Confidence(sum float64, m *Model) int {
+	if !(sum < m.Threshold) {
+		return 0
+	}
+	sd := m.SD
+	if !(sd > 0) {
+		sd = 1
+	}
+	z := (m.Threshold - sum) / sd
+	c := 50 + 50*(1-math.Exp(-z))
+	return int(math.Max(0, math.Min(100, math.Round(c))))
 }

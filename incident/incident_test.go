@@ -5,10 +5,10 @@ import (
 	"net/netip"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
-	"github.com/netflow-monitor/monitor/detector"
 	"github.com/netflow-monitor/monitor/flows"
 )
 
@@ -29,52 +29,59 @@ func TestConfidence(t *testing.T) {
 }
 
 var (
-	beacon = flows.Connection{Direction: flows.Outbound, Peer: netip.MustParseAddr("192.0.2.14"), Port: 443}
-	scan   = flows.Connection{Direction: flows.Outbound, Peer: netip.MustParseAddr("198.51.100.7"), Port: 22}
-	other  = flows.Connection{Direction: flows.Inbound, Peer: netip.MustParseAddr("203.0.113.5"), Port: 8443}
-	fresh  = flows.Connection{Direction: flows.Outbound, Peer: netip.MustParseAddr("203.0.113.9"), Port: 25}
+	beaconC = flows.Connection{Direction: flows.Outbound, Peer: netip.MustParseAddr("192.0.2.14"), Port: 443}
+	scanC   = flows.Connection{Direction: flows.Outbound, Peer: netip.MustParseAddr("192.0.2.14"), Port: 22}
+	otherC  = flows.Connection{Direction: flows.Inbound, Peer: netip.MustParseAddr("203.0.113.5"), Port: 8443}
+	freshC  = flows.Connection{Direction: flows.Outbound, Peer: netip.MustParseAddr("203.0.113.9"), Port: 25}
 )
 
-// win is window i of a unit with one flow a second (window of 10, stride
-// 1), anomalous with the given cause, or normal when conn is nil.
+// win is window i (numbered from 1) of a unit with one flow a second
+// (window of 10, stride 1), anomalous with its last flow as the cause, or
+// normal when conn is nil.
 func win(i int, conn *flows.Connection) *Window {
-	w := &Window{Index: i, First: i, Flows: 10, Start: int64(i) * 1e9, End: int64(i+9) * 1e9, Sum: -10,
+	w := &Window{Index: i, First: i - 1, Flows: 10, Start: int64(i-1) * 1e9, End: int64(i+8) * 1e9, Sum: -10,
 		Model: &Model{Unit: "10.1.0.12", ID: "m1", Threshold: -40, SD: 2}}
 	if conn != nil {
 		w.Anomalous, w.Sum = true, -42
-		w.Cause = detector.Cause{Conn: *conn, Start: w.End, State: 3}
+		w.Cause = Cause{Flow: i + 8, Conn: *conn, Start: w.End, State: 3, Surprise: 9}
 	}
 	return w
 }
 
 type step struct {
 	w    *Window
-	want []string // "kind id-index windows symptoms"
+	want []string // "change id-letter windows flows"
 }
 
-// TestTracker: overlapping windows or a shared connection within the gap
-// make one incident; another connection, apart, another; updates come
-// with a new symptom or when the windows double; the gap closes them; a
-// tracker restored between any two windows gives the same events.
+// TestTracker: windows whose causes share a connection, peer or port
+// within the gap make one incident; another connection, apart, another;
+// updates come as the windows or the root-cause flows double; incidents
+// close once no window to come can join them; a tracker restored between
+// any two windows gives the same events.
 func TestTracker(t *testing.T) {
 	const gap = 60e9
 	steps := []step{
-		{win(0, nil), nil},
-		{win(5, &beacon), []string{"open A 1 1"}},
-		{win(6, &beacon), []string{"update A 2 1"}},
-		{win(7, &scan), []string{"update A 3 2"}}, // overlaps: joins, a second symptom
-		{win(8, &beacon), []string{"update A 4 2"}},
-		{win(9, &beacon), nil},
-		{win(40, &beacon), nil},                   // apart, but the same connection within the gap
-		{win(45, &other), nil},                    // overlaps the last window: 7 windows, 3 symptoms
-		{win(56, &fresh), []string{"open B 1 1"}}, // apart, and a connection A does not have
-		{win(120, nil), []string{"close A 7 3", "close B 1 1"}},
-		{win(200, &beacon), []string{"open C 1 1"}},
+		{win(1, nil), nil},
+		{win(6, &beaconC), []string{"open A 1 1"}},
+		{win(7, &beaconC), []string{"update A 2 2"}},
+		{win(8, &scanC), nil}, // the same peer: joins, 3 windows, 3 flows
+		{win(9, &beaconC), []string{"update A 4 4"}},
+		{win(10, &otherC), []string{"open B 1 1"}}, // another peer and port: its own
+		{win(41, &beaconC), nil},                   // within the gap of its last cause
+		{win(57, &freshC), []string{"open C 1 1"}},
+		{win(121, nil), []string{"close A 5 5", "close B 1 1"}},
+		{win(201, &beaconC), []string{"close C 1 1", "open D 1 1"}},
 	}
 	run := func(restoreAt int) []string {
 		tr := NewTracker("10.1.0.12", gap)
 		var got []string
 		ids := map[string]string{}
+		say := func(ev Event) {
+			if ids[ev.Incident.ID] == "" {
+				ids[ev.Incident.ID] = string(rune('A' + len(ids)))
+			}
+			got = append(got, strings.Join([]string{string(ev.Change), ids[ev.Incident.ID], itoa(len(ev.Incident.Windows)), itoa(ev.Incident.Flows())}, " "))
+		}
 		for i, s := range steps {
 			if i == restoreAt {
 				b, _ := json.Marshal(tr.Incidents())
@@ -83,14 +90,11 @@ func TestTracker(t *testing.T) {
 				tr = RestoreTracker("10.1.0.12", gap, open)
 			}
 			for _, ev := range tr.Window(s.w) {
-				if ids[ev.Incident.ID] == "" {
-					ids[ev.Incident.ID] = string(rune('A' + len(ids)))
-				}
-				got = append(got, strings.Join([]string{string(ev.Kind), ids[ev.Incident.ID], itoa(ev.Incident.Windows), itoa(len(ev.Incident.Symptoms))}, " "))
+				say(ev)
 			}
 		}
 		for _, ev := range tr.End() {
-			got = append(got, string(ev.Kind)+" "+ids[ev.Incident.ID])
+			say(ev)
 		}
 		return got
 	}
@@ -98,7 +102,7 @@ func TestTracker(t *testing.T) {
 	for _, s := range steps {
 		want = append(want, s.want...)
 	}
-	want = append(want, "close C")
+	want = append(want, "close D 1 1")
 	for restoreAt := -1; restoreAt <= len(steps); restoreAt++ {
 		if got := run(restoreAt); !reflect.DeepEqual(got, want) {
 			t.Errorf("restored at %d: events\n%v\nwant\n%v", restoreAt, got, want)
@@ -106,15 +110,50 @@ func TestTracker(t *testing.T) {
 	}
 }
 
+// TestAdvanceSafe: closing with any horizon no later than the causes to
+// come gives the same incidents as closing only at the end, as run does.
+func TestAdvanceSafe(t *testing.T) {
+	conns := []*flows.Connection{nil, &beaconC, &scanC, nil, &otherC, &freshC, nil}
+	var ws []*Window
+	for i := 1; i <= 400; i++ {
+		ws = append(ws, win(i, conns[(i*i/3)%len(conns)]))
+	}
+	closed := func(sweep bool) []string {
+		tr := NewTracker("u", 5e9)
+		var out []string
+		keep := func(evs []Event) {
+			for _, ev := range evs {
+				if ev.Change == Close {
+					b, _ := json.Marshal(ev.Incident.Windows)
+					out = append(out, ev.Incident.ID+string(b)+ev.Incident.Kind)
+				}
+			}
+		}
+		for _, w := range ws {
+			keep(tr.Window(w))
+			if sweep {
+				keep(tr.Advance(w.Start+1e9, w.First+1)) // the next window's first flow
+			}
+		}
+		keep(tr.End())
+		slices.Sort(out)
+		return out
+	}
+	if a, b := closed(false), closed(true); !slices.Equal(a, b) || len(a) < 2 {
+		t.Errorf("with sweeps %d incidents, without %d: they differ, or too few", len(b), len(a))
+	}
+}
+
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
-// TestAlert: an alert carries the drafts' fields, a deterministic id,
-// the unit and window start as key, and end-time only on close.
+// TestAlert: an alert carries the drafts' fields, a deterministic id, the
+// incident's kind and words, window numbers from 1, the unit and window
+// start as key, and end-time only on close.
 func TestAlert(t *testing.T) {
 	tr := NewTracker("10.1.0.12", 60e9)
-	open := tr.Window(win(5, &beacon))
+	open := tr.Window(win(6, &beaconC))
 	tr2 := NewTracker("10.1.0.12", 60e9)
-	if again := tr2.Window(win(5, &beacon)); again[0].Incident.ID != open[0].Incident.ID {
+	if again := tr2.Window(win(6, &beaconC)); again[0].Incident.ID != open[0].Incident.ID {
 		t.Error("the same window gave another id")
 	}
 	a := AlertOf(&open[0])
@@ -122,21 +161,59 @@ func TestAlert(t *testing.T) {
 		t.Errorf("id %q is not a version 5 UUID", a.ID)
 	}
 	if a.Event != Open || a.State != "open" || a.EndTime != "" || a.Revision != 1 || a.Key != "10.1.0.12/1970-01-01T00:00:05Z" ||
-		a.ConfidenceScore != 82 || len(a.Symptoms) != 1 || a.Symptoms[0].Cause != "outbound 192.0.2.14 port 443" || a.Model.ID != "m1" {
+		a.ConfidenceScore != 82 || len(a.Symptoms) != 1 || a.Symptoms[0].Cause != "outbound 192.0.2.14 port 443" || a.Model.ID != "m1" ||
+		a.Pattern != "connection" || a.Description != "to 192.0.2.14:443 (HTTPS)" || a.Peer != "192.0.2.14" || a.Port != "443" ||
+		a.Windows.First != 6 || a.Windows.Rows != "6" {
 		t.Errorf("open alert %+v", a)
+	}
+	for i := 7; i <= 10; i++ {
+		w := win(i, &beaconC)
+		w.Cause.Start = 14e9 + int64(i-6)*30e9
+		tr.Window(w)
 	}
 	closed := tr.End()
 	c := AlertOf(&closed[0])
-	if c.Event != Close || c.State != "closed" || c.EndTime != "1970-01-01T00:00:14Z" || c.Revision != 2 || c.Identity() == a.Identity() {
+	if c.Event != Close || c.State != "closed" || c.EndTime != "1970-01-01T00:00:18Z" || c.Identity() == a.Identity() ||
+		c.Windows.Rows != "6-10" || c.Windows.Anomalous != 5 || c.Pattern != "beaconing" || c.Description != "beaconing to 192.0.2.14:443 (HTTPS) every 30s" {
 		t.Errorf("close alert %+v", c)
 	}
 	line, err := c.MarshalLine()
 	if err != nil || !strings.HasSuffix(string(line), "}\n") || strings.Count(string(line), "\n") != 1 {
 		t.Errorf("line %q, %v", line, err)
 	}
-	for _, field := range []string{`"id"`, `"start-time"`, `"end-time"`, `"state"`, `"unit"`, `"symptoms"`, `"confidence-score"`, `"concern-score"`, `"annotator"`, `"model"`} {
+	for _, field := range []string{`"id"`, `"start-time"`, `"end-time"`, `"state"`, `"unit"`, `"symptoms"`, `"confidence-score"`, `"concern-score"`, `"annotator"`, `"model"`, `"pattern"`, `"first-seen"`} {
 		if !strings.Contains(string(line), field) {
 			t.Errorf("alert has no %s field", field)
 		}
+	}
+}
+
+// TestKinds: every kind has a name, and the table names an incident by
+// the first kind that recognises its causes.
+func TestKinds(t *testing.T) {
+	names := map[string]bool{}
+	for _, k := range Kinds() {
+		if k.Name == "" || k.Describe == nil {
+			t.Errorf("kind %+v", k)
+		}
+		names[k.Name] = true
+	}
+	for _, want := range []string{"port scan", "fan-out", "beaconing", "exfiltration", "unusual port", "new peer", "connection"} {
+		if !names[want] {
+			t.Errorf("no kind %q", want)
+		}
+	}
+	c := &Incident{Model: Model{BytesOutP99: 1000}}
+	for p := range 12 {
+		c.Causes = append(c.Causes, Cause{Flow: p, Conn: flows.Connection{Direction: flows.Outbound, Peer: scanC.Peer, Port: uint16(100 + p)}, Surprise: 1, NewPort: p%2 == 0})
+	}
+	Describe(c)
+	if c.Kind != "port scan" || c.Summary != "scan of 12 ports of 192.0.2.14" || c.PortText() != "*" || c.Detail != "6 of its 12 flows to ports never seen in training" {
+		t.Errorf("scan: %+v", c.Description)
+	}
+	c = &Incident{Causes: []Cause{{Conn: freshC, Bytes: 5 << 20, NewPeer: true, Why: []string{"first SMTP of this host"}}}}
+	Describe(c)
+	if c.Kind != "exfiltration" || !strings.Contains(c.Detail, "first SMTP of this host") {
+		t.Errorf("exfiltration: %+v", c.Description)
 	}
 }

@@ -1,12 +1,14 @@
 package live
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/netflow-monitor/monitor/atomicfile"
 	"github.com/netflow-monitor/monitor/detector"
@@ -19,7 +21,7 @@ import (
 // Checkpoint identity.
 const (
 	checkpointFormat  = "netflow-monitor watch checkpoint"
-	checkpointVersion = 1
+	checkpointVersion = 2
 	checkpointFile    = "checkpoint.json"
 )
 
@@ -51,8 +53,14 @@ type checkpoint struct {
 	Position  stream.Position
 	Watermark int64
 	Ended     bool
-	Alerts    json.RawMessage
-	Units     []UnitState
+	// Alerts is the alert sink's mark: the alerts past it were sent
+	// after this checkpoint.
+	Alerts json.RawMessage
+	// Pending are the identities of alerts sent before an earlier crash
+	// that the replay since has not given again yet: they are still not
+	// to be sent when it does.
+	Pending []string `json:",omitempty"`
+	Units   []UnitState
 }
 
 func (e *Engine) unitState(u *unit) (UnitState, error) {
@@ -77,11 +85,6 @@ func (e *Engine) restoreUnit(u *unit, st *UnitState) {
 	u.buf = stream.RestoreReorder(e.cfg.MaxBuffered, st.Buffer, st.Forced)
 	u.tr = incident.RestoreTracker(u.spec.name, int64(e.cfg.IncidentGap), st.Incidents)
 	u.late, u.windows, u.anoms, u.seen, u.sources = st.Late, st.Windows, st.Anomalies, st.Seen, st.Sources
-	u.starts = make([]int64, max(1, u.model.m.Window, len(st.Detector.Recent)))
-	for i, r := range st.Detector.Recent {
-		p := st.Detector.Flows - len(st.Detector.Recent) + i
-		u.starts[p%len(u.starts)] = r.Start
-	}
 	u.mOpen.Set(float64(u.tr.Open()))
 	if u.model.id.ID != st.Model {
 		e.cfg.Log("%s: the checkpoint was judged by model %s, now %s: it goes on with the new one", u.spec.name, st.Model, u.model.id.ID)
@@ -91,28 +94,32 @@ func (e *Engine) restoreUnit(u *unit, st *UnitState) {
 // Checkpoint saves the state of a local source's monitor: alerts and
 // spools are made durable first, then the state file is replaced
 // atomically, so that whenever the process dies the last checkpoint and
-// what it points to are on disk. Standard input, which cannot be read
-// again, has none.
-func (e *Engine) Checkpoint() error {
+// what it points to are on disk. It records the alerts sent (the sink's
+// mark) and those a replay must still not send again, so that any chain
+// of crashes and restarts sends each alert once. Standard input is
+// checkpointed too: the same stream replayed from its start goes on from
+// it (see stream.Local.Head).
+func (e *Engine) Checkpoint(ctx context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.checkpoint()
+	return e.checkpoint(ctx)
 }
 
-func (e *Engine) checkpoint() error {
+func (e *Engine) checkpoint(ctx context.Context) error {
 	dir := e.cfg.stateDir()
 	if dir == "" || e.source == "" {
 		return nil
 	}
-	if err := e.alerts.Flush(); err != nil {
+	if err := e.alerts.Flush(ctx); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
-	mark, err := e.alerts.Mark(e.local.name)
+	mark, err := e.alerts.Mark(ctx, e.local.name)
 	if err != nil {
 		return fmt.Errorf("checkpoint: alerts: %w", err)
 	}
 	cp := checkpoint{Format: checkpointFormat, Version: checkpointVersion, Source: e.source, Position: e.local.pos,
 		Watermark: e.local.wm.Max, Ended: e.ended, Alerts: mark}
+	cp.Pending = e.pending(e.local.name)
 	for _, u := range e.units {
 		st, err := e.unitState(u)
 		if err != nil {
@@ -134,13 +141,18 @@ func (e *Engine) checkpoint() error {
 }
 
 // Resume sets the monitor up for src: from its checkpoint when there is
-// one of the same source that did not reach its end (the flows after it
-// are read again, and the alerts they gave before the restart are not sent
-// twice), afresh otherwise. It returns where src is to start.
-func (e *Engine) Resume(src *stream.Local) (stream.Position, error) {
+// one of the same source (standard input: the same stream, replayed from
+// its start; the flows after it are read again, and the alerts they gave
+// before the restart are not sent twice), afresh otherwise. It returns
+// where src is to start.
+func (e *Engine) Resume(ctx context.Context, src *stream.Local) (stream.Position, error) {
+	head, err := src.Head(ctx) // before the lock: it waits for input
+	if err != nil {
+		return stream.Position{}, err
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.source = ""
+	e.source = "-"
 	if src.Path != "-" {
 		abs, err := filepath.Abs(src.Path)
 		if err != nil {
@@ -154,7 +166,7 @@ func (e *Engine) Resume(src *stream.Local) (stream.Position, error) {
 	}
 	var cp checkpoint
 	path := filepath.Join(dir, checkpointFile)
-	err := input.ReadJSONFile(path, "read checkpoint", func(b []byte) error { return json.Unmarshal(b, &cp) })
+	err = input.ReadJSONFile(path, "read checkpoint", func(b []byte) error { return json.Unmarshal(b, &cp) })
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
@@ -162,16 +174,28 @@ func (e *Engine) Resume(src *stream.Local) (stream.Position, error) {
 	case cp.Format != checkpointFormat || cp.Version != checkpointVersion:
 		return stream.Position{}, fmt.Errorf("%s: not a checkpoint of this version (remove it to start afresh)", path)
 	}
-	if err != nil || e.source == "" || cp.Source != e.source || cp.Ended {
-		if cp.Source != "" && cp.Source != e.source {
+	other := e.source == "-" && cp.Position.Fingerprint != head
+	// A checkpoint at the end of the same input goes on too: run again
+	// on it (a restart after the last flow), watch sends nothing twice,
+	// and a file grown since is judged from where it ended. To judge an
+	// input afresh, remove the state folder.
+	if err != nil || cp.Source != e.source || other {
+		switch {
+		case other && cp.Source == e.source:
+			e.cfg.Log("checkpoint of another standard input stream: starting afresh")
+		case cp.Source != "" && cp.Source != e.source:
 			e.cfg.Log("checkpoint of another source (%s): starting afresh", cp.Source)
 		}
 		if err := e.openSpools(nil); err != nil {
 			return stream.Position{}, err
 		}
+		e.local.pos = stream.Position{File: src.Path, Fingerprint: head}
+		if src.Path != "-" {
+			e.local.pos = stream.Position{}
+		}
 		// A first checkpoint at once: a crash before the next one
 		// resumes from the start without sending its alerts twice.
-		return stream.Position{}, e.checkpoint()
+		return stream.Position{}, e.checkpoint(ctx)
 	}
 	states := map[string]SpoolState{}
 	for i := range cp.Units {
@@ -189,14 +213,42 @@ func (e *Engine) Resume(src *stream.Local) (stream.Position, error) {
 	if err := e.openSpools(states); err != nil {
 		return stream.Position{}, fmt.Errorf("%w (remove %s to start afresh)", err, dir)
 	}
-	sent, err := e.alerts.Since(e.local.name, cp.Alerts)
+	sent, err := e.alerts.Since(ctx, e.local.name, cp.Alerts)
 	if err != nil {
 		return stream.Position{}, err
 	}
-	e.suppress = sent
+	e.suppress = map[string]string{}
+	e.suppressAll(e.local.name, sent, cp.Pending)
 	for _, u := range e.units {
 		u.dirty = u.windows > 0
 	}
-	e.cfg.Log("resuming from the checkpoint: %s after %d flows (%d alerts sent since, not sent again)", cp.Position.File, cp.Position.Flows, len(sent))
+	e.cfg.Log("resuming from the checkpoint: %s after %d flows (%d alerts sent since, not sent again)", cp.Position.File, cp.Position.Flows, len(e.suppress))
 	return cp.Position, nil
+}
+
+// pending returns the identities of domain's alerts still to be
+// suppressed, sorted.
+func (e *Engine) pending(domain string) []string {
+	var out []string
+	for id, d := range e.suppress {
+		if d == domain {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// suppressAll adds to the alerts not to send again those of domain sent
+// after its checkpoint and those its checkpoint still had pending.
+func (e *Engine) suppressAll(domain string, sent map[string]bool, pending []string) {
+	if e.suppress == nil {
+		e.suppress = map[string]string{}
+	}
+	for id := range sent {
+		e.suppress[id] = domain
+	}
+	for _, id := range pending {
+		e.suppress[id] = domain
+	}
 }

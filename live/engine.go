@@ -10,8 +10,13 @@
 // Prometheus metrics.
 //
 // The same flows in the same order give the same windows, scores,
-// verdicts and root causes as run: at the end of its input, a unit's
-// predictions and root-cause files are run's, byte for byte.
+// verdicts, root causes and incidents as run: at the end of a finite
+// input, the unit folders, summary.csv and report.html are run's, byte
+// for byte, and the alerts closing incidents are the rows of run's
+// incidents.csv. Sources (standard input, files, folders, Kafka) and alert
+// sinks (standard output, files, Kafka) are drivers behind one interface
+// each (Source, AlertSink), every blocking call taking a context; each
+// alert goes out once across crashes, restarts and rebalances.
 package live
 
 import (
@@ -27,6 +32,7 @@ import (
 	"github.com/netflow-monitor/monitor/detector"
 	"github.com/netflow-monitor/monitor/flows"
 	"github.com/netflow-monitor/monitor/incident"
+	"github.com/netflow-monitor/monitor/rootcause"
 	"github.com/netflow-monitor/monitor/stream"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -49,11 +55,21 @@ type Config struct {
 	MaxBuffered int
 	// IncidentGap: anomalous windows closer than this in event time join
 	// one incident.
-	IncidentGap     time.Duration
+	IncidentGap time.Duration
+	// IdleTimeout is how long (wall clock) a source (a file, a
+	// partition, one of route's partitions behind a unit) may bring no
+	// flow before it holds its units' event time back no more, and a unit
+	// may get no flow before its incidents close without waiting for its
+	// unfinished window; 0: 3 × MaxLateness, at least 10 s.
+	IdleTimeout     time.Duration
 	ReportEvery     time.Duration // 0: only at the end of the input
 	CheckpointEvery time.Duration
 	ModelPoll       time.Duration // how often model files are looked at
-	Top             int           // root-cause states in the reports
+	// ShutdownTimeout bounds what a stopping monitor still does (its
+	// last checkpoint, flushing alerts, leaving its consumer group),
+	// whatever its disk or broker does; 0: 10 s.
+	ShutdownTimeout time.Duration
+	Top             int // root-cause states in the reports
 	// Log reports what the monitor does on its own (late flows, model
 	// reloads, bad input).
 	Log func(format string, args ...any)
@@ -78,13 +94,35 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("max buffered %d: must be >= 1", c.MaxBuffered)
 	case c.IncidentGap < 0:
 		return fmt.Errorf("incident gap %v: must be >= 0", c.IncidentGap)
-	case c.ReportEvery < 0 || c.CheckpointEvery < 0 || c.ModelPoll < 0:
+	case c.IdleTimeout < 0:
+		return fmt.Errorf("idle timeout %v: must be >= 0 (0: 3 × max lateness)", c.IdleTimeout)
+	case c.ReportEvery < 0 || c.CheckpointEvery < 0 || c.ModelPoll < 0 || c.ShutdownTimeout < 0:
 		return errors.New("report, checkpoint and model poll periods must be >= 0")
 	case c.Top < 1:
 		return fmt.Errorf("top %d: must be >= 1", c.Top)
 	}
 	return nil
 }
+
+// shutdown returns the shutdown timeout (see ShutdownTimeout).
+func (c *Config) shutdown() time.Duration {
+	if c.ShutdownTimeout > 0 {
+		return c.ShutdownTimeout
+	}
+	return 10 * time.Second
+}
+
+// idle returns the idle timeout (see IdleTimeout).
+func (c *Config) idle() time.Duration {
+	if c.IdleTimeout > 0 {
+		return c.IdleTimeout
+	}
+	return max(3*c.MaxLateness, 10*time.Second)
+}
+
+// StateFolder returns the folder of the spools and checkpoints: StateDir,
+// or .watch in the monitor folder; "" for none.
+func (c *Config) StateFolder() string { return c.stateDir() }
 
 func (c *Config) stateDir() string {
 	if c.StateDir != "" {
@@ -102,6 +140,10 @@ type domain struct {
 	name string
 	wm   stream.Watermark
 	pos  stream.Position // a local source's place after its last flow
+	// seen is when (wall clock) the domain last brought a flow: a domain
+	// quiet for longer than the idle timeout holds its event time back
+	// no more.
+	seen time.Time
 }
 
 // unit is one watched host.
@@ -113,7 +155,6 @@ type unit struct {
 	tr      *incident.Tracker
 	sp      *spool
 	dom     *domain // the domain its flows come from
-	starts  []int64 // start of its last flows, by position mod len
 	late    int64
 	windows int
 	anoms   int
@@ -131,25 +172,40 @@ type unit struct {
 	// them (less the lateness), as each partition is in order on its own
 	// but route interleaves them as it reads them.
 	sources map[int32]int64
+	// sourceSeen is when (wall clock) each of those last brought a flow.
+	sourceSeen map[int32]time.Time
+	// arrived is when (wall clock) its last flow came.
+	arrived time.Time
 	// its metrics
 	mAnom, mLate prometheus.Counter
 	mOpen        prometheus.Gauge
 }
 
 // watermark returns u's event time: its domain's, or for a unit fed by
-// route, the earliest of its sources'.
-func (u *unit) watermark(lateness int64) int64 {
+// route, the earliest of its sources'. Sources quiet (wall clock) for
+// longer than idle hold it back no more: of a domain that went quiet, the
+// latest start seen is the event time, and the earliest of a routed
+// unit's sources counts only those that still bring flows (all of them,
+// when none does, at the latest start seen).
+func (u *unit) watermark(lateness int64, idle time.Duration, now time.Time) int64 {
 	if u.sources == nil {
+		if idle > 0 && !u.dom.seen.IsZero() && now.Sub(u.dom.seen) > idle {
+			return u.dom.wm.Max
+		}
 		return u.dom.wm.Now()
 	}
-	wm := int64(math.MaxInt64)
-	for _, m := range u.sources {
+	wm, latest := int64(math.MaxInt64), int64(math.MinInt64)
+	for p, m := range u.sources {
+		latest = max(latest, m)
+		if seen, ok := u.sourceSeen[p]; ok && idle > 0 && now.Sub(seen) > idle {
+			continue
+		}
 		wm = min(wm, m)
 	}
 	if wm == math.MaxInt64 {
-		return math.MinInt64
+		return latest // every source quiet (or none yet)
 	}
-	return wm - lateness
+	return stream.Behind(wm, lateness)
 }
 
 // Engine is a running live monitor. Its methods are safe for concurrent
@@ -166,11 +222,17 @@ type Engine struct {
 	// suppress holds the identities of alerts sent after the checkpoint
 	// restored: replaying the flows after it sends them again, and they
 	// must go out once.
-	suppress map[string]bool
+	// Each is kept with its domain, whose checkpoints carry it on.
+	suppress map[string]string
 	ended    bool
-	// source is the local source's absolute path ("" for standard
-	// input, which has no checkpoints).
+	// source is the local source's absolute path, or "-" for standard
+	// input.
 	source string
+	// clock is the wall clock as last read (see now).
+	clock time.Time
+	// sinkCtx is what the alert sink's calls take: it ends
+	// ShutdownTimeout after the run's context does.
+	sinkCtx context.Context
 }
 
 // New starts a live monitor: it picks the units, loads their models, and
@@ -192,7 +254,7 @@ func New(cfg Config, alerts AlertSink, metrics *Metrics) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, byHost: map[netip.Addr]*unit{}, byName: map[string]*unit{}, alerts: alerts, metrics: metrics,
+	e := &Engine{cfg: cfg, byHost: map[netip.Addr]*unit{}, byName: map[string]*unit{}, alerts: alerts, metrics: metrics, sinkCtx: context.Background(),
 		local: domain{name: "local", wm: stream.NewWatermark(cfg.MaxLateness)}}
 	models := map[string]*loaded{}
 	for _, s := range specs {
@@ -217,7 +279,6 @@ func (e *Engine) reset(u *unit) {
 	u.det = detector.New(u.model.m, u.spec.addr)
 	u.buf = stream.NewReorder(e.cfg.MaxBuffered)
 	u.tr = incident.NewTracker(u.spec.name, int64(e.cfg.IncidentGap))
-	u.starts = make([]int64, max(1, u.model.m.Window))
 	u.late, u.windows, u.anoms, u.dirty, u.report, u.seen, u.skip, u.sources = 0, 0, 0, false, nil, nil, nil, nil
 	if u.sp != nil {
 		u.sp.close()
@@ -272,6 +333,7 @@ func (e *Engine) Flow(f *flows.Flow, at *stream.Position) error {
 	if at != nil {
 		e.local.pos = *at
 	}
+	e.local.seen = e.now()
 	e.metrics.flows.Inc()
 	return e.route(&e.local, f)
 }
@@ -307,7 +369,8 @@ func (e *Engine) route(d *domain, f *flows.Flow) error {
 // offer puts f in u's reorder buffer, or counts it late.
 func (e *Engine) offer(d *domain, u *unit, f *flows.Flow) {
 	u.dom = d
-	if wm := u.watermark(int64(e.cfg.MaxLateness)); f.Start < wm {
+	u.arrived = e.now()
+	if wm := e.watermark(u); f.Start < wm {
 		u.late++
 		u.mLate.Inc()
 		if u.late&(u.late-1) == 0 { // the 1st, 2nd, 4th, 8th... said
@@ -332,42 +395,54 @@ func (e *Engine) release(u *unit, now int64) error {
 	return nil
 }
 
+// now returns the wall clock as the engine last read it (each sweep
+// reads it again): the idle timeouts are seconds, and reading the clock
+// for every flow cost a tenth of the time.
+func (e *Engine) now() time.Time {
+	if e.clock.IsZero() {
+		e.clock = time.Now()
+	}
+	return e.clock
+}
+
+// watermark returns u's event time now.
+func (e *Engine) watermark(u *unit) int64 {
+	return u.watermark(int64(e.cfg.MaxLateness), e.cfg.idle(), e.now())
+}
+
 // judge gives one flow, in order, to u's detector.
 func (e *Engine) judge(u *unit, f *flows.Flow) error {
-	pos := u.det.Flows()
-	w := u.det.Add(f)
-	if u.det.Flows() > pos {
-		u.starts[pos%len(u.starts)] = f.Start
-	}
-	if w != nil {
-		return e.window(u, w, f.Start)
+	if w := u.det.Add(f); w != nil {
+		return e.window(u, w)
 	}
 	if u.tr.Open() > 0 {
-		return e.emit(u, u.tr.Advance(f.Start))
+		next, start := u.det.Next()
+		return e.emit(u, u.tr.Advance(min(start, f.Start), next))
 	}
 	return nil
 }
 
-// window takes u's next window, completed at end (event time).
-func (e *Engine) window(u *unit, w *detector.Window, end int64) error {
+// window takes u's next window.
+func (e *Engine) window(u *unit, w *detector.Window) error {
 	u.windows++
 	u.dirty = true
 	e.metrics.windows.Inc()
+	var a *rootcause.Anomaly
 	if w.Anomalous {
 		u.anoms++
 		u.mAnom.Inc()
+		an := rootcause.NewAnomaly(w)
+		a = &an
 	}
 	if u.sp != nil {
-		if err := u.sp.window(w); err != nil {
+		if err := u.sp.window(w, a); err != nil {
 			return err
 		}
 	}
-	start := end
-	if w.First >= u.det.Flows()-len(u.starts) {
-		start = u.starts[w.First%len(u.starts)]
+	if a == nil {
+		return e.emit(u, u.tr.Advance(w.Start, w.First))
 	}
-	iw := incident.Window{Index: w.Index, First: w.First, Flows: len(w.Symbols), Start: start, End: end,
-		Sum: w.Score.Sum, Anomalous: w.Anomalous, Cause: w.Cause, Model: &u.model.id}
+	iw := rootcause.IncidentWindow(a, rootcause.NovelOf(u.model.m), &u.model.id)
 	return e.emit(u, u.tr.Window(&iw))
 }
 
@@ -379,11 +454,11 @@ func (e *Engine) emit(u *unit, evs []incident.Event) error {
 	for i := range evs {
 		a := incident.AlertOf(&evs[i])
 		e.metrics.alerts.WithLabelValues(string(a.Event)).Inc()
-		if e.suppress[a.Identity()] {
+		if _, ok := e.suppress[a.Identity()]; ok {
 			delete(e.suppress, a.Identity())
 			continue
 		}
-		if err := e.alerts.Send(&a, u.dom.name); err != nil {
+		if err := e.alerts.Send(e.sinkCtx, &a, u.dom.name); err != nil {
 			return fmt.Errorf("alert: %w", err)
 		}
 	}
@@ -401,16 +476,28 @@ func (e *Engine) Sweep() error {
 }
 
 func (e *Engine) sweep() error {
+	e.clock = time.Now()
 	for _, u := range e.units {
 		if u.dom == nil {
 			continue // not this member's (Kafka)
 		}
-		now := u.watermark(int64(e.cfg.MaxLateness))
+		now := e.watermark(u)
 		if err := e.release(u, now); err != nil {
 			return err
 		}
 		if u.tr.Open() > 0 && now != math.MinInt64 {
-			if err := e.emit(u, u.tr.Advance(min(u.buf.Earliest(), now))); err != nil {
+			// No window to come blames a flow before the horizon: not
+			// one of the unfinished window's, not one waiting, not one to
+			// come. A unit that got no flow for the idle timeout (wall
+			// clock) has its unfinished window left out: its incidents
+			// close.
+			horizon, next := min(u.buf.Earliest(), now), math.MaxInt
+			if quiet := !u.arrived.IsZero() && time.Since(u.arrived) > e.cfg.idle(); !quiet {
+				var start int64
+				next, start = u.det.Next()
+				horizon = min(horizon, start)
+			}
+			if err := e.emit(u, u.tr.Advance(horizon, next)); err != nil {
 				return err
 			}
 		}
@@ -429,7 +516,7 @@ func (e *Engine) End() error {
 			return err
 		}
 		if w := u.det.End(); w != nil {
-			if err := e.window(u, w, u.starts[(u.det.Flows()-1+len(u.starts))%len(u.starts)]); err != nil {
+			if err := e.window(u, w); err != nil {
 				return err
 			}
 		}
@@ -438,7 +525,7 @@ func (e *Engine) End() error {
 		}
 	}
 	e.ended = true
-	return e.alerts.Flush()
+	return e.alerts.Flush(e.sinkCtx)
 }
 
 // Status is a one-line account of the monitor.
@@ -465,25 +552,44 @@ func (e *Engine) Status() Status {
 
 // Run reads src into the monitor until it ends (End is then called, the
 // folders refreshed and a last checkpoint written) or ctx is done (a last
-// checkpoint is written: a restart goes on from it). Reports, checkpoints,
-// sweeps and model reloads happen on their own meanwhile.
+// checkpoint is written: a restart goes on from it, and Run returns nil:
+// a stopped monitor has not failed). Reports, checkpoints, sweeps and model
+// reloads happen on their own meanwhile. Once ctx is done, what is left to
+// do (the last checkpoint, flushing alerts) gets ShutdownTimeout.
 func (e *Engine) Run(ctx context.Context, src *stream.Local) error {
-	from, err := e.Resume(src)
+	sctx, cancel := afterGrace(ctx, e.cfg.shutdown())
+	defer cancel()
+	e.mu.Lock()
+	e.sinkCtx = sctx
+	e.mu.Unlock()
+	from, err := e.Resume(ctx, src)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return err
 	}
 	bg, stop := context.WithCancel(ctx)
 	defer stop()
 	var wg sync.WaitGroup
-	bgErr := make(chan error, 1)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := e.background(bg, true); err != nil {
-			bgErr <- err
-			stop()
-		}
-	}()
+	bgErr := make(chan error, 2)
+	loops := []func(context.Context) error{e.background}
+	if e.cfg.CheckpointEvery > 0 {
+		// Checkpoints on their own: a long refresh must not hold them
+		// back, or a process killed over and over would never get past
+		// its first one.
+		loops = append(loops, e.checkpoints)
+	}
+	for _, loop := range loops {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := loop(bg); err != nil {
+				bgErr <- err
+				stop()
+			}
+		}()
+	}
 	err = src.Run(bg, from, e.Flow)
 	stop()
 	wg.Wait()
@@ -495,7 +601,7 @@ func (e *Engine) Run(ctx context.Context, src *stream.Local) error {
 	if err != nil {
 		if ctx.Err() != nil {
 			// Stopped: the state goes on next time.
-			return errors.Join(err, e.Checkpoint())
+			return e.Checkpoint(sctx)
 		}
 		return err
 	}
@@ -505,16 +611,35 @@ func (e *Engine) Run(ctx context.Context, src *stream.Local) error {
 	if err := e.Refresh(); err != nil {
 		return err
 	}
-	return e.Checkpoint()
+	return e.Checkpoint(sctx)
 }
 
-// background sweeps, refreshes, checkpoints (a local source's: Kafka's are
-// the poll loop's) and reloads models until ctx is done.
-func (e *Engine) background(ctx context.Context, checkpoints bool) error {
+// afterGrace returns a context that ends grace after ctx does: the time
+// a stopping monitor has for what is left to do.
+func afterGrace(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	g, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-g.Done():
+			return
+		}
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel()
+		case <-g.Done():
+		}
+	}()
+	return g, cancel
+}
+
+// background sweeps, refreshes and reloads models until ctx is done.
+func (e *Engine) background(ctx context.Context) error {
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
-	var lastReport, lastCheckpoint, lastPoll time.Time
-	lastReport, lastCheckpoint, lastPoll = time.Now(), time.Now(), time.Now()
+	lastReport, lastPoll := time.Now(), time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -533,11 +658,25 @@ func (e *Engine) background(ctx context.Context, checkpoints bool) error {
 					e.cfg.Log("report refresh: %v", err)
 				}
 			}
-			if checkpoints && e.cfg.CheckpointEvery > 0 && now.Sub(lastCheckpoint) >= e.cfg.CheckpointEvery {
-				lastCheckpoint = now
-				if err := e.Checkpoint(); err != nil {
-					return err
+		}
+	}
+}
+
+// checkpoints checkpoints a local source's monitor every CheckpointEvery
+// until ctx is done.
+func (e *Engine) checkpoints(ctx context.Context) error {
+	tick := time.NewTicker(e.cfg.CheckpointEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			if err := e.Checkpoint(ctx); err != nil {
+				if ctx.Err() != nil {
+					return nil // stopping: Run writes the last one
 				}
+				return err
 			}
 		}
 	}

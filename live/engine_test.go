@@ -3,11 +3,13 @@ package live
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,11 +46,14 @@ func traffic(start time.Time, n, odd int) []flows.Flow {
 }
 
 // trainModel learns host's model from fs as train does, into root.
-func trainModel(t *testing.T, root string, fs []flows.Flow) {
+func trainModel(t *testing.T, root string, fs []flows.Flow) { trainModelOf(t, root, host, fs) }
+
+// trainModelOf learns h's model from fs as train does, into root.
+func trainModelOf(t *testing.T, root string, h netip.Addr, fs []flows.Flow) {
 	t.Helper()
 	var xs []flows.Features
 	for i := range fs {
-		d, _ := fs[i].DirectionFrom(host)
+		d, _ := fs[i].DirectionFrom(h)
 		xs = append(xs, fs[i].Features(d))
 	}
 	enc, err := flows.FitEncoder("quantile", [][]flows.Features{xs}, flows.EncoderOptions{PortClass: true})
@@ -82,13 +87,13 @@ func trainModel(t *testing.T, root string, fs []flows.Flow) {
 	}
 	nc := model.NewNoveltyCounter()
 	for i := range fs {
-		d, _ := fs[i].DirectionFrom(host)
+		d, _ := fs[i].DirectionFrom(h)
 		nc.Add(model.KeyOf(&xs[i]), fs[i].Peer(d), xs[i].Bytes, xs[i].Duration)
 	}
-	m := &model.Model{Unit: host.String(), Window: 10, Stride: 1, Encoder: enc, Threshold: thr, Automaton: auto,
+	m := &model.Model{Unit: h.String(), Window: 10, Stride: 1, Encoder: enc, Threshold: thr, Automaton: auto,
 		Novelty: nc.Novelty(), Training: model.TrainingInfo{Flows: len(fs), Traces: len(sums)}}
-	os.MkdirAll(filepath.Join(root, host.String()), 0o755)
-	if err := m.Save(filepath.Join(root, host.String(), "model.json")); err != nil {
+	os.MkdirAll(filepath.Join(root, h.String()), 0o755)
+	if err := m.Save(filepath.Join(root, h.String(), "model.json")); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -99,7 +104,7 @@ type recorded struct {
 	alerts []incident.Alert
 }
 
-func (r *recorded) Send(a *incident.Alert, _ string) error {
+func (r *recorded) Send(_ context.Context, a *incident.Alert, _ string) error {
 	r.alerts = append(r.alerts, *a)
 	return nil
 }
@@ -167,17 +172,51 @@ func TestEngineEventTime(t *testing.T) {
 	}
 
 	// The unit goes quiet with an incident open; other hosts' flows move
-	// event time on, and a sweep closes it.
+	// event time on, and once the idle timeout has passed a sweep closes
+	// it.
 	e, sink := newEngine(t, T, 0)
+	e.cfg.IdleTimeout = time.Millisecond
 	for i := range live[:100] {
 		e.Flow(&live[i], nil)
 	}
 	other := flows.Flow{Start: live[99].Start + int64(2*time.Minute), Src: peer, Dst: odd}
 	e.Flow(&other, nil)
+	time.Sleep(5 * time.Millisecond) // the unit's source is quiet past the idle timeout
 	if err := e.Sweep(); err != nil {
 		t.Fatal(err)
 	}
 	if st := e.Status(); st.Open != 0 || len(sink.alerts) == 0 || sink.alerts[len(sink.alerts)-1].Event != incident.Close {
 		t.Errorf("after the gap: %d open, last alert %+v; want the incident closed", st.Open, sink.alerts[len(sink.alerts)-1].Event)
+	}
+}
+
+// TestSelectUnits: watch judges every host run judges, by the model run
+// would pick (a group's for a member without its own folder), and leaves
+// out, saying so, a host whose model is not trained yet.
+func TestSelectUnits(t *testing.T) {
+	dir := t.TempDir()
+	T, M := filepath.Join(dir, "T"), filepath.Join(dir, "M")
+	for _, f := range []string{"web/model.json", "10.1.0.13/model.json"} {
+		os.MkdirAll(filepath.Join(T, filepath.Dir(f)), 0o755)
+		os.WriteFile(filepath.Join(T, f), []byte("{}"), 0o644)
+	}
+	os.WriteFile(filepath.Join(T, "web", "group.json"), []byte(`{"name":"web","members":["10.1.0.12"]}`), 0o644)
+	os.MkdirAll(filepath.Join(M, "10.1.0.14"), 0o755)
+	var said []string
+	cfg := Config{TrainRoot: T, MonitorRoot: M, Log: func(f string, a ...any) { said = append(said, fmt.Sprintf(f, a...)) }}
+	specs, err := selectUnits(&cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range specs {
+		got = append(got, s.name+"="+s.owner)
+	}
+	if strings.Join(got, " ") != "10.1.0.12=web 10.1.0.13=10.1.0.13" || len(said) != 1 || !strings.Contains(said[0], "10.1.0.14") {
+		t.Errorf("units %v, said %q", got, said)
+	}
+	cfg.Services = []netip.Addr{netip.MustParseAddr("10.1.0.14")}
+	if _, err := selectUnits(&cfg); err == nil {
+		t.Error("--service 10.1.0.14 without a model accepted")
 	}
 }

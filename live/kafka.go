@@ -27,7 +27,13 @@ type KafkaSource struct {
 	// DeadLetter, when set, is the topic malformed records go to.
 	DeadLetter     string
 	SessionTimeout time.Duration
+	// Dial, when set, opens the connections to the brokers (a proxy, a
+	// test's network that can fail); nil dials directly.
+	Dial Dialer
 }
+
+// Dialer opens a connection to a broker.
+type Dialer func(ctx context.Context, network, host string) (net.Conn, error)
 
 // backoff is the wait before the n-th retry of a Kafka request: 250 ms
 // doubling to 30 s.
@@ -62,9 +68,13 @@ func (c *connectLog) OnBrokerConnect(meta kgo.BrokerMetadata, _ time.Duration, _
 	}
 }
 
-func kafkaOpts(u stream.KafkaURL, log func(string, ...any)) []kgo.Opt {
-	return []kgo.Opt{kgo.SeedBrokers(u.Brokers...), kgo.RetryBackoffFn(backoff),
-		kgo.WithHooks(&connectLog{log: log, fails: map[string]int{}}), kgo.DialTimeout(5 * time.Second)}
+func kafkaOpts(u stream.KafkaURL, log func(string, ...any), dial Dialer) []kgo.Opt {
+	opts := []kgo.Opt{kgo.SeedBrokers(u.Brokers...), kgo.RetryBackoffFn(backoff),
+		kgo.WithHooks(&connectLog{log: log, fails: map[string]int{}})}
+	if dial != nil {
+		return append(opts, kgo.Dialer(dial))
+	}
+	return append(opts, kgo.DialTimeout(5*time.Second))
 }
 
 // waitReachable pings the cluster until it answers, saying so while it
@@ -189,4 +199,20 @@ func header(r *kgo.Record, key string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// closeWithin closes a client, waiting no longer than ctx allows: Close
+// leaves the consumer group and flushes, which a dead or paused broker
+// can hold for minutes. A client left closing is abandoned to its
+// goroutine; the process is stopping.
+func closeWithin(ctx context.Context, cl *kgo.Client) {
+	done := make(chan struct{})
+	go func() {
+		cl.Close()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
 }

@@ -18,13 +18,12 @@ import (
 // unit and window start, all of a unit's in one partition. Its marks are
 // the topic's end offsets: after a restart, the records past them from the
 // same domain are the alerts sent since the checkpoint.
-func KafkaAlerts(u stream.KafkaURL, log func(string, ...any)) (AlertSink, error) {
-	opts := append(kafkaOpts(u, log), kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerLinger(5*time.Millisecond))
+func KafkaAlerts(ctx context.Context, u stream.KafkaURL, log func(string, ...any), dial Dialer) (AlertSink, error) {
+	opts := append(kafkaOpts(u, log, dial), kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerLinger(5*time.Millisecond))
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("--alerts: %w", err)
 	}
-	ctx := context.Background()
 	if err := waitReachable(ctx, cl, u, log); err != nil {
 		cl.Close()
 		return nil, err
@@ -39,7 +38,7 @@ func KafkaAlerts(u stream.KafkaURL, log func(string, ...any)) (AlertSink, error)
 		cl.Close()
 		return nil, fmt.Errorf("--alerts: %w", err)
 	}
-	return &kafkaAlerts{cl: cl, adm: adm, opts: kafkaOpts(u, log), topic: u.Topic, parts: int32(len(ends))}, nil
+	return &kafkaAlerts{cl: cl, adm: adm, opts: kafkaOpts(u, log, dial), topic: u.Topic, parts: int32(len(ends))}, nil
 }
 
 type kafkaAlerts struct {
@@ -52,14 +51,14 @@ type kafkaAlerts struct {
 	err   error // the first failed send, until a Flush reports it
 }
 
-func (s *kafkaAlerts) Send(a *incident.Alert, domain string) error {
+func (s *kafkaAlerts) Send(ctx context.Context, a *incident.Alert, domain string) error {
 	b, err := a.MarshalLine()
 	if err != nil {
 		return err
 	}
 	r := &kgo.Record{Topic: s.topic, Key: []byte(a.Key), Value: b[:len(b)-1], Partition: unitPartition(a.Unit, s.parts),
 		Headers: []kgo.RecordHeader{{Key: "domain", Value: []byte(domain)}, {Key: "unit", Value: []byte(a.Unit)}}}
-	s.cl.Produce(context.Background(), r, func(_ *kgo.Record, err error) {
+	s.cl.Produce(ctx, r, func(_ *kgo.Record, err error) {
 		if err != nil {
 			s.mu.Lock()
 			if s.err == nil {
@@ -71,8 +70,8 @@ func (s *kafkaAlerts) Send(a *incident.Alert, domain string) error {
 	return nil
 }
 
-func (s *kafkaAlerts) Flush() error {
-	if err := s.cl.Flush(context.Background()); err != nil {
+func (s *kafkaAlerts) Flush(ctx context.Context) error {
+	if err := s.cl.Flush(ctx); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -82,18 +81,18 @@ func (s *kafkaAlerts) Flush() error {
 	return err
 }
 
-func (s *kafkaAlerts) Mark(string) (json.RawMessage, error) {
-	if err := s.Flush(); err != nil {
+func (s *kafkaAlerts) Mark(ctx context.Context, _ string) (json.RawMessage, error) {
+	if err := s.Flush(ctx); err != nil {
 		return nil, err
 	}
-	ends, err := endOffsets(context.Background(), s.adm, s.topic)
+	ends, err := endOffsets(ctx, s.adm, s.topic)
 	if err != nil {
 		return nil, err
 	}
 	return json.Marshal(ends)
 }
 
-func (s *kafkaAlerts) Since(domain string, mark json.RawMessage) (map[string]bool, error) {
+func (s *kafkaAlerts) Since(ctx context.Context, domain string, mark json.RawMessage) (map[string]bool, error) {
 	from := map[int32]int64{}
 	if len(mark) > 0 {
 		if err := json.Unmarshal(mark, &from); err != nil {
@@ -102,7 +101,7 @@ func (s *kafkaAlerts) Since(domain string, mark json.RawMessage) (map[string]boo
 	}
 	out := map[string]bool{}
 	var bad error
-	err := readRange(context.Background(), s.opts, s.adm, s.topic, from, func(r *kgo.Record) {
+	err := readRange(ctx, s.opts, s.adm, s.topic, from, func(r *kgo.Record) {
 		if d, _ := header(r, "domain"); d != domain {
 			return
 		}
@@ -119,8 +118,8 @@ func (s *kafkaAlerts) Since(domain string, mark json.RawMessage) (map[string]boo
 	return out, err
 }
 
-func (s *kafkaAlerts) Close() error {
-	err := s.Flush()
-	s.cl.Close()
+func (s *kafkaAlerts) Close(ctx context.Context) error {
+	err := s.Flush(ctx)
+	closeWithin(ctx, s.cl)
 	return err
 }

@@ -21,11 +21,17 @@ import (
 )
 
 // partState is a partition's checkpoint in the state topic: the next
-// offset to read, its event time, and the alerts' mark.
+// offset to read, its event time, the alerts' mark and the alerts still
+// to be suppressed. A partition's first owner writes one at once, before
+// judging anything (Fresh, with only the mark), so that an owner that
+// dies before its first checkpoint leaves its successor the alerts it
+// sent.
 type partState struct {
 	Offset    int64
 	Watermark int64
 	Alerts    json.RawMessage
+	Pending   []string `json:",omitempty"`
+	Fresh     bool     `json:",omitempty"`
 }
 
 // kafkaUnitState is a unit's checkpoint in the state topic: its state, the
@@ -45,6 +51,7 @@ type kafkaWatch struct {
 	stateTopic string
 	cl         *kgo.Client
 	adm        *kadm.Client
+	prod       *kgo.Client // writes first states (the consumer may not exist yet)
 	opts       []kgo.Opt
 	// Under e.mu:
 	doms  map[int32]*domain
@@ -77,7 +84,7 @@ func (e *Engine) RunKafka(ctx context.Context, src KafkaSource) error {
 	}
 	k := &kafkaWatch{e: e, src: src, topic: src.URL.Topic, stateTopic: src.URL.Group + "-watch-state",
 		doms: map[int32]*domain{}, next: map[int32]int64{}, decs: map[int32]*stream.MessageDecoder{}}
-	k.opts = kafkaOpts(src.URL, e.cfg.Log)
+	k.opts = kafkaOpts(src.URL, e.cfg.Log, src.Dial)
 	st := max(src.SessionTimeout, 100*time.Millisecond)
 	opts := append(slices.Clone(k.opts),
 		kgo.ConsumerGroup(src.URL.Group), kgo.ConsumeTopics(k.topic), kgo.DisableAutoCommit(), kgo.BlockRebalanceOnPoll(),
@@ -86,13 +93,21 @@ func (e *Engine) RunKafka(ctx context.Context, src KafkaSource) error {
 		kgo.OnPartitionsAssigned(k.assigned), kgo.OnPartitionsRevoked(k.revoked), kgo.OnPartitionsLost(k.lost))
 	// An admin client of its own, made first: the group's callbacks may
 	// run as soon as the consumer exists.
+	sctx, cancelGrace := afterGrace(ctx, e.cfg.shutdown())
+	defer cancelGrace()
+	e.mu.Lock()
+	e.sinkCtx = sctx
+	e.mu.Unlock()
 	admCl, err := kgo.NewClient(k.opts...)
 	if err != nil {
 		return fmt.Errorf("kafka: %w", err)
 	}
-	defer admCl.Close()
-	k.adm = kadm.NewClient(admCl)
+	defer closeWithin(sctx, admCl)
+	k.adm, k.prod = kadm.NewClient(admCl), admCl
 	if err := waitReachable(ctx, admCl, src.URL, e.cfg.Log); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before the broker answered
+		}
 		return err
 	}
 	compact := "compact"
@@ -123,7 +138,7 @@ func (e *Engine) RunKafka(ctx context.Context, src KafkaSource) error {
 	closed := false
 	defer func() {
 		if !closed {
-			cl.Close()
+			closeWithin(sctx, cl)
 		}
 	}()
 	bg, stop := context.WithCancel(ctx)
@@ -133,7 +148,7 @@ func (e *Engine) RunKafka(ctx context.Context, src KafkaSource) error {
 	bgErr := make(chan error, 1)
 	go func() {
 		defer wg.Done()
-		if err := e.background(bg, false); err != nil {
+		if err := e.background(bg); err != nil {
 			bgErr <- err
 			stop()
 		}
@@ -158,7 +173,7 @@ func (e *Engine) RunKafka(ctx context.Context, src KafkaSource) error {
 		e.mu.Lock()
 		fs.EachPartition(func(p kgo.FetchTopicPartition) {
 			if runErr == nil {
-				runErr = k.partition(bg, &p)
+				runErr = k.partition(sctx, &p) // dead letters go out during a graceful stop too
 			}
 		})
 		e.mu.Unlock()
@@ -182,14 +197,17 @@ func (e *Engine) RunKafka(ctx context.Context, src KafkaSource) error {
 	}
 	if runErr == nil {
 		// A clean stop: the state goes on from here, in this member or
-		// another.
-		cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		runErr = k.checkpoint(cctx, cl, nil)
-		cancel()
+		// another, if the broker takes it within the shutdown timeout.
+		if err := k.checkpoint(sctx, cl, nil); err != nil {
+			e.cfg.Log("last checkpoint not written (%v): the next owner goes on from the one before, sending nothing twice", err)
+		}
 	}
 	closed = true
-	cl.Close()
-	return errors.Join(runErr, e.alerts.Flush())
+	closeWithin(sctx, cl)
+	if err := e.alerts.Flush(sctx); err != nil && runErr == nil && sctx.Err() == nil {
+		runErr = err
+	}
+	return runErr
 }
 
 // dom returns partition p's domain.
@@ -212,6 +230,9 @@ func (k *kafkaWatch) partition(ctx context.Context, p *kgo.FetchTopicPartition) 
 		k.decs[p.Partition] = dec
 	}
 	var routed stream.Routed
+	if len(p.Records) > 0 {
+		d.seen = e.now()
+	}
 	for _, r := range p.Records {
 		k.next[p.Partition] = r.Offset + 1
 		e.metrics.lag.WithLabelValues(r.Topic, strconv.Itoa(int(r.Partition))).Set(float64(max(0, p.HighWatermark-r.Offset-1)))
@@ -268,10 +289,14 @@ func (k *kafkaWatch) routed(d *domain, r *kgo.Record, rt *stream.Routed) error {
 	if _, ok := u.sources[rt.SourcePartition]; !ok {
 		u.sources[rt.SourcePartition] = math.MinInt64
 	}
+	if u.sourceSeen == nil {
+		u.sourceSeen = map[int32]time.Time{}
+	}
+	u.sourceSeen[rt.SourcePartition] = e.now()
 	e.offer(d, u, f)
 	u.sources[rt.SourcePartition] = max(u.sources[rt.SourcePartition], f.Start)
 	d.wm.See(f.Start)
-	if err := e.release(u, u.watermark(int64(e.cfg.MaxLateness))); err != nil {
+	if err := e.release(u, e.watermark(u)); err != nil {
 		return fmt.Errorf("%w: %w", errFatal, err)
 	}
 	return nil
@@ -299,7 +324,7 @@ func (e *Engine) routeKafka(d *domain, part int32, off int64, f *flows.Flow) err
 	d.wm.See(f.Start)
 	for _, u := range []*unit{src, dst} {
 		if u != nil && (u != dst || dst != src) {
-			if err := e.release(u, d.wm.Now()); err != nil {
+			if err := e.release(u, e.watermark(u)); err != nil {
 				return fmt.Errorf("%w: %w", errFatal, err)
 			}
 		}
@@ -343,7 +368,7 @@ func (k *kafkaWatch) checkpoint(ctx context.Context, cl *kgo.Client, parts []int
 		}
 	}
 	slices.Sort(parts)
-	if err := e.alerts.Flush(); err != nil {
+	if err := e.alerts.Flush(ctx); err != nil {
 		e.mu.Unlock()
 		return fmt.Errorf("checkpoint: %w", err)
 	}
@@ -359,12 +384,12 @@ func (k *kafkaWatch) checkpoint(ctx context.Context, cl *kgo.Client, parts []int
 		if d == nil || !ok {
 			continue
 		}
-		mark, err := e.alerts.Mark(d.name)
+		mark, err := e.alerts.Mark(ctx, d.name)
 		if err != nil {
 			e.mu.Unlock()
 			return fmt.Errorf("checkpoint: alerts: %w", err)
 		}
-		b, _ := json.Marshal(partState{Offset: next, Watermark: d.wm.Max, Alerts: mark})
+		b, _ := json.Marshal(partState{Offset: next, Watermark: d.wm.Max, Alerts: mark, Pending: e.pending(d.name)})
 		recs = append(recs, &kgo.Record{Topic: k.stateTopic, Key: []byte(k.key(p)), Value: b})
 		offsets[p] = kgo.EpochOffset{Epoch: -1, Offset: next}
 		for _, u := range e.units {
@@ -426,25 +451,44 @@ func (k *kafkaWatch) assigned(ctx context.Context, _ *kgo.Client, m map[string][
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	restored := 0
+	var fresh []int32
 	for _, p := range parts {
 		d := &domain{name: k.topic + "/" + strconv.Itoa(int(p)), wm: stream.NewWatermark(e.cfg.MaxLateness)}
 		k.doms[p] = d
 		delete(k.next, p)
 		delete(k.decs, p)
 		var ps partState
-		if b, ok := latest[k.key(p)]; ok && json.Unmarshal(b, &ps) == nil {
-			d.wm.Max = ps.Watermark
-			k.next[p] = ps.Offset
-			sent, err := e.alerts.Since(d.name, ps.Alerts)
+		b, ok := latest[k.key(p)]
+		if ok && json.Unmarshal(b, &ps) == nil {
+			if !ps.Fresh {
+				d.wm.Max = ps.Watermark
+				k.next[p] = ps.Offset
+			}
+			sent, err := e.alerts.Since(ctx, d.name, ps.Alerts)
 			if err != nil {
 				e.cfg.Log("partition %d: the alerts sent since its checkpoint cannot be read (%v): they may be sent again", p, err)
 			}
-			if e.suppress == nil {
-				e.suppress = map[string]bool{}
+			e.suppressAll(d.name, sent, ps.Pending)
+			continue
+		}
+		fresh = append(fresh, p)
+	}
+	if len(fresh) > 0 {
+		// A first state at once, before any alert of these partitions is
+		// sent: the alerts' mark, from which a successor reads what this
+		// member sent should it die before its first checkpoint.
+		var recs []*kgo.Record
+		for _, p := range fresh {
+			mark, err := e.alerts.Mark(ctx, k.doms[p].name)
+			if err != nil {
+				e.cfg.Log("partition %d: alerts mark: %v", p, err)
+				continue
 			}
-			for id := range sent {
-				e.suppress[id] = true
-			}
+			b, _ := json.Marshal(partState{Alerts: mark, Fresh: true})
+			recs = append(recs, &kgo.Record{Topic: k.stateTopic, Key: []byte(k.key(p)), Value: b})
+		}
+		if err := k.prod.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+			e.cfg.Log("partitions %v: first state not written (%v): if this member dies before its first checkpoint, their alerts may be sent again", fresh, err)
 		}
 	}
 	for _, u := range e.units {

@@ -89,3 +89,14 @@ func (m *Metrics) Serve(ctx context.Context, addr string) (net.Addr, error) {
 	}()
 	return ln.Addr(), nil
 }
+
+func (m *Metrics) alertsSent() float64 {
+	var total float64
+	for _, ev := range []string{"open", "update", "close"} {
+		var d dto.Metric
+		if err := m.alerts.WithLabelValues(ev).Write(&d); err == nil {
+			total += d.GetCounter().GetValue()
+		}
+	}
+	return total
+}

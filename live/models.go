@@ -8,12 +8,13 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/netflow-monitor/monitor/incident"
 	"github.com/netflow-monitor/monitor/layout"
 	"github.com/netflow-monitor/monitor/model"
+	"github.com/netflow-monitor/monitor/rootcause"
 )
 
 // loaded is a model as loaded from its file, with its identity.
@@ -53,10 +54,7 @@ func loadModel(path, owner string) (*loaded, error) {
 			return nil, err
 		}
 		sum := sha256.Sum256(before)
-		t := m.Threshold
-		return &loaded{path: path, owner: owner, m: m, info: info, id: incident.Model{
-			Unit: m.Unit, ID: "sha256:" + hex.EncodeToString(sum[:8]), Threshold: t.Value, Mean: t.Mean, SD: t.SD, K: t.K,
-		}}, nil
+		return &loaded{path: path, owner: owner, m: m, info: info, id: rootcause.IncidentModel(m, "sha256:"+hex.EncodeToString(sum[:8]))}, nil
 	}
 	return nil, fmt.Errorf("load model %s: it kept changing while it was read", path)
 }
@@ -79,19 +77,22 @@ type unitSpec struct {
 	owner     string
 }
 
-// selectUnits returns the units to watch, sorted by address: with a shared
-// model (--model), the hosts given, else the monitor folder's hosts, else
-// the group's members; otherwise every service of the train folder that
-// has a model (only those given, when some are).
+// selectUnits returns the units to watch, sorted by address: the hosts
+// given (--service), else every host run would judge: those of the
+// monitor folder, the train folder's services and its groups' members
+// (with --model, its group's members). Which model judges each is
+// layout.Judges' decision, as it is run's. A host found that way but
+// whose model is not trained yet is left out and said; a host given by
+// --service must have one.
 func selectUnits(c *Config) ([]unitSpec, error) {
-	var specs []unitSpec
-	if c.Model != "" {
-		path, err := layout.ModelPath(c.TrainRoot, c.Model)
-		if err != nil {
-			return nil, fmt.Errorf("--model %w", err)
-		}
-		hosts := slices.Clone(c.Services)
-		if len(hosts) == 0 && c.MonitorRoot != "" {
+	judges, err := layout.NewJudges(c.TrainRoot, c.Model)
+	if err != nil {
+		return nil, err
+	}
+	hosts, given := slices.Clone(c.Services), len(c.Services) > 0
+	if !given {
+		hosts = judges.Hosts()
+		if c.MonitorRoot != "" {
 			if units, _, err := layout.Discover(c.MonitorRoot); err == nil {
 				for _, u := range units {
 					if !u.IsGroup() {
@@ -100,45 +101,30 @@ func selectUnits(c *Config) ([]unitSpec, error) {
 				}
 			}
 		}
-		if len(hosts) == 0 {
-			if g, err := layout.ReadGroup(filepath.Dir(path)); err == nil {
-				hosts = g.Members
-			}
+	}
+	slices.SortFunc(hosts, func(a, b netip.Addr) int { return a.Compare(b) })
+	hosts = slices.Compact(hosts)
+	var specs []unitSpec
+	var missing []string
+	for _, h := range hosts {
+		unit, path, err := judges.ModelPath(h)
+		if err == nil {
+			err = judges.HasModel(unit)
 		}
-		if len(hosts) == 0 {
-			return nil, fmt.Errorf("--model %s: no hosts to judge with it: give them with --service", c.Model)
-		}
-		for _, h := range hosts {
-			specs = append(specs, unitSpec{name: h.String(), addr: h, modelPath: path, owner: c.Model})
-		}
-	} else {
-		units, _, err := layout.Discover(c.TrainRoot)
 		if err != nil {
-			return nil, fmt.Errorf("train folder: %w", err)
-		}
-		for _, u := range units {
-			if u.IsGroup() || len(c.Services) > 0 && !slices.Contains(c.Services, u.Addr) {
-				continue
+			if given || c.Model != "" {
+				return nil, fmt.Errorf("%s: %w", h, err)
 			}
-			path := filepath.Join(layout.Dir(c.TrainRoot, u), layout.ModelFile)
-			if _, err := os.Stat(path); err != nil {
-				if len(c.Services) > 0 {
-					return nil, fmt.Errorf("no model for %s (train it first): %w", u.Name, err)
-				}
-				continue
-			}
-			specs = append(specs, unitSpec{name: u.Name, addr: u.Addr, modelPath: path, owner: u.Name})
+			missing = append(missing, h.String())
+			continue
 		}
-		for _, s := range c.Services {
-			if !slices.ContainsFunc(specs, func(u unitSpec) bool { return u.addr == s }) {
-				return nil, fmt.Errorf("no model for %s in %s (train it first)", s, c.TrainRoot)
-			}
-		}
+		specs = append(specs, unitSpec{name: h.String(), addr: h, modelPath: path, owner: unit})
+	}
+	if len(missing) > 0 && c.Log != nil {
+		c.Log("not watched, no model yet: %s", strings.Join(missing, ", "))
 	}
 	if len(specs) == 0 {
-		return nil, errors.New("no unit to watch: train models first (no service of the train folder has a model.json)")
+		return nil, errors.New("no unit to watch: train models first (no host of the train or monitor folder has a model.json)")
 	}
-	slices.SortFunc(specs, func(a, b unitSpec) int { return a.addr.Compare(b.addr) })
-	specs = slices.CompactFunc(specs, func(a, b unitSpec) bool { return a.addr == b.addr })
 	return specs, nil
 }

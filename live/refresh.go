@@ -6,9 +6,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/netflow-monitor/monitor/atomicfile"
 	"github.com/netflow-monitor/monitor/detector"
+	"github.com/netflow-monitor/monitor/htmlreport"
 	"github.com/netflow-monitor/monitor/layout"
 	"github.com/netflow-monitor/monitor/model"
 	"github.com/netflow-monitor/monitor/outputs"
@@ -56,7 +58,7 @@ func (e *Engine) Refresh() error {
 	e.mu.Unlock()
 	var errs []error
 	for _, j := range jobs {
-		rep, err := writeUnit(j, e.cfg.Top)
+		rep, err := writeUnit(j, e.cfg.Top, e.cfg.IncidentGap)
 		if err != nil {
 			err = fmt.Errorf("%s: %w", j.u.spec.name, err)
 			errs = append(errs, err)
@@ -71,26 +73,19 @@ func (e *Engine) Refresh() error {
 	e.mu.Lock()
 	rows := make([]rootcause.SummaryRow, 0, len(e.units))
 	for _, u := range e.units {
-		row := rootcause.SummaryRow{Service: u.spec.name, Model: u.model.m.Unit}
 		switch r := u.report; {
 		case r == nil:
-			row.Error = "no windows yet"
-		case r.err != nil:
-			row.Error = r.err.Error()
+			rows = append(rows, rootcause.SummaryOf(u.spec.name, u.model.m.Unit, nil, errors.New("no windows yet")))
 		default:
-			rep := r.rep
-			row.Traces, row.Anomalies, row.Threshold = rep.Traces, rep.Anomalies, rep.Threshold.Value
-			if len(rep.States) > 0 {
-				row.TopState = fmt.Sprint(rep.States[0].State)
-				if len(rep.States[0].Connections) > 0 {
-					row.TopConnection = rep.States[0].Connections[0]
-				}
-			}
+			rows = append(rows, rootcause.SummaryOf(u.spec.name, r.model, &r.rep, r.err))
 		}
-		rows = append(rows, row)
 	}
 	e.mu.Unlock()
+	// The summary and the HTML report are run's, from the folders as
+	// they are now.
 	if err := rootcause.WriteSummary(filepath.Join(e.cfg.MonitorRoot, outputs.SummaryFile), rows); err != nil {
+		errs = append(errs, err)
+	} else if err := htmlreport.Write(e.cfg.MonitorRoot, htmlreport.Options{}); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
@@ -100,7 +95,7 @@ func (e *Engine) Refresh() error {
 // spool (the bytes run writes), and the other outputs of run (root-cause
 // reports, plot) from the outputs table, fed the spooled sums and the
 // anomalies' report.
-func writeUnit(j refreshJob, top int) (rootcause.Report, error) {
+func writeUnit(j refreshJob, top int, gap time.Duration) (rootcause.Report, error) {
 	if err := os.MkdirAll(j.dir, 0o755); err != nil {
 		return rootcause.Report{}, err
 	}
@@ -122,7 +117,7 @@ func writeUnit(j refreshJob, top int) (rootcause.Report, error) {
 	if err != nil {
 		return rootcause.Report{}, err
 	}
-	rep := rootcause.Analyze(j.u.spec.name, j.windows, j.m, anomalies, top)
+	rep := rootcause.Analyze(j.u.spec.name, j.windows, j.m, anomalies, top, gap)
 	// The anomalies name their symbols by the spool's numbering (models
 	// may have changed since some were judged).
 	named := *j.m

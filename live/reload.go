@@ -37,13 +37,6 @@ func (e *Engine) ReloadModels() {
 			}
 			u.det = detector.Restore(l.m, u.spec.addr, u.det.State())
 			u.model = l
-			if len(u.starts) < l.m.Window {
-				starts := make([]int64, l.m.Window)
-				for p := max(0, u.det.Flows()-len(u.starts)); p < u.det.Flows(); p++ {
-					starts[p%len(starts)] = u.starts[p%len(u.starts)]
-				}
-				u.starts = starts
-			}
 			if u.sp != nil {
 				u.sp.nameOf = cachedNames(l.m.Encoder.SymbolName)
 			}

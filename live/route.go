@@ -67,7 +67,7 @@ func (r *Router) Route(ctx context.Context, src KafkaSource, to stream.KafkaURL)
 	}
 	log := r.cfg.Log
 	st := max(src.SessionTimeout, 100*time.Millisecond)
-	opts := append(kafkaOpts(src.URL, log),
+	opts := append(kafkaOpts(src.URL, log, src.Dial),
 		kgo.ConsumerGroup(src.URL.Group), kgo.ConsumeTopics(src.URL.Topic), kgo.DisableAutoCommit(), kgo.BlockRebalanceOnPoll(),
 		kgo.SessionTimeout(st), kgo.HeartbeatInterval(max(st/10, 50*time.Millisecond)), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		// Small fetches per partition keep the partitions' flows close in
@@ -80,8 +80,15 @@ func (r *Router) Route(ctx context.Context, src KafkaSource, to stream.KafkaURL)
 	if err != nil {
 		return fmt.Errorf("kafka: %w", err)
 	}
-	defer cl.Close()
+	// Closing leaves the group and flushes: a dead or paused broker gets
+	// the shutdown timeout, no more.
+	sctx, cancel := afterGrace(ctx, r.cfg.shutdown())
+	defer cancel()
+	defer closeWithin(sctx, cl)
 	if err := waitReachable(ctx, cl, src.URL, log); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return err
 	}
 	adm := kadm.NewClient(cl)
@@ -172,7 +179,7 @@ func (r *Router) Route(ctx context.Context, src KafkaSource, to stream.KafkaURL)
 				cerr = commitError(resp, err)
 			})
 			if cerr != nil && ctx.Err() == nil {
-				log("route: commit: %v (the flows after the last commit will be routed again; watch sees them once)", cerr)
+				log("commit: %v (the flows after the last commit will be routed again; watch sees them once)", cerr)
 			}
 		}
 		cl.AllowRebalance()

@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/netflow-monitor/monitor/detector"
 	"github.com/netflow-monitor/monitor/flows"
@@ -177,8 +178,8 @@ func rewriteNames(f *os.File, names []string) error {
 }
 
 // window spools a window: its predictions row, its sum, and, when
-// anomalous, the anomaly with its symbols named.
-func (s *spool) window(w *detector.Window) error {
+// anomalous, its anomaly a with its symbols named.
+func (s *spool) window(w *detector.Window, an *rootcause.Anomaly) error {
 	if err := s.pw.Write("", w.Symbols, s.nameOf, &w.Score); err != nil {
 		return fmt.Errorf("spool: %w", err)
 	}
@@ -193,7 +194,8 @@ func (s *spool) window(w *detector.Window) error {
 	if !w.Anomalous {
 		return nil
 	}
-	a := rootcause.NewAnomaly(w)
+	a := *an
+	a.Symbols = slices.Clone(an.Symbols)
 	for i, sym := range a.Symbols {
 		if sym == flows.Unknown {
 			continue // named by its flow in the reports, as run does

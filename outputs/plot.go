@@ -68,7 +68,7 @@ func (s *plotSink) Close(end End) error {
 			if i == maxShaded {
 				break
 			}
-			opt.Incidents = append(opt.Incidents, plots.Span{From: time.Unix(0, in.First), To: time.Unix(0, in.Last), Label: in.Summary})
+			opt.Incidents = append(opt.Incidents, plots.Span{From: time.Unix(0, in.FirstSeen), To: time.Unix(0, in.LastSeen), Label: in.Summary})
 		}
 	}
 	return plots.WindowScores(s.path, s.series, thr.Value, opt) // plots names the plot and its file

@@ -18,8 +18,10 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/netflow-monitor/monitor/flows"
+	"github.com/netflow-monitor/monitor/incident"
 	"github.com/netflow-monitor/monitor/learner"
 	"github.com/netflow-monitor/monitor/outputs"
 	"github.com/netflow-monitor/monitor/plots"
@@ -62,6 +64,10 @@ type Config struct {
 	// PlotFormat is the format of the score plots: png (default) or svg.
 	PlotFormat plots.Format
 	Top        int // root-cause states reported per host (default 10)
+	// IncidentGap: anomalous windows whose root causes share a
+	// connection, peer or port within this much event time are one
+	// incident (default incident.DefaultGap; watch's --incident-gap).
+	IncidentGap time.Duration
 	// Untrained holds the units whose training just failed (as "monitor
 	// all" passes them on), by name: their hosts are reported with that
 	// error rather than judged by an older model left in their folder.
@@ -88,7 +94,7 @@ func DefaultConfig() Config {
 		// The port class tells a workstation's SMTP or C&C connection from
 		// its web traffic of the same size; see README, Results.
 		Encoding: flows.EncoderOptions{PortClass: true},
-		Learner:  monitorLearnerOptions(), Top: 10,
+		Learner:  monitorLearnerOptions(), Top: 10, IncidentGap: incident.DefaultGap,
 	}
 }
 
@@ -105,6 +111,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("sigma %v: must be a number >= 0", c.Sigma)
 	case c.Top < 1:
 		return fmt.Errorf("top %d: must be >= 1", c.Top)
+	case c.IncidentGap < 0:
+		return fmt.Errorf("incident gap %v: must be >= 0", c.IncidentGap)
 	case c.Folds < 1 || c.Folds > 100:
 		return fmt.Errorf("folds %d: must be 1 to 100", c.Folds)
 	case c.MaxLine < 0:

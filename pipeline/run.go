@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/netflow-monitor/monitor/detector"
 	"github.com/netflow-monitor/monitor/flows"
@@ -77,20 +76,22 @@ func Run(ctx context.Context, c Config) ([]RunResult, []layout.Skipped, error) {
 	if c.Model == "" && len(c.Services) == 0 {
 		hosts, unmonitored = addTrainedServices(c.TrainRoot, hosts, broken)
 	}
-	// Without --model a host is judged by its own model, or, when it has
-	// no train folder of its own, by the model of the group it is in.
-	var unitOf func(h layout.Unit) (string, error)
-	if c.Model == "" {
-		unitOf = groupsOf(c.TrainRoot)
+	// Which unit's model judges each host is decided in one place (see
+	// layout.Judges), as watch, route and evaluate decide it.
+	judges, err := layout.NewJudges(c.TrainRoot, c.Model)
+	if err != nil {
+		return nil, skipped, err
 	}
 	var shared *model.Model
 	if c.Model != "" {
 		if terr, ok := c.Untrained[c.Model]; ok {
 			return nil, skipped, fmt.Errorf("--model %s: its training failed: %w", c.Model, terr)
 		}
-		shared, err = loadNamedModel(c.TrainRoot, c.Model)
-		if err != nil {
-			return nil, skipped, err
+		var path string
+		if shared, path, err = model.LoadUnit(c.TrainRoot, c.Model); errors.Is(err, fs.ErrNotExist) {
+			return nil, skipped, fmt.Errorf("--model %s: %s does not exist (train it with monitor train)", c.Model, path)
+		} else if err != nil {
+			return nil, skipped, fmt.Errorf("--model %s: %w", c.Model, err)
 		}
 	}
 	if c.Progress != nil {
@@ -114,7 +115,7 @@ func Run(ctx context.Context, c Config) ([]RunResult, []layout.Skipped, error) {
 		}()
 		m := shared
 		if m == nil {
-			unit, lerr := unitOf(h)
+			unit, lerr := judges.Unit(h.Addr)
 			terr, untrained := c.Untrained[unit]
 			switch {
 			case lerr != nil:
@@ -125,21 +126,7 @@ func Run(ctx context.Context, c Config) ([]RunResult, []layout.Skipped, error) {
 			case untrained:
 				lerr = fmt.Errorf("not monitored: the training of its group %s failed: %w", unit, terr)
 			default:
-				path, perr := layout.ModelPath(c.TrainRoot, unit)
-				if perr != nil {
-					lerr = perr
-					break
-				}
-				m, lerr = model.Load(path)
-				if errors.Is(lerr, fs.ErrNotExist) {
-					lerr = fmt.Errorf("no model for %s: %s does not exist (train it with monitor train, or judge it by another unit's model with --model)", h.Name, path)
-				} else if lerr != nil {
-					lerr = fmt.Errorf("no usable model for %s (train it, or pick one with --model): %w", h.Name, lerr)
-				} else if oerr := m.CheckOwner(path, unit); oerr != nil {
-					// A model copied from another folder would judge h
-					// by another service's traffic: only on request.
-					lerr = fmt.Errorf("%w: train %s, or pass --model %s to judge it by that model", oerr, unit, m.Unit)
-				}
+				m, lerr = loadJudge(c.TrainRoot, h.Name, unit)
 			}
 			if lerr != nil {
 				r.Err = lerr
@@ -194,25 +181,6 @@ func addTrainedServices(trainRoot string, hosts []layout.Unit, broken []layout.S
 		slices.SortStableFunc(hosts, func(a, b layout.Unit) int { return a.Addr.Compare(b.Addr) })
 	}
 	return hosts, added
-}
-
-// loadNamedModel loads the model of a named unit (group or service).
-func loadNamedModel(trainRoot, name string) (*model.Model, error) {
-	path, err := layout.ModelPath(trainRoot, name)
-	if err != nil {
-		return nil, fmt.Errorf("--model %w", err)
-	}
-	m, err := model.Load(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("--model %s: %s does not exist (train it with monitor train)", name, path)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("--model %s: %w", name, err)
-	}
-	if err := m.CheckOwner(path, name); err != nil {
-		return nil, fmt.Errorf("--model %s: %w", name, err)
-	}
-	return m, nil
 }
 
 func runHost(ctx context.Context, c *Config, u layout.Unit, m *model.Model, r *RunResult) (err error) {
@@ -291,7 +259,7 @@ func scoreHost(ctx context.Context, c *Config, u layout.Unit, m *model.Model, di
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	r.Report = rootcause.Analyze(u.Name, d.Windows(), m, anomalies, c.Top)
+	r.Report = rootcause.Analyze(u.Name, d.Windows(), m, anomalies, c.Top, c.IncidentGap)
 	if err := sinks.Close(outputs.End{Model: m, Windows: d.Windows(), Anomalies: len(anomalies), Report: &r.Report}); err != nil {
 		return nil, err
 	}
@@ -358,20 +326,7 @@ func readSorted(ctx context.Context, path string, c *Config, fn func(*flows.Flow
 func summaryRows(results []RunResult) []rootcause.SummaryRow {
 	rows := make([]rootcause.SummaryRow, 0, len(results))
 	for _, r := range results {
-		row := rootcause.SummaryRow{Service: r.Host, Model: r.Model}
-		if r.Err != nil {
-			row.Error = r.Err.Error()
-		} else {
-			rep := r.Report
-			row.Traces, row.Anomalies, row.Threshold = rep.Traces, rep.Anomalies, rep.Threshold.Value
-			if c, state, ok := rep.Top(); ok {
-				row.TopState, row.TopConnection = fmt.Sprint(state), c
-			}
-			if len(rep.Incidents) > 0 {
-				row.TopIncident = rep.Incidents[0].Summary
-			}
-		}
-		rows = append(rows, row)
+		rows = append(rows, rootcause.SummaryOf(r.Host, r.Model, &r.Report, r.Err))
 	}
 	return rows
 }
@@ -399,30 +354,21 @@ func clearOutputs(dir string, table []outputs.Output, cause error) error {
 	return cause
 }
 
-// groupsOf returns which unit's model judges a monitored host when no
-// model is named: its own, when it has a folder under trainRoot, else that
-// of the group it is a member of (an error when it is in several).
-func groupsOf(trainRoot string) func(h layout.Unit) (string, error) {
-	units, _, _ := layout.Discover(trainRoot)
-	in := map[netip.Addr][]string{}
-	own := map[netip.Addr]bool{}
-	for _, u := range units {
-		if !u.IsGroup() {
-			own[u.Addr] = true
-			continue
-		}
-		for _, m := range u.Members {
-			in[m] = append(in[m], u.Name)
-		}
+// loadJudge loads the model of unit, which judges host: a model copied
+// from another unit's folder would judge host by another service's
+// traffic, so it is used only on request (--model).
+func loadJudge(trainRoot, host, unit string) (*model.Model, error) {
+	m, path, err := model.LoadUnit(trainRoot, unit)
+	var owner *model.OwnerError
+	switch {
+	case errors.As(err, &owner):
+		return nil, fmt.Errorf("%w: train %s, or pass --model %s to judge it by that model", err, unit, owner.Owner)
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("no model for %s: %s does not exist (train it with monitor train, or judge it by another unit's model with --model)", host, path)
+	case err != nil && path == "":
+		return nil, err
+	case err != nil:
+		return nil, fmt.Errorf("no usable model for %s (train it, or pick one with --model): %w", host, err)
 	}
-	return func(h layout.Unit) (string, error) {
-		switch g := in[h.Addr]; {
-		case own[h.Addr] || len(g) == 0:
-			return h.Name, nil
-		case len(g) == 1:
-			return g[0], nil
-		default:
-			return "", fmt.Errorf("%s has no model of its own and is a member of the groups %s: pick one with --model", h.Name, strings.Join(g, ", "))
-		}
-	}
+	return m, nil
 }

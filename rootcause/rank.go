@@ -7,23 +7,28 @@ package rootcause
 import (
 	"cmp"
 	"slices"
+	"time"
 
 	"github.com/netflow-monitor/monitor/detector"
 	"github.com/netflow-monitor/monitor/flows"
+	"github.com/netflow-monitor/monitor/incident"
 	"github.com/netflow-monitor/monitor/model"
 )
 
 // Anomaly is a flagged window, with copies of what the reports need.
 type Anomaly struct {
-	Trace   int // 0-based window number (row nr − 1)
-	Start   int // position of the window's first flow in the host's flows
-	Symbols []int32
-	Flows   []flows.Features // of the window's flows, when known
-	States  []int32
-	Scores  []float64
-	Sum     float64
-	Mean    float64
-	Min     float64
+	Trace int // 0-based window number (row nr − 1)
+	Start int // position of the window's first flow in the host's flows
+	// StartTime and EndTime are the starts of the window's first and
+	// last flows (Unix nanoseconds).
+	StartTime, EndTime int64
+	Symbols            []int32
+	Flows              []flows.Features // of the window's flows, when known
+	States             []int32
+	Scores             []float64
+	Sum                float64
+	Mean               float64
+	Min                float64
 	// Cause is the root cause: its position in the window, the state in
 	// which it was scored (-1 when no automaton scored it), and the flow.
 	Cause detector.Cause
@@ -33,7 +38,7 @@ type Anomaly struct {
 func NewAnomaly(w *detector.Window) Anomaly {
 	p := &w.Score
 	return Anomaly{
-		Trace: w.Index, Start: w.First,
+		Trace: w.Index, Start: w.First, StartTime: w.Start, EndTime: w.End,
 		Symbols: slices.Clone(w.Symbols), Flows: slices.Clone(w.Flows), States: slices.Clone(p.States), Scores: slices.Clone(p.Scores),
 		Sum: p.Sum, Mean: p.Mean, Min: p.Min, Cause: w.Cause,
 	}
@@ -67,21 +72,21 @@ type Report struct {
 	Connections []Ranked
 	// Incidents are what the root causes add up to (see Incidents), most
 	// evidence first.
-	Incidents []Incident
+	Incidents []incident.Incident
 }
 
-// Analyze ranks the connections behind the anomalies (see Rank), and
+// Analyze ranks the connections behind the anomalies (see Rank), groups
+// them into incidents (see Incidents) with the given gap, and
 // groups the anomalies by root-cause state: states by
 // number of anomalies (descending, then state id), keeping the top `top`;
 // within a state, connections by count (descending), then first seen (to
 // the millisecond, as printed), then direction, peer and port.
-func Analyze(host string, traces int, m *model.Model, anomalies []Anomaly, top int) Report {
-	var novel Novel
-	if m.Novelty != nil {
-		novel = m.Novelty
-	}
+func Analyze(host string, traces int, m *model.Model, anomalies []Anomaly, top int, gap time.Duration) Report {
+	novel := NovelOf(m)
 	r := Report{Host: host, Traces: traces, Threshold: m.Threshold, Anomalies: len(anomalies),
-		Connections: Rank(anomalies, novel), Incidents: Incidents(anomalies, novel, m.Training.BytesOutP99)}
+		Connections: Rank(anomalies, novel)}
+	im := IncidentModel(m, "")
+	r.Incidents = Incidents(host, anomalies, novel, &im, gap)
 	byState := map[int32][]Anomaly{}
 	for _, a := range anomalies {
 		byState[a.Cause.State] = append(byState[a.Cause.State], a)
@@ -141,4 +146,13 @@ func printedMillis(ns int64) int64 {
 		ms--
 	}
 	return ms
+}
+
+// NovelOf returns what m's training says is new (nil when it says
+// nothing).
+func NovelOf(m *model.Model) Novel {
+	if m.Novelty == nil {
+		return nil
+	}
+	return m.Novelty
 }

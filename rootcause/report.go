@@ -153,6 +153,24 @@ type SummaryRow struct {
 	Error         string
 }
 
+// SummaryOf returns the summary row of a host judged by model's unit with
+// report rep, or that failed with err: run and watch write it alike.
+func SummaryOf(service, model string, rep *Report, err error) SummaryRow {
+	row := SummaryRow{Service: service, Model: model}
+	if err != nil {
+		row.Error = err.Error()
+		return row
+	}
+	row.Traces, row.Anomalies, row.Threshold = rep.Traces, rep.Anomalies, rep.Threshold.Value
+	if c, state, ok := rep.Top(); ok {
+		row.TopState, row.TopConnection = fmt.Sprint(state), c
+	}
+	if len(rep.Incidents) > 0 {
+		row.TopIncident = rep.Incidents[0].Summary
+	}
+	return row
+}
+
 type summaryCSV struct {
 	Service   string `csv:"service"`
 	Traces    int    `csv:"traces"`

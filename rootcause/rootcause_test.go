@@ -14,6 +14,7 @@ import (
 
 	"github.com/netflow-monitor/monitor/detector"
 	"github.com/netflow-monitor/monitor/flows"
+	"github.com/netflow-monitor/monitor/incident"
 	"github.com/netflow-monitor/monitor/learner"
 	"github.com/netflow-monitor/monitor/model"
 )
@@ -80,7 +81,7 @@ func fixture() (anomalies []Anomaly) {
 func TestAnalyze(t *testing.T) {
 	anomalies := fixture()
 	thr := model.Threshold{Value: -5}
-	r := Analyze("10.0.0.1", 6, &model.Model{Threshold: thr}, anomalies, 3)
+	r := Analyze("10.0.0.1", 6, &model.Model{Threshold: thr}, anomalies, 3, incident.DefaultGap)
 	if r.Anomalies != 6 || r.Traces != 6 {
 		t.Fatalf("anomalies %d traces %d", r.Anomalies, r.Traces)
 	}
@@ -141,7 +142,7 @@ func TestReportsGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := Analyze("10.0.0.1", 6, &model.Model{Threshold: thr}, anomalies, 10)
+	r := Analyze("10.0.0.1", 6, &model.Model{Threshold: thr}, anomalies, 10, incident.DefaultGap)
 	dir := t.TempDir()
 	// A report of an earlier run, for a state this run does not have, and
 	// a file that is not a report: the first goes, the second stays.

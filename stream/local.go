@@ -1,7 +1,9 @@
 package stream
 
 import (
+	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -47,6 +49,38 @@ type Local struct {
 	Log func(format string, args ...any)
 	// Stdin is what "-" reads (default os.Stdin).
 	Stdin io.Reader
+	// MaxLine is the longest line of the input, in bytes (0:
+	// input.DefaultMaxLine); SkipBadRows skips and counts bad rows
+	// instead of stopping at the first, as run's flags do.
+	MaxLine     int
+	SkipBadRows bool
+
+	stdin *bufio.Reader // standard input, once Head has looked at it
+	head  uint32        // the fingerprint of its first KiB
+}
+
+// Head returns the fingerprint of standard input's first KiB (the
+// CRC-32 of what there is, at its end), which tells a stream replayed
+// from its start from another: a checkpoint of the one goes on in the
+// other only when they are the same. It waits for that KiB, or the end,
+// or ctx. Other sources return 0.
+func (s *Local) Head(ctx context.Context) (uint32, error) {
+	if s.Path != "-" {
+		return 0, nil
+	}
+	if s.stdin == nil {
+		in := s.Stdin
+		if in == nil {
+			in = os.Stdin
+		}
+		s.stdin = bufio.NewReaderSize(&ctxReader{ctx: ctx, r: in}, 1<<16)
+		b, err := s.stdin.Peek(1024)
+		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+			return 0, err
+		}
+		s.head = crc32.ChecksumIEEE(b)
+	}
+	return s.head, nil
 }
 
 // Kind names the source for messages: "stdin", "file" or "folder".
@@ -74,11 +108,25 @@ func (s *Local) Run(ctx context.Context, from Position, fn func(f *flows.Flow, a
 	}
 	switch s.Kind() {
 	case "stdin":
-		in := s.Stdin
-		if in == nil {
-			in = os.Stdin
+		fp, err := s.Head(ctx)
+		if err != nil {
+			return &input.Error{File: "-", Err: fmt.Errorf("reading: %w", err)}
 		}
-		return s.read(ctx, in, "-", &Position{}, false, fn)
+		at := Position{File: "-", Fingerprint: fp}
+		if from.File == "-" && from.Fingerprint == fp {
+			at.Flows = from.Flows // the same stream, replayed from its start
+		}
+		var r io.Reader = s.stdin
+		if b, _ := s.stdin.Peek(2); len(b) == 2 && b[0] == 0x1f && b[1] == 0x8b {
+			// A gzip stream is decompressed before it is cut into lines.
+			zr, err := gzip.NewReader(s.stdin)
+			if err != nil {
+				return &input.Error{File: "-", Err: fmt.Errorf("gzip: %w", err)}
+			}
+			defer zr.Close()
+			r = zr
+		}
+		return s.read(ctx, r, "-", &at, false, fn)
 	case "folder":
 		return s.folder(ctx, from, fn)
 	}
@@ -123,10 +171,11 @@ func (s *Local) read(ctx context.Context, r io.Reader, name string, at *Position
 		}
 	}
 	var err error
+	opts := flows.DecodeOptions{SkipBadRows: s.SkipBadRows, MaxLine: s.MaxLine}
 	if whole {
-		err = decodeWith(ctx, r, name, s.Format, decode)
+		err = decodeWith(ctx, r, name, s.Format, opts, decode)
 	} else {
-		err = chunks(ctx, r, name, s.Format, decode)
+		err = chunks(ctx, r, name, s.Format, opts, decode)
 	}
 	if err == nil && at.Flows < skip {
 		s.Log("%s: has %d flows, fewer than the %d read before the restart: it was replaced", name, at.Flows, skip)
@@ -134,10 +183,10 @@ func (s *Local) read(ctx context.Context, r io.Reader, name string, at *Position
 	return err
 }
 
-// decodeWith decodes r in format with a decoder that skips bad rows (they
-// are counted) and gives it to decode.
-func decodeWith(ctx context.Context, r io.Reader, name, format string, decode func(flows.Decoder) error) error {
-	dec, closer, err := flows.NewDecoder(ctx, r, name, format, flows.DecodeOptions{SkipBadRows: true})
+// decodeWith decodes r in format with a decoder of opts (bad rows skipped
+// and counted, or an error) and gives it to decode.
+func decodeWith(ctx context.Context, r io.Reader, name, format string, opts flows.DecodeOptions, decode func(flows.Decoder) error) error {
+	dec, closer, err := flows.NewDecoder(ctx, r, name, format, opts)
 	if err != nil {
 		return err
 	}
@@ -152,16 +201,17 @@ func decodeWith(ctx context.Context, r io.Reader, name, format string, decode fu
 // (comma-separated formats), or its leading "#" lines (Zeek TSV); JSON
 // lines have none. Packetbeat exports carry running totals from row to
 // row and are read whole only.
-func chunks(ctx context.Context, r io.Reader, name, format string, decode func(flows.Decoder) error) error {
-	const maxLine = 16 << 20
-	buf := make([]byte, 0, 1<<20)
+func chunks(ctx context.Context, r io.Reader, name, format string, opts flows.DecodeOptions, decode func(flows.Decoder) error) error {
+	maxLine := input.MaxLine(opts.MaxLine)
+	buf := make([]byte, 0, min(1<<20, maxLine+1))
 	var header []byte
+	lines := 0 // lines of the stream before the chunk being decoded
 	for {
 		if len(buf) == cap(buf) {
-			if cap(buf) >= maxLine {
-				return &input.Error{File: name, Err: fmt.Errorf("%w: a line longer than %d MiB", flows.ErrBadValue, maxLine>>20)}
+			if cap(buf) > maxLine {
+				return &input.Error{File: name, Line: lines + 1, Err: fmt.Errorf("%w: a line longer than %d bytes (raise --max-line)", flows.ErrBadValue, maxLine)}
 			}
-			buf = append(buf, make([]byte, cap(buf))...)[:len(buf)]
+			buf = append(buf, make([]byte, min(cap(buf), maxLine+1-cap(buf)+1))...)[:len(buf)]
 		}
 		n, rerr := r.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
@@ -183,17 +233,68 @@ func chunks(ctx context.Context, r io.Reader, name, format string, decode func(f
 			}
 			if header == nil {
 				end = 0 // the header is not whole yet
+			} else {
+				lines += bytes.Count(header, []byte{'\n'})
 			}
 		}
 		if len(body) > 0 {
-			if err := decodeWith(ctx, io.MultiReader(bytes.NewReader(header), bytes.NewReader(body)), name, format, decode); err != nil {
+			err := decodeWith(ctx, io.MultiReader(bytes.NewReader(header), bytes.NewReader(body)), name, format, opts, decode)
+			// The chunk was decoded behind the header, as a stream of
+			// its own: its line numbers are the stream's from here.
+			var ie *input.Error
+			if errors.As(err, &ie) && ie.Line > 0 {
+				ie.Line += lines - bytes.Count(header, []byte{'\n'})
+			}
+			if err != nil {
 				return err
 			}
+			lines += bytes.Count(body, []byte{'\n'})
 		}
 		if rerr != nil {
 			return nil
 		}
 		buf = append(buf[:0], buf[end:]...)
+	}
+}
+
+// ctxReader reads r in a goroutine of its own, so that a read that blocks
+// (a pipe nobody writes to) ends when ctx does: standard input cannot be
+// interrupted otherwise. What a read abandoned that way brings is lost,
+// as the source stops.
+type ctxReader struct {
+	ctx     context.Context
+	r       io.Reader
+	buf     []byte
+	results chan ctxRead
+	pending bool
+}
+
+type ctxRead struct {
+	n   int
+	err error
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if !c.pending {
+		if c.results == nil {
+			c.results, c.buf = make(chan ctxRead, 1), make([]byte, 1<<16)
+		}
+		c.pending = true
+		buf := c.buf[:min(len(p), len(c.buf))]
+		go func() {
+			n, err := c.r.Read(buf)
+			c.results <- ctxRead{n, err}
+		}()
+	}
+	select {
+	case res := <-c.results:
+		c.pending = false
+		return copy(p, c.buf[:res.n]), res.err
+	case <-c.ctx.Done():
+		return 0, c.ctx.Err()
 	}
 }
 
@@ -308,11 +409,17 @@ func fpPrefix(path string, from Position) bool {
 }
 
 // open opens path; a followed file that is not there yet is waited for.
+// Only a regular file (or a link to one) is opened: a named pipe would
+// block in open until a writer comes, beyond the reach of a signal, and a
+// device may never end; standard input ("-") reads a pipe.
 func (s *Local) open(ctx context.Context, path string) (*os.File, error) {
 	for {
-		f, err := os.Open(path)
+		f, err := input.Open(path)
 		if err == nil || !s.Follow || !errors.Is(err, os.ErrNotExist) {
 			if err != nil {
+				if errors.Is(err, input.ErrNotRegular) {
+					return nil, fmt.Errorf("source: %w (give a pipe as standard input: --source - < %s)", err, path)
+				}
 				return nil, fmt.Errorf("source: %w", err)
 			}
 			return f, nil
@@ -367,7 +474,7 @@ func (s *Local) folder(ctx context.Context, from Position, fn func(*flows.Flow, 
 
 func (s *Local) folderFile(ctx context.Context, name string, from Position, fn func(*flows.Flow, *Position) error) error {
 	p := filepath.Join(s.Path, name)
-	f, err := os.Open(p)
+	f, err := input.Open(p)
 	if err != nil {
 		return fmt.Errorf("source: %w", err)
 	}

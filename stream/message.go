@@ -35,6 +35,9 @@ type MessageDecoder struct {
 	format string
 	pb     flowpb.FlowMessage
 	lines  map[string]*lineFeed // persistent decoders of line formats
+	// json is the format the last JSON message was detected as (auto):
+	// tried first, as a topic's messages are of one format.
+	json flows.Format
 }
 
 // NewMessageDecoder returns a decoder of values in format (see
@@ -61,11 +64,14 @@ func (d *MessageDecoder) Decode(value []byte, fn func(*flows.Flow) error) error 
 		format = Goflow2PB
 		if t := bytes.TrimLeft(value, " \t\r\n"); len(t) > 0 && t[0] == '{' {
 			line, _, _ := bytes.Cut(t, []byte{'\n'})
-			ft, ok := flows.Detect(string(line))
-			if !ok {
-				return fmt.Errorf("%w: a JSON message of no known format", flows.ErrUnknownFormat)
+			if d.json == nil || !d.json.Detect(string(line)) {
+				ft, ok := flows.Detect(string(line))
+				if !ok {
+					return fmt.Errorf("%w: a JSON message of no known format", flows.ErrUnknownFormat)
+				}
+				d.json = ft
 			}
-			format = ft.Name()
+			format = d.json.Name()
 		}
 	}
 	if format == Goflow2PB {

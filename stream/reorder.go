@@ -146,10 +146,17 @@ func NewWatermark(lateness time.Duration) Watermark {
 // Now returns the watermark: flows starting at or before it may leave
 // their buffers.
 func (w *Watermark) Now() int64 {
-	if w.Max == math.MinInt64 {
+	return Behind(w.Max, w.Lateness)
+}
+
+// Behind returns t less d (d >= 0) without wrapping around: math.MinInt64
+// (before anything) stays where it is, and a time within d of it gives
+// math.MinInt64.
+func Behind(t, d int64) int64 {
+	if t < math.MinInt64+d {
 		return math.MinInt64
 	}
-	return w.Max - w.Lateness
+	return t - d
 }
 
 // Late reports whether a flow starting at start comes too late to be put

@@ -1,8 +1,11 @@
 package stream
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
+	"io"
 	"math"
 	"net/netip"
 	"os"
@@ -10,9 +13,11 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/netflow-monitor/monitor/flows"
+	"github.com/netflow-monitor/monitor/input"
 	flowpb "github.com/netsampler/goflow2/v2/pb"
 	"google.golang.org/protobuf/encoding/protodelim"
 	"google.golang.org/protobuf/proto"
@@ -304,5 +309,104 @@ func TestLocalFolder(t *testing.T) {
 	run(Position{File: "nfcapd.202401010005", Fingerprint: at.Fingerprint, Flows: 1})
 	if !reflect.DeepEqual(got, []int64{4, 5}) {
 		t.Errorf("resumed %v, want 4 5", got)
+	}
+}
+
+// TestWatermarkNoOverflow: before any flow, and near the smallest time,
+// the watermark stays at the start of time instead of wrapping around to
+// 2262 (which made every first flow late).
+func TestWatermarkNoOverflow(t *testing.T) {
+	minute := int64(time.Minute)
+	for _, tt := range []struct{ t, d, want int64 }{
+		{math.MinInt64, minute, math.MinInt64},
+		{math.MinInt64 + 5, minute, math.MinInt64},
+		{0, minute, -minute},
+		{math.MaxInt64, minute, math.MaxInt64 - minute},
+		{7, 0, 7},
+	} {
+		if got := Behind(tt.t, tt.d); got != tt.want {
+			t.Errorf("Behind(%d, %d) = %d, want %d", tt.t, tt.d, got, tt.want)
+		}
+	}
+	w := NewWatermark(time.Minute)
+	if w.Late(math.MinInt64+1) || w.Now() != math.MinInt64 {
+		t.Errorf("a fresh watermark is %d and finds early times late", w.Now())
+	}
+	w.See(math.MinInt64 + 10)
+	if w.Now() != math.MinInt64 || w.Late(math.MinInt64+10) {
+		t.Errorf("near the start of time: watermark %d", w.Now())
+	}
+}
+
+// TestLocalStdin: standard input is read as it comes (gzip too), bad
+// rows stop it naming their line in the stream (or are skipped and
+// counted), a stream replayed from its start resumes after the flows
+// given before, and a pipe nobody writes to stops with the context.
+func TestLocalStdin(t *testing.T) {
+	var plain strings.Builder
+	plain.WriteString(csvHeader)
+	for i := range 3000 {
+		plain.WriteString(csvRow(i + 1))
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(plain.String()))
+	zw.Close()
+	read := func(src *Local, from Position) ([]int64, Position, error) {
+		var got []int64
+		var at Position
+		err := src.Run(context.Background(), from, func(f *flows.Flow, p *Position) error {
+			got = append(got, f.Start/1e9)
+			at = *p
+			return nil
+		})
+		return got, at, err
+	}
+	for name, in := range map[string][]byte{"plain": []byte(plain.String()), "gzip": gz.Bytes()} {
+		got, at, err := read(&Local{Path: "-", Format: "auto", Stdin: iotest.OneByteReader(bytes.NewReader(in))}, Position{})
+		if err != nil || len(got) != 3000 || got[2999] != 3000 || at.File != "-" || at.Flows != 3000 || at.Fingerprint == 0 {
+			t.Errorf("%s: %d flows up to %+v, %v", name, len(got), at, err)
+		}
+		resumed, _, err := read(&Local{Path: "-", Format: "auto", Stdin: bytes.NewReader(in)}, Position{File: "-", Fingerprint: at.Fingerprint, Flows: 2990})
+		if err != nil || len(resumed) != 10 || resumed[0] != 2991 {
+			t.Errorf("%s replayed: %d flows from %v, %v; want the last 10", name, len(resumed), resumed[:min(1, len(resumed))], err)
+		}
+		other, _, _ := read(&Local{Path: "-", Format: "auto", Stdin: bytes.NewReader(in)}, Position{File: "-", Fingerprint: at.Fingerprint + 1, Flows: 2990})
+		if len(other) != 3000 {
+			t.Errorf("%s: another stream's position skipped %d flows", name, 3000-len(other))
+		}
+	}
+
+	bad := strings.Replace(plain.String(), csvRow(2500), "not,a,row\n", 1)
+	_, _, err := read(&Local{Path: "-", Format: "auto", Stdin: strings.NewReader(bad)}, Position{})
+	var ie *input.Error
+	if !errors.As(err, &ie) || ie.File != "-" || ie.Line != 2501 {
+		t.Errorf("a bad row on line 2501: %v", err)
+	}
+	got, _, err := read(&Local{Path: "-", Format: "auto", SkipBadRows: true, Stdin: strings.NewReader(bad)}, Position{})
+	if err != nil || len(got) != 2999 {
+		t.Errorf("skipping bad rows: %d flows, %v", len(got), err)
+	}
+	long := csvHeader + csvRow(1) + strings.Repeat("x", 5000) + "\n" + csvRow(2)
+	if _, _, err := read(&Local{Path: "-", Format: "auto", MaxLine: 2000, Stdin: strings.NewReader(long)}, Position{}); err == nil || !strings.Contains(err.Error(), "-:3") {
+		t.Errorf("a line over --max-line: %v", err)
+	}
+
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- (&Local{Path: "-", Format: "auto", Stdin: pr}).Run(ctx, Position{}, func(*flows.Flow, *Position) error { return nil })
+	}()
+	time.Sleep(20 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("a silent pipe: %v, want cancelled", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("a silent pipe did not stop with its context")
 	}
 }

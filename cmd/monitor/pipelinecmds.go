@@ -54,6 +54,7 @@ func (pf *pipelineFlags) bind(cmd *cobra.Command, training, running bool) {
 		f.StringVar(&c.MonitorRoot, "monitor-data", c.MonitorRoot, "monitor data folder (one sub-folder per monitored host)")
 		f.StringVar(&c.Model, "model", "", "judge every monitored host with this unit's model (a group name or service IP); default: each host's own")
 		f.IntVar(&c.Top, "top", c.Top, "root-cause states reported per host")
+		f.DurationVar(&c.IncidentGap, "incident-gap", c.IncidentGap, "anomalous windows whose root causes share a connection, peer or port within this much event time (or in overlapping windows) are one incident, as watch --incident-gap")
 	}
 }
 

@@ -52,8 +52,10 @@ with the same --train-data, --service and --model.`,
 				}
 				cfg.Services = append(cfg.Services, a)
 			}
-			status := newStatusLine(cmd.ErrOrStderr(), true)
+			status := newStatusLine(cmd.ErrOrStderr(), "route", true)
 			cfg.Log = status.log
+			disarm := shutdownGuard(cmd.Context(), cfg.ShutdownTimeout, status.log)
+			defer disarm()
 			metrics := live.NewMetrics()
 			if metricsAddr != "" {
 				addr, err := metrics.Serve(cmd.Context(), metricsAddr)
@@ -67,7 +69,11 @@ with the same --train-data, --service and --model.`,
 				return err
 			}
 			status.log("routing %s to %s for %d units", from, dst, r.Units())
-			return r.Route(cmd.Context(), live.KafkaSource{URL: from, Format: format, DeadLetter: deadLetter, SessionTimeout: session}, dst)
+			if err := r.Route(cmd.Context(), live.KafkaSource{URL: from, Format: format, DeadLetter: deadLetter, SessionTimeout: session}, dst); err != nil {
+				return err
+			}
+			status.log("stopped") // by a signal: a stopped service has not failed, exit 0
+			return nil
 		},
 	}
 	f := cmd.Flags()
@@ -80,5 +86,6 @@ with the same --train-data, --service and --model.`,
 	f.StringVar(&deadLetter, "dead-letter", "", "send malformed records to this topic (with the error in a header)")
 	f.StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics")
 	f.DurationVar(&session, "session-timeout", 45*time.Second, "how long the group waits for a route that stopped answering")
+	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT or SIGTERM, give the broker this long to take the last commit, then exit")
 	return cmd
 }

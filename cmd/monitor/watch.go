@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/netflow-monitor/monitor/layout"
@@ -27,6 +30,8 @@ type watchFlags struct {
 	deadLetter  string
 	session     time.Duration
 	quiet       bool
+	maxLine     int
+	skipBad     bool
 	locks       folderLocks
 }
 
@@ -70,10 +75,14 @@ that train replaces is reloaded without a gap in the windows.`,
 	f.StringVar(&wf.pattern, "pattern", "", `folder source: only the files whose name matches this pattern (e.g. "nfcapd.2*")`)
 	f.DurationVar(&c.MaxLateness, "max-lateness", c.MaxLateness, "how late (in event time) a flow may come and still be put in order; later ones are counted per unit and reported")
 	f.IntVar(&c.MaxBuffered, "max-buffered", c.MaxBuffered, "flows a unit holds waiting for the watermark; past it the earliest go on at once")
-	f.DurationVar(&c.IncidentGap, "incident-gap", c.IncidentGap, "anomalous windows of a unit closer than this (event time) that overlap or share a root-cause connection are one incident")
+	f.DurationVar(&c.IncidentGap, "incident-gap", c.IncidentGap, "anomalous windows whose root causes share a connection, peer or port within this much event time (or in overlapping windows) are one incident, as run --incident-gap")
 	f.StringVar(&wf.alerts, "alerts", "-", `where incidents go, as JSON lines: a file, "-" (standard output), or kafka://host:port/topic`)
 	f.DurationVar(&c.ReportEvery, "report-every", c.ReportEvery, "refresh the units' folders this often (0: at the end of the input only)")
 	f.DurationVar(&c.CheckpointEvery, "checkpoint-every", c.CheckpointEvery, "save the state this often")
+	f.DurationVar(&c.IdleTimeout, "idle-timeout", 0, "a source (file, partition) bringing no flow this long holds event time back no more, so that waiting flows are judged and incidents close (default 3 × --max-lateness, at least 10s)")
+	f.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT or SIGTERM, give the last checkpoint and the broker this long, then exit")
+	maxLineFlag(cmd, &wf.maxLine)
+	f.BoolVar(&wf.skipBad, "skip-bad-rows", false, "skip and count bad rows of a file or standard input instead of stopping at the first (Kafka: malformed records are always skipped, or sent to --dead-letter)")
 	f.DurationVar(&c.ModelPoll, "model-poll", c.ModelPoll, "look for models replaced by train this often")
 	f.IntVar(&c.Top, "top", c.Top, "root-cause states reported per unit")
 	f.StringVar(&c.StateDir, "state", "", "folder of the spools and checkpoints (default: .watch in the monitor data folder)")
@@ -89,6 +98,9 @@ func runWatch(cmd *cobra.Command, wf *watchFlags) error {
 	if wf.source == "" {
 		return errors.New("--source: give -, a file, a folder or kafka://host:port/topic?group=NAME")
 	}
+	if err := checkMaxLine(wf.maxLine); err != nil {
+		return err
+	}
 	for _, s := range wf.services {
 		a, err := layout.ParseService(s)
 		if err != nil {
@@ -97,16 +109,24 @@ func runWatch(cmd *cobra.Command, wf *watchFlags) error {
 		wf.cfg.Services = append(wf.cfg.Services, a)
 	}
 	errOut := cmd.ErrOrStderr()
-	status := newStatusLine(errOut, wf.quiet)
+	status := newStatusLine(errOut, "watch", wf.quiet)
 	wf.cfg.Log = status.log
 	ctx := cmd.Context()
-	// The monitor folder is watch's for as long as it runs; the train
-	// folder only while the models are first read, so that train can
-	// replace them meanwhile.
-	var release func()
+	stopGuard := shutdownGuard(ctx, wf.cfg.ShutdownTimeout, status.log)
+	defer stopGuard()
+	// The monitor folder and the state folder are watch's for as long as
+	// it runs; the train folder only while the models are first read, so
+	// that train can replace them meanwhile.
+	var uses []layout.FolderUse
 	if wf.cfg.MonitorRoot != "" {
-		var err error
-		if release, err = wf.locks.take(cmd, writes(wf.cfg.MonitorRoot)); err != nil {
+		uses = append(uses, writes(wf.cfg.MonitorRoot))
+	}
+	if dir := wf.cfg.StateFolder(); dir != "" && (wf.cfg.MonitorRoot == "" || dir != filepath.Join(wf.cfg.MonitorRoot, ".watch")) {
+		uses = append(uses, writes(dir))
+	}
+	if len(uses) > 0 {
+		release, err := wf.locks.take(cmd, uses...)
+		if err != nil {
 			return err
 		}
 		defer release()
@@ -119,11 +139,20 @@ func runWatch(cmd *cobra.Command, wf *watchFlags) error {
 		}
 		status.log("metrics at http://%s/metrics", addr)
 	}
-	alerts, err := openAlerts(wf.alerts, cmd.OutOrStdout(), status.log)
+	alerts, err := openAlerts(ctx, wf.alerts, cmd.OutOrStdout(), status.log)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while the broker was being reached
+		}
 		return err
 	}
-	defer alerts.Close()
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), wf.cfg.ShutdownTimeout)
+		defer cancel()
+		if err := alerts.Close(cctx); err != nil {
+			status.log("closing --alerts: %v", err)
+		}
+	}()
 	trainLock, err := wf.locks.take(cmd, reads(wf.cfg.TrainRoot))
 	if err != nil {
 		return err
@@ -136,24 +165,38 @@ func runWatch(cmd *cobra.Command, wf *watchFlags) error {
 	status.log("watching %d units: %s", len(eng.Units()), strings.Join(first(eng.Units(), 8), ", "))
 	stop := status.run(ctx, eng)
 	defer stop()
-	if stream.IsKafkaURL(wf.source) {
-		u, err := stream.ParseKafkaURL(wf.source)
-		if err != nil {
-			return fmt.Errorf("--source: %w", err)
-		}
-		return eng.RunKafka(ctx, live.KafkaSource{URL: u, Format: wf.format, DeadLetter: wf.deadLetter, SessionTimeout: wf.session})
+	src, err := watchSource(wf, cmd.InOrStdin(), status.log)
+	if err != nil {
+		return err
 	}
-	if wf.deadLetter != "" {
-		return errors.New("--dead-letter is for Kafka sources")
-	}
-	src := &stream.Local{Path: wf.source, Follow: wf.follow, Format: wf.format, Pattern: wf.pattern, Log: status.log, Stdin: cmd.InOrStdin()}
-	if err := eng.Run(ctx, src); err != nil {
+	if err := src.Watch(ctx, eng); err != nil {
 		return err
 	}
 	stop()
 	st := eng.Status()
-	fmt.Fprintf(errOut, "watch: %d flows, %d windows, %d anomalous, %d late flows left out\n", st.Flows, st.Windows, st.Anomalies, st.Late)
+	how := "end of the input"
+	if ctx.Err() != nil {
+		how = "stopped" // a stopped service has not failed: exit 0
+	}
+	fmt.Fprintf(errOut, "watch: %s: %d flows, %d windows, %d anomalous, %d late flows left out\n", how, st.Flows, st.Windows, st.Anomalies, st.Late)
 	return nil
+}
+
+// watchSource returns the driver of --source: a Kafka consumer group
+// (kafka://), or standard input, a file or a folder.
+func watchSource(wf *watchFlags, stdin io.Reader, log func(string, ...any)) (live.Source, error) {
+	if stream.IsKafkaURL(wf.source) {
+		u, err := stream.ParseKafkaURL(wf.source)
+		if err != nil {
+			return nil, fmt.Errorf("--source: %w", err)
+		}
+		return live.KafkaSource{URL: u, Format: wf.format, DeadLetter: wf.deadLetter, SessionTimeout: wf.session}, nil
+	}
+	if wf.deadLetter != "" {
+		return nil, errors.New("--dead-letter is for Kafka sources")
+	}
+	return live.LocalSource{Local: &stream.Local{Path: wf.source, Follow: wf.follow, Format: wf.format, Pattern: wf.pattern, Log: log, Stdin: stdin,
+		MaxLine: wf.maxLine, SkipBadRows: wf.skipBad}}, nil
 }
 
 func first(s []string, n int) []string {
@@ -165,7 +208,7 @@ func first(s []string, n int) []string {
 
 // openAlerts opens the --alerts sink: standard output, a file, or a Kafka
 // topic.
-func openAlerts(to string, stdout io.Writer, log func(string, ...any)) (live.AlertSink, error) {
+func openAlerts(ctx context.Context, to string, stdout io.Writer, log func(string, ...any)) (live.AlertSink, error) {
 	switch {
 	case to == "-":
 		return live.WriterAlerts(stdout), nil
@@ -174,22 +217,24 @@ func openAlerts(to string, stdout io.Writer, log func(string, ...any)) (live.Ale
 		if err != nil {
 			return nil, fmt.Errorf("--alerts: %w", err)
 		}
-		return live.KafkaAlerts(u, log)
+		return live.KafkaAlerts(ctx, u, log, nil)
 	}
 	return live.FileAlerts(to)
 }
 
 // statusLine is watch's one-line status on a terminal, redrawn every
-// second, and the log lines printed above it.
+// second, and the log lines printed above it, each after the command's
+// name.
 type statusLine struct {
 	w    io.Writer
+	name string
 	tty  bool
 	mu   chan struct{}
 	last string
 }
 
-func newStatusLine(w io.Writer, quiet bool) *statusLine {
-	s := &statusLine{w: w, tty: !quiet && isTerminal(w), mu: make(chan struct{}, 1)}
+func newStatusLine(w io.Writer, name string, quiet bool) *statusLine {
+	s := &statusLine{w: w, name: name, tty: !quiet && isTerminal(w), mu: make(chan struct{}, 1)}
 	return s
 }
 
@@ -199,7 +244,7 @@ func (s *statusLine) log(format string, args ...any) {
 	if s.tty && s.last != "" {
 		fmt.Fprint(s.w, "\r\033[K")
 	}
-	fmt.Fprintf(s.w, "watch: "+format+"\n", args...)
+	fmt.Fprintf(s.w, s.name+": "+format+"\n", args...)
 	if s.tty && s.last != "" {
 		fmt.Fprint(s.w, s.last)
 	}
@@ -241,4 +286,29 @@ func (s *statusLine) run(ctx context.Context, eng *live.Engine) (stop func()) {
 		}
 	}()
 	return func() { cancel(); <-done }
+}
+
+// shutdownGuard ends the process (exit status 0) when a command stopped
+// by a signal has not returned within timeout (plus a second for its own
+// deadlines): a broker that neither answers nor refuses cannot hold it.
+// The returned function disarms it.
+func shutdownGuard(ctx context.Context, timeout time.Duration, log func(string, ...any)) (disarm func()) {
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+		}
+		t := time.NewTimer(timeout + time.Second)
+		defer t.Stop()
+		select {
+		case <-done:
+		case <-t.C:
+			log("shutdown took longer than --shutdown-timeout %v: exiting; a restart goes on from the last checkpoint", timeout)
+			os.Exit(0)
+		}
+	}()
+	var once sync.Once
+	return func() { once.Do(func() { close(done) }) }
 }

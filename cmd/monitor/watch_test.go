@@ -3,11 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/netflow-monitor/monitor/flows"
+	"github.com/netflow-monitor/monitor/incident"
 
 	"github.com/netflow-monitor/monitor/layout"
 	"github.com/netflow-monitor/monitor/outputs"
@@ -52,42 +57,11 @@ func copyTree(t *testing.T, src, dst string, patterns ...string) {
 	}
 }
 
-// sameOutputs checks that the predictions file and the root-cause reports
-// of a unit folder written by watch are run's, byte for byte, and that
-// there are the same reports; it returns how many files it compared.
-func sameOutputs(t *testing.T, runDir, watchDir string) int {
-	t.Helper()
-	list := func(dir string) []string {
-		var names []string
-		entries, _ := os.ReadDir(dir)
-		for _, e := range entries {
-			if n := e.Name(); n == "monitor_data_predictions.csv" || strings.HasPrefix(n, "root_cause_") {
-				names = append(names, n)
-			}
-		}
-		return names
-	}
-	want, got := list(runDir), list(watchDir)
-	if strings.Join(want, " ") != strings.Join(got, " ") {
-		t.Errorf("%s: files %v, run wrote %v", watchDir, got, want)
-		return 0
-	}
-	if len(want) == 0 {
-		t.Errorf("%s: no predictions to compare", runDir)
-	}
-	for _, n := range want {
-		a, _ := os.ReadFile(filepath.Join(runDir, n))
-		b, _ := os.ReadFile(filepath.Join(watchDir, n))
-		if !bytes.Equal(a, b) {
-			t.Errorf("%s: %s differs from run's (%d bytes, run %d)", watchDir, n, len(b), len(a))
-		}
-	}
-	return len(want)
-}
-
-// TestWatchMatchesRun is the issue's equivalence on the shipped example:
-// for every service, watch on its monitor file from standard input ends
-// with run's predictions and root-cause files, byte for byte.
+// TestWatchMatchesRun: one watch over the shipped example's monitored
+// flows from standard input (the six services' files merged into one
+// stream, as a collector sends them) ends with run's unit folders,
+// summary.csv and report.html byte for byte, and its alerts close run's
+// incidents: the beacon of 10.1.0.12 is one beaconing incident in both.
 func TestWatchMatchesRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains six services")
@@ -99,31 +73,35 @@ func TestWatchMatchesRun(t *testing.T) {
 	os.Rename(filepath.Join(dir, "monitor_data"), M)
 	monitor(t, "train", "--train-data", T, "-q")
 	monitor(t, "run", "--train-data", T, "--monitor-data", M, "-q")
-	services, _ := filepath.Glob(filepath.Join(M, "*", "*_monitor_data.csv"))
-	if len(services) != 6 {
-		t.Fatalf("%d services, want 6", len(services))
+	var in bytes.Buffer
+	cw := flows.NewCSVWriter(&in)
+	for _, f := range mergedFlows(t, M) {
+		cw.Write(&f)
 	}
-	for _, file := range services {
-		ip := filepath.Base(filepath.Dir(file))
-		W := filepath.Join(dir, "W-"+ip)
-		in, _ := os.Open(file)
-		alerts := monitorIn(t, in, "watch", "--train-data", T, "--monitor-data", W, "--service", ip, "--source", "-", "-q")
-		in.Close()
-		if n := sameOutputs(t, filepath.Join(M, ip), filepath.Join(W, ip)); n < 2 {
-			t.Errorf("%s: run wrote no root-cause reports to compare", ip)
-		}
+	cw.Flush()
+	W := filepath.Join(dir, "watch", "M")
+	os.MkdirAll(filepath.Dir(W), 0o755)
+	alerts := monitorIn(t, &in, "watch", "--train-data", T, "--monitor-data", W, "--source", "-", "-q")
+	sameFolders(t, M, W)
+	sameIncidents(t, M, alerts)
+	if !strings.Contains(alerts, `"description":"beaconing to 192.0.2.14:443 (HTTPS) every 2m34s","confidence-score"`) ||
+		!strings.Contains(alerts, `"pattern":"beaconing"`) {
+		t.Errorf("no alert says 10.1.0.12's beacon is beaconing:\n%.500s", alerts)
+	}
+	for _, ip := range []string{"10.1.0.10", "10.1.0.12", "10.1.0.15"} {
 		if err := layout.Verify(filepath.Join(W, ip), outputs.Owns(outputs.Run(outputs.Options{}))); err != nil {
 			t.Errorf("%s: %v", ip, err)
-		}
-		if ip == "10.1.0.12" && !strings.Contains(alerts, `"peer":"192.0.2.14","port":443`) {
-			t.Errorf("10.1.0.12: no incident names the beacon to 192.0.2.14:443:\n%.500s", alerts)
 		}
 	}
 }
 
-// TestWatchMatchesRunCTU13 is the equivalence on CTU-13 (the README's
-// protocol: one model for the workstations judges the four monitored
-// hosts), skipped where ../shared is absent.
+// TestWatchMatchesRunCTU13 is issue 27's acceptance on CTU-13 (the
+// README's protocol B: one model for the workstations judges the four
+// monitored hosts): one watch over the four hosts' flows from standard
+// input, as CSV and as goflow2 JSON, ends with run's unit folders,
+// summary.csv and report.html byte for byte, and its alerts close the
+// incidents of run's incidents.csv (kind, peer, port, first and last
+// seen, windows). Skipped where ../shared is absent.
 func TestWatchMatchesRunCTU13(t *testing.T) {
 	capture := filepath.Join("..", "..", "..", "shared", "data", "ctu13", "capture20110816.binetflow.gz")
 	if _, err := os.Stat(capture); err != nil {
@@ -134,17 +112,115 @@ func TestWatchMatchesRunCTU13(t *testing.T) {
 	}
 	dir := t.TempDir()
 	T, M := ctu13Split(t, capture, dir)
-	for _, ip := range []string{"147.32.84.165", "147.32.84.170", "147.32.84.164", "147.32.84.134"} {
-		W := filepath.Join(dir, "W-"+ip)
-		in, err := os.Open(filepath.Join(M, ip, ip+"_monitor_data.csv"))
+	stream := mergedFlows(t, M)
+	var csvIn, jsonIn bytes.Buffer
+	cw := flows.NewCSVWriter(&csvIn)
+	for i := range stream {
+		if err := cw.Write(&stream[i]); err != nil {
+			t.Fatal(err)
+		}
+		jsonIn.Write(goflow2JSON(&stream[i]))
+		jsonIn.WriteByte('\n')
+	}
+	cw.Flush()
+	for _, in := range []struct {
+		name   string
+		format string
+		data   []byte
+	}{{"csv", "auto", csvIn.Bytes()}, {"goflow2", "goflow2", jsonIn.Bytes()}} {
+		t.Run(in.name, func(t *testing.T) {
+			W := filepath.Join(dir, "watch-"+in.name, "M") // named as run's: the report names its folder
+			os.MkdirAll(filepath.Dir(W), 0o755)
+			alerts := monitorIn(t, bytes.NewReader(in.data), "watch", "--train-data", T, "--monitor-data", W, "--model", "workstations",
+				"--service", "147.32.84.165", "--service", "147.32.84.170", "--service", "147.32.84.164", "--service", "147.32.84.134",
+				"--source", "-", "--format", in.format, "-q")
+			sameFolders(t, M, W)
+			sameIncidents(t, M, alerts)
+		})
+	}
+}
+
+// mergedFlows returns the distinct flows of the monitor folder's files,
+// in the order of time (each file's own order kept among flows that start
+// together): the stream a collector would have sent.
+func mergedFlows(t *testing.T, M string) []flows.Flow {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(M, "*", "*_monitor_data.csv"))
+	seen := map[flows.Flow]bool{}
+	var out []flows.Flow
+	for _, f := range files {
+		all, _, err := flows.ReadAll(context.Background(), f, "auto", flows.DecodeOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		monitorIn(t, in, "watch", "--train-data", T, "--monitor-data", W, "--model", "workstations", "--service", ip, "--source", "-", "--alerts", filepath.Join(dir, "alerts-"+ip), "-q")
-		in.Close()
-		if n := sameOutputs(t, filepath.Join(M, ip), filepath.Join(W, ip)); ip == "147.32.84.165" && n < 3 {
-			t.Errorf("%s: run wrote no root-cause reports to compare for the infected host", ip)
+		for _, fl := range all {
+			fl.Label, fl.ID = "", ""
+			if !seen[fl] {
+				seen[fl] = true
+				out = append(out, fl)
+			}
 		}
+	}
+	flows.SortByStart(out)
+	return out
+}
+
+// sameFolders checks that every file run left in the monitor folder M
+// (but the flow files) is in W, byte for byte; a manifest names the
+// command that wrote the folder, which is the one difference.
+func sameFolders(t *testing.T, M, W string) {
+	t.Helper()
+	n := 0
+	filepath.WalkDir(M, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasSuffix(path, "_monitor_data.csv") || strings.HasPrefix(d.Name(), ".") {
+			return err
+		}
+		rel, _ := filepath.Rel(M, path)
+		want, _ := os.ReadFile(path)
+		got, err := os.ReadFile(filepath.Join(W, rel))
+		if d.Name() == layout.ManifestFile {
+			got = bytes.Replace(got, []byte(`"command": "watch"`), []byte(`"command": "run"`), 1)
+		}
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s: differs from run's (%d bytes, run %d; %v)", rel, len(got), len(want), err)
+		}
+		n++
+		return nil
+	})
+	if n < 10 {
+		t.Errorf("only %d files compared", n)
+	}
+}
+
+// sameIncidents checks that the close alerts are the incidents of run's
+// incidents.csv files.
+func sameIncidents(t *testing.T, M, alerts string) {
+	t.Helper()
+	var want, got []string
+	files, _ := filepath.Glob(filepath.Join(M, "*", "incidents.csv"))
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n")[1:] {
+			c := strings.Split(l, ";")
+			want = append(want, strings.Join([]string{filepath.Base(filepath.Dir(f)), c[0], c[3], c[4], c[5], c[6], c[9]}, " "))
+		}
+	}
+	for _, l := range strings.Split(strings.TrimSpace(alerts), "\n") {
+		if l == "" {
+			continue
+		}
+		var a incident.Alert
+		if err := json.Unmarshal([]byte(l), &a); err != nil {
+			t.Fatalf("alert %.100q: %v", l, err)
+		}
+		if a.Event == incident.Close {
+			got = append(got, strings.Join([]string{a.Unit, a.Pattern, a.Peer, a.Port, a.FirstSeen, a.LastSeen, a.Windows.Rows}, " "))
+		}
+	}
+	slices.Sort(want)
+	slices.Sort(got)
+	if len(want) == 0 || !slices.Equal(got, want) {
+		t.Errorf("closed incidents:\n%s\nrun's incidents.csv:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 

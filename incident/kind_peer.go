@@ -1,0 +1,17 @@
+package incident
+
+import "fmt"
+
+// newPeer is a connection to (or from) a peer training never saw.
+func newPeer() Kind {
+	return Kind{Name: "new peer", Describe: func(c *Incident) (Description, bool) {
+		conn, fs := subject(c)
+		if !fs[0].NewPeer {
+			return Description{}, false
+		}
+		d := connDescription(conn)
+		d.Summary = fmt.Sprintf("new peer: %s", connWords(conn))
+		d.Detail = "its peer never seen in training" + others(c, fs)
+		return d, true
+	}}
+}

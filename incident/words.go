@@ -1,0 +1,81 @@
+package incident
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/netflow-monitor/monitor/flows"
+)
+
+// isOutside reports whether an address is outside the networks hosts
+// share (not private, loopback, link-local or multicast).
+func isOutside(a netip.Addr) bool {
+	return a.IsValid() && a.IsGlobalUnicast() && !a.IsPrivate()
+}
+
+// connWords names a connection: "to 192.0.2.14:443 (HTTPS)", "from
+// 10.0.0.9:22 (SSH)".
+func connWords(c flows.Connection) string {
+	dir := "to"
+	if c.Direction == flows.Inbound {
+		dir = "from"
+	}
+	s := fmt.Sprintf("%s %s", dir, netip.AddrPortFrom(c.Peer, c.Port))
+	if n := flows.PortName(c.Port); n != "" {
+		s += " (" + n + ")"
+	}
+	return s
+}
+
+// portWords names a port by its service, or its number.
+func portWords(p uint16) string {
+	if n := flows.PortName(p); n != "" {
+		return n
+	}
+	return "port " + strconv.Itoa(int(p))
+}
+
+// bytesWords prints bytes as people read them.
+func bytesWords(b uint64) string {
+	v, units := float64(b), []string{"B", "kB", "MB", "GB", "TB"}
+	i := 0
+	for v >= 1000 && i < len(units)-1 {
+		v /= 1000
+		i++
+	}
+	if i == 0 {
+		return fmt.Sprintf("%d B", b)
+	}
+	return strconv.FormatFloat(v, 'f', 1, 64) + " " + units[i]
+}
+
+// thousands prints n with a comma between thousands: 1,057.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// Rows prints window numbers as ranges: "34-38 41-42 131".
+func Rows(ws []int) string {
+	var b strings.Builder
+	for i := 0; i < len(ws); {
+		j := i
+		for j+1 < len(ws) && ws[j+1] == ws[j]+1 {
+			j++
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(strconv.Itoa(ws[i]))
+		if j > i {
+			b.WriteString("-" + strconv.Itoa(ws[j]))
+		}
+		i = j + 1
+	}
+	return b.String()
+}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
-	"strings"
 
 	"github.com/netflow-monitor/monitor/flows"
 )
@@ -58,24 +57,4 @@ func thousands(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
-}
-
-// Rows prints window numbers as ranges: "34-38 41-42 131".
-func Rows(ws []int) string {
-	var b strings.Builder
-	for i := 0; i < len(ws); {
-		j := i
-		for j+1 < len(ws) && ws[j+1] == ws[j]+1 {
-			j++
-		}
-		if b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(strconv.Itoa(ws[i]))
-		if j > i {
-			b.WriteString("-" + strconv.Itoa(ws[j]))
-		}
-		i = j + 1
-	}
-	return b.String()
 }

@@ -68,7 +68,7 @@ func Incidents(unit string, anomalies []Anomaly, novel Novel, m *incident.Model,
 	}
 	keep(tr.End())
 	slices.SortStableFunc(out, func(a, b incident.Incident) int {
-		return cmp.Or(cmp.Compare(b.Evidence, a.Evidence), cmp.Compare(len(b.Windows), len(a.Windows)), cmp.Compare(a.FirstSeen, b.FirstSeen))
+		return cmp.Or(cmp.Compare(b.Evidence, a.Evidence), cmp.Compare(b.Windows.N, a.Windows.N), cmp.Compare(a.FirstSeen, b.FirstSeen))
 	})
 	return out
 }
@@ -96,8 +96,8 @@ func writeIncidents(dir string, ins []incident.Incident) error {
 	for _, in := range ins {
 		d := &in.Description
 		out = append(out, incidentRow{Kind: d.Kind, Summary: d.Summary, Direction: d.Direction.String(), Peer: d.PeerText(), Port: d.PortText(),
-			FirstSeen: isoTime(in.FirstSeen), LastSeen: isoTime(in.LastSeen), Flows: in.Flows(), Windows: len(in.Windows),
-			Rows: incident.Rows(in.Windows), Evidence: math.Round(in.Evidence*1000) / 1000, Detail: d.Detail,
+			FirstSeen: isoTime(in.FirstSeen), LastSeen: isoTime(in.LastSeen), Flows: in.Flows(), Windows: in.Windows.N,
+			Rows: in.Windows.String(), Evidence: math.Round(in.Evidence*1000) / 1000, Detail: d.Detail,
 			Why: strings.Join(in.Why(), "; ")})
 	}
 	return WriteCSV(filepath.Join(dir, IncidentsFile), &out)

@@ -13,27 +13,31 @@ import (
 	"github.com/netflow-monitor/monitor/atomicfile"
 	"github.com/netflow-monitor/monitor/detector"
 	"github.com/netflow-monitor/monitor/flows"
-	"github.com/netflow-monitor/monitor/incident"
 	"github.com/netflow-monitor/monitor/input"
+	"github.com/netflow-monitor/monitor/plots"
+	"github.com/netflow-monitor/monitor/rootcause"
 	"github.com/netflow-monitor/monitor/stream"
 )
 
 // Checkpoint identity.
 const (
 	checkpointFormat  = "netflow-monitor watch checkpoint"
-	checkpointVersion = 2
+	checkpointVersion = 3
 	checkpointFile    = "checkpoint.json"
 )
 
 // UnitState is a unit's state in a checkpoint: everything its windows and
 // incidents go on from.
 type UnitState struct {
-	Name      string
-	Model     string // the id of the model that judged it
-	Detector  detector.State
-	Buffer    []flows.Flow // waiting for the watermark, in the order they leave
-	Forced    int
-	Incidents []incident.Incident
+	Name     string
+	Model    string // the id of the model that judged it
+	Detector detector.State
+	Buffer   []flows.Flow // waiting for the watermark, in the order they leave
+	Forced   int
+	// Report is the unit's report so far, its open incidents with it.
+	Report rootcause.BuilderState
+	// Series is the plot's (plots.Series.MarshalBinary).
+	Series    []byte `json:",omitempty"`
 	Late      int64
 	Windows   int
 	Anomalies int
@@ -65,9 +69,12 @@ type checkpoint struct {
 
 func (e *Engine) unitState(u *unit) (UnitState, error) {
 	st := UnitState{Name: u.spec.name, Model: u.model.id.ID, Detector: u.det.State(), Buffer: u.buf.Flows(), Forced: u.buf.Forced,
-		Incidents: u.tr.Incidents(), Late: u.late, Windows: u.windows, Anomalies: u.anoms, Seen: u.seen, Sources: u.sources}
+		Report: u.b.State(), Late: u.late, Windows: u.windows, Anomalies: u.anoms, Seen: u.seen, Sources: u.sources}
 	if u.sp != nil {
 		var err error
+		if st.Series, err = u.series.MarshalBinary(); err != nil {
+			return st, err
+		}
 		if st.Spool, err = u.sp.flush(); err != nil {
 			return st, err
 		}
@@ -83,9 +90,16 @@ func (e *Engine) unitState(u *unit) (UnitState, error) {
 func (e *Engine) restoreUnit(u *unit, st *UnitState) {
 	u.det = detector.Restore(u.model.m, u.spec.addr, st.Detector)
 	u.buf = stream.RestoreReorder(e.cfg.MaxBuffered, st.Buffer, st.Forced)
-	u.tr = incident.RestoreTracker(u.spec.name, int64(e.cfg.IncidentGap), st.Incidents)
+	u.b = rootcause.RestoreBuilder(u.spec.name, u.model.m, u.model.id, e.cfg.IncidentGap, e.cfg.Bounds, e.rowsOf(u), &st.Report)
+	u.series = plots.NewSeries(0)
+	if len(st.Series) > 0 {
+		if err := u.series.UnmarshalBinary(st.Series); err != nil {
+			e.cfg.Log("%s: the checkpoint's plot does not read (%v): it starts afresh", u.spec.name, err)
+			u.series = plots.NewSeries(0)
+		}
+	}
 	u.late, u.windows, u.anoms, u.seen, u.sources = st.Late, st.Windows, st.Anomalies, st.Seen, st.Sources
-	u.mOpen.Set(float64(u.tr.Open()))
+	u.mOpen.Set(float64(u.b.Open()))
 	if u.model.id.ID != st.Model {
 		e.cfg.Log("%s: the checkpoint was judged by model %s, now %s: it goes on with the new one", u.spec.name, st.Model, u.model.id.ID)
 	}
@@ -136,6 +150,15 @@ func (e *Engine) checkpoint(ctx context.Context) error {
 	}
 	if err := atomicfile.WriteBytes(filepath.Join(dir, checkpointFile), b); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
+	}
+	// The spools' rows that the checkpoint and the unit folders both hold
+	// are needed no more.
+	for i, u := range e.units {
+		if u.sp != nil {
+			if err := u.sp.release(cp.Units[i].Spool.Base); err != nil {
+				e.cfg.Log("%s: %v", u.spec.name, err)
+			}
+		}
 	}
 	return nil
 }

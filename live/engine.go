@@ -84,7 +84,7 @@ type Config struct {
 // DefaultConfig returns the defaults of watch's flags.
 func DefaultConfig() Config {
 	return Config{
-		TrainRoot: "train_data", MonitorRoot: "monitor_data", MaxLateness: 60 * time.Second, MaxBuffered: 1 << 20,
+		TrainRoot: "train_data", MonitorRoot: "monitor_data", MaxLateness: 60 * time.Second, MaxBuffered: 1 << 17,
 		IncidentGap: 10 * time.Minute, ReportEvery: time.Minute, CheckpointEvery: 5 * time.Second, ModelPoll: 2 * time.Second, Top: 10,
 	}
 }

@@ -396,7 +396,7 @@ func (k *kafkaWatch) checkpoint(ctx context.Context, cl *kgo.Client, parts []int
 			if u.dom != d {
 				continue
 			}
-			st, err := e.unitState(u)
+			st, err := e.unitState(u, nil)
 			if err != nil {
 				e.mu.Unlock()
 				return fmt.Errorf("checkpoint: %s: %w", u.spec.name, err)
@@ -505,7 +505,11 @@ func (k *kafkaWatch) assigned(ctx context.Context, _ *kgo.Client, m map[string][
 			continue
 		}
 		e.reset(u)
-		e.restoreUnit(u, &st.UnitState)
+		if err := e.restoreUnit(u, &st.UnitState, st.Buffer); err != nil {
+			e.cfg.Log("%v: it starts afresh", err)
+			e.reset(u)
+			continue
+		}
 		u.dom = k.doms[st.Partition]
 		u.skip = st.Offsets
 		restored++

@@ -309,7 +309,7 @@ func (e *Engine) newBuilder(u *unit) *rootcause.Builder {
 // rowsOf returns where u's report rows go: its spool's store (nil, none,
 // when no folder is written).
 func (e *Engine) rowsOf(u *unit) io.Writer {
-	if e.cfg.MonitorRoot == "" || e.cfg.stateDir() == "" {
+	if !e.spooling() {
 		return nil
 	}
 	return unitRows{u}
@@ -337,16 +337,15 @@ func (e *Engine) Units() []string {
 // openSpools opens the units' spools afresh (or at their checkpointed
 // states, see Resume).
 func (e *Engine) openSpools(states map[string]SpoolState) error {
-	dir := e.cfg.stateDir()
-	if dir == "" || e.cfg.MonitorRoot == "" {
+	if !e.spooling() {
 		return nil
 	}
 	for _, u := range e.units {
 		if u.sp != nil {
 			continue
 		}
-		sp, err := openSpool(filepath.Join(dir, "units", u.spec.name), filepath.Join(e.cfg.MonitorRoot, u.spec.name, outputs.MonitorPredictionsFile),
-			states[u.spec.name], u.model.m.Encoder.SymbolName)
+		st := states[u.spec.name]
+		sp, err := openSpool(filepath.Join(e.cfg.stateDir(), "units", u.spec.name), e.unitFolderFile(u), st, u.model.m.Encoder.SymbolName)
 		if err != nil {
 			return err
 		}
@@ -355,14 +354,27 @@ func (e *Engine) openSpools(states map[string]SpoolState) error {
 	return nil
 }
 
-// freshSpool gives u an empty spool: in a consumer group, a unit's spool
-// holds what this member judged since it was given the unit.
+// unitFolderFile is the predictions file of u's folder.
+func (e *Engine) unitFolderFile(u *unit) string {
+	return filepath.Join(e.cfg.MonitorRoot, u.spec.name, outputs.MonitorPredictionsFile)
+}
+
+// spooling reports whether units have spools: their folders are written.
+func (e *Engine) spooling() bool { return e.cfg.MonitorRoot != "" && e.cfg.stateDir() != "" }
+
+// freshSpool gives u an empty spool (a unit given to this member afresh,
+// or whose spool cannot be rebuilt).
 func (e *Engine) freshSpool(u *unit) error {
 	if u.sp != nil {
 		u.sp.close()
 		u.sp = nil
 	}
-	return e.openSpools(map[string]SpoolState{})
+	sp, err := openSpool(filepath.Join(e.cfg.stateDir(), "units", u.spec.name), e.unitFolderFile(u), SpoolState{}, u.model.m.Encoder.SymbolName)
+	if err != nil {
+		return err
+	}
+	u.sp = sp
+	return nil
 }
 
 // Flow takes the next flow of a local source and hands it to the units
@@ -470,6 +482,13 @@ func (e *Engine) window(u *unit, w *detector.Window) error {
 	if w.Anomalous {
 		u.anoms++
 		u.mAnom.Inc()
+	}
+	if u.sp == nil && e.spooling() && u.windows == 1 {
+		// A unit given to this member afresh (Kafka) starts its spool
+		// with its first window.
+		if err := e.freshSpool(u); err != nil {
+			return err
+		}
 	}
 	if u.sp != nil {
 		if err := u.sp.window(w); err != nil {

@@ -41,20 +41,26 @@ func (t *table[K, E]) get(k K) *E {
 
 // add returns the entry of k, made by fresh when k has none; when the
 // table is full, the lowest ranked entry makes room for it and passes its
-// rank on. After changing the entry, call fixed.
+// rank on. After changing the entry, call fixed (which puts a new entry
+// in its place, too).
 func (t *table[K, E]) add(k K, fresh func() E) *E {
 	if s := t.at[k]; s != nil {
 		return &s.e
 	}
-	s := &slot[K, E]{key: k, e: fresh()}
 	if len(t.at) >= t.max {
-		low := heap.Pop(&t.heap).(*slot[K, E])
-		delete(t.at, low.key)
+		// The lowest, at the heap's root, takes the new key.
+		s := t.heap.s[0]
+		delete(t.at, s.key)
 		t.evicted++
-		t.inherit(&s.e, &low.e)
+		e := fresh()
+		t.inherit(&e, &s.e)
+		s.key, s.e = k, e
+		t.at[k] = s
+		return &s.e
 	}
+	s := &slot[K, E]{key: k, e: fresh(), i: len(t.heap.s)}
+	t.heap.s = append(t.heap.s, s)
 	t.at[k] = s
-	heap.Push(&t.heap, s)
 	return &s.e
 }
 

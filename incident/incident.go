@@ -88,6 +88,10 @@ type Window struct {
 	Anomalous  bool
 	Cause      Cause // of an anomalous window
 	Model      *Model
+	// Explain, when set, gives the root cause's words (Cause.Why) when
+	// the incident keeps a new one: a flood's or a scan's windows need
+	// them for the few root causes kept only.
+	Explain func() []string
 }
 
 // Incident is one incident of a unit.
@@ -143,8 +147,11 @@ const (
 	// are counted.
 	MaxCauses = 1 << 14
 	// MaxKept bounds the root-cause flows the open incidents of a unit
-	// keep together (an incident keeps its first one whatever).
-	MaxKept = 1 << 15
+	// keep together, past which an incident keeps its first MinKept.
+	MaxKept = 1 << 14
+	// MinKept is how many root-cause flows an incident keeps whatever
+	// the others keep, so that each says what it is (a scan its ports).
+	MinKept = 64
 	// MaxOpen bounds a unit's open incidents: a window that would open
 	// one more closes first the one whose latest root cause is the
 	// earliest.
@@ -409,9 +416,12 @@ func (t *Tracker) add(c *Incident, w *Window, conf int) bool {
 	}
 	c.Evidence += cause.Surprise
 	i := -1
-	if len(c.Causes) == 0 || len(c.Causes) < MaxCauses && t.kept < MaxKept {
+	if len(c.Causes) < MinKept || len(c.Causes) < MaxCauses && t.kept < MaxKept {
 		i = len(c.Causes)
 		cause.Windows, cause.Confidence = 1, conf
+		if cause.Why == nil && w.Explain != nil {
+			cause.Why = w.Explain()
+		}
 		c.Causes = append(c.Causes, cause)
 		t.kept++
 		t.index(c, &cause.Conn)

@@ -145,8 +145,13 @@ func groupBy[K comparable, D comparable](c *Incident, key func(*Cause) K, distin
 	return best, bestN, best != nil
 }
 
+// maxWhy bounds the reasons a description gives for its flows (a scan of
+// thousands of ports has a reason for each port): the others are counted.
+const maxWhy = 1000
+
 // others says how many connections of the incident its description
-// leaves out, and why its main flows are unlikely, when the scoring says.
+// leaves out, and why its main flows are unlikely (the first maxWhy
+// reasons), when the scoring says.
 func others(c *Incident, in []*Cause) string {
 	conns := map[flows.Connection]bool{}
 	for _, f := range in {
@@ -160,15 +165,27 @@ func others(c *Incident, in []*Cause) string {
 	}
 	var s []string
 	var why []string
+	seen := map[string]bool{}
+	more := 0
 	for _, f := range in {
 		for _, w := range f.Why {
-			if !slices.Contains(why, w) {
+			switch {
+			case seen[w]:
+			case len(why) == maxWhy:
+				seen[w] = true
+				more++
+			default:
+				seen[w] = true
 				why = append(why, w)
 			}
 		}
 	}
 	if len(why) > 0 {
-		s = append(s, strings.Join(why, ", "))
+		w := strings.Join(why, ", ")
+		if more > 0 {
+			w += fmt.Sprintf(" and %s more reasons", thousands(more))
+		}
+		s = append(s, w)
 	}
 	switch n := len(out); {
 	case n == 1:

@@ -50,6 +50,15 @@ func bytesWords(b uint64) string {
 	return strconv.FormatFloat(v, 'f', 1, 64) + " " + units[i]
 }
 
+// atLeast prints a count of what c's kept root causes have: "at least
+// 16,384" when c counted others it did not keep (see MaxCauses).
+func atLeast(c *Incident, n int) string {
+	if c.Others > 0 {
+		return "at least " + thousands(n)
+	}
+	return thousands(n)
+}
+
 // thousands prints n with a comma between thousands: 1,057.
 func thousands(n int) string {
 	s := strconv.Itoa(n)

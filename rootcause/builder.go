@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"net/netip"
 	"slices"
 	"time"
 
@@ -24,9 +25,10 @@ type Bounds struct {
 	// holds: the first ones whose root cause is in the state.
 	StateRows int
 	// Connections is how many connections the ranking
-	// (root_cause_connections.csv) keeps, and the per-state connection
-	// files together: those with the most evidence (or alarms), kept
-	// as they come by the Space-Saving summary (see table).
+	// (root_cause_connections.csv) keeps: those with the most evidence,
+	// kept as they come by the Space-Saving summary (see table). The
+	// per-state connection files list those of them with alarms in the
+	// state.
 	Connections int
 	// Incidents is how many incidents incidents.csv lists: those with
 	// the most evidence.
@@ -62,16 +64,15 @@ func (b Bounds) Validate() error {
 // windows; watch feeds it a stream's and checkpoints it (see State).
 type Builder struct {
 	host   string
+	addr   netip.Addr // the host, for the words of its root causes
 	bounds Bounds
 	gap    int64
 	m      *model.Model // the model judging the windows
-	novel  Novel
 	im     incident.Model
 	// windows and anomalies are the windows fed and the alarms.
 	windows, anomalies int
 	states             map[int32]int // alarms per root-cause state
 	rank               *ranking
-	pairs              *pairTable // per state, the connections behind its alarms
 	tr                 *incident.Tracker
 	closed             []IncidentSummary // the closed incidents kept, at most twice the bound
 	droppedIncidents   int               // closed incidents past the bound
@@ -89,8 +90,9 @@ type Builder struct {
 // (see WriteReports), nil to keep none.
 func NewBuilder(host string, m *model.Model, id incident.Model, gap time.Duration, b Bounds, rows io.Writer) *Builder {
 	b = b.orDefault()
-	bd := &Builder{host: host, bounds: b, gap: int64(gap), states: map[int32]int{}, rank: newRanking(b.Connections),
-		pairs: newPairs(b.Connections), tr: incident.NewTracker(host, int64(gap)), rows: rows}
+	addr, _ := netip.ParseAddr(host)
+	bd := &Builder{host: host, addr: addr, bounds: b, gap: int64(gap), states: map[int32]int{}, rank: newRanking(b.Connections),
+		tr: incident.NewTracker(host, int64(gap)), rows: rows}
 	bd.Judge(m, id)
 	return bd
 }
@@ -98,7 +100,7 @@ func NewBuilder(host string, m *model.Model, id incident.Model, gap time.Duratio
 // Judge sets the model that judges the windows from now on, with what
 // its alerts say of it (id may be empty).
 func (b *Builder) Judge(m *model.Model, id incident.Model) {
-	b.m, b.novel, b.im = m, NovelOf(m), id
+	b.m, b.im = m, id
 }
 
 // Window takes the host's next window (every window, in order: normal
@@ -125,9 +127,10 @@ func (b *Builder) Window(w *detector.Window) ([]incident.Event, error) {
 	if scored {
 		s = -w.Score.Scores[c.Index]
 	}
-	b.rank.add(c, x, s, scored, w.First, b.novel)
-	addPair(b.pairs, c)
-	iw := incidentWindow(w, b.novel, &b.im)
+	nw := b.newness(w)
+	b.rank.add(c, x, s, scored, w.First, nw, b.why(w, nw))
+	iw := incidentWindow(w, nw, &b.im)
+	iw.Explain = func() []string { return detector.Explain(b.m, b.addr, w) }
 	return b.closing(b.tr.Window(&iw)), nil
 }
 
@@ -168,20 +171,43 @@ func (b *Builder) closing(evs []incident.Event) []incident.Event {
 	return evs
 }
 
+// newness returns what training never saw of w's root cause (see
+// model.Novelty.Facts), found once for all that ask.
+func (b *Builder) newness(w *detector.Window) newness {
+	c := &w.Cause
+	if c.Index >= len(w.Flows) || b.m.Novelty == nil {
+		return newness{}
+	}
+	f := b.m.Novelty.Facts(&w.Flows[c.Index], c.Conn.Peer)
+	return newness{port: f.NewPort || f.NewProtocol, peer: f.NewPeer, any: f.NewProtocol || f.NewPort || f.NewPeer || f.Larger || f.Longer}
+}
+
+// why returns what the ranking keeps of the words of w's root cause, of
+// newness nw: none when nothing is new, else how to write them should
+// the ranking report them.
+func (b *Builder) why(w *detector.Window, nw newness) whyOf {
+	c := &w.Cause
+	if c.Why != nil || !nw.any {
+		return whyOf{words: c.Why}
+	}
+	x := w.Flows[c.Index]
+	m, addr, conn := b.m, b.addr, c.Conn
+	return whyOf{lazy: func() []string {
+		one := detector.Window{Flows: []flows.Features{x}, Cause: detector.Cause{Conn: conn}}
+		return detector.Explain(m, addr, &one)
+	}}
+}
+
 // incidentWindow is what the incident tracker reads of an anomalous
 // window: its number (from 1), span and score, and its root-cause flow
 // with what the model says of it (its bytes, surprise and novelty). run
 // and watch both make it here, so that the same windows make the same
 // incidents in both.
-func incidentWindow(w *detector.Window, novel Novel, m *incident.Model) incident.Window {
+func incidentWindow(w *detector.Window, nw newness, m *incident.Model) incident.Window {
 	c := w.Cause
-	cause := incident.Cause{Flow: c.Flow, Conn: c.Conn, Start: c.Start, State: c.State, Why: c.Why}
+	cause := incident.Cause{Flow: c.Flow, Conn: c.Conn, Start: c.Start, State: c.State, Why: c.Why, NewPort: nw.port, NewPeer: nw.peer}
 	if c.Index < len(w.Flows) {
-		x := &w.Flows[c.Index]
-		cause.Bytes = x.Bytes
-		if novel != nil {
-			cause.NewPort, cause.NewPeer = novel.Says(c.Conn.Peer, x)
-		}
+		cause.Bytes = w.Flows[c.Index].Bytes
 	}
 	if c.Index < len(w.Score.Scores) {
 		cause.Surprise = -w.Score.Scores[c.Index]
@@ -209,9 +235,13 @@ func (b *Builder) Report(top int) Report {
 	for i, s := range r.States {
 		at[s.State] = i
 	}
-	b.pairs.each(func(k pairKey, e *pairEntry) {
-		if i, ok := at[k.state]; ok {
-			r.States[i].Connections = append(r.States[i].Connections, e.ConnectionStat)
+	// A state's connections are those of the ranking with alarms read
+	// in it (all of them, below the bound).
+	b.rank.t.each(func(_ flows.Connection, e *rankEntry) {
+		for _, k := range e.States {
+			if i, ok := at[k.State]; ok {
+				r.States[i].Connections = append(r.States[i].Connections, ConnectionStat{Connection: e.Connection, Count: int(k.N), FirstSeen: k.FirstSeen})
+			}
 		}
 	})
 	for i := range r.States {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/netflow-monitor/monitor/flows"
 	"github.com/netflow-monitor/monitor/incident"
 	"github.com/netflow-monitor/monitor/model"
 )
@@ -55,10 +56,14 @@ func compareIncidents(a, b IncidentSummary) int {
 // as watch's tracker does as they come (see package incident), with the
 // gap of event time within which windows join one; most evidence first.
 func Incidents(unit string, anomalies []Anomaly, novel Novel, m *incident.Model, gap time.Duration) []IncidentSummary {
-	b := &Builder{host: unit, bounds: DefaultBounds(), tr: incident.NewTracker(unit, int64(gap)), novel: novel, im: *m}
+	b := &Builder{host: unit, bounds: DefaultBounds(), tr: incident.NewTracker(unit, int64(gap)), im: *m}
 	for _, a := range inOrder(anomalies) {
 		w := a.window()
-		iw := incidentWindow(&w, novel, m)
+		var x *flows.Features
+		if a.Cause.Index < len(a.Flows) {
+			x = &a.Flows[a.Cause.Index]
+		}
+		iw := incidentWindow(&w, newnessOf(novel, &a.Cause, x), m)
 		b.closing(b.tr.Window(&iw))
 	}
 	b.closing(b.tr.End())

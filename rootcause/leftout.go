@@ -35,7 +35,7 @@ func (b *Builder) leftOut(r *Report, droppedIncidents, droppedWindows int) []Lef
 		}
 		if n < s.Alarms {
 			out = append(out, LeftOut{File: connectionInfoFile(s.State), Rows: len(s.Connections), Alarms: n, AlarmsLeftOut: s.Alarms - n,
-				Kept: fmt.Sprintf("the connections most often the root cause in state %d, %s", s.State, spaceSaving)})
+				Kept: fmt.Sprintf("the connections of %s with alarms in state %d", ConnectionsFile, s.State)})
 		}
 	}
 	n := 0

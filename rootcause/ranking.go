@@ -58,7 +58,7 @@ func Rank(anomalies []Anomaly, novel Novel) []Ranked {
 		if scored {
 			s = -a.Scores[a.Cause.Index]
 		}
-		r.add(&a.Cause, x, s, scored, a.Start, novel)
+		r.add(&a.Cause, x, s, scored, a.Start, newnessOf(novel, &a.Cause, x), whyOf{words: a.Cause.Why})
 	}
 	return r.ranked()
 }
@@ -79,9 +79,34 @@ type rankEntry struct {
 	BaseEvidence float64      `json:",omitempty"`
 	BaseAlarms   int          `json:",omitempty"`
 	States       []stateCount // how many of its alarms were read in each state
+	// why are the words of its least likely flow until they are written
+	// into Why (see words).
+	why whyOf
 }
 
-type stateCount struct{ State, N int32 }
+// whyOf is the words of a root cause (see detector.Cause.Why): known, or
+// written when asked for (lazy), or none (both nil).
+type whyOf struct {
+	words []string
+	lazy  func() []string
+}
+
+func (w whyOf) none() bool { return w.words == nil && w.lazy == nil }
+
+// words writes the entry's words into Why, once.
+func (e *rankEntry) words() {
+	if e.why.lazy != nil {
+		e.why = whyOf{words: e.why.lazy()}
+	}
+	e.Why = e.why.words
+}
+
+// stateCount is how many of a connection's alarms were read in a state,
+// and the earliest of their root-cause flows.
+type stateCount struct {
+	State, N  int32
+	FirstSeen int64
+}
 
 func newRanking(max int) *ranking {
 	return &ranking{t: newTable[flows.Connection](max, rankBelow, func(e, from *rankEntry) {
@@ -93,17 +118,40 @@ func newRanking(max int) *ranking {
 // it started from), first seen as printed, then connection: the lowest
 // first, the order of the ranking reversed.
 func rankBelow(a, b *rankEntry) bool {
-	return cmp.Or(cmp.Compare(a.Evidence+a.BaseEvidence, b.Evidence+b.BaseEvidence), cmp.Compare(a.Alarms+a.BaseAlarms, b.Alarms+b.BaseAlarms),
-		cmp.Compare(printedMillis(b.FirstSeen), printedMillis(a.FirstSeen)), b.Connection.Compare(a.Connection)) < 0
+	if x, y := a.Evidence+a.BaseEvidence, b.Evidence+b.BaseEvidence; x != y {
+		return x < y
+	}
+	if x, y := a.Alarms+a.BaseAlarms, b.Alarms+b.BaseAlarms; x != y {
+		return x < y
+	}
+	if x, y := printedMillis(a.FirstSeen), printedMillis(b.FirstSeen); x != y {
+		return x > y
+	}
+	return b.Connection.Compare(a.Connection) < 0
+}
+
+// newness is what training never saw of a root-cause flow: its port (or
+// protocol), its peer, anything at all (then there are words for it).
+type newness struct{ port, peer, any bool }
+
+// newnessOf asks novel (nil: nothing is new) about the flow x (nil when
+// not known) of root cause c.
+func newnessOf(novel Novel, c *detector.Cause, x *flows.Features) newness {
+	if novel == nil || x == nil {
+		return newness{}
+	}
+	port, peer := novel.Says(c.Conn.Peer, x)
+	return newness{port: port, peer: peer, any: port || peer}
 }
 
 // add counts one alarm whose root cause is c, the flow x (nil when not
-// known), of surprise s when scored; first is the window's first flow.
-func (r *ranking) add(c *detector.Cause, x *flows.Features, s float64, scored bool, first int, novel Novel) {
+// known), of surprise s when scored, what is new nw and words why; first
+// is the window's first flow.
+func (r *ranking) add(c *detector.Cause, x *flows.Features, s float64, scored bool, first int, nw newness, why whyOf) {
 	e := r.t.add(c.Conn, func() rankEntry {
 		e := rankEntry{Ranked: Ranked{Connection: c.Conn, FirstSeen: c.Start}}
-		if novel != nil && x != nil {
-			e.NewPort, e.NewPeer = novel.Says(c.Conn.Peer, x)
+		if x != nil {
+			e.NewPort, e.NewPeer = nw.port, nw.peer
 		}
 		return e
 	})
@@ -111,12 +159,13 @@ func (r *ranking) add(c *detector.Cause, x *flows.Features, s float64, scored bo
 	e.FirstSeen = min(e.FirstSeen, c.Start)
 	if i := slices.IndexFunc(e.States, func(k stateCount) bool { return k.State == c.State }); i >= 0 {
 		e.States[i].N++
+		e.States[i].FirstSeen = min(e.States[i].FirstSeen, c.Start)
 	} else {
-		e.States = append(e.States, stateCount{c.State, 1})
+		e.States = append(e.States, stateCount{c.State, 1, c.Start})
 	}
 	if scored {
-		if s > e.Max || e.Why == nil {
-			e.Why = c.Why
+		if s > e.Max || e.why.none() {
+			e.why = why
 		}
 		e.Max = math.Max(e.Max, s)
 		if !r.seen(c.Flow, first) {
@@ -147,6 +196,7 @@ func (r *ranking) seen(flow, first int) bool {
 func (r *ranking) ranked() []Ranked {
 	out := make([]Ranked, 0, r.t.len())
 	r.t.each(func(_ flows.Connection, e *rankEntry) {
+		e.words()
 		rk := e.Ranked
 		rk.State = mostAlarms(e.States)
 		out = append(out, rk)

@@ -17,8 +17,6 @@ type BuilderState struct {
 	Ranking            []rankEntry   `json:",omitempty"`
 	RankingEvicted     int           `json:",omitempty"`
 	Recent             []int         `json:",omitempty"`
-	Pairs              []pairEntry   `json:",omitempty"`
-	PairsEvicted       int           `json:",omitempty"`
 	// Open are the open incidents (see incident.Tracker.Incidents).
 	Open   []incident.Incident `json:",omitempty"`
 	Closed []IncidentSummary   `json:",omitempty"`
@@ -33,10 +31,12 @@ type BuilderState struct {
 // State returns the builder's state, for a checkpoint.
 func (b *Builder) State() BuilderState {
 	st := BuilderState{Windows: b.windows, Anomalies: b.anomalies, States: b.states, RankingEvicted: b.rank.t.evicted,
-		Recent: b.rank.recent, PairsEvicted: b.pairs.evicted, Open: b.tr.Incidents(), Closed: b.closed,
+		Recent: b.rank.recent, Open: b.tr.Incidents(), Closed: b.closed,
 		DroppedIncidents: b.droppedIncidents, DroppedWindows: b.droppedWindows, RowsSize: b.rowsSize}
-	b.rank.t.each(func(_ flows.Connection, e *rankEntry) { st.Ranking = append(st.Ranking, *e) })
-	b.pairs.each(func(_ pairKey, e *pairEntry) { st.Pairs = append(st.Pairs, *e) })
+	b.rank.t.each(func(_ flows.Connection, e *rankEntry) {
+		e.words()
+		st.Ranking = append(st.Ranking, *e)
+	})
 	return st
 }
 
@@ -50,16 +50,11 @@ func RestoreBuilder(host string, m *model.Model, id incident.Model, gap time.Dur
 		b.states[s] = n
 	}
 	for _, e := range st.Ranking {
+		e.why = whyOf{words: e.Why}
 		*b.rank.t.add(e.Connection, func() rankEntry { return e }) = e
 		b.rank.t.fixed(e.Connection)
 	}
 	b.rank.t.evicted, b.rank.recent = st.RankingEvicted, append([]int(nil), st.Recent...)
-	for _, e := range st.Pairs {
-		k := pairKey{e.State, e.Connection}
-		*b.pairs.add(k, func() pairEntry { return e }) = e
-		b.pairs.fixed(k)
-	}
-	b.pairs.evicted = st.PairsEvicted
 	b.tr = incident.RestoreTracker(host, int64(gap), st.Open)
 	b.closed = append([]IncidentSummary(nil), st.Closed...)
 	b.droppedIncidents, b.droppedWindows = st.DroppedIncidents, st.DroppedWindows

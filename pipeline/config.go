@@ -50,10 +50,14 @@ type Config struct {
 	// Folds is the number of blocks of the training that the thresholds'
 	// held-out scores come from (default 5; 1: scores of the model on its
 	// own training, as models of earlier versions had).
-	Folds    int
-	Encoder  string               // "encode" (default) or "quantile"
-	Encoding flows.EncoderOptions // encoder options (port class, ...)
-	Learner  learner.Options
+	Folds int
+	// FoldFlows caps the training flows each held-out fold learns from:
+	// the flows nearest its block, so that the folds' cost stops growing
+	// with the unit (0: no cap, every flow outside the block).
+	FoldFlows int
+	Encoder   string               // "encode" (default) or "quantile"
+	Encoding  flows.EncoderOptions // encoder options (port class, ...)
+	Learner   learner.Options
 	// MaxMemory bounds what training keeps in memory, in bytes: a unit
 	// whose data would need more fails with an error saying so, instead
 	// of the process being killed. 0: no bound.
@@ -115,6 +119,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("incident gap %v: must be >= 0", c.IncidentGap)
 	case c.Folds < 1 || c.Folds > 100:
 		return fmt.Errorf("folds %d: must be 1 to 100", c.Folds)
+	case c.FoldFlows < 0:
+		return fmt.Errorf("fold flows %d: must be >= 0 (0: no cap)", c.FoldFlows)
 	case c.MaxLine < 0:
 		return fmt.Errorf("max line %d: must be >= 0 (0: the default)", c.MaxLine)
 	case c.Encoder != "" && !slices.Contains(flows.EncoderNames(), c.Encoder):

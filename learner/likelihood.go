@@ -23,6 +23,7 @@ type likelihoodRatio struct {
 	// scratch row of left's counts by symbol, for a left state without a
 	// dense row; zero between uses.
 	scratch []int32
+	only    []int32 // leftOnly's buffer
 	// pt is the pair being evaluated, right its right state.
 	pt    pairTerms
 	right side
@@ -209,6 +210,26 @@ func (h *likelihoodRatio) gather(t *tree, l, r int32) bool {
 	return h.gatherRow(t, l, row, &h.right)
 }
 
+// leftOnly returns the counts of l's transitions on symbols on which r's
+// count is 0, in l's list order.
+func (h *likelihoodRatio) leftOnly(t *tree, l int32, r *side) []int32 {
+	for i, a := range r.syms {
+		if r.counts[i] > 0 {
+			h.scratch[a] = 1
+		}
+	}
+	h.only = h.only[:0]
+	for e := t.head[l]; e >= 0; e = t.next(e) {
+		if c := t.eCount[e]; c > 0 && h.scratch[t.eSym[e]] == 0 {
+			h.only = append(h.only, c)
+		}
+	}
+	for _, a := range r.syms {
+		h.scratch[a] = 0
+	}
+	return h.only
+}
+
 // side is a pair's right state as gather reads it: its paths and final
 // counts and its transitions, copied into short arrays in list order, so
 // that the screen of every red state against one blue state reads the blue
@@ -280,6 +301,17 @@ func (h *likelihoodRatio) gatherRow(t *tree, l, row int32, r *side) bool {
 	if row < 0 {
 		for e := t.head[l]; e >= 0; e = t.next(e) {
 			h.scratch[t.eSym[e]] = 0
+		}
+	}
+	if h.o.SymbolCount == 0 {
+		// No outcome is rare: each of left's symbols that right lacks is an
+		// outcome of its own, with count 0 on the right, as FlexFringe
+		// counts it (and not pooled below).
+		for _, c := range h.leftOnly(t, l, r) {
+			lc := float64(c)
+			matchedL += lc
+			pt.terms = append(pt.terms, lc, 0)
+			p.add(lc, 0, sc, corr)
 		}
 	}
 	// What the walk did not visit, from the totals the tree keeps: left's

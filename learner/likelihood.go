@@ -85,6 +85,9 @@ func (h *likelihoodRatio) blue(t *tree, b int32) {
 	c.blue.load(t, b)
 	c.node, c.kids = b, c.kids[:0]
 	for e := t.head[b]; e >= 0; e = t.next(e) {
+		if isTail(t.eChild[e]) {
+			continue // seen less than StateCount
+		}
 		bc := t.find(t.eChild[e])
 		if int(measure(t, bc, h.o)) < h.o.StateCount {
 			continue

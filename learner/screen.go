@@ -67,7 +67,7 @@ func (h *likelihoodRatio) refine(t *tree, r, b int32) float64 {
 	for i := range c.kids {
 		k := &c.kids[i]
 		le := t.edge(r, k.sym)
-		if le < 0 {
+		if le < 0 || isTail(t.eChild[le]) { // a tail is seen less than StateCount
 			continue
 		}
 		rc := t.rep0(t.eChild[le])

@@ -53,6 +53,14 @@ type blueTests struct {
 	blue   side  // the blue state, for screen
 	kids   []kid // its children seen StateCount times, for refine
 	node   int32 // the blue state
+
+	// For screenGather: the blue state's frequent symbols (count at least
+	// SymbolCount) and their counts, in list order; masks (see
+	// tree.rowMask) of its symbols seen and of its frequent ones; and its
+	// count by symbol (0 elsewhere).
+	freqSyms, freqCounts []int32
+	seen, freq           []uint64
+	count                []int32
 }
 
 // kid is a blue state's child: the symbol that leads to it, the node, and
@@ -83,6 +91,7 @@ func (h *likelihoodRatio) blue(t *tree, b int32) {
 	c.bounds.set(t, b, h.o)
 	c.after = c.bounds.total - c.bounds.at(t, b, h.o)
 	c.blue.load(t, b)
+	c.screenSide(t, h.o.SymbolCount)
 	c.node, c.kids = b, c.kids[:0]
 	for e := t.head[b]; e >= 0; e = t.next(e) {
 		if isTail(t.eChild[e]) {
@@ -331,10 +340,18 @@ func (h *likelihoodRatio) gatherRow(t *tree, l, row int32, r *side) bool {
 			pt.terms = append(pt.terms, lf, rf)
 		}
 	}
-	p.close(corr)
+	return h.poolTerms(&p)
+}
+
+// poolTerms closes the pools of a gathered pair into its dividers and
+// adds their terms to h.pt; false when a divider is below StateCount.
+func (h *likelihoodRatio) poolTerms(p *pooled) bool {
+	sc := float64(h.o.SymbolCount)
+	p.close(h.o.Correction)
 	if p.ld < float64(h.o.StateCount) || p.rd < float64(h.o.StateCount) {
 		return false
 	}
+	pt := &h.pt
 	pt.ld, pt.rd = p.ld, p.rd
 	for _, pool := range [2][2]float64{{p.l1, p.r1}, {p.l2, p.r2}} {
 		lc, rc := pool[0], pool[1]

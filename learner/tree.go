@@ -71,6 +71,13 @@ type tree struct {
 	rowPaths  []int32 // per row
 	rowFinal  []int32 // per row
 	rowRare   []int32 // per row
+	// rowMask holds, per row, maskWords words of the symbols counted at
+	// least rareBelow times (frequent), then maskWords words of those
+	// counted at all: screening reads the red states' counts on the blue
+	// state's frequent symbols only, and what the test needs of the
+	// others from these (see likelihoodRatio.screenGather).
+	rowMask   []uint64
+	maskWords int
 
 	// log records the changes of the merge being tested, for undo; of a
 	// performed merge, which is never undone, only the states that
@@ -330,7 +337,7 @@ func (t *tree) addEdge(q, sym, child, count int32) int32 {
 	if t.indexed {
 		if r := t.row(q); r >= 0 {
 			t.rows[int(r)*t.alphabet+int(sym)] = e
-			*t.count(r, sym) = count
+			t.setCount(r, sym, count)
 			t.rowRare[r] += t.rareCount(count)
 		}
 	}
@@ -342,6 +349,7 @@ func (t *tree) addEdge(q, sym, child, count int32) int32 {
 func (t *tree) index(alphabet, symbolCount int) {
 	t.alphabet = alphabet
 	t.rareBelow = int32(symbolCount)
+	t.maskWords = (alphabet + 63) / 64
 	t.indexed = true
 }
 
@@ -364,12 +372,15 @@ func (t *tree) addRow(q int32) {
 		}
 		t.colCount, t.colStride = cols, stride
 	}
+	for range 2 * t.maskWords {
+		t.rowMask = append(t.rowMask, 0)
+	}
 	var rare int32
 	for e := t.head[q]; e >= 0; e = t.next(e) {
 		// The list is newest first: keep the first hit per symbol.
 		if i := r*t.alphabet + int(t.eSym[e]); t.rows[i] < 0 {
 			t.rows[i] = e
-			*t.count(int32(r), t.eSym[e]) = t.eCount[e]
+			t.setCount(int32(r), t.eSym[e], t.eCount[e])
 			rare += t.rareCount(t.eCount[e])
 		}
 	}
@@ -381,6 +392,27 @@ func (t *tree) addRow(q int32) {
 
 // count returns the place of row r's count on symbol a.
 func (t *tree) count(r, a int32) *int32 { return &t.colCount[int(a)*t.colStride+int(r)] }
+
+// setCount sets row r's count on symbol a to v, and its masks' bits.
+func (t *tree) setCount(r, a, v int32) {
+	*t.count(r, a) = v
+	freq, seen := t.masks(r)
+	w, bit := a>>6, uint64(1)<<(a&63)
+	freq[w] &^= bit
+	seen[w] &^= bit
+	if v >= t.rareBelow {
+		freq[w] |= bit
+	}
+	if v > 0 {
+		seen[w] |= bit
+	}
+}
+
+// masks returns row r's masks of frequent symbols and of symbols seen.
+func (t *tree) masks(r int32) (freq, seen []uint64) {
+	i := int(r) * 2 * t.maskWords
+	return t.rowMask[i : i+t.maskWords], t.rowMask[i+t.maskWords : i+2*t.maskWords]
+}
 
 // row returns the row of node q, or -1. A red state is a class
 // representative, whose rep entry is negative in any case: -1 without a
@@ -564,7 +596,7 @@ func (t *tree) addCount(q, e, c int32) {
 	t.eCount[e] = old + c
 	if t.indexed {
 		if r := t.row(q); r >= 0 {
-			*t.count(r, t.eSym[e]) += c
+			t.setCount(r, t.eSym[e], *t.count(r, t.eSym[e])+c)
 			t.rowRare[r] += t.rareCount(old+c) - t.rareCount(old)
 		}
 	}
@@ -622,7 +654,7 @@ func (t *tree) undo(mark int) {
 			t.eCount[u.a] = now - u.b
 			if t.indexed {
 				if r := t.row(u.n); r >= 0 {
-					*t.count(r, t.eSym[u.a]) -= u.b
+					t.setCount(r, t.eSym[u.a], *t.count(r, t.eSym[u.a])-u.b)
 					t.rowRare[r] += t.rareCount(now-u.b) - t.rareCount(now)
 				}
 			}
@@ -669,7 +701,7 @@ func (t *tree) popEdge(q int32) {
 	if t.indexed {
 		if r := t.row(q); r >= 0 {
 			t.rows[int(r)*t.alphabet+int(t.eSym[e])] = -1
-			*t.count(r, t.eSym[e]) = 0
+			t.setCount(r, t.eSym[e], 0)
 			t.rowRare[r] -= t.rareCount(t.eCount[e])
 		}
 	}

@@ -5,9 +5,13 @@ package learner
 // links reaches any more, and every tail that a merge made a node of, or
 // copied, stays in the table. On windows of a busy service four nodes in
 // five and six transitions in seven are such by the end of learning. The
-// search compacts the tree when it has grown by a quarter since it was
+// search compacts the tree when it has grown by an eighth since it was
 // last compact, so that it takes memory in proportion to the states alive, at
 // a cost in proportion to its growth.
+
+// compactGrowth: the tree is compacted when it has grown by
+// 1/compactGrowth, with as much room to grow.
+const compactGrowth = 8
 
 // compactFrom is the size (nodes, transitions and tails) below which the
 // tree is not compacted: copying it would not pay.
@@ -16,11 +20,11 @@ const compactFrom = 1 << 16
 // entries is the number of nodes, transitions and tails.
 func (t *tree) entries() int { return len(t.rep) + len(t.eSym) + len(t.tails) }
 
-// sparse reports whether the tree has grown by a quarter since the last
+// sparse reports whether the tree has grown by 1/compactGrowth since the last
 // compaction (or its build) and is worth compacting.
 func (t *tree) sparse() bool {
 	n := t.entries()
-	return n >= compactFrom && 4*n >= 5*t.compactSize
+	return n >= compactFrom && compactGrowth*n >= (compactGrowth+1)*t.compactSize
 }
 
 // compact rebuilds the tree with its representatives only, each with its
@@ -32,7 +36,7 @@ func (t *tree) sparse() bool {
 // away). It must not be called while a merge is being tested.
 //
 // Nodes keep their order, so they move down in place; transitions and
-// tails are laid out anew, with room to grow by a quarter.
+// tails are laid out anew, with room to grow by 1/compactGrowth.
 func (t *tree) compact() []int32 {
 	// Number the representatives, and point every transition of theirs
 	// at its target's representative while the links are there to follow.
@@ -55,13 +59,13 @@ func (t *tree) compact() []int32 {
 		}
 	}
 	old := *t
-	room := edges / 4
+	room := edges / compactGrowth
 	t.eSym = make([]int32, 0, edges+room)
 	t.eChild = make([]int32, 0, edges+room)
 	t.eCount = make([]int32, 0, edges+room)
 	t.ends = make([]uint64, 0, (edges+63)/64)
 	t.addedNext = make([]int32, 0, room)
-	t.tails = make([]tail, 0, tails+tails/4)
+	t.tails = make([]tail, 0, tails+tails/compactGrowth)
 	for q, r := range old.rep {
 		if r >= 0 {
 			continue
@@ -92,8 +96,8 @@ func (t *tree) compact() []int32 {
 	}
 	t.rep, t.paths, t.final, t.head, t.flags, t.orig = t.rep[:nodes], t.paths[:nodes], t.final[:nodes], t.head[:nodes], t.flags[:nodes], t.orig[:nodes]
 	if 2*nodes < cap(t.rep) {
-		// Most nodes were merged away: room for a quarter more.
-		room := nodes + nodes/4
+		// Most nodes were merged away.
+		room := nodes + nodes/compactGrowth
 		t.rep = append(make([]int32, 0, room), t.rep...)
 		t.paths = append(make([]int32, 0, room), t.paths...)
 		t.final = append(make([]int32, 0, room), t.final...)

@@ -40,7 +40,10 @@ func Learn(ctx context.Context, d *Dataset, o Options, progress Progress) (*Mode
 	if err != nil {
 		return nil, err
 	}
-	s := newSearch(buildTree(d, tailsFit(o)), h, o, d.Alphabet.Len())
+	// Tails and deferred folds share the negative references (maxTails):
+	// a dataset a quarter that size in symbols has tails only in memory
+	// no machine has.
+	s := newSearch(buildTree(d, tailsFit(o) && len(d.Symbols) < maxTails/4), h, o, d.Alphabet.Len())
 	if err := s.run(ctx, progress); err != nil {
 		return nil, err
 	}

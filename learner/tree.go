@@ -36,7 +36,9 @@ type tree struct {
 
 	// per tail (see tail): what eChild refers to as tailRef(i)
 	tails []tail
-	syms  []int32 // the traces' symbols, which tails read
+	// the folds that the merge being tested deferred (see pending)
+	pend []pending
+	syms []int32 // the traces' symbols, which tails read
 
 	// per transition: symbol, target (a node, or a tail: see tailRef),
 	// count. A node's transitions form a
@@ -123,6 +125,7 @@ const (
 	undoTailMerge                 // a=node, b=paths added, n=final added (a tail's first node folded into a)
 	undoTailEdge                  // a=node whose head edge, to the last tail, was added
 	undoNode                      // the last node was made of tail b, the target of edge a (with its edge to the last tail, if any)
+	undoPending                   // the last pending fold was deferred
 )
 
 type undo struct {
@@ -139,17 +142,40 @@ const root int32 = 0
 // every node explicit; the nodes below follow it (orig+1, ...).
 type tail struct{ pos, end, orig int32 }
 
-// tailRef is how eChild refers to tail i: values below -1 (-1 is no target
-// yet, while the tree is built).
+// maxTails bounds the tails table, so that the references to tails and
+// to deferred folds (see deferFold) share the negative numbers: a tree of
+// that many tails would take tens of gigabytes.
+const maxTails = 1 << 30
+
+// tailRef is how eChild refers to tail i: -2 down to -1-maxTails (-1 is no
+// target yet, while the tree is built).
 func tailRef(i int32) int32 { return -2 - i }
 
 // isTail reports whether the target c of a transition is a tail.
-func isTail(c int32) bool { return c < -1 }
+func isTail(c int32) bool { return c < -1 && c > -2-maxTails }
+
+// pendingRef is how eChild refers to deferred fold k, below the tails.
+func pendingRef(k int32) int32 { return -2 - maxTails - k }
+
+// isPending reports whether transition target c is a deferred fold.
+func isPending(c int32) bool { return c <= -2-maxTails }
 
 // tailsFit reports whether tails can stand for the nodes seen once under
 // options o: such nodes are never tested (StateCount) nor merged as blue
 // states (SinkCount), only folded into other states.
 func tailsFit(o Options) bool { return o.StateCount >= 2 && o.SinkCount >= 2 }
+
+// A pending fold is one that a tested merge deferred: right (a node, or
+// tail x when right is -1) was to be folded into the tail that transition
+// le leads to. The tail's nodes are seen once: no pair of such a fold is
+// tested, and it changes nothing the test reads unless the test comes back
+// to that transition, which then folds it first (see resume). Most tested
+// merges never do, and skip making nodes of the tails and folding into
+// them. was is le's target before.
+type pending struct {
+	le, right, was int32
+	x              tail
+}
 
 // buildTree builds the prefix tree of the dataset's traces, numbered in
 // depth-first order (children in symbol order) with each node's
@@ -522,6 +548,10 @@ func (t *tree) fold(h heuristic, left, right int32) bool {
 	// deeper folds' notes, for the second loop.
 	base := len(t.pairs)
 	for e := t.head[right]; e >= 0; e = t.next(e) {
+		if !t.settle(h, right, e) {
+			t.pairs = t.pairs[:base]
+			return false
+		}
 		s, c := t.eSym[e], t.eCount[e]
 		if le := t.edge(left, s); le >= 0 {
 			t.pairs = append(t.pairs, le, e)
@@ -535,11 +565,23 @@ func (t *tree) fold(h heuristic, left, right int32) bool {
 	}
 	for i, end := base, len(t.pairs); i < end; i += 2 {
 		le, e := t.pairs[i], t.pairs[i+1]
-		if b := t.eChild[e]; isTail(b) {
-			t.foldTail(left, le, t.tails[-2-b])
+		b := t.eChild[e]
+		if t.testing && isTail(t.eChild[le]) {
+			t.deferFold(le, b)
 			continue
 		}
-		a, b := t.target(left, le), t.find(t.eChild[e])
+		if !t.settle(h, left, le) {
+			t.pairs = t.pairs[:base]
+			return false
+		}
+		if isTail(b) {
+			if !t.foldTail(h, left, le, t.tails[-2-b]) {
+				t.pairs = t.pairs[:base]
+				return false
+			}
+			continue
+		}
+		a, b := t.target(left, le), t.find(b)
 		if a != b && !t.fold(h, a, b) {
 			t.pairs = t.pairs[:base]
 			return false
@@ -549,18 +591,62 @@ func (t *tree) fold(h heuristic, left, right int32) bool {
 	return true
 }
 
+// deferFold defers the fold of right (a node, or a tail) into the tail
+// that transition le leads to, while a merge is tested (see pending).
+func (t *tree) deferFold(le, right int32) {
+	p := pending{le: le, right: right, was: t.eChild[le]}
+	if isTail(right) {
+		p.right, p.x = -1, t.tails[-2-right]
+	}
+	t.deferTail(p)
+}
+
+// deferTail records pending fold p.
+func (t *tree) deferTail(p pending) {
+	t.eChild[p.le] = pendingRef(int32(len(t.pend)))
+	t.pend = append(t.pend, p)
+	t.log = append(t.log, undo{kind: undoPending})
+}
+
+// settle does the fold that transition e of node q has pending, if any
+// (see pending): the test has come back to it. False when that fold stops
+// the test (it cannot: none of its pairs is tested).
+func (t *tree) settle(h heuristic, q, e int32) bool {
+	c := t.eChild[e]
+	if !isPending(c) {
+		return true
+	}
+	p := t.pend[-2-maxTails-c]
+	t.eChild[e] = p.was // a tail; undo restores c (see target)
+	n := t.target(q, e)
+	t.log[len(t.log)-1].b = c
+	if p.right < 0 {
+		return t.foldTail(h, q, e, p.x)
+	}
+	b := t.find(p.right)
+	return n == b || t.fold(h, n, b)
+}
+
 // foldTail folds tail x into the target of transition le of node q, as
-// fold folds the chain of nodes it stands for: each adds one trace to the
+// fold folds the chain of nodes it stands for (false when a pending fold
+// it settles stops the test; see settle): each adds one trace to the
 // state it joins, and, where that state has no transition on the tail's
 // next symbol, the rest of the tail becomes the target of a new one. The
 // heuristic does not see the pairs: a tail's node is seen once, below
 // StateCount (see tailsFit), so it adds nothing to any test.
-func (t *tree) foldTail(q, le int32, x tail) {
+func (t *tree) foldTail(h heuristic, q, le int32, x tail) bool {
 	for {
+		if t.testing && isTail(t.eChild[le]) {
+			t.deferTail(pending{le: le, right: -1, was: t.eChild[le], x: x})
+			return true
+		}
+		if !t.settle(h, q, le) {
+			return false
+		}
 		q = t.target(q, le)
 		if x.pos == x.end {
 			t.addTotals(q, 0, 1)
-			return
+			return true
 		}
 		t.addTotals(q, 1, 0)
 		s := t.syms[x.pos]
@@ -570,7 +656,7 @@ func (t *tree) foldTail(q, le int32, x tail) {
 			if t.testing {
 				t.log = append(t.log, undo{kind: undoTailEdge, a: q})
 			}
-			return
+			return true
 		}
 		t.addCount(q, le, 1)
 	}
@@ -672,6 +758,10 @@ func (t *tree) undo(mark int) {
 					t.rowFinal[r] -= u.n
 				}
 			}
+		case undoPending:
+			last := len(t.pend) - 1
+			t.eChild[t.pend[last].le] = t.pend[last].was
+			t.pend = t.pend[:last]
 		case undoNode:
 			// LIFO: the node is the last one made, its edge (if any) the
 			// last one added and its target the last tail.

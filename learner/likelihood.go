@@ -353,16 +353,21 @@ func (h *likelihoodRatio) poolTerms(p *pooled) bool {
 	}
 	pt := &h.pt
 	pt.ld, pt.rd = p.ld, p.rd
-	for _, pool := range [2][2]float64{{p.l1, p.r1}, {p.l2, p.r2}} {
-		lc, rc := pool[0], pool[1]
-		if lc != 0 && rc != 0 {
-			pt.df++
-		}
-		if (lc != 0 || rc != 0) && (lc >= sc || rc >= sc) {
-			pt.terms = append(pt.terms, lc, rc)
-		}
-	}
+	h.poolTerm(p.l1, p.r1, sc)
+	h.poolTerm(p.l2, p.r2, sc)
 	return true
+}
+
+// poolTerm adds pool (lc, rc) to h.pt: a degree of freedom when both
+// sides have some, a term when one side's count is frequent.
+func (h *likelihoodRatio) poolTerm(lc, rc, sc float64) {
+	pt := &h.pt
+	if lc != 0 && rc != 0 {
+		pt.df++
+	}
+	if (lc != 0 || rc != 0) && (lc >= sc || rc >= sc) {
+		pt.terms = append(pt.terms, lc, rc)
+	}
 }
 
 // term adds one outcome's (or pool's) contribution; frequent says whether

@@ -19,7 +19,7 @@ import (
 // fails at once saying so.
 func TestJobsBudget(t *testing.T) {
 	const total = 1000
-	j := newJobs(2, total)
+	j := newJobs(2, total, total)
 	if _, err := j.reserve(t.Context(), total+1); err == nil || !strings.Contains(err.Error(), "--max-memory") {
 		t.Fatalf("reserving more than the budget: %v, want an error naming --max-memory", err)
 	}
@@ -50,7 +50,7 @@ func TestJobsBudget(t *testing.T) {
 		t.Errorf("%d reserved at once, budget %d", peak, total)
 	}
 	// No budget: nothing waits.
-	release, err := newJobs(2, 0).reserve(t.Context(), 1<<62)
+	release, err := newJobs(2, 0, 0).reserve(t.Context(), 1<<62)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestSlotsUnitGoesOn(t *testing.T) {
 		{"no budget", 0, 100, 3, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			j := newJobs(tc.cores, tc.budget)
+			j := newJobs(tc.cores, tc.budget, tc.budget)
 			release, err := j.reserve(t.Context(), tc.each)
 			if err != nil {
 				t.Fatal(err)
@@ -120,7 +120,7 @@ func TestSlotsUnitGoesOn(t *testing.T) {
 // TestSlotsCancelled: a learning waiting for its memory stops when the
 // training is cancelled.
 func TestSlotsCancelled(t *testing.T) {
-	j := newJobs(1, 100)
+	j := newJobs(1, 100, 100)
 	release, err := j.reserve(t.Context(), 100)
 	if err != nil {
 		t.Fatal(err)

@@ -17,13 +17,16 @@ import (
 type jobs struct {
 	cores chan struct{}
 	mem   *semaphore.Weighted // nil: no budget
-	total int64
+	total int64               // the budget
+	limit int64               // the --max-memory it comes from, for messages
 }
 
-func newJobs(cores int, maxMemory int64) *jobs {
-	j := &jobs{cores: make(chan struct{}, max(cores, 1)), total: maxMemory}
-	if maxMemory > 0 {
-		j.mem = semaphore.NewWeighted(maxMemory)
+// newJobs returns the jobs of a training on cores cores, with budget bytes
+// for units and learnings out of the user's limit (0: no budget).
+func newJobs(cores int, budget, limit int64) *jobs {
+	j := &jobs{cores: make(chan struct{}, max(cores, 1)), total: budget, limit: limit}
+	if budget > 0 {
+		j.mem = semaphore.NewWeighted(budget)
 	}
 	return j
 }
@@ -36,7 +39,7 @@ func (j *jobs) reserve(ctx context.Context, n int64) (func(), error) {
 		return func() {}, nil
 	}
 	if n > j.total {
-		return nil, fmt.Errorf("needs about %s of memory, more than --max-memory %s; raise it, or train on a shorter period", formatBytes(n), formatBytes(j.total))
+		return nil, fmt.Errorf("needs about %s of memory, more than --max-memory %s leaves for units (%s); raise it, or train on a shorter period", formatBytes(n), formatBytes(j.limit), formatBytes(j.total))
 	}
 	if err := j.mem.Acquire(ctx, n); err != nil {
 		return nil, fmt.Errorf("cancelled: %w", err)
@@ -68,10 +71,6 @@ func (j *jobs) forUnit(each int64) slots {
 	}
 	return s
 }
-
-// newSlots returns the slots of a training of n cores without a memory
-// budget.
-func newSlots(n int) slots { return newJobs(n, 0).forUnit(0) }
 
 // do runs fn once its memory and a core are free, or returns the
 // context's error if it is done first.

@@ -143,7 +143,7 @@ func Train(ctx context.Context, c Config) ([]TrainResult, []layout.Skipped, erro
 	if c.MaxMemory > 0 {
 		budget = max(c.MaxMemory-baseBytes, 1)
 	}
-	jobs := newJobs(c.Workers, budget)
+	jobs := newJobs(c.Workers, budget, c.MaxMemory)
 	err = forEach(ctx, c.Workers+1, order, func(ctx context.Context, i int) {
 		p := &plans[i]
 		var r TrainResult

@@ -58,9 +58,11 @@ type Config struct {
 	Encoder   string               // "encode" (default) or "quantile"
 	Encoding  flows.EncoderOptions // encoder options (port class, ...)
 	Learner   learner.Options
-	// MaxMemory bounds what training keeps in memory, in bytes: a unit
-	// whose data would need more fails with an error saying so, instead
-	// of the process being killed. 0: no bound.
+	// MaxMemory bounds the memory of a training, in bytes: units start
+	// once their data and an automaton fit in what the units under way
+	// leave, and wait until then (largest first); a unit that alone would
+	// need more fails with an error saying so, instead of the process
+	// being killed. 0: no bound.
 	MaxMemory int64
 
 	// Running.
@@ -82,11 +84,14 @@ type Config struct {
 	Progress Progress
 }
 
-// Progress receives coarse progress; implementations must be safe for
-// concurrent use.
+// Progress receives coarse progress: Train's in training flows (see
+// readShare), Run's in steps; implementations must be safe for concurrent
+// use.
 type Progress interface {
-	Total(steps int)
-	Step()
+	// Total gives the work to do, once, before any Add.
+	Total(n int)
+	// Add tells that n more is done.
+	Add(n int)
 }
 
 // DefaultConfig returns the defaults: window 10, stride 1, sigma 7, the
@@ -145,7 +150,7 @@ func (c *Config) outputs() outputs.Options { return outputs.Options{PlotFormat: 
 
 func (c *Config) step() {
 	if c.Progress != nil {
-		c.Progress.Step()
+		c.Progress.Add(1)
 	}
 }
 

@@ -53,7 +53,7 @@ func newLearnCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			restore := learningGC()
+			restore := learningGC(0)
 			m, err := learner.Learn(cmd.Context(), d, opts, nil)
 			restore()
 			if err != nil {

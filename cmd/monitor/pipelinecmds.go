@@ -47,7 +47,7 @@ func (pf *pipelineFlags) bind(cmd *cobra.Command, training, running bool) {
 		f.IntVar(&c.Encoding.KMin, "clusters-min", 2, "encode: fewest size clusters (k-means; the best k by silhouette is kept)")
 		f.IntVar(&c.Encoding.KMax, "clusters-max", 35, "encode: most size clusters")
 		f.IntVar(&c.Encoding.DurationBins, "duration-bins", 5, "percentile bins of the flow duration")
-		f.Var((*byteSize)(&c.MaxMemory), "max-memory", "fail a unit, with an error saying so, when its training data would need more memory than this (e.g. 4GiB); 0: no limit")
+		f.Var((*byteSize)(&c.MaxMemory), "max-memory", "memory the training may take (e.g. 2GB): units wait for room, largest first, and one that alone needs more fails saying so; 0: no limit")
 		f.IntVar(&c.Encoding.Bins, "bins", 5, "quantile encoder: bins of bytes and of packets")
 		learnerFlags(cmd, &c.Learner)
 	}
@@ -85,9 +85,10 @@ func (pf *pipelineFlags) validate(cmd *cobra.Command) error {
 	return nil
 }
 
-// prepare sets up the progress bar (it runs twice in "all").
-func (pf *pipelineFlags) prepare(cmd *cobra.Command, what string) (done func()) {
-	b := newBar(cmd.ErrOrStderr(), what, pf.quiet)
+// prepare sets up the progress bar (it runs twice in "all"), which counts
+// unit (see bar.counting).
+func (pf *pipelineFlags) prepare(cmd *cobra.Command, what, unit string) (done func()) {
+	b := newBar(cmd.ErrOrStderr(), what, pf.quiet).counting(unit)
 	pf.cfg.Progress = nil
 	if b.on() {
 		pf.cfg.Progress = b
@@ -167,8 +168,8 @@ probability_plot_train.png into each folder.`,
 // flags, no folders, cancelled), with the command's error: non-nil when any
 // unit failed or the training stopped.
 func runTrain(cmd *cobra.Command, pf *pipelineFlags) (untrained map[string]error, err error) {
-	done := pf.prepare(cmd, "training")
-	restore := learningGC()
+	done := pf.prepare(cmd, "training", "flows")
+	restore := learningGC(pf.cfg.MaxMemory)
 	results, skipped, err := pipeline.Train(cmd.Context(), pf.cfg)
 	restore()
 	done()
@@ -226,7 +227,7 @@ probability_plot_monitor.png; and monitor_data/summary.csv over all hosts.`,
 }
 
 func runRun(cmd *cobra.Command, pf *pipelineFlags) error {
-	done := pf.prepare(cmd, "monitoring")
+	done := pf.prepare(cmd, "monitoring", "")
 	results, skipped, err := pipeline.Run(cmd.Context(), pf.cfg)
 	done()
 	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()

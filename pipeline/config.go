@@ -99,7 +99,7 @@ type Progress interface {
 func DefaultConfig() Config {
 	return Config{
 		TrainRoot: "train_data", MonitorRoot: "monitor_data",
-		Window: 10, Stride: 1, Sigma: 7, Folds: 5, Encoder: "encode",
+		Window: 10, Stride: 1, Sigma: 7, Folds: 5, FoldFlows: 100000, Encoder: "encode",
 		// The port class tells a workstation's SMTP or C&C connection from
 		// its web traffic of the same size; see README, Results.
 		Encoding: flows.EncoderOptions{PortClass: true},

@@ -41,7 +41,7 @@ func (pf *pipelineFlags) bind(cmd *cobra.Command, training, running bool) {
 		f.IntVar(&c.Stride, "stride", c.Stride, "flows between trace starts")
 		f.Float64Var(&c.Sigma, "sigma", c.Sigma, "k in the anomaly threshold mean - k*sd of the training scores")
 		f.IntVar(&c.Folds, "folds", c.Folds, "blocks of the training period: each is scored by a model learned on the others, for the thresholds (1: by the model on its own training)")
-		f.IntVar(&c.FoldFlows, "fold-flows", c.FoldFlows, "at most this many training flows for each fold's model, those nearest its block (0: all the others)")
+		f.IntVar(&c.FoldFlows, "fold-flows", c.FoldFlows, "at most this many training flows for each held-out fold's model, those nearest its block (0: all the others)")
 		f.StringVar(&c.Encoder, "encoder", c.Encoder, "flow encoder: encode (k-means sizes, duration bins) or quantile")
 		f.BoolVar(&c.Encoding.PortClass, "port-class", c.Encoding.PortClass, "add the destination port's class to each symbol: the training's service ports, else well-known, registered or ephemeral")
 		f.IntVar(&c.Encoding.KMin, "clusters-min", 2, "encode: fewest size clusters (k-means; the best k by silhouette is kept)")

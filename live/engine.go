@@ -306,7 +306,7 @@ func (e *Engine) openSpools(states map[string]SpoolState) error {
 		if u.sp != nil {
 			continue
 		}
-		sp, err := openSpool(filepath.Join(dir, "units", u.spec.name), states[u.spec.name], u.model.m.Encoder.SymbolName)
+		sp, err := openSpool(filepath.Join(dir, "units", u.spec.name), states[u.spec.name], u.model.m.Encoder)
 		if err != nil {
 			return err
 		}

@@ -41,6 +41,15 @@ func newWatchCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "watch",
 		Short: "Monitor flows as they come: windows, incidents and alerts, live",
+		Example: `  # one service's day from standard input, alerts on standard output
+  monitor watch --train-data train_data --monitor-data /tmp/live --service 10.1.0.12 \
+    --source - < monitor_data/10.1.0.12/10.1.0.12_monitor_data.csv
+  # a collector's file, followed across rotation, alerts to a file, metrics
+  monitor watch --train-data train_data --monitor-data /srv/live --source /var/log/flows/flows.csv \
+    --follow --alerts incidents.jsonl --metrics-addr :9108
+  # one of N watches sharing the units through Kafka
+  monitor watch --train-data /srv/train_data --monitor-data /srv/live \
+    --source 'kafka://kafka:9092/flows-by-unit?group=watch' --alerts kafka://kafka:9092/incidents`,
 		Long: `watch reads flows as they come from --source: "-" (standard input), a file
 (followed as it grows and across rotation with --follow, as tail -F does), a
 folder of rotated files (read in name order; new ones as they appear with

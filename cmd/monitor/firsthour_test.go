@@ -1,0 +1,100 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+)
+
+// TestPredictionsNameUnseenSymbols: a symbol never seen in training is
+// written "unseen:<what it was>" in the predictions file, as in the
+// root-cause files (it was "unknown" there), so that the two files of an
+// alarm window read the same trace.
+func TestPredictionsNameUnseenSymbols(t *testing.T) {
+	_, M := trainedPair(t)
+	for _, svc := range []string{"10.1.0.12", "10.1.0.15"} {
+		b, err := os.ReadFile(filepath.Join(M, svc, "monitor_data_predictions.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pred := string(b)
+		if strings.Contains(pred, " unknown") {
+			t.Errorf("%s: the predictions file names a symbol \"unknown\"", svc)
+		}
+		infos, _ := filepath.Glob(filepath.Join(M, svc, "root_cause_*_prediction_info.csv"))
+		unseen := 0
+		for _, p := range infos {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, line := range strings.Split(string(b), "\n")[1:] {
+				fields := strings.Split(line, ";")
+				if len(fields) < 2 || !strings.Contains(fields[1], "unseen:") {
+					continue
+				}
+				unseen++
+				if !strings.Contains(pred, `"`+fields[1]+`"`) {
+					t.Errorf("%s: the trace %s of %s is not in the predictions file", svc, fields[1], filepath.Base(p))
+				}
+			}
+		}
+		if svc == "10.1.0.15" && unseen == 0 {
+			t.Errorf("%s: no alarm window with an unseen symbol: the test checks nothing", svc)
+		}
+	}
+}
+
+// TestHelpHasExamples: every command's --help has examples, and those of
+// run and all list the files they write.
+func TestHelpHasExamples(t *testing.T) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+		if !c.Runnable() || c.Name() == "help" || c.HasParent() && c.Parent().Name() == "completion" {
+			return
+		}
+		if strings.TrimSpace(c.Example) == "" {
+			t.Errorf("%s --help has no examples", c.CommandPath())
+		}
+	}
+	walk(newRootCmd())
+	for _, name := range []string{"run", "all"} {
+		out, _, err := execute(name, "--help")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"incidents.csv", "root_cause_connections.csv", "report.html", "summary.csv", "Examples:"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s --help does not name %s", name, want)
+			}
+		}
+	}
+}
+
+// TestRunSaysWhatHappened: run prints each host's top incident in words
+// (not an automaton state's id) and where the report is.
+func TestRunSaysWhatHappened(t *testing.T) {
+	T, M := trainedPair(t)
+	out, _, err := execute("run", "--train-data", T, "--monitor-data", M, "-q")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"top incident: beaconing to 192.0.2.14:443 (HTTPS)",
+		"top incident: scan of 243 ports of 10.1.0.11",
+		"report: " + filepath.Join(M, "report.html") + "\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("run's output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "state") {
+		t.Errorf("run's output names an automaton state:\n%s", out)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/netflow-monitor/monitor/flows"
 	"github.com/netflow-monitor/monitor/layout"
 	"github.com/netflow-monitor/monitor/learner"
+	"github.com/netflow-monitor/monitor/outputs"
 	"github.com/netflow-monitor/monitor/rootcause"
 )
 
@@ -185,7 +186,7 @@ func (s *spool) window(w *detector.Window, an *rootcause.Anomaly) error {
 		return fmt.Errorf("spool: %w", err)
 	}
 	var b [sumRecord]byte
-	binary.LittleEndian.PutUint64(b[:], uint64(w.Start))
+	binary.LittleEndian.PutUint64(b[:], uint64(outputs.PlotTime(w)))
 	binary.LittleEndian.PutUint64(b[8:], math.Float64bits(w.Score.Sum))
 	if w.Anomalous {
 		b[16] = 1
@@ -278,8 +279,8 @@ func (sn *snapshot) sums() ([]windowSum, error) {
 	return out, nil
 }
 
-// sumRecord is the size of a window's record in the sums file: its start
-// (Unix nanoseconds), its score (float64 bits) and its verdict (a byte),
+// sumRecord is the size of a window's record in the sums file: when the
+// plot draws it (outputs.PlotTime, Unix nanoseconds), its score (float64 bits) and its verdict (a byte),
 // padded.
 const sumRecord = 24
 

@@ -88,6 +88,10 @@ type incidentRow struct {
 	Evidence  float64 `csv:"evidence"`
 	Detail    string  `csv:"detail"`
 	Why       string  `csv:"what is new"`
+	// ID is the incident's name-based UUID (see package incident): the
+	// same windows give the same id in run and watch, and tags and
+	// silences name incidents by it.
+	ID string `csv:"id"`
 }
 
 // writeIncidents writes a host's IncidentsFile into dir.
@@ -98,7 +102,7 @@ func writeIncidents(dir string, ins []incident.Incident) error {
 		out = append(out, incidentRow{Kind: d.Kind, Summary: d.Summary, Direction: d.Direction.String(), Peer: d.PeerText(), Port: d.PortText(),
 			FirstSeen: isoTime(in.FirstSeen), LastSeen: isoTime(in.LastSeen), Flows: in.Flows(), Windows: len(in.Windows),
 			Rows: incident.Rows(in.Windows), Evidence: math.Round(in.Evidence*1000) / 1000, Detail: d.Detail,
-			Why: strings.Join(in.Why(), "; ")})
+			Why: strings.Join(in.Why(), "; "), ID: in.ID})
 	}
 	return WriteCSV(filepath.Join(dir, IncidentsFile), &out)
 }

@@ -2,12 +2,16 @@ package rootcause
 
 import (
 	"cmp"
+	"encoding/csv"
+	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/gocarina/gocsv"
 	"github.com/netflow-monitor/monitor/incident"
 	"github.com/netflow-monitor/monitor/model"
 )
@@ -73,8 +77,9 @@ func Incidents(unit string, anomalies []Anomaly, novel Novel, m *incident.Model,
 	return out
 }
 
-// incidentRow is one row of IncidentsFile.
-type incidentRow struct {
+// IncidentRow is one row of IncidentsFile, as WriteReports writes it and
+// ReadIncidents reads it.
+type IncidentRow struct {
 	Kind      string  `csv:"kind"`
 	Summary   string  `csv:"summary"`
 	Direction string  `csv:"direction"`
@@ -96,13 +101,30 @@ type incidentRow struct {
 
 // writeIncidents writes a host's IncidentsFile into dir.
 func writeIncidents(dir string, ins []incident.Incident) error {
-	out := make([]incidentRow, 0, len(ins))
+	out := make([]IncidentRow, 0, len(ins))
 	for _, in := range ins {
 		d := &in.Description
-		out = append(out, incidentRow{Kind: d.Kind, Summary: d.Summary, Direction: d.Direction.String(), Peer: d.PeerText(), Port: d.PortText(),
+		out = append(out, IncidentRow{Kind: d.Kind, Summary: d.Summary, Direction: d.Direction.String(), Peer: d.PeerText(), Port: d.PortText(),
 			FirstSeen: isoTime(in.FirstSeen), LastSeen: isoTime(in.LastSeen), Flows: in.Flows(), Windows: len(in.Windows),
 			Rows: incident.Rows(in.Windows), Evidence: math.Round(in.Evidence*1000) / 1000, Detail: d.Detail,
 			Why: strings.Join(in.Why(), "; "), ID: in.ID})
 	}
 	return WriteCSV(filepath.Join(dir, IncidentsFile), &out)
+}
+
+// ReadIncidents reads a host's IncidentsFile. A file of an earlier version
+// without some columns (id) reads with those empty.
+func ReadIncidents(path string) ([]IncidentRow, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.Comma = ';'
+	var rows []IncidentRow
+	if err := gocsv.UnmarshalCSV(r, &rows); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return rows, nil
 }

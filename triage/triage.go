@@ -37,6 +37,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/netflow-monitor/monitor/incident"
 )
 
 // Files of the monitor folder.
@@ -255,7 +257,11 @@ func ParseMatcher(s string) (Matcher, error) {
 		}
 		value = v
 	}
-	return NewMatcher(name, op, value)
+	m, err := NewMatcher(name, op, value)
+	if err != nil {
+		return m, fmt.Errorf("matcher %s: %w", s, err)
+	}
+	return m, nil
 }
 
 // Matches reports whether the matcher matches the subject's field.
@@ -313,3 +319,10 @@ var uuidForm = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 // IsID reports whether s has the form of an incident's or a silence's id:
 // a UUID in lower-case hexadecimal.
 func IsID(s string) bool { return uuidForm.MatchString(s) }
+
+// SubjectOf returns what tags and silences say of an incident as run and
+// watch find it, in the words of its row in incidents.csv.
+func SubjectOf(in *incident.Incident) Subject {
+	d := &in.Description
+	return Subject{Unit: in.Unit, Kind: d.Kind, Direction: d.Direction.String(), Peer: d.PeerText(), Port: d.PortText()}
+}

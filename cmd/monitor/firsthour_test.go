@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/netflow-monitor/monitor/rootcause"
 	"github.com/spf13/cobra"
 )
 
@@ -97,4 +98,63 @@ func TestRunSaysWhatHappened(t *testing.T) {
 	if strings.Contains(out, "state") {
 		t.Errorf("run's output names an automaton state:\n%s", out)
 	}
+}
+
+// TestTriageRoundTrip: an injected anomaly tagged expected is learned by
+// the next train and gone from the next run; the other host's anomaly
+// remains; run says how many incidents a silence mutes.
+func TestTriageRoundTrip(t *testing.T) {
+	T, M := trainedPair(t)
+	beacon := incidentOf(t, M, "10.1.0.12", "beaconing")
+	out, _, err := execute("tag", beacon.ID[:8], "expected", "--comment", "the monitoring agent", "--by", "alice", "--monitor-data", M)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "tagged "+beacon.ID[:8]) || !strings.Contains(out, "the next train learns") {
+		t.Errorf("tag says %q", out)
+	}
+	out, _, err = execute("train", "--train-data", T, "--monitor-data", M, "-q")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "learned") || !strings.Contains(out, "1 incident tagged expected") {
+		t.Errorf("train does not say it learned the tag:\n%s", out)
+	}
+	scan := incidentOf(t, M, "10.1.0.15", "port scan")
+	if _, _, err := execute("silence", "add", "kind=port scan", "unit=10.1.0.15", "--expires", "1h", "--monitor-data", M); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = execute("run", "--train-data", T, "--monitor-data", M, "-q")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := rootcause.ReadIncidents(filepath.Join(M, "10.1.0.12", "incidents.csv"))
+	for _, r := range rows {
+		if r.Peer == beacon.Peer {
+			t.Errorf("the beacon tagged expected is still an incident after training: %+v", r)
+		}
+	}
+	if again := incidentOf(t, M, "10.1.0.15", "port scan"); again.ID != scan.ID {
+		t.Errorf("the scan's incident changed: %s, was %s", again.ID, scan.ID)
+	}
+	if !strings.Contains(out, "1 incident, all silenced") {
+		t.Errorf("run does not count the silenced scan:\n%s", out)
+	}
+}
+
+// incidentOf returns the first incident of a kind in a host's
+// incidents.csv.
+func incidentOf(t *testing.T, M, host, kind string) rootcause.IncidentRow {
+	t.Helper()
+	rows, err := rootcause.ReadIncidents(filepath.Join(M, host, "incidents.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if r.Kind == kind {
+			return r
+		}
+	}
+	t.Fatalf("%s has no %s incident: %+v", host, kind, rows)
+	return rootcause.IncidentRow{}
 }

@@ -7,9 +7,11 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/netflow-monitor/monitor/htmlreport"
 	"github.com/netflow-monitor/monitor/rootcause"
+	"github.com/netflow-monitor/monitor/triage"
 
 	"github.com/netflow-monitor/monitor/layout"
 	"github.com/netflow-monitor/monitor/pipeline"
@@ -53,6 +55,9 @@ func (pf *pipelineFlags) bind(cmd *cobra.Command, training, running bool) {
 		f.Var((*byteSize)(&c.MaxMemory), "max-memory", "fail a unit, with an error saying so, when its training data would need more memory than this (e.g. 4GiB); 0: no limit")
 		f.IntVar(&c.Encoding.Bins, "bins", 5, "quantile encoder: bins of bytes and of packets")
 		learnerFlags(cmd, &c.Learner)
+	}
+	if training && !running {
+		f.StringVar(&c.MonitorRoot, "monitor-data", c.MonitorRoot, "monitor data folder whose incidents tagged expected or false-positive (monitor tag) training learns as normal; absent: none")
 	}
 	if running {
 		f.StringVar(&c.MonitorRoot, "monitor-data", c.MonitorRoot, "monitor data folder (one sub-folder per monitored host)")
@@ -147,7 +152,12 @@ folder (and every group folder with a group.json), encodes each flow as a
 symbol, cuts sliding-window traces, learns the service's automaton, scores
 the training traces and sets the alarm threshold at mean - k*sd of their
 scores. It writes model.json, train_data_predictions.csv and
-probability_plot_train.png into each folder.`,
+probability_plot_train.png into each folder.
+
+Incidents an analyst tagged expected or false-positive (monitor tag, in the
+--monitor-data folder's tags.csv) are learned as normal: the tagged host's
+monitored flows from the incident's first to its last root-cause flow join
+its training, so that its model (and its group's) no longer flags them.`,
 		Args: noArgs(trainFolders),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := pf.validate(cmd); err != nil {
@@ -189,8 +199,12 @@ func runTrain(cmd *cobra.Command, pf *pipelineFlags) (untrained map[string]error
 			untrained[r.Unit] = r.Err
 			continue
 		}
-		fmt.Fprintf(out, "%-16s %8d %-5s %8d %-6s %6d %-6s (%d red)  threshold %.2f%s\n",
-			r.Unit, r.Flows, noun(r.Flows, "flow"), r.Traces, noun(r.Traces, "trace"), r.States, noun(r.States, "state"), r.Red, r.Threshold.Value, notes(r.Skipped, r.Foreign))
+		learned := ""
+		if r.Tagged > 0 {
+			learned = fmt.Sprintf("  (learned %s of %s tagged expected or false-positive)", count(r.TaggedFlows, "flow"), count(r.Tagged, "incident"))
+		}
+		fmt.Fprintf(out, "%-16s %8d %-5s %8d %-6s %6d %-6s (%d red)  threshold %.2f%s%s\n",
+			r.Unit, r.Flows, noun(r.Flows, "flow"), r.Traces, noun(r.Traces, "trace"), r.States, noun(r.States, "state"), r.Red, r.Threshold.Value, notes(r.Skipped, r.Foreign), learned)
 		for _, w := range r.Warnings {
 			fmt.Fprintf(errOut, "warning: %s: %s\n", r.Unit, w)
 		}
@@ -255,6 +269,13 @@ folder are shown so; a silenced one is counted, never left out.`,
 }
 
 func runRun(cmd *cobra.Command, pf *pipelineFlags) error {
+	// The analyst's tags and silences are read first: a file that is not
+	// right stops the run before any work, naming its line and field.
+	st, err := triage.Load(pf.cfg.MonitorRoot)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
 	done := pf.prepare(cmd, "monitoring")
 	results, skipped, err := pipeline.Run(cmd.Context(), pf.cfg)
 	done()
@@ -274,7 +295,7 @@ func runRun(cmd *cobra.Command, pf *pipelineFlags) error {
 		if r.Flows < r.Window {
 			short = fmt.Sprintf("  (%s, fewer than the window of %d: one short trace, scored against a threshold for full windows)", count(r.Flows, "flow"), r.Window)
 		}
-		fmt.Fprintf(out, "%-16s %8d %-6s %6d %-9s  %s%s%s\n", r.Host, rep.Traces, noun(rep.Traces, "trace"), rep.Anomalies, noun(rep.Anomalies, "anomaly"), topWords(&rep), notes(r.Skipped, r.Foreign), short)
+		fmt.Fprintf(out, "%-16s %8d %-6s %6d %-9s  %s%s%s\n", r.Host, rep.Traces, noun(rep.Traces, "trace"), rep.Anomalies, noun(rep.Anomalies, "anomaly"), topWords(&rep, st, now), notes(r.Skipped, r.Foreign), short)
 	}
 	if err == nil {
 		fmt.Fprintln(out, "report:", filepath.Join(pf.cfg.MonitorRoot, htmlreport.File))
@@ -330,18 +351,40 @@ monitored; the others are.`,
 	return cmd
 }
 
-// topWords says what a host's alarms add up to: its top incident, with
-// how many more there are; "no alarms" when it has none.
-func topWords(rep *rootcause.Report) string {
+// topWords says what a host's alarms add up to: its top incident that no
+// silence mutes, with how many more there are and how many are silenced;
+// "no alarms" when it has none.
+func topWords(rep *rootcause.Report, st *triage.Store, now time.Time) string {
 	if len(rep.Incidents) == 0 {
 		if rep.Anomalies == 0 {
 			return "no alarms"
 		}
 		return "no incident"
 	}
-	s := "top incident: " + rep.Incidents[0].Summary
-	if n := len(rep.Incidents) - 1; n > 0 {
-		s += fmt.Sprintf(" (and %s)", count(n, "other incident"))
+	top, silenced := -1, 0
+	for i := range rep.Incidents {
+		if len(st.SilencedBy(triage.SubjectOf(&rep.Incidents[i]), now)) > 0 {
+			silenced++
+		} else if top < 0 {
+			top = i
+		}
+	}
+	if top < 0 {
+		return fmt.Sprintf("%s, all silenced", count(len(rep.Incidents), "incident"))
+	}
+	s := "top incident: " + rep.Incidents[top].Summary
+	if t, ok := st.TagOf(rep.Incidents[top].ID); ok {
+		s += " [" + string(t.Label) + "]"
+	}
+	var more []string
+	if n := len(rep.Incidents) - 1 - silenced; n > 0 {
+		more = append(more, "and "+count(n, "other incident"))
+	}
+	if silenced > 0 {
+		more = append(more, fmt.Sprintf("%d silenced", silenced))
+	}
+	if len(more) > 0 {
+		s += " (" + strings.Join(more, "; ") + ")"
 	}
 	return s
 }

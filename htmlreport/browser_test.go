@@ -151,13 +151,13 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("%d incidents in the fixture, want 2", len(inc.rows))
 	}
 	for _, row := range inc.rows {
-		for _, col := range []string{"kind", "summary", "first seen", "evidence"} {
+		for _, col := range []string{"kind", "summary", "what is new"} {
 			if v := get(row, inc.col(col)); !strings.Contains(page, v) {
 				t.Errorf("the page lacks incident %s %q", col, v)
 			}
 		}
 	}
-	for _, want := range []string{"Top connections", "Alarm windows", "192.0.2.14", "No results: no usable model for 10.9.9.9"} {
+	for _, want := range []string{"Incidents", "Connections behind the alarms", "7 alarm windows", "192.0.2.14:443", "2024-01-06 02:15:06", "No results: no usable model for 10.9.9.9"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page lacks %q", want)
 		}

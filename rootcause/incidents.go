@@ -115,16 +115,28 @@ func writeIncidents(dir string, ins []incident.Incident) error {
 // ReadIncidents reads a host's IncidentsFile. A file of an earlier version
 // without some columns (id) reads with those empty.
 func ReadIncidents(path string) ([]IncidentRow, error) {
+	var rows []IncidentRow
+	return rows, readCSV(path, &rows)
+}
+
+// ReadRanking reads a host's ConnectionsFile.
+func ReadRanking(path string) ([]RankRow, error) {
+	var rows []RankRow
+	return rows, readCSV(path, &rows)
+}
+
+// readCSV reads a ';'-separated report into rows (a pointer to a slice of
+// gocsv-tagged structs).
+func readCSV(path string, rows any) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer f.Close()
 	r := csv.NewReader(f)
 	r.Comma = ';'
-	var rows []IncidentRow
-	if err := gocsv.UnmarshalCSV(r, &rows); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	if err := gocsv.UnmarshalCSV(r, rows); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	return rows, nil
+	return nil
 }

@@ -14,21 +14,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// chromium returns the path of a Chromium or Chrome binary: the one
-// $MONITOR_CHROMIUM names, or the first of the usual names on $PATH.
-func chromium() (string, bool) {
-	if p := os.Getenv("MONITOR_CHROMIUM"); p != "" {
-		return p, true
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p, true
-		}
-	}
-	return "", false
-}
+	"github.com/netflow-monitor/monitor/internal/browsertest"
+)
 
 // headless renders a local page in headless Chromium: its DOM after
 // loading, a screenshot of the first height pixels at width 1280, and
@@ -109,7 +97,7 @@ func text(doc string) string {
 // the run, no markup from the data became an element, and both plots (PNG
 // and SVG) are drawn.
 func TestBrowser(t *testing.T) {
-	bin, ok := chromium()
+	bin, ok := browsertest.Chromium()
 	if !ok {
 		t.Skip("no Chromium binary (chromium, chromium-browser, google-chrome) on $PATH and $MONITOR_CHROMIUM unset: install Debian's chromium package to run this test")
 	}

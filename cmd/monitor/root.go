@@ -80,6 +80,7 @@ alarm by the connection behind it: direction, peer, port, and since when.`,
 		// SIGTERM is their normal end (exit 0, see main).
 		stopsBySignal(newWatchCmd()),
 		stopsBySignal(newRouteCmd()),
+		stopsBySignal(newServeCmd()),
 	)
 	if err := completeValues(root); err != nil {
 		panic(err) // a flag registered twice: a programming error

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/netflow-monitor/monitor/incident"
 	"github.com/netflow-monitor/monitor/rootcause"
 	"github.com/spf13/cobra"
 )
@@ -157,4 +159,61 @@ func incidentOf(t *testing.T, M, host, kind string) rootcause.IncidentRow {
 	}
 	t.Fatalf("%s has no %s incident: %+v", host, kind, rows)
 	return rootcause.IncidentRow{}
+}
+
+// TestWatchAlertsCarryTriage: watch's alerts say what the analyst said of
+// their incident, in the lifecycle draft's terms (a tag moves it to the
+// validation stage), and a silenced incident's alerts are sent marked
+// suppressed, with the silence's id, not dropped; watch says "1 unit".
+func TestWatchAlertsCarryTriage(t *testing.T) {
+	T, M := trainedPair(t)
+	beacon := incidentOf(t, M, "10.1.0.12", "beaconing")
+	if _, _, err := execute("tag", beacon.ID, "confirmed", "--comment", "C&C", "--by", "alice", "--monitor-data", M); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := execute("silence", "add", "unit=10.1.0.12", "kind=beaconing", "--expires", "1h", "--by", "bob", "--monitor-data", M)
+	if err != nil {
+		t.Fatal(err)
+	}
+	silence := strings.Fields(out)[1]
+	alerts := filepath.Join(t.TempDir(), "alerts.jsonl")
+	_, errOut, err := execute("watch", "--train-data", T, "--monitor-data", M, "--service", "10.1.0.12", "-q",
+		"--source", filepath.Join(M, "10.1.0.12", "10.1.0.12_monitor_data.csv"), "--alerts", alerts)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, errOut)
+	}
+	if !strings.Contains(errOut, "watching 1 unit: 10.1.0.12") || strings.Contains(errOut, "1 units") {
+		t.Errorf("watch says:\n%s", errOut)
+	}
+	b, err := os.ReadFile(alerts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, tagged := 0, 0
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var a incident.Alert
+		if err := json.Unmarshal([]byte(line), &a); err != nil {
+			t.Fatal(err)
+		}
+		if a.Unit != "10.1.0.12" || a.Pattern != "beaconing" {
+			continue
+		}
+		n++
+		if a.Status != "suppressed" || len(a.SilencedBy) != 1 || a.SilencedBy[0] != silence {
+			t.Errorf("alert %s: status %q silenced by %v, want suppressed by %s", a.Identity(), a.Status, a.SilencedBy, silence)
+		}
+		if a.ID != beacon.ID {
+			continue
+		}
+		tagged++
+		if a.Stage != "validation" || a.Phase != "problem-confirmed" || a.Validation == nil || a.Validation.By != "alice" {
+			t.Errorf("alert %s: %s/%s, validation %+v", a.Identity(), a.Stage, a.Phase, a.Validation)
+		}
+	}
+	if tagged == 0 {
+		t.Errorf("no alert of the tagged incident %s", beacon.ID)
+	}
+	if n == 0 {
+		t.Fatalf("no alert of the beacon in:\n%s", b)
+	}
 }

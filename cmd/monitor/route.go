@@ -70,7 +70,7 @@ with the same --train-data, --service and --model.`,
 			if err != nil {
 				return err
 			}
-			status.log("routing %s to %s for %d units", from, dst, r.Units())
+			status.log("routing %s to %s for %s", from, dst, count(r.Units(), "unit"))
 			if err := r.Route(cmd.Context(), live.KafkaSource{URL: from, Format: format, DeadLetter: deadLetter, SessionTimeout: session}, dst); err != nil {
 				return err
 			}

@@ -11,9 +11,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/netflow-monitor/monitor/incident"
 	"github.com/netflow-monitor/monitor/layout"
 	"github.com/netflow-monitor/monitor/live"
 	"github.com/netflow-monitor/monitor/stream"
+	"github.com/netflow-monitor/monitor/triage"
 	"github.com/spf13/cobra"
 )
 
@@ -162,6 +164,16 @@ func runWatch(cmd *cobra.Command, wf *watchFlags) error {
 			status.log("closing --alerts: %v", err)
 		}
 	}()
+	if wf.cfg.MonitorRoot != "" {
+		// Alerts carry the analyst's tags and silences as they are when
+		// sent (serve and tag change them while watch runs); a file that
+		// is not right stops nothing, and is said once per change.
+		if _, err := triage.Load(wf.cfg.MonitorRoot); err != nil {
+			status.log("tags and silences: %v (alerts go without them until it is fixed)", err)
+		}
+		tr := triage.Follow(wf.cfg.MonitorRoot, func(err error) { status.log("tags and silences: %v", err) })
+		wf.cfg.Annotate = func(a *incident.Alert) { tr.Store().Annotate(a, time.Now()) }
+	}
 	trainLock, err := wf.locks.take(cmd, reads(wf.cfg.TrainRoot))
 	if err != nil {
 		return err
@@ -171,7 +183,7 @@ func runWatch(cmd *cobra.Command, wf *watchFlags) error {
 	if err != nil {
 		return err
 	}
-	status.log("watching %d units: %s", len(eng.Units()), strings.Join(first(eng.Units(), 8), ", "))
+	status.log("watching %s: %s", count(len(eng.Units()), "unit"), strings.Join(first(eng.Units(), 8), ", "))
 	stop := status.run(ctx, eng)
 	defer stop()
 	src, err := watchSource(wf, cmd.InOrStdin(), status.log)
@@ -187,7 +199,7 @@ func runWatch(cmd *cobra.Command, wf *watchFlags) error {
 	if ctx.Err() != nil {
 		how = "stopped" // a stopped service has not failed: exit 0
 	}
-	fmt.Fprintf(errOut, "watch: %s: %d flows, %d windows, %d anomalous, %d late flows left out\n", how, st.Flows, st.Windows, st.Anomalies, st.Late)
+	fmt.Fprintf(errOut, "watch: %s: %s, %s, %d anomalous, %s left out\n", how, count(int(st.Flows), "flow"), count(int(st.Windows), "window"), st.Anomalies, count(int(st.Late), "late flow"))
 	return nil
 }
 

@@ -125,12 +125,12 @@ func TestReportContent(t *testing.T) {
 			name: "incidents of every host, most evidence first", id: "incidents",
 			has: []string{
 				`<tr data-id="17970a50-964f-5fd8-afca-a3c2a401cdf8" data-unit="10.1.0.12" data-kind="beaconing" data-peer="192.0.2.14" data-port="443">`,
-				`<td><a href="#s1-i1">10.1.0.12</a></td>`, `<td class="mono">→ 192.0.2.14:443</td>`,
+				`<td class="host"><a href="#s1-i1">10.1.0.12</a></td>`, `<td class="mono peer">→ 192.0.2.14:443</td>`,
 				`<td class="time" title="2024-01-06T02:15:06.294Z">2024-01-06 02:15:06</td>`,
 				`<div class="summary">beaconing to 192.0.2.14:443 (HTTPS) every 5m0s</div>`,
 				`new peer 192.0.2.14 on 443 (this host contacted 10 peers in training, 3 on outbound TCP)`,
 				`Find the process on 10.1.0.12 calling 192.0.2.14:443`,
-				`<td class="mono">→ 10.1.0.11, many ports</td>`, `scan of 243 ports of 10.1.0.11`,
+				`<td class="mono peer">→ 10.1.0.11, many ports</td>`, `scan of 243 ports of 10.1.0.11`,
 				// Markup and quotes from the files, escaped.
 				`&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; a peer never seen`,
 				`problem-potential · 17970a50`,

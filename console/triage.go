@@ -37,7 +37,7 @@ type tagJSON struct {
 
 func tagOut(t *triage.Tag) tagJSON {
 	return tagJSON{ID: t.ID, Unit: t.Unit, Kind: t.Kind, Direction: t.Direction, Peer: t.Peer, Port: t.Port,
-		FirstSeen: t.FirstSeen.Format(time.RFC3339Nano), LastSeen: t.LastSeen.Format(time.RFC3339Nano), TagJSON: t.JSON(), Stage: triage.Lifecycle(t, false)}
+		FirstSeen: t.FirstSeen.Format(time.RFC3339Nano), LastSeen: t.LastSeen.Format(time.RFC3339Nano), TagJSON: t.JSON(), Stage: triage.Lifecycle(t)}
 }
 
 func (s *server) tags(w http.ResponseWriter, _ *http.Request) {

@@ -86,7 +86,7 @@ func newIncidentRow(s *service, in *rootcause.IncidentRow, st *triage.Store, now
 	r.Subject = triage.Subject{Unit: s.Name, Kind: in.Kind, Direction: in.Direction, Peer: in.Peer, Port: in.Port}
 	r.Tag, _ = st.TagOf(in.ID)
 	r.Silences = st.SilencedBy(r.Subject, now)
-	r.Stage = triage.Lifecycle(r.Tag, false)
+	r.Stage = triage.Lifecycle(r.Tag)
 	return r
 }
 

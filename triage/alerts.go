@@ -15,7 +15,7 @@ import (
 // active at now that mute it (Status "suppressed", SilencedBy).
 func (st *Store) Annotate(a *incident.Alert, now time.Time) {
 	t, _ := st.TagOf(a.ID)
-	lc := Lifecycle(t, false)
+	lc := Lifecycle(t)
 	a.Stage, a.Phase = lc.Stage, lc.Phase
 	a.Validation = nil
 	if t != nil {

@@ -95,7 +95,7 @@ func ReadIncidents(root string, st *Store, now time.Time) (out []Incident, probl
 			for _, s := range st.SilencedBy(in.Subject(), now) {
 				in.SilencedBy = append(in.SilencedBy, s.ID)
 			}
-			in.Stage = Lifecycle(tag, false)
+			in.Stage = Lifecycle(tag)
 			out = append(out, in)
 		}
 	}

@@ -23,9 +23,7 @@
 // (draft-ietf-nmop-network-anomaly-lifecycle): an incident nobody has
 // judged is a problem-potential of the detection stage; confirmed is
 // problem-confirmed, expected and false-positive are discarded (the
-// validation stage); and once a model has learned an expected or false
-// positive incident as normal, the detection was adjusted (the refinement
-// stage). See Lifecycle.
+// validation stage). See Lifecycle.
 package triage
 
 import (
@@ -110,15 +108,15 @@ type Stage struct {
 }
 
 // Lifecycle returns an incident's lifecycle state given its tag (nil for
-// none) and whether a model learned from it since (adjusted).
-func Lifecycle(t *Tag, adjusted bool) Stage {
+// none). The refinement stage (the detection adjusted to the validation)
+// is not told apart: a model that learned an expected incident no longer
+// finds it, so it has no incident to be in that state.
+func Lifecycle(t *Tag) Stage {
 	switch {
 	case t == nil:
 		return Stage{"detection", "problem-potential"}
 	case t.Label == Confirmed:
 		return Stage{"validation", "problem-confirmed"}
-	case adjusted:
-		return Stage{"refinement", "adjusted"}
 	}
 	return Stage{"validation", "discarded"}
 }

@@ -213,17 +213,15 @@ func TestLifecycle(t *testing.T) {
 	conf, exp := beac, beac
 	conf.Label = Confirmed
 	for _, tc := range []struct {
-		tag      *Tag
-		adjusted bool
-		want     Stage
+		tag  *Tag
+		want Stage
 	}{
-		{nil, false, Stage{"detection", "problem-potential"}},
-		{&conf, false, Stage{"validation", "problem-confirmed"}},
-		{&exp, false, Stage{"validation", "discarded"}},
-		{&exp, true, Stage{"refinement", "adjusted"}},
+		{nil, Stage{"detection", "problem-potential"}},
+		{&conf, Stage{"validation", "problem-confirmed"}},
+		{&exp, Stage{"validation", "discarded"}},
 	} {
-		if got := Lifecycle(tc.tag, tc.adjusted); got != tc.want {
-			t.Errorf("%v adjusted %v: %v, want %v", tc.tag != nil, tc.adjusted, got, tc.want)
+		if got := Lifecycle(tc.tag); got != tc.want {
+			t.Errorf("tagged %v: %v, want %v", tc.tag != nil, got, tc.want)
 		}
 	}
 }

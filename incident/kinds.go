@@ -35,6 +35,38 @@ type Kind struct {
 	// Describe describes an incident whose root causes are of this
 	// kind, and reports whether they are.
 	Describe func(c *Incident) (Description, bool)
+	// Next says what an analyst would do next about an incident of this
+	// kind: what to look at, what to block.
+	Next func(s Subject) string
+}
+
+// Subject is an incident as its row in incidents.csv gives it, for words
+// about it: the host, the direction ("outbound", "inbound"), the peer
+// ("*" for a fan-out's many) and the port ("*" for a scan's many).
+type Subject struct {
+	Host, Direction, Peer, Port string
+}
+
+// Outbound reports whether the host made the connections.
+func (s Subject) Outbound() bool { return s.Direction == flows.Outbound.String() }
+
+// role names the peer by what it is to the host.
+func (s Subject) role() string {
+	if s.Outbound() {
+		return "server"
+	}
+	return "client"
+}
+
+// NextStep says what an analyst would do next about an incident of the
+// named kind; "" for a kind that is not in Kinds.
+func NextStep(kind string, s Subject) string {
+	for _, k := range Kinds() {
+		if k.Name == kind && k.Next != nil {
+			return k.Next(s)
+		}
+	}
+	return ""
 }
 
 // Kinds returns the kinds of incidents, in the order they are tried: the
@@ -145,6 +177,9 @@ func groupBy[K comparable, D comparable](c *Incident, key func(*Cause) K, distin
 	return best, bestN, best != nil
 }
 
+// maxWhy bounds the words of novelty an incident's detail quotes.
+const maxWhy = 4
+
 // others says how many connections of the incident its description
 // leaves out, and why its main flows are unlikely, when the scoring says.
 func others(c *Incident, in []*Cause) string {
@@ -166,6 +201,11 @@ func others(c *Incident, in []*Cause) string {
 				why = append(why, w)
 			}
 		}
+	}
+	if len(why) > maxWhy {
+		// A scan's every flow is new in its own words: the first few say
+		// what they are, and the rest are counted.
+		why = append(why[:maxWhy:maxWhy], fmt.Sprintf("and %d more", len(why)-maxWhy))
 	}
 	if len(why) > 0 {
 		s = append(s, strings.Join(why, ", "))

@@ -73,6 +73,10 @@ type Config struct {
 	// Log reports what the monitor does on its own (late flows, model
 	// reloads, bad input).
 	Log func(format string, args ...any)
+	// Annotate, when set, adds to each alert before it is sent what is
+	// known of its incident beyond the detection (an analyst's tag, the
+	// silences that mute it: see package triage).
+	Annotate func(a *incident.Alert)
 }
 
 // DefaultConfig returns the defaults of watch's flags.
@@ -306,7 +310,7 @@ func (e *Engine) openSpools(states map[string]SpoolState) error {
 		if u.sp != nil {
 			continue
 		}
-		sp, err := openSpool(filepath.Join(dir, "units", u.spec.name), states[u.spec.name], u.model.m.Encoder.SymbolName)
+		sp, err := openSpool(filepath.Join(dir, "units", u.spec.name), states[u.spec.name], u.model.m.Encoder)
 		if err != nil {
 			return err
 		}
@@ -453,6 +457,9 @@ func (e *Engine) emit(u *unit, evs []incident.Event) error {
 	}
 	for i := range evs {
 		a := incident.AlertOf(&evs[i])
+		if e.cfg.Annotate != nil {
+			e.cfg.Annotate(&a)
+		}
 		e.metrics.alerts.WithLabelValues(string(a.Event)).Inc()
 		if _, ok := e.suppress[a.Identity()]; ok {
 			delete(e.suppress, a.Identity())

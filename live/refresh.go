@@ -137,6 +137,7 @@ func writeUnit(j refreshJob, top int, gap time.Duration) (rootcause.Report, erro
 	var w detector.Window
 	for _, s := range sums {
 		w.Start, w.Score.Sum, w.Anomalous = s.start, s.sum, s.anomalous
+		w.Cause.Start = s.start // an alarm's is where it is drawn
 		if err := sinks.Window(&w); err != nil {
 			return rep, err
 		}

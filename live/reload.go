@@ -2,6 +2,7 @@ package live
 
 import (
 	"github.com/netflow-monitor/monitor/detector"
+	"github.com/netflow-monitor/monitor/rootcause"
 )
 
 // ReloadModels loads the model files that train has replaced since they
@@ -38,7 +39,7 @@ func (e *Engine) ReloadModels() {
 			u.det = detector.Restore(l.m, u.spec.addr, u.det.State())
 			u.model = l
 			if u.sp != nil {
-				u.sp.nameOf = cachedNames(l.m.Encoder.SymbolName)
+				u.sp.names = rootcause.NewNames(l.m.Encoder)
 			}
 			e.metrics.reloads.WithLabelValues(u.spec.name).Inc()
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/netflow-monitor/monitor/flows"
 	"github.com/netflow-monitor/monitor/layout"
 	"github.com/netflow-monitor/monitor/learner"
+	"github.com/netflow-monitor/monitor/outputs"
 	"github.com/netflow-monitor/monitor/rootcause"
 )
 
@@ -51,9 +52,9 @@ type spool struct {
 	anomFile  *os.File
 	namesFile *os.File
 	st        SpoolState
-	names     map[string]int32
+	ids       map[string]int32 // numbers of the names anomalies use
 	list      []string
-	nameOf    func(int32) string // the current model's symbol names
+	names     *rootcause.Names // the current model's symbol names
 	rowBuf    []byte
 }
 
@@ -74,11 +75,11 @@ func (c *countCRC) Write(p []byte) (int, error) {
 // openSpool opens a unit's spool in dir at st: files longer than st (what
 // a killed process wrote after its last checkpoint) are cut back to it, and
 // a zero st starts afresh.
-func openSpool(dir string, st SpoolState, nameOf func(int32) string) (*spool, error) {
+func openSpool(dir string, st SpoolState, enc flows.Encoder) (*spool, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
-	s := &spool{dir: dir, st: st, names: map[string]int32{}, nameOf: cachedNames(nameOf)}
+	s := &spool{dir: dir, st: st, ids: map[string]int32{}, names: rootcause.NewNames(enc)}
 	open := func(name string, size int64) (*os.File, error) {
 		f, err := os.OpenFile(filepath.Join(dir, name), os.O_RDWR|os.O_CREATE, 0o644)
 		if err != nil {
@@ -137,7 +138,7 @@ func openSpool(dir string, st SpoolState, nameOf func(int32) string) (*spool, er
 		return nil, err
 	}
 	for i, n := range s.list {
-		s.names[n] = int32(i)
+		s.ids[n] = int32(i)
 	}
 	if err := rewriteNames(s.namesFile, s.list); err != nil {
 		s.close()
@@ -180,11 +181,12 @@ func rewriteNames(f *os.File, names []string) error {
 // window spools a window: its predictions row, its sum, and, when
 // anomalous, its anomaly a with its symbols named.
 func (s *spool) window(w *detector.Window, an *rootcause.Anomaly) error {
-	if err := s.pw.Write("", w.Symbols, s.nameOf, &w.Score); err != nil {
+	// Named as run names them (see rootcause.Names): watch's files are run's.
+	if err := s.pw.WriteAt("", w.Symbols, s.names.Of(w.Flows), &w.Score); err != nil {
 		return fmt.Errorf("spool: %w", err)
 	}
 	var b [sumRecord]byte
-	binary.LittleEndian.PutUint64(b[:], uint64(w.Start))
+	binary.LittleEndian.PutUint64(b[:], uint64(outputs.PlotTime(w)))
 	binary.LittleEndian.PutUint64(b[8:], math.Float64bits(w.Score.Sum))
 	if w.Anomalous {
 		b[16] = 1
@@ -200,11 +202,11 @@ func (s *spool) window(w *detector.Window, an *rootcause.Anomaly) error {
 		if sym == flows.Unknown {
 			continue // named by its flow in the reports, as run does
 		}
-		name := s.nameOf(sym)
-		id, ok := s.names[name]
+		name := s.names.Symbol(sym)
+		id, ok := s.ids[name]
 		if !ok {
 			id = int32(len(s.list))
-			s.names[name] = id
+			s.ids[name] = id
 			s.list = append(s.list, name)
 			if _, err := s.namesFile.WriteString(name + "\n"); err != nil {
 				return fmt.Errorf("spool: %w", err)
@@ -277,8 +279,8 @@ func (sn *snapshot) sums() ([]windowSum, error) {
 	return out, nil
 }
 
-// sumRecord is the size of a window's record in the sums file: its start
-// (Unix nanoseconds), its score (float64 bits) and its verdict (a byte),
+// sumRecord is the size of a window's record in the sums file: when the
+// plot draws it (outputs.PlotTime, Unix nanoseconds), its score (float64 bits) and its verdict (a byte),
 // padded.
 const sumRecord = 24
 
@@ -313,24 +315,6 @@ func (sn *snapshot) anomalies() ([]rootcause.Anomaly, error) {
 		return nil, fmt.Errorf("spool anomalies: %d, want %d", len(out), sn.st.Anomalies)
 	}
 	return out, nil
-}
-
-// cachedNames returns name, computing each symbol's name once: every
-// symbol of every window is named in the predictions rows.
-func cachedNames(name func(int32) string) func(int32) string {
-	var names []string
-	return func(sym int32) string {
-		if sym < 0 || sym >= 1<<16 {
-			return name(sym)
-		}
-		if int(sym) >= len(names) {
-			names = append(names, make([]string, int(sym)+1-len(names))...)
-		}
-		if names[sym] == "" {
-			names[sym] = name(sym)
-		}
-		return names[sym]
-	}
 }
 
 // namedEncoder is a model's encoder whose symbol names are those of a

@@ -13,6 +13,7 @@ package pipeline
 
 import (
 	"fmt"
+	"github.com/netflow-monitor/monitor/triage"
 	"math"
 	"net/netip"
 	"runtime"
@@ -31,7 +32,7 @@ import (
 // DefaultConfig where noted.
 type Config struct {
 	TrainRoot   string       // train_data folder
-	MonitorRoot string       // monitor_data folder
+	MonitorRoot string       // monitor_data folder (train: where the analyst's tags are)
 	Services    []netip.Addr // restrict to these units (services); empty: all
 	Groups      []string     // restrict to these groups (train); empty: all
 	Workers     int          // units processed at once; 0: number of cores
@@ -78,6 +79,10 @@ type Config struct {
 	// all" passes them on), by name: their hosts are reported with that
 	// error rather than judged by an older model left in their folder.
 	Untrained map[string]error
+
+	// tags are the analyst's tags that training learns (see addTagged),
+	// read once by Train.
+	tags []triage.Tag
 
 	// Progress, when set, is told about work as it goes: total steps once,
 	// then one call per step done.

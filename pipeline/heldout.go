@@ -94,7 +94,11 @@ func scoreSegments(auto *learner.Model, c *Config, syms []int32, cost []float64,
 // fold order, and how many of the windows hold a symbol their fold's
 // training never saw.
 func heldOut(ctx context.Context, c *Config, learning slots, enc *encoded) (h heldScores, err error) {
-	times := slices.Clone(enc.starts)
+	own := len(enc.starts)
+	for _, n := range enc.segments[len(enc.segments)-enc.learnOnly:] {
+		own -= n
+	}
+	times := slices.Clone(enc.starts[:own])
 	slices.Sort(times)
 	k := c.Folds
 	bounds := make([]int64, k+1)
@@ -168,7 +172,12 @@ type heldScores struct {
 func heldOutFold(ctx context.Context, c *Config, enc *encoded, lo, from, until, hi int64) (sums, mins []float64, novel int, err error) {
 	var train, test [][2]int
 	off := 0
-	for _, n := range enc.segments {
+	for i, n := range enc.segments {
+		if i >= len(enc.segments)-enc.learnOnly {
+			train = append(train, [2]int{off, off + n})
+			off += n
+			continue
+		}
 		st := enc.starts[off : off+n]
 		at := func(t int64) int { return off + sort.Search(n, func(i int) bool { return st[i] >= t }) }
 		first, blockStart, blockEnd, last := at(lo), at(from), at(until), at(hi)

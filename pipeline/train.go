@@ -94,6 +94,9 @@ type TrainResult struct {
 	States    int
 	Red       int
 	Threshold model.Threshold
+	// Tagged and TaggedFlows are the incidents tagged expected or
+	// false-positive whose flows the training learned, and those flows.
+	Tagged, TaggedFlows int
 	// Warnings say what a user should know about the model: malicious
 	// training flows, too few training windows.
 	Warnings []string
@@ -121,6 +124,11 @@ func Train(ctx context.Context, c Config) ([]TrainResult, []layout.Skipped, erro
 	// A root holding only broken groups ("no service or group folders")
 	// still has their failures to report.
 	if err != nil && len(broken) == 0 {
+		return nil, skipped, err
+	}
+	// The analyst's verdicts are read once, before any unit: a tags file
+	// that is not right stops the training, naming its line and field.
+	if c.tags, err = learnedTags(&c); err != nil {
 		return nil, skipped, err
 	}
 	results := make([]TrainResult, len(units))
@@ -289,12 +297,15 @@ func trainUnit(ctx context.Context, c *Config, learning slots, u layout.Unit, pr
 // encoded is a unit's training data, ready to learn from.
 type encoded struct {
 	data     *learner.Dataset
-	segments []int   // symbols of each host, one after another in data
-	starts   []int64 // each symbol's flow's start
-	obs      observations
-	labels   labelCounts
-	encoder  flows.Encoder
-	info     model.TrainingInfo
+	segments []int // symbols of each host, one after another in data
+	// learnOnly is how many of the last segments are tagged incidents'
+	// flows: learned by every held-out fold, scored by none.
+	learnOnly int
+	starts    []int64 // each symbol's flow's start
+	obs       observations
+	labels    labelCounts
+	encoder   flows.Encoder
+	info      model.TrainingInfo
 }
 
 // encodeUnit reads a unit's training flows, fits the encoder and returns
@@ -308,11 +319,18 @@ func encodeUnit(ctx context.Context, c *Config, u layout.Unit, r *TrainResult) (
 		return encoded{}, err
 	}
 	r.Skipped, r.Foreign = td.skipped, td.foreign
-	n := td.count()
-	r.Flows = n
-	if n == 0 {
+	if td.count() == 0 {
 		return encoded{}, fmt.Errorf("%s: no flows of %s", path, u.Name)
 	}
+	if r.Tagged, r.TaggedFlows, err = addTagged(ctx, c, td, c.tags); err != nil {
+		return encoded{}, err
+	}
+	n := td.count()
+	r.Flows = n
+	// The tagged flows' sequences come after the hosts' own.
+	learnOnly := len(td.tagged)
+	td.hosts = append(td.hosts, td.tagged...)
+	td.tagged = nil
 	segs := make([][]flows.Features, len(td.hosts))
 	segments := make([]int, len(td.hosts))
 	starts := make([]int64, 0, n)
@@ -353,7 +371,7 @@ func encodeUnit(ctx context.Context, c *Config, u layout.Unit, r *TrainResult) (
 		return encoded{}, fmt.Errorf("%s: %d flows make %d training traces (window %d, stride %d); need at least 2 to compute the threshold's standard deviation", path, n, data.Len(), c.Window, c.Stride)
 	}
 	info := model.TrainingInfo{Flows: n, Traces: data.Len(), First: isoTime(td.first), Last: isoTime(td.last), BytesOutP99: outboundP99(segs)}
-	return encoded{data: data, segments: segments, starts: starts, obs: obs, labels: td.labels, encoder: enc, info: info}, nil
+	return encoded{data: data, segments: segments, learnOnly: learnOnly, starts: starts, obs: obs, labels: td.labels, encoder: enc, info: info}, nil
 }
 
 // symbolAlphabet names the automaton's symbols after the encoder's.

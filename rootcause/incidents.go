@@ -2,12 +2,16 @@ package rootcause
 
 import (
 	"cmp"
+	"encoding/csv"
+	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/gocarina/gocsv"
 	"github.com/netflow-monitor/monitor/incident"
 	"github.com/netflow-monitor/monitor/model"
 )
@@ -73,8 +77,9 @@ func Incidents(unit string, anomalies []Anomaly, novel Novel, m *incident.Model,
 	return out
 }
 
-// incidentRow is one row of IncidentsFile.
-type incidentRow struct {
+// IncidentRow is one row of IncidentsFile, as WriteReports writes it and
+// ReadIncidents reads it.
+type IncidentRow struct {
 	Kind      string  `csv:"kind"`
 	Summary   string  `csv:"summary"`
 	Direction string  `csv:"direction"`
@@ -88,17 +93,50 @@ type incidentRow struct {
 	Evidence  float64 `csv:"evidence"`
 	Detail    string  `csv:"detail"`
 	Why       string  `csv:"what is new"`
+	// ID is the incident's name-based UUID (see package incident): the
+	// same windows give the same id in run and watch, and tags and
+	// silences name incidents by it.
+	ID string `csv:"id"`
 }
 
 // writeIncidents writes a host's IncidentsFile into dir.
 func writeIncidents(dir string, ins []incident.Incident) error {
-	out := make([]incidentRow, 0, len(ins))
+	out := make([]IncidentRow, 0, len(ins))
 	for _, in := range ins {
 		d := &in.Description
-		out = append(out, incidentRow{Kind: d.Kind, Summary: d.Summary, Direction: d.Direction.String(), Peer: d.PeerText(), Port: d.PortText(),
+		out = append(out, IncidentRow{Kind: d.Kind, Summary: d.Summary, Direction: d.Direction.String(), Peer: d.PeerText(), Port: d.PortText(),
 			FirstSeen: isoTime(in.FirstSeen), LastSeen: isoTime(in.LastSeen), Flows: in.Flows(), Windows: len(in.Windows),
 			Rows: incident.Rows(in.Windows), Evidence: math.Round(in.Evidence*1000) / 1000, Detail: d.Detail,
-			Why: strings.Join(in.Why(), "; ")})
+			Why: strings.Join(in.Why(), "; "), ID: in.ID})
 	}
 	return WriteCSV(filepath.Join(dir, IncidentsFile), &out)
+}
+
+// ReadIncidents reads a host's IncidentsFile. A file of an earlier version
+// without some columns (id) reads with those empty.
+func ReadIncidents(path string) ([]IncidentRow, error) {
+	var rows []IncidentRow
+	return rows, readCSV(path, &rows)
+}
+
+// ReadRanking reads a host's ConnectionsFile.
+func ReadRanking(path string) ([]RankRow, error) {
+	var rows []RankRow
+	return rows, readCSV(path, &rows)
+}
+
+// readCSV reads a ';'-separated report into rows (a pointer to a slice of
+// gocsv-tagged structs).
+func readCSV(path string, rows any) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.Comma = ';'
+	if err := gocsv.UnmarshalCSV(r, rows); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }

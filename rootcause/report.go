@@ -102,11 +102,12 @@ func WriteReports(dir string, r Report, enc flows.Encoder) error {
 	if err := RemoveReports(dir); err != nil {
 		return err
 	}
+	names := NewNames(enc)
 	for _, sr := range r.States {
 		rows := make([]predictionInfo, 0, len(sr.Anomalies))
 		for _, a := range sr.Anomalies {
 			c := a.Cause
-			row := predictionInfo{Row: a.Trace + 1, Trace: abbadingo(a.Symbols, a.Flows, enc), States: list(a.States), Scores: floats(a.Scores),
+			row := predictionInfo{Row: a.Trace + 1, Trace: abbadingo(a.Symbols, a.Flows, names), States: list(a.States), Scores: floats(a.Scores),
 				Sum: a.Sum, Mean: a.Mean, Min: a.Min, Index: c.Index, State: c.State,
 				Time: isoTime(c.Start), Direction: c.Conn.Direction.String(), IP: c.Conn.Peer.String(), Port: c.Conn.Port,
 				FirstFlow: a.Start, CauseFlow: c.Flow}
@@ -227,17 +228,14 @@ func marshalCSV(w io.Writer, rows any) error {
 // abbadingo writes a window's symbols in Abbadingo form; a symbol never
 // seen in training is named by what its flow was (when the flows are
 // known).
-func abbadingo(syms []int32, fl []flows.Features, enc flows.Encoder) string {
+func abbadingo(syms []int32, fl []flows.Features, names *Names) string {
 	var b strings.Builder
 	b.WriteString("0 ")
 	b.WriteString(strconv.Itoa(len(syms)))
+	name := names.Of(fl)
 	for i, s := range syms {
 		b.WriteByte(' ')
-		if s == flows.Unknown && i < len(fl) {
-			b.WriteString("unseen:" + enc.FlowName(&fl[i]))
-			continue
-		}
-		b.WriteString(enc.SymbolName(s))
+		b.WriteString(name(i, s))
 	}
 	return b.String()
 }

@@ -23,6 +23,10 @@ func newSimulateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "simulate",
 		Short: "Generate microservice flows with labelled injected anomalies into the train and monitor folders",
+		Example: `  # the shipped example, byte for byte
+  monitor simulate --train-data train_data --monitor-data monitor_data
+  # a bigger network: 1 million flows
+  monitor simulate --flows 1000000 --seed 7 --train-data T --monitor-data M`,
 		Long: `simulate generates the flows of a small microservice network: user requests
 that arrive at a daily rhythm and fan out from the frontend to the api, auth,
 database, cache and queue, worker jobs, health checks, metrics scrapes, DNS,

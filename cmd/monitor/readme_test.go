@@ -93,7 +93,8 @@ func matchLines(want, got []string) bool {
 // a fresh clone (a folder holding only what the repository ships of the
 // example) and with a HOME of their own, so that the examples that leave
 // the source tree do, with monitor on the PATH (this test binary in its
-// place; "go install" and "go build" lines stand for that), in one shell
+// place; "go install" and "go build" lines stand for that, and "go run
+// ./cmd/monitor" for monitor), in one shell
 // in order, and checks that each prints what the README shows.
 func TestREADME(t *testing.T) {
 	for _, tool := range []string{"bash", "jq"} {
@@ -142,6 +143,9 @@ func TestREADME(t *testing.T) {
 		cmd := s.cmd
 		if strings.HasPrefix(cmd, "go install ") || strings.HasPrefix(cmd, "go build ") {
 			cmd = "true # " + cmd
+		}
+		if rest, ok := strings.CutPrefix(cmd, "go run ./cmd/monitor "); ok {
+			cmd = "monitor " + rest
 		}
 		fmt.Fprintf(&script, "{ %s\n} 2>&1\necho \"@@step %d $?\"\n", cmd, i)
 	}

@@ -14,21 +14,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// chromium returns the path of a Chromium or Chrome binary: the one
-// $MONITOR_CHROMIUM names, or the first of the usual names on $PATH.
-func chromium() (string, bool) {
-	if p := os.Getenv("MONITOR_CHROMIUM"); p != "" {
-		return p, true
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p, true
-		}
-	}
-	return "", false
-}
+	"github.com/netflow-monitor/monitor/internal/browsertest"
+)
 
 // headless renders a local page in headless Chromium: its DOM after
 // loading, a screenshot of the first height pixels at width 1280, and
@@ -109,7 +97,7 @@ func text(doc string) string {
 // the run, no markup from the data became an element, and both plots (PNG
 // and SVG) are drawn.
 func TestBrowser(t *testing.T) {
-	bin, ok := chromium()
+	bin, ok := browsertest.Chromium()
 	if !ok {
 		t.Skip("no Chromium binary (chromium, chromium-browser, google-chrome) on $PATH and $MONITOR_CHROMIUM unset: install Debian's chromium package to run this test")
 	}
@@ -151,13 +139,13 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("%d incidents in the fixture, want 2", len(inc.rows))
 	}
 	for _, row := range inc.rows {
-		for _, col := range []string{"kind", "summary", "first seen", "evidence"} {
+		for _, col := range []string{"kind", "summary", "what is new"} {
 			if v := get(row, inc.col(col)); !strings.Contains(page, v) {
 				t.Errorf("the page lacks incident %s %q", col, v)
 			}
 		}
 	}
-	for _, want := range []string{"Top connections", "Alarm windows", "192.0.2.14", "No results: no usable model for 10.9.9.9"} {
+	for _, want := range []string{"Incidents", "Connections behind the alarms", "7 alarm windows", "192.0.2.14:443", "2024-01-06 02:15:06", "No results: no usable model for 10.9.9.9"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page lacks %q", want)
 		}

@@ -1,38 +1,42 @@
-// Package htmlreport writes a finished run's report for an operator: one
-// self-contained HTML page (report.html in the monitor folder) with the
-// run's summary, and for each service its score plot, its incidents, its
-// top connections and its alarm windows, incidents linking to their
-// windows.
+// Package htmlreport writes a finished run's report for an analyst: one
+// self-contained HTML page (report.html in the monitor folder) that opens
+// with the incidents of every host, ranked by evidence (what happened,
+// where, since when, why it is unusual, what to do next, and what an
+// analyst said of it: tags and silences, see package triage), then the
+// hosts, each with its plot, incidents, the connections behind its alarms
+// (a scan is one row) and its alarm windows.
 //
 // The page is made from the files a run leaves in the monitor folder
-// (summary.csv, and in each service's folder the plot, the root-cause
-// reports and incidents.csv when there is one), so it can be made for any
-// finished run. Everything it shows is inline: plots as data: URIs, style
-// in the page, no script, and a content security policy that forbids
-// loading anything else. Text from the files is escaped (html/template),
-// and the same folder gives the same page byte for byte.
+// (summary.csv, and in each host's folder the plot, incidents.csv,
+// root_cause_connections.csv and the root-cause files), read with the
+// schemas their writers use, so it can be made for any finished run.
+// Everything it shows is inline: plots as data: URIs, style in the page,
+// no script, and a content security policy that forbids loading anything
+// else. Text from the files is escaped (html/template). The same folder
+// gives the same page byte for byte, but for silences, which are active or
+// not at the time the page is made.
+//
+// Served live (package console), the same page gets a form per incident to
+// tag it, and a script of the server's own that posts the forms to its API
+// and reloads the page when the folder changes.
 package htmlreport
 
 import (
 	"bytes"
-	"cmp"
 	_ "embed"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"html/template"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/netflow-monitor/monitor/atomicfile"
 	"github.com/netflow-monitor/monitor/outputs"
-	"github.com/netflow-monitor/monitor/plots"
+	"github.com/netflow-monitor/monitor/triage"
 )
 
 // Files the report reads and writes; the run's are named by package
@@ -52,28 +56,46 @@ const (
 //go:embed report.gohtml
 var pageText string
 
-var page = template.Must(template.New(File).Parse(pageText))
-
-// plotFiles are the names a service's monitor plot may have, one per
-// format; the most recently written one is shown.
-var plotFiles = []string{outputs.MonitorPlotBase + plots.SVG.Ext(), outputs.MonitorPlotBase + plots.PNG.Ext()}
+var page = template.Must(template.New(File).Funcs(template.FuncMap{
+	"thousands": thousands,
+	"plural":    plural,
+	"kindClass": func(kind string) string { return strings.ReplaceAll(kind, " ", "-") },
+	"matchers":  Matchers,
+	"until":     Until,
+}).Parse(pageText))
 
 // Options are the report's options. The zero value is usable.
 type Options struct {
 	// Title of the page; default "Monitor report".
 	Title string
-	// MaxConnections is how many connections are listed per service,
-	// most flagged first; default 25.
+	// MaxConnections is how many connection rows (a scan or a fan-out is
+	// one) are listed per host, most evidence first; default 15.
 	MaxConnections int
-	// MaxWindows is how many alarm windows are listed per service, in
-	// time order; default 1000. The rest are in the root-cause files.
+	// MaxWindows is how many alarm windows are listed per host, in time
+	// order; default 1000. The rest are in the root-cause files.
 	MaxWindows int
+	// MaxIncidents is how many incidents the first table shows before
+	// the rest are folded away; default 40.
+	MaxIncidents int
+	// Now is when silences are judged active; zero: the time of the call.
+	Now time.Time
+	// Live makes the page served by monitor serve: a form to tag each
+	// incident, and Script (the server's own, at that path) run by the
+	// page.
+	Live   bool
+	Script string
+	// Token, when set, is put in the page for its script to send as a
+	// bearer token (serve with --token).
+	Token string
 }
 
 // Validate refuses negative counts.
 func (o Options) Validate() error {
-	if o.MaxConnections < 0 || o.MaxWindows < 0 {
-		return fmt.Errorf("report: negative MaxConnections or MaxWindows (%d, %d)", o.MaxConnections, o.MaxWindows)
+	if o.MaxConnections < 0 || o.MaxWindows < 0 || o.MaxIncidents < 0 {
+		return fmt.Errorf("report: negative MaxConnections, MaxWindows or MaxIncidents (%d, %d, %d)", o.MaxConnections, o.MaxWindows, o.MaxIncidents)
+	}
+	if o.Live && o.Script == "" {
+		return errors.New("report: a live page needs its Script's path")
 	}
 	return nil
 }
@@ -83,10 +105,16 @@ func (o Options) withDefaults() Options {
 		o.Title = "Monitor report"
 	}
 	if o.MaxConnections == 0 {
-		o.MaxConnections = 25
+		o.MaxConnections = 15
 	}
 	if o.MaxWindows == 0 {
 		o.MaxWindows = 1000
+	}
+	if o.MaxIncidents == 0 {
+		o.MaxIncidents = 40
+	}
+	if o.Now.IsZero() {
+		o.Now = time.Now()
 	}
 	return o
 }
@@ -94,8 +122,9 @@ func (o Options) withDefaults() Options {
 // Write writes the report of the run in monitorRoot to
 // monitorRoot/report.html, atomically. It fails when the folder has no
 // summary.csv (no finished run) or the report cannot be written; a
-// service's file that cannot be read is named on the page, in that
-// service's section, and does not stop the report.
+// host's file that cannot be read is named on the page, in that host's
+// section, and does not stop the report; nor do tags or silences that
+// cannot be read, which the page names at its top.
 func Write(monitorRoot string, o Options) error {
 	var buf bytes.Buffer
 	if err := Render(&buf, monitorRoot, o); err != nil {
@@ -121,69 +150,30 @@ func Render(w io.Writer, monitorRoot string, o Options) error {
 
 // report is what the page shows.
 type report struct {
-	Title    string
-	Folder   string
-	Header   []string
-	Rows     [][]cell // the summary
+	Title, Folder string
+	Live          bool
+	Script, Token string
+	Labels        []triage.Label
+	Problems      []string // tags or silences that could not be read
+
+	Incidents     []*incidentRow // across hosts, most evidence first, not silenced
+	MoreIncidents []*incidentRow // past MaxIncidents
+	Silenced      []*incidentRow
+	From, Until   string // the earliest first seen and latest last seen of the incidents
+	Alarms        int    // alarm windows over all hosts
+	Windows       int
+
 	Services []*service
 }
 
-// cell is a table cell: text, or a link when Href is set, or several
-// links; Class is one of the page's own classes.
-type cell struct {
-	Text  string
-	Href  string
-	Links []link
-	Class string
+// TotalIncidents counts every incident, silenced ones too.
+func (r *report) TotalIncidents() int {
+	return len(r.Incidents) + len(r.MoreIncidents) + len(r.Silenced)
 }
 
-type link struct{ Text, Href string }
-
-// service is one service's section.
-type service struct {
-	ID, Name                            string // ID is the section's anchor
-	Traces, Anomalies, Threshold, Model string // as summary.csv gives them
-	Error                               string // why the run has no results
-	AnomaliesBad                        bool   // some windows are alarms
-	Reported                            bool   // the run has results: the folder is read
-
-	PlotSrc  template.HTMLAttr // the plot's src attribute, "" without a plot
-	PlotName string
-	Problems []string // files of the service that could not be used
-
-	HasIncidents   bool // the folder has an incidents.csv
-	IncidentHeader []string
-	Incidents      [][]cell
-
-	HasConnections   bool
-	Connections      []connection // the first MaxConnections
-	ConnectionsTotal int
-
-	Windows      []window // the first MaxWindows
-	WindowsTotal int
-	windowIDs    map[int]string // anchors of the listed windows by row number
-}
-
-// connection is a root-cause connection over all the service's states.
-type connection struct {
-	Direction, IP, Port string
-	Count               int
-	FirstSeen           string
-	first               time.Time
-	States              string // the states it was flagged in, in order
-	states              []string
-}
-
-// window is an alarm window: a row of a root_cause_<state>_prediction_info
-// file.
-type window struct {
-	ID                               string // its anchor
-	Row                              int
-	Time, State, Direction, IP, Port string
-	Symbol                           string // the root-cause flow's symbol
-	Sum                              string // its score
-}
-
+// build reads the run: summary.csv names the hosts, each host's folder
+// gives its section, and their incidents with the triage make the first
+// table.
 func build(root string, o Options) (*report, error) {
 	sum, err := readTable(root, SummaryFile)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -200,298 +190,62 @@ func build(root string, o Options) (*report, error) {
 	if abs, err := filepath.Abs(root); err == nil {
 		folder = abs
 	}
-	r := &report{Title: o.Title, Folder: filepath.Base(folder), Header: sum.header}
+	r := &report{Title: o.Title, Folder: filepath.Base(folder), Live: o.Live, Script: o.Script, Token: o.Token, Labels: triage.Labels()}
+	st, err := triage.Load(root)
+	if err != nil {
+		r.Problems = append(r.Problems, relative(root, err).Error()+" (tags and silences are not shown)")
+		st = &triage.Store{}
+	}
 	col := func(row []string, name string) string { return get(row, sum.col(name)) }
+	var all []*incidentRow
 	for i, row := range sum.rows {
 		s := &service{
-			ID:        fmt.Sprintf("s%d", i+1),
-			Name:      get(row, svcCol),
-			Traces:    col(row, "traces"),
-			Anomalies: col(row, "anomalies"),
-			Threshold: col(row, "threshold"),
-			Model:     col(row, "model"),
-			Error:     col(row, "error"),
+			ID:          fmt.Sprintf("s%d", i+1),
+			Name:        get(row, svcCol),
+			Traces:      col(row, "traces"),
+			Anomalies:   col(row, "anomalies"),
+			Threshold:   col(row, "threshold"),
+			Model:       col(row, "model"),
+			Error:       col(row, "error"),
+			TopState:    col(row, "top root cause"),
+			TopIncident: col(row, "top incident"),
 		}
-		s.AnomaliesBad = s.Anomalies != "" && s.Anomalies != "0"
-		cells := cellsOf(sum.header, row)
-		cells[svcCol].Href = "#" + s.ID
-		if c := sum.col("error"); c >= 0 {
-			cells[c].Class = "wrap"
-			if s.Error != "" {
-				cells[c].Class = "bad wrap"
-			}
-		}
-		if c := sum.col("anomalies"); c >= 0 && s.AnomaliesBad {
-			cells[c].Class = "bad"
-		}
-		r.Rows = append(r.Rows, cells)
+		s.alarms, _ = strconv.Atoi(s.Anomalies)
+		s.traces, _ = strconv.Atoi(s.Traces)
+		r.Alarms += s.alarms
+		r.Windows += s.traces
 		if s.Error == "" {
 			s.Reported = true
-			s.read(root, o)
+			s.read(root, o, st)
+			all = append(all, s.incidents...)
 		}
 		r.Services = append(r.Services, s)
 	}
+	for _, in := range all {
+		in.Live = o.Live
+	}
+	r.rank(all, o.MaxIncidents)
 	return r, nil
 }
 
-// cellsOf returns a row's cells; a time ("first seen", "root cause time")
-// is kept on one line.
-func cellsOf(header, row []string) []cell {
-	cells := make([]cell, len(header))
-	for j, h := range header {
-		cells[j] = cell{Text: get(row, j)}
-		if h := strings.ToLower(h); strings.Contains(h, "seen") || strings.Contains(h, "time") {
-			cells[j].Class = "time"
-		}
+// plural says how many: "1 incident", "3 incidents".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
 	}
-	return cells
+	return thousands(n) + " " + word + "s"
 }
 
-// folderName reports whether a service's name from summary.csv names a
-// folder directly inside the monitor folder.
-func folderName(name string) bool {
-	return name != "" && name != "." && name != ".." && filepath.IsLocal(name) && !strings.ContainsAny(name, `/\`)
-}
-
-// read fills the service's plot, connections, windows and incidents from
-// its folder, noting each file it cannot use.
-func (s *service) read(root string, o Options) {
-	if !folderName(s.Name) {
-		s.Problems = append(s.Problems, fmt.Sprintf("the service's name %q is not a folder's name", s.Name))
-		return
+// thousands prints n with a comma between thousands: 1,057.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
 	}
-	s.readPlot(root)
-	s.readConnections(root, o.MaxConnections)
-	s.readWindows(root, o.MaxWindows)
-	s.readIncidents(root)
-}
-
-func (s *service) problem(err error) { s.Problems = append(s.Problems, err.Error()) }
-
-// readPlot takes the most recently written of the service's plot files,
-// the first of plotFiles on a tie.
-func (s *service) readPlot(root string) {
-	dir := filepath.Join(root, s.Name)
-	var best string
-	var bestTime time.Time
-	for _, name := range plotFiles {
-		fi, err := os.Stat(filepath.Join(dir, name))
-		if err != nil {
-			continue
-		}
-		if best == "" || fi.ModTime().After(bestTime) {
-			best, bestTime = name, fi.ModTime()
-		}
+	if neg {
+		return "-" + s
 	}
-	if best == "" {
-		s.Problems = append(s.Problems, "no plot ("+strings.Join(plotFiles, " or ")+")")
-		return
-	}
-	b, err := os.ReadFile(filepath.Join(dir, best))
-	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		s.problem(fmt.Errorf("%s/%s: %w", s.Name, best, err))
-		return
-	}
-	mime := "image/png"
-	if strings.HasSuffix(best, ".svg") {
-		mime = "image/svg+xml"
-	}
-	// The whole attribute is built here, from a fixed type and base64
-	// (letters, digits, +, / and =): safe in double quotes, and left as
-	// it is rather than with each + escaped.
-	s.PlotSrc = template.HTMLAttr(`src="data:` + mime + ";base64," + base64.StdEncoding.EncodeToString(b) + `"`)
-	s.PlotName = best
-}
-
-// rootCauseFiles returns the service's root_cause_<state>_<kind>.csv files
-// (relative to root) with their states.
-func (s *service) rootCauseFiles(root, kind string) (names, states []string) {
-	suffix := "_" + kind + ".csv"
-	paths, _ := filepath.Glob(filepath.Join(root, s.Name, "root_cause_*"+suffix)) // the pattern is valid
-	for _, p := range paths {
-		base := filepath.Base(p)
-		names = append(names, filepath.Join(s.Name, base))
-		states = append(states, strings.TrimSuffix(strings.TrimPrefix(base, "root_cause_"), suffix))
-	}
-	return names, states
-}
-
-// compareStates orders state names as numbers, others after them.
-func compareStates(a, b string) int {
-	x, errA := strconv.Atoi(a)
-	y, errB := strconv.Atoi(b)
-	switch {
-	case errA == nil && errB == nil:
-		return cmp.Compare(x, y)
-	case errA == nil:
-		return -1
-	case errB == nil:
-		return 1
-	}
-	return strings.Compare(a, b)
-}
-
-// readConnections merges the connections of every root-cause state: a
-// connection flagged in several states is one, with its counts added and
-// its earliest first sighting. The most flagged come first, then the
-// earliest, as in the connection files.
-func (s *service) readConnections(root string, limit int) {
-	paths, states := s.rootCauseFiles(root, "connection_info")
-	byKey := map[[3]string]*connection{}
-	var all []*connection
-	for i, p := range paths {
-		t, err := readTable(root, p)
-		if err != nil {
-			s.problem(err)
-			continue
-		}
-		c, err := t.need("direction", "ip", "port", "number of times flagged as root cause", "first time seen")
-		if err != nil {
-			s.problem(err)
-			continue
-		}
-		for line, row := range t.rows {
-			key := [3]string{get(row, c[0]), get(row, c[1]), get(row, c[2])}
-			n, err := strconv.Atoi(get(row, c[3]))
-			if err != nil {
-				s.problem(fmt.Errorf("%s: line %d: count %q is not a number", t.name, line+2, get(row, c[3])))
-				continue
-			}
-			seen := get(row, c[4])
-			first, terr := time.Parse(time.RFC3339Nano, seen)
-			k, ok := byKey[key]
-			if !ok {
-				k = &connection{Direction: key[0], IP: key[1], Port: key[2], FirstSeen: seen, first: first}
-				byKey[key] = k
-				all = append(all, k)
-			} else if terr == nil && (k.first.IsZero() || first.Before(k.first)) {
-				k.FirstSeen, k.first = seen, first
-			}
-			k.Count += n
-			if !slices.Contains(k.states, states[i]) {
-				k.states = append(k.states, states[i])
-			}
-		}
-	}
-	slices.SortFunc(all, func(a, b *connection) int {
-		return cmp.Or(
-			cmp.Compare(b.Count, a.Count),
-			a.first.Compare(b.first),
-			strings.Compare(a.Direction, b.Direction),
-			strings.Compare(a.IP, b.IP),
-			compareStates(a.Port, b.Port),
-		)
-	})
-	s.ConnectionsTotal = len(all)
-	for _, k := range all[:min(len(all), limit)] {
-		slices.SortFunc(k.states, compareStates)
-		k.States = strings.Join(k.states, ", ")
-		s.Connections = append(s.Connections, *k)
-	}
-	s.HasConnections = len(all) > 0
-}
-
-// readWindows lists the alarm windows of every root-cause state in time
-// order (by row number), each with an anchor that incidents link to.
-func (s *service) readWindows(root string, limit int) {
-	paths, _ := s.rootCauseFiles(root, "prediction_info")
-	var all []window
-	for _, p := range paths {
-		t, err := readTable(root, p)
-		if err != nil {
-			s.problem(err)
-			continue
-		}
-		c, err := t.need("row nr", "root cause time", "root cause state", "direction", "ip", "port", "sum scores")
-		if err != nil {
-			s.problem(err)
-			continue
-		}
-		idx, trace := t.col("root cause index"), t.col("abbadingo trace")
-		for line, row := range t.rows {
-			n, err := strconv.Atoi(get(row, c[0]))
-			if err != nil {
-				s.problem(fmt.Errorf("%s: line %d: row nr %q is not a number", t.name, line+2, get(row, c[0])))
-				continue
-			}
-			w := window{
-				Row: n, Time: get(row, c[1]), State: get(row, c[2]),
-				Direction: get(row, c[3]), IP: get(row, c[4]), Port: get(row, c[5]),
-				Sum: get(row, c[6]),
-			}
-			if f, err := strconv.ParseFloat(w.Sum, 64); err == nil {
-				w.Sum = strconv.FormatFloat(f, 'f', 2, 64)
-			}
-			// The trace is "label length symbol…": the root cause is the
-			// symbol at its index.
-			if i, err := strconv.Atoi(get(row, idx)); err == nil && i >= 0 {
-				if syms := strings.Fields(get(row, trace)); 2+i < len(syms) {
-					w.Symbol = syms[2+i]
-				}
-			}
-			all = append(all, w)
-		}
-	}
-	slices.SortStableFunc(all, func(a, b window) int { return cmp.Compare(a.Row, b.Row) })
-	s.WindowsTotal = len(all)
-	s.windowIDs = map[int]string{}
-	for _, w := range all[:min(len(all), limit)] {
-		w.ID = fmt.Sprintf("%s-w%d", s.ID, w.Row)
-		s.windowIDs[w.Row] = w.ID
-		s.Windows = append(s.Windows, w)
-	}
-}
-
-// rowsColumns are the names an incidents.csv column of window row numbers
-// may have.
-var rowsColumns = []string{"rows", "window rows"}
-
-// readIncidents shows the service's incidents.csv, when there is one,
-// with all its columns in its order; row numbers ("34-130 145") link to
-// the listed windows.
-func (s *service) readIncidents(root string) {
-	t, err := readTable(root, filepath.Join(s.Name, IncidentsFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return
-	}
-	s.HasIncidents = true
-	if err != nil {
-		s.problem(err)
-		return
-	}
-	s.IncidentHeader = t.header
-	rows := -1
-	for _, name := range rowsColumns {
-		if rows = t.col(name); rows >= 0 {
-			break
-		}
-	}
-	for _, row := range t.rows {
-		cells := cellsOf(t.header, row)
-		if rows >= 0 {
-			cells[rows] = cell{Links: s.rowLinks(get(row, rows))}
-		}
-		s.Incidents = append(s.Incidents, cells)
-	}
-}
-
-// rowLinks turns row numbers and ranges ("34-130 145", or separated by
-// commas) into links to the first window of each, where it is listed.
-func (s *service) rowLinks(text string) []link {
-	var links []link
-	for _, tok := range strings.FieldsFunc(text, func(r rune) bool { return r == ' ' || r == ',' }) {
-		l := link{Text: tok}
-		first, _, _ := strings.Cut(tok, "-")
-		if n, err := strconv.Atoi(first); err == nil {
-			if id, ok := s.windowIDs[n]; ok {
-				l.Href = "#" + id
-			}
-		}
-		links = append(links, l)
-	}
-	return links
+	return s
 }

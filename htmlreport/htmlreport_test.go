@@ -2,6 +2,7 @@ package htmlreport
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"io/fs"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/netflow-monitor/monitor/triage"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -94,7 +97,7 @@ func TestWriteGolden(t *testing.T) {
 	}
 }
 
-// section returns the part of the page about the service with the given
+// section returns the part of the page in the section with the given
 // id, up to the next section.
 func section(t *testing.T, page, id string) string {
 	t.Helper()
@@ -109,7 +112,8 @@ func section(t *testing.T, page, id string) string {
 	return page[start : start+1+end]
 }
 
-// TestReportContent: what each service's section shows, from the fixture.
+// TestReportContent: what the first table and each host's section show,
+// from the fixture.
 func TestReportContent(t *testing.T) {
 	page := render(t, fixture(t), Options{})
 	tests := []struct {
@@ -118,58 +122,66 @@ func TestReportContent(t *testing.T) {
 		hasNot   []string
 	}{
 		{
-			name: "summary", id: "summary",
+			name: "incidents of every host, most evidence first", id: "incidents",
 			has: []string{
-				`<th>top connection first seen</th>`,
-				`<a href="#s1">10.1.0.12</a>`, `<a href="#s2">10.1.0.13</a>`, `<a href="#s3">10.1.0.15</a>`, `<a href="#s4">10.9.9.9</a>`,
-				`<td class="bad">97</td>`, `<td>0</td>`,
-				// The error, quotes and markup escaped.
-				`<td class="bad wrap">no usable model for 10.9.9.9 (train it, or pick one with --model): open train_data/10.9.9.9/model.json: &lt;no such file&gt;; &#34;quoted&#34;</td>`,
-			},
-		},
-		{
-			name: "a service with incidents", id: "s1",
-			has: []string{
-				`<h2>10.1.0.12</h2>`, `97 of 1222 windows</span> below the threshold -39.4917 (model 10.1.0.12)`,
-				`<img src="data:image/png;base64,iVBORw0KGgo`,
-				// One connection over two states, counts added.
-				`<tr><td>outbound</td><td class="mono">192.0.2.14</td><td class="num">443</td><td class="num">59</td><td class="time">2024-01-06T02:15:06.294Z</td><td>0, 4</td></tr>`,
-				// Windows in row order, from both states, the root cause's symbol.
-				`<tr id="s1-w34"><td class="num">34</td><td class="time">2024-01-06T02:20:14.386Z</td><td class="num">0</td><td>outbound</td><td class="mono">192.0.2.14</td><td class="num">443</td><td class="mono">out/tcp/s01/d4/p:wk</td><td class="num">-46.93</td></tr>`,
-				`<tr id="s1-w42">`,
-				// Incidents: every column, row ranges linked to their first
-				// window where it is listed.
-				`<th>kind</th><th>summary</th>`, `<td>beaconing</td><td>outbound to 192.0.2.14:443 every 5 min</td>`,
-				`<a href="#s1-w34">34-38</a> <a href="#s1-w41">41-42</a> 131</td>`,
-				`<td>999</td>`, `<td>one flow; state 4</td>`,
+				`<tr data-id="17970a50-964f-5fd8-afca-a3c2a401cdf8" data-unit="10.1.0.12" data-kind="beaconing" data-peer="192.0.2.14" data-port="443">`,
+				`<td class="host"><a href="#s1-i1">10.1.0.12</a></td>`, `<td class="mono peer">→ 192.0.2.14:443</td>`,
+				`<td class="time" title="2024-01-06T02:15:06.294Z">2024-01-06 02:15:06</td>`,
+				`<div class="summary">beaconing to 192.0.2.14:443 (HTTPS) every 5m0s</div>`,
+				`new peer 192.0.2.14 on 443 (this host contacted 10 peers in training, 3 on outbound TCP)`,
+				`Find the process on 10.1.0.12 calling 192.0.2.14:443`,
+				`<td class="mono peer">→ 10.1.0.11, many ports</td>`, `scan of 243 ports of 10.1.0.11`,
+				// Markup and quotes from the files, escaped.
 				`&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; a peer never seen`,
+				`problem-potential · 17970a50`,
 			},
-			hasNot: []string{`<script>`, `class="problems"`},
+			hasNot: []string{`<script`, `<form`},
 		},
 		{
-			name: "a service with unusable files", id: "s2",
+			name: "hosts", id: "hosts",
 			has: []string{
-				`<span>0 of 1460 windows</span>`,
-				`<li>10.1.0.13/root_cause_0_connection_info.csv: no column &#34;first time seen&#34;</li>`,
+				`<td><a href="#s1">10.1.0.12</a></td><td class="bad">97 of 1,222 windows</td><td>2</td><td><span class="kind k-beaconing">beaconing</span> beaconing to 192.0.2.14:443 (HTTPS) every 5m0s</td>`,
+				`<td><a href="#s2">10.1.0.13</a></td><td>0 of 1,460 windows</td><td>0</td><td>no alarms</td>`,
+				`<td colspan="5" class="bad">failed: no usable model for 10.9.9.9 (train it, or pick one with --model): open train_data/10.9.9.9/model.json: &lt;no such file&gt;; &#34;quoted&#34;</td>`,
+			},
+		},
+		{
+			name: "a host with incidents", id: "s1",
+			has: []string{
+				`<h2>10.1.0.12</h2>`, `97 of 1,222 windows are alarms</span>: below the threshold -39.4917 of model 10.1.0.12, in 2 incidents.`,
+				`<img src="data:image/png;base64,iVBORw0KGgo`,
+				`<tr id="s1-i1">`, `<a href="#s1-w34" title="rows 34-38 41-42 131 of monitor_data_predictions.csv">59 windows</a>`,
+				// An incident whose windows are not listed: no link.
+				`<span title="rows 999 of monitor_data_predictions.csv">1 window</span>`,
+				`<tr><td class="mono">→ 192.0.2.14:443</td><td class="num">59</td><td class="time">2024-01-06 02:15:06</td><td class="num">270</td>`,
+				`<div class="oneline" title="&lt;b&gt;new&lt;/b&gt;">&lt;b&gt;new&lt;/b&gt;</div>`,
+				// Windows in row order, from both states, the root cause's symbol.
+				`<tr id="s1-w34"><td class="num">34</td><td class="time">2024-01-06 02:20:14</td><td class="num">0</td><td class="mono">→ 192.0.2.14:443</td><td class="mono">out/tcp/s01/d4/p:wk</td><td class="num">-46.93</td></tr>`,
+				`<tr id="s1-w42">`, `<summary>7 alarm windows</summary>`,
+			},
+			hasNot: []string{`class="problems"`},
+		},
+		{
+			name: "a host without alarms, with files the report cannot use", id: "s2",
+			has: []string{
+				`<span class="ok">No alarms</span>: all 1,460 windows scored above the threshold -41.0507`,
 				`<li>10.1.0.13/root_cause_0_prediction_info.csv: no column &#34;root cause state&#34;</li>`,
 				`no plot (probability_plot_monitor.svg or probability_plot_monitor.png)`,
-				`No incidents.csv in this service's folder`,
-				`No alarm was explained by a connection.`, `No alarm windows.`,
 			},
-			hasNot: []string{`<img`},
+			hasNot: []string{`<img`, `<h3>Incidents</h3>`, `No incidents.csv`},
 		},
 		{
-			name: "the newer of two plots, no incidents file", id: "s3",
+			name: "a scan is one row; the newer of two plots", id: "s3",
 			has: []string{
-				`<img src="data:image/svg+xml;base64,`, `probability_plot_monitor.svg: one bar per window`,
-				`No incidents.csv in this service's folder`,
-				`<td class="mono">10.1.0.11</td><td class="num">9100</td><td class="num">8</td><td class="time">2024-01-07T02:14:28.725Z</td><td>0, 10</td>`,
+				`<img src="data:image/svg+xml;base64,`,
+				`<tr><td class="mono">→ 10.1.0.11, 4 ports</td><td class="num">12</td><td class="time">2024-01-07 02:14:28</td><td class="num">47</td>`,
+				`<tr><td class="mono">← 10.1.0.14:5672</td><td class="num">3</td>`,
 				`<tr id="s3-w241">`, `<tr id="s3-w250">`,
 			},
-			hasNot: []string{`data:image/png`},
+			hasNot: []string{`data:image/png`, `<tr><td class="mono">→ 10.1.0.11:4151`},
 		},
 		{
-			name: "a failed service", id: "s4",
+			name: "a failed host", id: "s4",
 			has:    []string{`<p class="error">No results: no usable model for 10.9.9.9`},
 			hasNot: []string{`<h3>`, `<img`, `class="problems"`},
 		},
@@ -189,15 +201,70 @@ func TestReportContent(t *testing.T) {
 			}
 		})
 	}
-	// Order: windows by row, s1's 34–38 (state 0) before 41 (state 4).
+	// Order: the scan (2,620) before the beacon (270) before the markup
+	// (12.5); windows by row, s1's 34–38 (state 0) before 41 (state 4).
+	inc := section(t, page, "incidents")
+	scan, beacon, markup := strings.Index(inc, `data-kind="port scan"`), strings.Index(inc, `data-kind="beaconing"`), strings.Index(inc, `data-peer="203.0.113.9"`)
+	if !(scan < beacon && beacon < markup) {
+		t.Errorf("incidents not by evidence: scan at %d, beacon at %d, markup at %d", scan, beacon, markup)
+	}
 	s1 := section(t, page, "s1")
 	if strings.Index(s1, `id="s1-w38"`) > strings.Index(s1, `id="s1-w41"`) {
 		t.Error("windows not in row order")
 	}
 }
 
+// TestTriageShown: tags and silences of the folder are on the page: a
+// tag's badge, who and why; a silenced incident under the silenced ones,
+// still counted; a silence that has ended mutes nothing.
+func TestTriageShown(t *testing.T) {
+	root := fixture(t)
+	now := time.Date(2024, 1, 8, 12, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+	in := triage.Tag{ID: "17970a50-964f-5fd8-afca-a3c2a401cdf8", Subject: triage.Subject{Unit: "10.1.0.12", Kind: "beaconing", Direction: "outbound", Peer: "192.0.2.14", Port: "443"},
+		FirstSeen: now, LastSeen: now, Label: triage.Expected, Comment: "the <monitoring> agent", By: "alice", At: now}
+	if err := triage.SetTag(ctx, root, in); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := triage.ParseMatcher(`kind="port scan"`)
+	if _, err := triage.AddSilence(ctx, root, triage.Silence{Matchers: []triage.Matcher{m}, Starts: now.Add(-time.Hour), Ends: now.Add(time.Hour), By: "bob", Comment: "pentest"}); err != nil {
+		t.Fatal(err)
+	}
+	m2, _ := triage.ParseMatcher(`unit=10.1.0.12`)
+	if _, err := triage.AddSilence(ctx, root, triage.Silence{Matchers: []triage.Matcher{m2}, Starts: now.Add(-2 * time.Hour), Ends: now.Add(-time.Hour), By: "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	page := render(t, root, Options{Now: now})
+	inc := section(t, page, "incidents")
+	for _, want := range []string{
+		`<span class="badge tag-expected" title="the &lt;monitoring&gt; agent">expected</span> <span class="note">by alice: the &lt;monitoring&gt; agent</span>`,
+		`discarded · 17970a50`,
+		`3 incidents</span> (1 silenced)`,
+		`<details id="silenced"><summary>1 silenced incident: muted by a silence, still counted</summary>`,
+		`<span class="badge silenced" title="kind=&#34;port scan&#34; (pentest)">silenced</span> <span class="note">until 2024-01-08 13:00: pentest</span>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+	silenced := inc[strings.Index(inc, `<details id="silenced">`):]
+	if !strings.Contains(silenced, `data-kind="port scan"`) || strings.Contains(silenced, `data-kind="beaconing"`) {
+		t.Error("the silenced table is not the scan alone")
+	}
+	if !strings.Contains(section(t, page, "hosts"), `<td>1 (1 silenced)</td>`) {
+		t.Error("the hosts table does not count 10.1.0.15's silenced incident")
+	}
+	// A tags file that cannot be read is named, and the page is made.
+	os.WriteFile(filepath.Join(root, triage.TagsFile), []byte("id;unit\n"), 0o644)
+	page = render(t, root, Options{Now: now})
+	if !strings.Contains(page, `<li>tags.csv:1: wrong number of fields (tags and silences are not shown)</li>`) {
+		t.Errorf("a bad tags file is not named:\n%.1500s", page)
+	}
+}
+
 // TestSelfContained: nothing on the page points outside it, and the page
-// forbids loading anything itself.
+// forbids loading anything itself; served live, it loads its server's
+// script alone, and has a form per incident.
 func TestSelfContained(t *testing.T) {
 	page := render(t, fixture(t), Options{})
 	if !strings.Contains(page, `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">`) {
@@ -215,26 +282,34 @@ func TestSelfContained(t *testing.T) {
 	if strings.Contains(strings.ToLower(page), "<script") || strings.Contains(page, "url(") || strings.Contains(page, "@import") {
 		t.Error("the page has a script or a style that loads something")
 	}
-}
-
-// TestLimits: long lists are cut, saying so, and an incident's rows link
-// only to windows that are listed.
-func TestLimits(t *testing.T) {
-	page := render(t, fixture(t), Options{MaxConnections: 2, MaxWindows: 3})
-	s1, s3 := section(t, page, "s1"), section(t, page, "s3")
-	for _, want := range []string{
-		`the first 3 of 7, all in the root_cause_*_prediction_info.csv files`,
-		`<a href="#s1-w34">34-38</a> 41-42 131`,
-	} {
-		if !strings.Contains(s1, want) {
-			t.Errorf("s1 has no %s", want)
+	live := render(t, fixture(t), Options{Live: true, Script: "/console.js"})
+	for _, want := range []string{`script-src 'self'; connect-src 'self'`, `<script src="/console.js" defer></script>`,
+		`<form class="tag" method="post" action="/api/tags" data-id="17970a50-964f-5fd8-afca-a3c2a401cdf8">`} {
+		if !strings.Contains(live, want) {
+			t.Errorf("the live page lacks %s", want)
 		}
 	}
-	if !strings.Contains(s3, `2 of 4, all in the root_cause_*_connection_info.csv files`) {
+	if n := strings.Count(live, `<form class="tag"`); n != 2*3 { // each incident in the first table and in its host's
+		t.Errorf("%d forms, want 6", n)
+	}
+}
+
+// TestLimits: long lists are cut, saying so, and an incident's windows
+// link only to a window that is listed.
+func TestLimits(t *testing.T) {
+	page := render(t, fixture(t), Options{MaxConnections: 1, MaxWindows: 3, MaxIncidents: 2})
+	s1, s3 := section(t, page, "s1"), section(t, page, "s3")
+	if !strings.Contains(s1, `<summary>7 alarm windows (the first 3 listed; all in the root_cause_*_prediction_info.csv files)</summary>`) {
+		t.Error("s1 does not say its windows were cut")
+	}
+	if !strings.Contains(s3, `1 of 2 rows; all in <code>10.1.0.15/root_cause_connections.csv</code>`) {
 		t.Error("s3 does not say its connections were cut")
 	}
 	if n := strings.Count(s3, `<tr id="s3-w`); n != 3 {
 		t.Errorf("s3 lists %d windows, want 3", n)
+	}
+	if !strings.Contains(section(t, page, "incidents"), `<summary>1 more incident, less evidence</summary>`) {
+		t.Error("the incidents past the first 2 are not folded away")
 	}
 }
 

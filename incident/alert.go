@@ -26,10 +26,21 @@ type Alert struct {
 	Revision int    `json:"revision"`
 	// State is the incident's: open, or closed after a close event.
 	State string `json:"state"`
-	// Phase is the anomaly's lifecycle state in the drafts' terms: a
-	// detection not yet validated by anyone.
+	// Stage and Phase are the anomaly's lifecycle state in the terms of
+	// the lifecycle draft (ietf-relevant-state): the detection stage's
+	// problem-potential until an analyst validates it (package triage
+	// sets the others: problem-confirmed and discarded in the validation
+	// stage).
+	Stage string `json:"stage"`
 	Phase string `json:"phase"`
-	Unit  string `json:"unit"`
+	// Validation is the analyst's tag of the incident, when there is one.
+	Validation *Validation `json:"validation,omitempty"`
+	// Status is "active", or "suppressed" while a silence mutes the
+	// incident (SilencedBy names them), as Alertmanager says: a silenced
+	// incident's alerts are still sent, marked, never dropped.
+	Status     string   `json:"status"`
+	SilencedBy []string `json:"silenced-by,omitempty"`
+	Unit       string   `json:"unit"`
 	// StartTime is when the incident's first anomalous window began;
 	// EndTime, on close only, when its last one ended. LastTime is the
 	// latest so far.
@@ -94,6 +105,16 @@ type Symp struct {
 	Windows         int      `json:"windows"`
 	FirstSeen       string   `json:"first-seen"`
 	LastSeen        string   `json:"last-seen"`
+}
+
+// Validation is a human annotation of an incident: the tag an analyst
+// gave it (confirmed, expected, false-positive), why, who and when.
+type Validation struct {
+	Tag           string `json:"tag"`
+	Comment       string `json:"comment,omitempty"`
+	By            string `json:"by"`
+	At            string `json:"at"`
+	AnnotatorType string `json:"annotator-type"` // "human"
 }
 
 // Annotator names what made the annotation: an algorithm.
@@ -172,7 +193,7 @@ func AlertOf(ev *Event) Alert {
 	c := &ev.Incident
 	d := &c.Description
 	a := Alert{
-		Event: ev.Change, ID: c.ID, Revision: c.Revision, State: "open", Phase: "problem-potential", Unit: c.Unit,
+		Event: ev.Change, ID: c.ID, Revision: c.Revision, State: "open", Stage: "detection", Phase: "problem-potential", Status: "active", Unit: c.Unit,
 		StartTime: isoNano(c.Start), LastTime: isoNano(c.End), Description: d.Summary,
 		ConfidenceScore: c.Confidence, ConcernScore: c.Confidence, Pattern: d.Kind, Detail: d.Detail,
 		Direction: d.Direction.String(), Peer: d.PeerText(), Port: d.PortText(), FirstSeen: ISOTime(c.FirstSeen), LastSeen: ISOTime(c.LastSeen),

@@ -2,6 +2,7 @@ package incident
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"reflect"
 	"regexp"
@@ -297,5 +298,69 @@ func TestTrackerBounds(t *testing.T) {
 	}
 	if in.Kind != "port scan" {
 		t.Errorf("kind %q", in.Kind)
+	}
+}
+
+// TestExfiltrationEvidence: the evidence of an exfiltration says why it is
+// one and never argues against its label: a transfer beyond ten times the
+// host's usual is put against that usual; one to a new peer, within the
+// usual sizes, is not compared with sizes it does not exceed.
+func TestExfiltrationEvidence(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		p99       uint64
+		bytes     uint64
+		newPeer   bool
+		want, not []string
+	}{
+		{"a new peer, usual sizes", 462_200_000, 33_200_000, true,
+			[]string{"largest transfer 33.2 MB", "never seen in training"}, []string{"below", "99 %"}},
+		{"far beyond the usual", 1_000_000, 80_000_000, false,
+			[]string{"largest transfer 80.0 MB, 80 times the host's usual", "below 1.0 MB"}, nil},
+	} {
+		c := &Incident{Model: Model{BytesOutP99: tc.p99}, Causes: []Cause{{Conn: freshC, Bytes: tc.bytes, NewPeer: tc.newPeer, Surprise: 5}}}
+		Describe(c)
+		if c.Kind != "exfiltration" {
+			t.Fatalf("%s: kind %q", tc.name, c.Kind)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(c.Detail, w) {
+				t.Errorf("%s: detail %q lacks %q", tc.name, c.Detail, w)
+			}
+		}
+		for _, w := range tc.not {
+			if strings.Contains(c.Detail, w) {
+				t.Errorf("%s: detail %q says %q", tc.name, c.Detail, w)
+			}
+		}
+	}
+}
+
+// TestDetailBounded: a scan's detail quotes a few of its flows' novelties
+// and counts the rest, rather than hundreds.
+func TestDetailBounded(t *testing.T) {
+	c := &Incident{}
+	for p := range 300 {
+		c.Causes = append(c.Causes, Cause{Flow: p, Conn: flows.Connection{Direction: flows.Outbound, Peer: scanC.Peer, Port: uint16(1000 + p)},
+			Surprise: 1, NewPort: true, Why: []string{fmt.Sprintf("first outbound TCP flow to port %d", 1000+p)}})
+	}
+	Describe(c)
+	if len(c.Detail) > 400 || !strings.Contains(c.Detail, "and 296 more") {
+		t.Errorf("detail of %d characters: %.300s", len(c.Detail), c.Detail)
+	}
+}
+
+// TestNextStep: every kind says what to do next, naming the host and the
+// peer it is about.
+func TestNextStep(t *testing.T) {
+	s := Subject{Host: "10.1.0.12", Direction: "outbound", Peer: "192.0.2.14", Port: "443"}
+	for _, k := range Kinds() {
+		next := NextStep(k.Name, s)
+		if next == "" || !strings.Contains(next, s.Host) {
+			t.Errorf("%s: next step %q", k.Name, next)
+		}
+	}
+	if NextStep("no such kind", s) != "" {
+		t.Error("a next step for an unknown kind")
 	}
 }

@@ -20,7 +20,9 @@ const (
 // beaconing is one connection whose root-cause flows come at a steady
 // period: a bot calling home.
 func beaconing() Kind {
-	return Kind{Name: "beaconing", Describe: func(c *Incident) (Description, bool) {
+	return Kind{Name: "beaconing", Next: func(s Subject) string {
+		return "Find the process on " + s.Host + " calling " + s.Peer + ":" + s.Port + " (ss -tp, EDR); look up " + s.Peer + "'s reputation and block it at the egress unless it is a known agent or update check."
+	}, Describe: func(c *Incident) (Description, bool) {
 		conn, fs := subject(c)
 		period, spread, ok := beacon(fs)
 		if !ok {

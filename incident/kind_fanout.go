@@ -17,7 +17,12 @@ func fanOut() Kind {
 		d flows.Direction
 		p uint16
 	}
-	return Kind{Name: "fan-out", Describe: func(c *Incident) (Description, bool) {
+	return Kind{Name: "fan-out", Next: func(s Subject) string {
+		if s.Outbound() {
+			return "Find what on " + s.Host + " reached so many hosts on port " + s.Port + " (spam, a worm); block outbound " + s.Port + " from " + s.Host + " unless it is its job."
+		}
+		return "Many hosts reached " + s.Host + " on port " + s.Port + ": check for a new client rollout or a flood; rate-limit or block the sources if not."
+	}, Describe: func(c *Incident) (Description, bool) {
 		fs, peers, ok := groupBy(c, func(f *Cause) dirPort { return dirPort{f.Conn.Direction, f.Conn.Port} },
 			func(f *Cause) netip.Addr { return f.Conn.Peer }, fanOutPeers)
 		if !ok {

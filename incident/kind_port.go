@@ -5,7 +5,7 @@ import "fmt"
 // unusualPortOfKnownPeer is a peer seen in training on a port never seen:
 // named so before anything else its size might say.
 func unusualPortOfKnownPeer() Kind {
-	return Kind{Name: "unusual port", Describe: func(c *Incident) (Description, bool) {
+	return Kind{Name: "unusual port", Next: unusualPortNext, Describe: func(c *Incident) (Description, bool) {
 		conn, fs := subject(c)
 		if !fs[0].NewPort || fs[0].NewPeer {
 			return Description{}, false
@@ -19,7 +19,7 @@ func unusualPortOfKnownPeer() Kind {
 
 // unusualPort is a connection on a port training never saw.
 func unusualPort() Kind {
-	return Kind{Name: "unusual port", Describe: func(c *Incident) (Description, bool) {
+	return Kind{Name: "unusual port", Next: unusualPortNext, Describe: func(c *Incident) (Description, bool) {
 		conn, fs := subject(c)
 		if !fs[0].NewPort {
 			return Description{}, false
@@ -29,4 +29,9 @@ func unusualPort() Kind {
 		d.Detail = "its port never seen in training" + others(c, fs)
 		return d, true
 	}}
+}
+
+// unusualPortNext is the next step for an unusual port.
+func unusualPortNext(s Subject) string {
+	return "Ask the owners of " + s.Host + " and " + s.Peer + " whether port " + s.Port + " is a new service between them; if not, look at who logged in and what ran on " + s.Host + " at the first alarm."
 }

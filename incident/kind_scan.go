@@ -16,7 +16,12 @@ func portScan() Kind {
 		d flows.Direction
 		p netip.Addr
 	}
-	return Kind{Name: "port scan", Describe: func(c *Incident) (Description, bool) {
+	return Kind{Name: "port scan", Next: func(s Subject) string {
+		if s.Outbound() {
+			return "Find the process on " + s.Host + " that probed " + s.Peer + " (ss -tp, EDR); if nothing there should scan, isolate " + s.Host + " and look for how it was compromised."
+		}
+		return "Check whether " + s.Peer + " is a scanner you run; if not, block it and look at " + s.Peer + " as compromised; check which of " + s.Host + "'s ports answered."
+	}, Describe: func(c *Incident) (Description, bool) {
 		fs, ports, ok := groupBy(c, func(f *Cause) dirPeer { return dirPeer{f.Conn.Direction, f.Conn.Peer} },
 			func(f *Cause) uint16 { return f.Conn.Port }, scanPorts)
 		if !ok {

@@ -35,6 +35,38 @@ type Kind struct {
 	// Describe describes an incident whose root causes are of this
 	// kind, and reports whether they are.
 	Describe func(c *Incident) (Description, bool)
+	// Next says what an analyst would do next about an incident of this
+	// kind: what to look at, what to block.
+	Next func(s Subject) string
+}
+
+// Subject is an incident as its row in incidents.csv gives it, for words
+// about it: the host, the direction ("outbound", "inbound"), the peer
+// ("*" for a fan-out's many) and the port ("*" for a scan's many).
+type Subject struct {
+	Host, Direction, Peer, Port string
+}
+
+// Outbound reports whether the host made the connections.
+func (s Subject) Outbound() bool { return s.Direction == flows.Outbound.String() }
+
+// role names the peer by what it is to the host.
+func (s Subject) role() string {
+	if s.Outbound() {
+		return "server"
+	}
+	return "client"
+}
+
+// NextStep says what an analyst would do next about an incident of the
+// named kind; "" for a kind that is not in Kinds.
+func NextStep(kind string, s Subject) string {
+	for _, k := range Kinds() {
+		if k.Name == kind && k.Next != nil {
+			return k.Next(s)
+		}
+	}
+	return ""
 }
 
 // Kinds returns the kinds of incidents, in the order they are tried: the
@@ -145,9 +177,10 @@ func groupBy[K comparable, D comparable](c *Incident, key func(*Cause) K, distin
 	return best, bestN, best != nil
 }
 
-// maxWhy bounds the reasons a description gives for its flows (a scan of
-// thousands of ports has a reason for each port): the others are counted.
-const maxWhy = 1000
+// maxWhy bounds the words of novelty an incident's detail quotes: a
+// scan's every flow is new in its own words, so the first few say what
+// they are and the rest are counted.
+const maxWhy = 4
 
 // others says how many connections of the incident its description
 // leaves out, and why its main flows are unlikely (the first maxWhy
@@ -180,12 +213,11 @@ func others(c *Incident, in []*Cause) string {
 			}
 		}
 	}
+	if more > 0 {
+		why = append(why, fmt.Sprintf("and %d more", more))
+	}
 	if len(why) > 0 {
-		w := strings.Join(why, ", ")
-		if more > 0 {
-			w += fmt.Sprintf(" and %s more reasons", thousands(more))
-		}
-		s = append(s, w)
+		s = append(s, strings.Join(why, ", "))
 	}
 	switch n := len(out); {
 	case n == 1:

@@ -92,30 +92,54 @@ func LockFolder(ctx context.Context, root string, mode LockMode, wait time.Durat
 			}
 		}
 	}
-	deadline := time.Now().Add(wait)
-	for {
-		ok, err := tryLock(f, mode == Exclusive)
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("lock %s: %w", path, err)
-		}
-		if ok {
-			break
-		}
-		if !time.Now().Before(deadline) {
-			f.Close()
-			return nil, lockedError(root, path, wait)
-		}
-		select {
-		case <-ctx.Done():
-			f.Close()
-			return nil, fmt.Errorf("waiting for %s: %w", root, ctx.Err())
-		case <-time.After(min(100*time.Millisecond, time.Until(deadline))):
-		}
+	if err := waitLock(ctx, f, mode == Exclusive, wait, func() error { return lockedError(root, path, wait) }); err != nil {
+		return nil, err
 	}
 	l := &Lock{root: root, f: f}
 	l.record(command)
 	return l, nil
+}
+
+// LockPath takes an exclusive lock on the file at path (made when it is
+// absent), waiting up to wait: a short hold for reading and replacing
+// files beside it (the triage files of a monitor folder) that must not
+// wait for the folder's own lock, which run and watch hold for long.
+func LockPath(ctx context.Context, path string, wait time.Duration) (*Lock, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lock: %w", err)
+	}
+	if err := waitLock(ctx, f, true, wait, func() error { return fmt.Errorf("%s: %w (another command is changing it)", path, ErrLocked) }); err != nil {
+		return nil, err
+	}
+	return &Lock{root: filepath.Dir(path), f: f}, nil
+}
+
+// waitLock takes the lock of f, trying again until wait has passed or ctx
+// is done; on failure f is closed and the error is locked's.
+func waitLock(ctx context.Context, f *os.File, exclusive bool, wait time.Duration, locked func() error) error {
+	path := f.Name()
+	deadline := time.Now().Add(wait)
+	for {
+		ok, err := tryLock(f, exclusive)
+		if err != nil {
+			f.Close()
+			return fmt.Errorf("lock %s: %w", path, err)
+		}
+		if ok {
+			return nil
+		}
+		if !time.Now().Before(deadline) {
+			f.Close()
+			return locked()
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return fmt.Errorf("waiting for %s: %w", filepath.Dir(path), ctx.Err())
+		case <-time.After(min(100*time.Millisecond, time.Until(deadline))):
+		}
+	}
 }
 
 // record writes who holds the lock into the file, for the messages of

@@ -68,7 +68,7 @@ func BenchmarkBuildTree(b *testing.B) {
 	d := &Dataset{Alphabet: src.Alphabet, Symbols: src.Symbols, Spans: AppendWindows(nil, 0, len(src.Symbols), 10, 1)}
 	b.ReportAllocs()
 	for b.Loop() {
-		buildTree(d)
+		buildTree(d, true)
 	}
 }
 

@@ -91,7 +91,9 @@ func (d *dfBounds) set(t *tree, b int32, o Options) {
 		for e := t.head[n]; e >= 0; e = t.next(e) {
 			if t.eCount[e] > 0 {
 				df++
-				d.stack = append(d.stack, t.find(t.eChild[e]))
+				if c := t.eChild[e]; !isTail(c) { // a tail is seen less than StateCount
+					d.stack = append(d.stack, t.find(c))
+				}
 			}
 		}
 		d.per[n] = df

@@ -47,7 +47,7 @@ func TestDecidedFoldsAgree(t *testing.T) {
 				t.Fatal(err)
 			}
 			lr := h.(*likelihoodRatio)
-			s := newSearch(buildTree(tc.d), h, tc.o, tc.d.Alphabet.Len())
+			s := newSearch(buildTree(tc.d, tailsFit(tc.o)), h, tc.o, tc.d.Alphabet.Len())
 			var tests, stopped int
 			for {
 				b, ok := s.blue.largest()
@@ -122,7 +122,7 @@ func TestDFBoundsHold(t *testing.T) {
 			lr := newLikelihoodRatio(tc.o, tc.d.Alphabet.Len()).(*likelihoodRatio)
 			c := &boundChecker{t: t, lr: lr}
 			var _ decider = c
-			s := newSearch(buildTree(tc.d), c, tc.o, tc.d.Alphabet.Len())
+			s := newSearch(buildTree(tc.d, tailsFit(tc.o)), c, tc.o, tc.d.Alphabet.Len())
 			if err := s.run(t.Context(), nil); err != nil {
 				t.Fatal(err)
 			}
@@ -197,7 +197,7 @@ func TestScreenRulesOutOnlyFailures(t *testing.T) {
 	for _, tc := range earlyCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			lr := newLikelihoodRatio(tc.o, tc.d.Alphabet.Len()).(*likelihoodRatio)
-			s := newSearch(buildTree(tc.d), lr, tc.o, tc.d.Alphabet.Len())
+			s := newSearch(buildTree(tc.d, tailsFit(tc.o)), lr, tc.o, tc.d.Alphabet.Len())
 			var screened, screenedOut, stopped int
 			for {
 				b, ok := s.blue.largest()

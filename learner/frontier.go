@@ -15,22 +15,24 @@ import (
 type frontier struct {
 	t         *tree
 	sinkCount int32
-	heap      []blueEntry // max by size, then min by node id
+	heap      []blueEntry // max by size, then min by orig
 	touched   []int32     // touchFold's buffer
 }
 
-type blueEntry struct{ size, node int32 }
+// blueEntry is a blue state pushed with its size and orig (see tree.orig).
+type blueEntry struct{ size, orig, node int32 }
 
 func newFrontier(t *tree, sinkCount int) *frontier {
 	return &frontier{t: t, sinkCount: int32(sinkCount)}
 }
 
-// before orders the heap: larger first, then older node first.
+// before orders the heap: larger first, then the node that comes first
+// in the prefix tree.
 func before(a, b blueEntry) bool {
 	if a.size != b.size {
 		return a.size > b.size
 	}
-	return a.node < b.node
+	return a.orig < b.orig
 }
 
 func (f *frontier) push(n int32) {
@@ -38,7 +40,7 @@ func (f *frontier) push(n int32) {
 	if size < f.sinkCount {
 		return // a sink: not a merge candidate (it may grow later and be pushed again)
 	}
-	h := append(f.heap, blueEntry{size, n})
+	h := append(f.heap, blueEntry{size, f.t.orig[n], n})
 	for i := len(h) - 1; i > 0; {
 		p := (i - 1) / 2
 		if !before(h[i], h[p]) {
@@ -55,7 +57,13 @@ func (f *frontier) pop() {
 	last := len(h) - 1
 	h[0] = h[last]
 	h = h[:last]
-	for i := 0; ; {
+	f.down(h, 0)
+	f.heap = h
+}
+
+// down moves h[i] down to its place in heap h.
+func (f *frontier) down(h []blueEntry, i int) {
+	for {
 		l, best := 2*i+1, i
 		if l < len(h) && before(h[l], h[best]) {
 			best = l
@@ -64,12 +72,11 @@ func (f *frontier) pop() {
 			best = r
 		}
 		if best == i {
-			break
+			return
 		}
 		h[i], h[best] = h[best], h[i]
 		i = best
 	}
-	f.heap = h
 }
 
 func (f *frontier) valid(e blueEntry) bool {
@@ -78,10 +85,15 @@ func (f *frontier) valid(e blueEntry) bool {
 	return t.rep[n] < 0 && t.flags[n]&(flagRed|flagBlue) == flagBlue && t.size(n) == e.size
 }
 
-// redChildren discovers the blue targets of red state r.
+// redChildren discovers the blue targets of red state r. A tail is seen
+// once, below SinkCount: it is never merged as a blue state, and becomes
+// one when it becomes a node (see tree.target).
 func (f *frontier) redChildren(r int32) {
 	t := f.t
 	for e := t.head[r]; e >= 0; e = t.next(e) {
+		if isTail(t.eChild[e]) {
+			continue
+		}
 		c := t.find(t.eChild[e])
 		if !t.isRed(c) {
 			t.setFlag(c, flagBlue, true)
@@ -98,7 +110,7 @@ func (f *frontier) touchFold(log []undo) {
 	// The representatives that absorbed states, each once.
 	f.touched = f.touched[:0]
 	for _, u := range log {
-		if u.kind == undoMerge {
+		if u.kind == undoMerge || u.kind == undoTailMerge {
 			f.touched = append(f.touched, t.find(u.a))
 		}
 	}
@@ -110,6 +122,23 @@ func (f *frontier) touchFold(log []undo) {
 			f.push(c)
 		}
 	}
+}
+
+// renumber follows a compaction of the tree (see tree.compact): entries
+// of states merged away are dropped, the others renumbered, and the heap
+// rebuilt; the order of entries is by size and orig, which do not change.
+func (f *frontier) renumber(newID []int32) {
+	h := f.heap[:0]
+	for _, e := range f.heap {
+		if n := newID[e.node]; n >= 0 {
+			e.node = n
+			h = append(h, e)
+		}
+	}
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		f.down(h, i)
+	}
+	f.heap = h
 }
 
 // largest returns the most frequent blue state that is not a sink.
@@ -135,7 +164,7 @@ func (f *frontier) all() []int32 {
 	}
 	t := f.t
 	sort.Slice(out, func(i, j int) bool {
-		return before(blueEntry{t.size(out[i]), out[i]}, blueEntry{t.size(out[j]), out[j]})
+		return before(blueEntry{t.size(out[i]), t.orig[out[i]], out[i]}, blueEntry{t.size(out[j]), t.orig[out[j]], out[j]})
 	})
 	return out
 }

@@ -88,7 +88,7 @@ func mustLearn(t testing.TB, d *Dataset, o Options) *Model {
 // sorted by symbol.
 func buildTreeLinked(d *Dataset) *tree {
 	t := &tree{}
-	t.grow(1, 0)
+	t.grow(1, 0, 0)
 	t.newNode()
 	for i := range d.Spans {
 		q := root
@@ -104,7 +104,7 @@ func buildTreeLinked(d *Dataset) *tree {
 		t.final[q]++
 	}
 	c := &tree{}
-	c.grow(len(t.rep), len(t.rep)+len(t.rep)/edgeHeadroom)
+	c.grow(len(t.rep), len(t.rep)-1, 0)
 	type frame struct{ old, in int32 }
 	stack := []frame{{root, -1}}
 	for len(stack) > 0 {

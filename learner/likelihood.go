@@ -23,6 +23,7 @@ type likelihoodRatio struct {
 	// scratch row of left's counts by symbol, for a left state without a
 	// dense row; zero between uses.
 	scratch []int32
+	only    []int32 // leftOnly's buffer
 	// pt is the pair being evaluated, right its right state.
 	pt    pairTerms
 	right side
@@ -52,6 +53,14 @@ type blueTests struct {
 	blue   side  // the blue state, for screen
 	kids   []kid // its children seen StateCount times, for refine
 	node   int32 // the blue state
+
+	// For screenGather: the blue state's frequent symbols (count at least
+	// SymbolCount) and their counts, in list order; masks (see
+	// tree.rowMask) of its symbols seen and of its frequent ones; and its
+	// count by symbol (0 elsewhere).
+	freqSyms, freqCounts []int32
+	seen, freq           []uint64
+	count                []int32
 }
 
 // kid is a blue state's child: the symbol that leads to it, the node, and
@@ -82,8 +91,12 @@ func (h *likelihoodRatio) blue(t *tree, b int32) {
 	c.bounds.set(t, b, h.o)
 	c.after = c.bounds.total - c.bounds.at(t, b, h.o)
 	c.blue.load(t, b)
+	c.screenSide(t, h.o.SymbolCount)
 	c.node, c.kids = b, c.kids[:0]
 	for e := t.head[b]; e >= 0; e = t.next(e) {
+		if isTail(t.eChild[e]) {
+			continue // seen less than StateCount
+		}
 		bc := t.find(t.eChild[e])
 		if int(measure(t, bc, h.o)) < h.o.StateCount {
 			continue
@@ -209,6 +222,26 @@ func (h *likelihoodRatio) gather(t *tree, l, r int32) bool {
 	return h.gatherRow(t, l, row, &h.right)
 }
 
+// leftOnly returns the counts of l's transitions on symbols on which r's
+// count is 0, in l's list order.
+func (h *likelihoodRatio) leftOnly(t *tree, l int32, r *side) []int32 {
+	for i, a := range r.syms {
+		if r.counts[i] > 0 {
+			h.scratch[a] = 1
+		}
+	}
+	h.only = h.only[:0]
+	for e := t.head[l]; e >= 0; e = t.next(e) {
+		if c := t.eCount[e]; c > 0 && h.scratch[t.eSym[e]] == 0 {
+			h.only = append(h.only, c)
+		}
+	}
+	for _, a := range r.syms {
+		h.scratch[a] = 0
+	}
+	return h.only
+}
+
 // side is a pair's right state as gather reads it: its paths and final
 // counts and its transitions, copied into short arrays in list order, so
 // that the screen of every red state against one blue state reads the blue
@@ -282,6 +315,17 @@ func (h *likelihoodRatio) gatherRow(t *tree, l, row int32, r *side) bool {
 			h.scratch[t.eSym[e]] = 0
 		}
 	}
+	if h.o.SymbolCount == 0 {
+		// No outcome is rare: each of left's symbols that right lacks is an
+		// outcome of its own, with count 0 on the right, as FlexFringe
+		// counts it (and not pooled below).
+		for _, c := range h.leftOnly(t, l, r) {
+			lc := float64(c)
+			matchedL += lc
+			pt.terms = append(pt.terms, lc, 0)
+			p.add(lc, 0, sc, corr)
+		}
+	}
 	// What the walk did not visit, from the totals the tree keeps: left's
 	// symbols that right lacks, and right's symbols that left lacks.
 	p.addLeftOnly(float64(lPaths)-matchedL, float64(lRare)-matchedRareL)
@@ -296,21 +340,34 @@ func (h *likelihoodRatio) gatherRow(t *tree, l, row int32, r *side) bool {
 			pt.terms = append(pt.terms, lf, rf)
 		}
 	}
-	p.close(corr)
+	return h.poolTerms(&p)
+}
+
+// poolTerms closes the pools of a gathered pair into its dividers and
+// adds their terms to h.pt; false when a divider is below StateCount.
+func (h *likelihoodRatio) poolTerms(p *pooled) bool {
+	sc := float64(h.o.SymbolCount)
+	p.close(h.o.Correction)
 	if p.ld < float64(h.o.StateCount) || p.rd < float64(h.o.StateCount) {
 		return false
 	}
+	pt := &h.pt
 	pt.ld, pt.rd = p.ld, p.rd
-	for _, pool := range [2][2]float64{{p.l1, p.r1}, {p.l2, p.r2}} {
-		lc, rc := pool[0], pool[1]
-		if lc != 0 && rc != 0 {
-			pt.df++
-		}
-		if (lc != 0 || rc != 0) && (lc >= sc || rc >= sc) {
-			pt.terms = append(pt.terms, lc, rc)
-		}
-	}
+	h.poolTerm(p.l1, p.r1, sc)
+	h.poolTerm(p.l2, p.r2, sc)
 	return true
+}
+
+// poolTerm adds pool (lc, rc) to h.pt: a degree of freedom when both
+// sides have some, a term when one side's count is frequent.
+func (h *likelihoodRatio) poolTerm(lc, rc, sc float64) {
+	pt := &h.pt
+	if lc != 0 && rc != 0 {
+		pt.df++
+	}
+	if (lc != 0 || rc != 0) && (lc >= sc || rc >= sc) {
+		pt.terms = append(pt.terms, lc, rc)
+	}
 }
 
 // term adds one outcome's (or pool's) contribution; frequent says whether

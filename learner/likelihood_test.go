@@ -35,7 +35,7 @@ func TestLikelihoodRatioMatchesReference(t *testing.T) {
 			o := DefaultOptions()
 			o.FinalProb, o.SymbolCount = final, sc
 			d := samplePDFA(9, 12, 9, 3000)
-			tr := buildTree(d)
+			tr := buildTree(d, true)
 			tr.index(d.Alphabet.Len(), o.SymbolCount)
 			rng := rand.New(rand.NewPCG(1, 2))
 			n := int32(len(tr.rep))
@@ -85,7 +85,7 @@ func TestIndexFollowsMerges(t *testing.T) {
 func indexFollowsMerges(t *testing.T, d *Dataset, steps int) int {
 	o := DefaultOptions()
 	h, _ := newHeuristic(o, d.Alphabet.Len())
-	s := newSearch(buildTree(d), h, o, d.Alphabet.Len())
+	s := newSearch(buildTree(d, tailsFit(o)), h, o, d.Alphabet.Len())
 	check := func(when string) {
 		tr := s.t
 		for q := int32(0); q < int32(len(tr.rep)); q++ {

@@ -71,15 +71,34 @@ const maxDense = 1 << 22
 // over all nodes: newModel consumes the tree (its rows are forgotten).
 func newModel(t *tree, alpha *Alphabet, o Options) *Model {
 	m := &Model{opts: o, alphabet: alpha}
-	type edge struct{ sym, child, count int32 }
+	// A state is a representative (node >= 0), or a node of a tail: the
+	// rest of one trace, t.syms[pos:end], reached once.
+	type state struct{ node, pos, end int32 }
+	type edge struct {
+		sym, count int32
+		to         state
+	}
 	var es []edge
 	// children fills es with q's transitions to their representatives, in
 	// symbol order.
-	children := func(q int32) {
+	children := func(q state) {
 		es = es[:0]
-		for e := t.head[q]; e >= 0; e = t.next(e) {
+		if q.node < 0 {
+			if q.pos < q.end {
+				es = append(es, edge{t.syms[q.pos], 1, state{-1, q.pos + 1, q.end}})
+			}
+			return
+		}
+		for e := t.head[q.node]; e >= 0; e = t.next(e) {
 			if t.eCount[e] > 0 {
-				es = append(es, edge{t.eSym[e], t.find(t.eChild[e]), t.eCount[e]})
+				to := state{node: -1}
+				if c := t.eChild[e]; isTail(c) {
+					x := t.tails[-2-c]
+					to.pos, to.end = x.pos, x.end
+				} else {
+					to.node = t.find(c)
+				}
+				es = append(es, edge{t.eSym[e], t.eCount[e], to})
 			}
 		}
 		slices.SortFunc(es, func(a, b edge) int { return cmp.Compare(a.sym, b.sym) })
@@ -89,15 +108,19 @@ func newModel(t *tree, alpha *Alphabet, o Options) *Model {
 			t.rep[q] = -1
 		}
 	}
-	id := func(q int32) int32 { return -2 - t.rep[q] } // -1 for none yet
+	// id is a representative's state number, -1 for none yet; a tail's
+	// state is reached once, and numbered then.
+	id := func(q int32) int32 { return -2 - t.rep[q] }
 	t.rep[root] = -2
-	queue, edges := []int32{root}, 0
+	queue, edges := []state{{node: root}}, 0
 	for i := 0; i < len(queue); i++ {
 		children(queue[i])
 		for _, e := range es {
-			if id(e.child) < 0 {
-				t.rep[e.child] = -2 - int32(len(queue))
-				queue = append(queue, e.child)
+			if e.to.node < 0 || id(e.to.node) < 0 {
+				if e.to.node >= 0 {
+					t.rep[e.to.node] = -2 - int32(len(queue))
+				}
+				queue = append(queue, e.to)
 			}
 		}
 		edges += len(es)
@@ -110,12 +133,26 @@ func newModel(t *tree, alpha *Alphabet, o Options) *Model {
 	m.sym = make([]int32, 0, edges)
 	m.to = make([]int32, 0, edges)
 	m.count = make([]int32, 0, edges)
+	next := int32(1) // the state number of the next tail state, in queue order
 	for i, q := range queue {
-		m.final[i], m.paths[i], m.red[i] = t.final[q], t.paths[q], t.isRed(q)
+		if q.node >= 0 {
+			m.final[i], m.paths[i], m.red[i] = t.final[q.node], t.paths[q.node], t.isRed(q.node)
+		} else if q.pos == q.end {
+			m.final[i] = 1
+		} else {
+			m.paths[i] = 1
+		}
 		children(q)
 		for _, e := range es {
+			to := next
+			if e.to.node >= 0 {
+				to = id(e.to.node)
+			}
+			if e.to.node < 0 || to == next {
+				next++
+			}
 			m.sym = append(m.sym, e.sym)
-			m.to = append(m.to, id(e.child))
+			m.to = append(m.to, to)
 			m.count = append(m.count, e.count)
 		}
 		m.first = append(m.first, int32(len(m.sym)))

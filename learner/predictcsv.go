@@ -85,6 +85,13 @@ func NewPredictionWriter(w io.Writer) (*PredictionWriter, error) {
 // Write appends the row of one trace; label may be empty, name renders
 // symbols.
 func (pw *PredictionWriter) Write(label string, trace []int32, name func(int32) string, p *Prediction) error {
+	return pw.WriteAt(label, trace, func(_ int, s int32) string { return name(s) }, p)
+}
+
+// WriteAt is Write with symbols rendered by their position in the trace
+// too: a symbol outside the alphabet can then be named by what it stood
+// for.
+func (pw *PredictionWriter) WriteAt(label string, trace []int32, name func(i int, s int32) string, p *Prediction) error {
 	pw.row++
 	// The row is built in the writer's free buffer, so that Write does not
 	// copy it again. Rows longer than the whole buffer go through pw.buf.
@@ -106,9 +113,9 @@ func (pw *PredictionWriter) Write(label string, trace []int32, name func(int32) 
 	b = append(b, label...)
 	b = append(b, ' ')
 	b = strconv.AppendInt(b, int64(len(trace)), 10)
-	for _, s := range trace {
+	for i, s := range trace {
 		b = append(b, ' ')
-		b = append(b, name(s)...)
+		b = append(b, name(i, s)...)
 	}
 	// Room for the numbers, so that score texts go in as whole blocks.
 	b = slices.Grow(b, len(p.States)*12+(len(p.Scores)+1)*(len(scoreText{}.b)+1)+2*26+16)

@@ -40,7 +40,10 @@ func Learn(ctx context.Context, d *Dataset, o Options, progress Progress) (*Mode
 	if err != nil {
 		return nil, err
 	}
-	s := newSearch(buildTree(d), h, o, d.Alphabet.Len())
+	// Tails and deferred folds share the negative references (maxTails):
+	// a dataset a quarter that size in symbols has tails only in memory
+	// no machine has.
+	s := newSearch(buildTree(d, tailsFit(o) && len(d.Symbols) < maxTails/4), h, o, d.Alphabet.Len())
 	if err := s.run(ctx, progress); err != nil {
 		return nil, err
 	}
@@ -123,6 +126,7 @@ func (s *search) run(ctx context.Context, progress Progress) error {
 // when there is none, the largest blue state becomes red.
 func (s *search) step(blues []int32) {
 	best, found := s.bestMerge(blues)
+	s.t.trimLog()
 	if !found {
 		s.promote(blues[0])
 		return
@@ -132,6 +136,19 @@ func (s *search) step(blues []int32) {
 	s.blue.touchFold(s.t.log)
 	s.t.log = s.t.log[:0]
 	s.merges++
+	if s.t.sparse() {
+		s.compact()
+	}
+}
+
+// compact compacts the tree (see tree.compact) and renumbers the states
+// that the search holds.
+func (s *search) compact() {
+	newID := s.t.compact()
+	for i, r := range s.reds {
+		s.reds[i] = newID[r]
+	}
+	s.blue.renumber(newID)
 }
 
 // bestMerge tests the merges of each of the blue states with the red

@@ -5,6 +5,96 @@ import (
 	"math/bits"
 )
 
+// screenSide prepares what screenGather reads of the blue state, loaded
+// in c.blue.
+func (c *blueTests) screenSide(t *tree, symbolCount int) {
+	words := (t.alphabet + 63) / 64
+	if len(c.count) != t.alphabet {
+		c.count = make([]int32, t.alphabet)
+		c.seen, c.freq = make([]uint64, words), make([]uint64, words)
+	}
+	clear(c.count)
+	clear(c.seen)
+	clear(c.freq)
+	c.freqSyms, c.freqCounts = c.freqSyms[:0], c.freqCounts[:0]
+	for i, a := range c.blue.syms {
+		n := c.blue.counts[i]
+		if n <= 0 {
+			continue
+		}
+		c.count[a] = n
+		c.seen[a>>6] |= 1 << (a & 63)
+		if int(n) >= symbolCount {
+			c.freq[a>>6] |= 1 << (a & 63)
+			c.freqSyms, c.freqCounts = append(c.freqSyms, a), append(c.freqCounts, n)
+		}
+	}
+}
+
+// screenGather is gatherRow for a red state with a dense row against the
+// blue state, for SymbolCount >= 1, with the same result, term for term
+// and rounding for rounding: it reads the red state's counts on the blue
+// state's frequent symbols only, in the same order (the only ones whose
+// terms and dividers are sums of more than integers), and the rest from
+// the row's totals and masks. Of the symbols the blue state has, pool 1
+// gathers the rare ones the red state has too (r1) and the red state's
+// counts off the blue state's frequent ones (l1); pool 2 the blue state's
+// counts on the red state's rare or missing symbols (r2) and the red
+// state's rare counts (l2).
+func (h *likelihoodRatio) screenGather(t *tree, row int32) bool {
+	c, r := h.cur, &h.cur.blue
+	lPaths, lFinal, lRare := t.rowPaths[row], t.rowFinal[row], t.rowRare[row]
+	lm, rm := lPaths, r.paths
+	if h.o.FinalProb {
+		lm, rm = lm+lFinal, rm+r.final
+	}
+	if int(lm) < h.o.StateCount || int(rm) < h.o.StateCount {
+		return false
+	}
+	sc, corr := float64(h.o.SymbolCount), h.o.Correction
+	var p pooled
+	pt := &h.pt
+	pt.df, pt.terms = 0, pt.terms[:0]
+	matchedFreq := 0.0 // the red state's counts on the blue state's frequent symbols
+	cells, stride := t.colCount[row:], t.colStride
+	for i, a := range c.freqSyms {
+		lc := float64(cells[int(a)*stride])
+		if lc == 0 {
+			continue
+		}
+		matchedFreq += lc
+		if rc := float64(c.freqCounts[i]); lc >= sc {
+			pt.terms = append(pt.terms, lc, rc)
+			p.ld += lc + corr
+			p.rd += rc + corr
+		}
+	}
+	freq, seen := t.masks(row)
+	var r1, r2 int32
+	for w := range c.seen {
+		pt.df += bits.OnesCount64(c.seen[w] & seen[w])
+		for m := c.seen[w] &^ c.freq[w] & seen[w]; m != 0; m &= m - 1 {
+			r1 += c.count[w<<6+bits.TrailingZeros64(m)]
+		}
+		for m := c.seen[w] &^ freq[w]; m != 0; m &= m - 1 {
+			r2 += c.count[w<<6+bits.TrailingZeros64(m)]
+		}
+	}
+	p.l1, p.r1 = float64(lPaths)-matchedFreq, float64(r1)
+	p.l2, p.r2 = float64(lRare), float64(r2)
+	if h.o.FinalProb {
+		lf, rf := float64(lFinal), float64(r.final)
+		p.add(lf, rf, sc, corr)
+		if lf != 0 && rf != 0 {
+			pt.df++
+		}
+		if lf >= sc && rf >= sc {
+			pt.terms = append(pt.terms, lf, rf)
+		}
+	}
+	return h.poolTerms(&p)
+}
+
 // screen rules out the merge of b into r by its first pair where it can
 // (exactly: the pair is the fold's first and is evaluated before anything
 // is merged), and otherwise ranks the merge by that pair's statistic. It
@@ -17,7 +107,13 @@ import (
 // ld·rd/(ld+rd) · (p-q)² / (2 max(p, q)); most merges that the first pair
 // rules out, it rules out by far.
 func (h *likelihoodRatio) screen(t *tree, r, row, b int32) (float64, bool) {
-	if !h.gatherRow(t, r, row, &h.cur.blue) {
+	var ok bool
+	if row >= 0 && h.o.SymbolCount > 0 {
+		ok = h.screenGather(t, row)
+	} else {
+		ok = h.gatherRow(t, r, row, &h.cur.blue)
+	}
+	if !ok {
 		return chiSquareZ(0, 0), true
 	}
 	pt, bt := &h.pt, h.cur
@@ -67,7 +163,7 @@ func (h *likelihoodRatio) refine(t *tree, r, b int32) float64 {
 	for i := range c.kids {
 		k := &c.kids[i]
 		le := t.edge(r, k.sym)
-		if le < 0 {
+		if le < 0 || isTail(t.eChild[le]) { // a tail is seen less than StateCount
 			continue
 		}
 		rc := t.rep0(t.eChild[le])

@@ -11,7 +11,7 @@ func BenchmarkScreen(b *testing.B) {
 	o := DefaultOptions()
 	o.FinalProb = false
 	lr := newLikelihoodRatio(o, d.Alphabet.Len()).(*likelihoodRatio)
-	s := newSearch(buildTree(d), lr, o, d.Alphabet.Len())
+	s := newSearch(buildTree(d, tailsFit(o)), lr, o, d.Alphabet.Len())
 	var blue int32
 	for step := 0; ; step++ {
 		bl, ok := s.blue.largest()

@@ -1,6 +1,7 @@
 package learner
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 )
@@ -34,7 +35,19 @@ func TestBuildTreeMatchesLinked(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, want := buildTree(tc.d), buildTreeLinked(tc.d)
+			got, want := buildTree(tc.d, false), buildTreeLinked(tc.d)
+			// With tails, the same tree: node for node once every tail is
+			// a chain of nodes again, numbered as in the tree without.
+			tailed := buildTree(tc.d, true)
+			if cap(tailed.rep) != len(tailed.rep) || cap(tailed.tails) != len(tailed.tails) || cap(tailed.eSym)-len(tailed.eSym) != len(tailed.rep)/edgeHeadroom {
+				t.Errorf("with tails: room for %d nodes, %d tails and %d transitions; built %d, %d and %d", cap(tailed.rep), cap(tailed.tails), cap(tailed.eSym), len(tailed.rep), len(tailed.tails), len(tailed.eSym))
+			}
+			if g, w := expanded(tailed), expanded(want); !slices.Equal(g, w) {
+				t.Errorf("with tails: %d nodes once expanded, want %d, or they differ", len(g), len(w))
+			}
+			if tc.nodes < 0 && len(tailed.tails) == 0 {
+				t.Errorf("no tails")
+			}
 			if tc.nodes >= 0 && len(got.rep) != tc.nodes {
 				t.Errorf("%d nodes, want %d", len(got.rep), tc.nodes)
 			}
@@ -68,6 +81,46 @@ func nexts(t *tree) []int32 {
 	out := make([]int32, len(t.eSym))
 	for e := range out {
 		out[e] = t.next(int32(e))
+	}
+	return out
+}
+
+// expandedNode is a node of a tree with every tail made a chain of nodes:
+// its counts and its transitions (symbol, count, target's orig), by orig.
+type expandedNode struct {
+	paths, final int32
+	edges        string
+}
+
+// expanded lists t's nodes, tails made chains of nodes, by orig.
+func expanded(t *tree) []expandedNode {
+	var out []expandedNode
+	set := func(id int32, n expandedNode) {
+		for int(id) >= len(out) {
+			out = append(out, expandedNode{paths: -1})
+		}
+		out[id] = n
+	}
+	for q := range t.rep {
+		n := expandedNode{paths: t.paths[q], final: t.final[q]}
+		for e := t.head[q]; e >= 0; e = t.next(e) {
+			to := t.eChild[e]
+			if isTail(to) {
+				x := t.tails[-2-to]
+				to = x.orig
+				for pos, id := x.pos, x.orig; ; pos, id = pos+1, id+1 {
+					if pos == x.end {
+						set(id, expandedNode{final: 1})
+						break
+					}
+					set(id, expandedNode{paths: 1, edges: fmt.Sprintf("%d:1:%d ", t.syms[pos], id+1)})
+				}
+			} else {
+				to = t.orig[to]
+			}
+			n.edges += fmt.Sprintf("%d:%d:%d ", t.eSym[e], t.eCount[e], to)
+		}
+		set(t.orig[q], n)
 	}
 	return out
 }

@@ -79,6 +79,10 @@ type Config struct {
 	// Log reports what the monitor does on its own (late flows, model
 	// reloads, bad input).
 	Log func(format string, args ...any)
+	// Annotate, when set, adds to each alert before it is sent what is
+	// known of its incident beyond the detection (an analyst's tag, the
+	// silences that mute it: see package triage).
+	Annotate func(a *incident.Alert)
 }
 
 // DefaultConfig returns the defaults of watch's flags.
@@ -345,7 +349,7 @@ func (e *Engine) openSpools(states map[string]SpoolState) error {
 			continue
 		}
 		st := states[u.spec.name]
-		sp, err := openSpool(filepath.Join(e.cfg.stateDir(), "units", u.spec.name), e.unitFolderFile(u), st, u.model.m.Encoder.SymbolName)
+		sp, err := openSpool(filepath.Join(e.cfg.stateDir(), "units", u.spec.name), e.unitFolderFile(u), st, u.model.m.Encoder)
 		if err != nil {
 			return err
 		}
@@ -369,7 +373,7 @@ func (e *Engine) freshSpool(u *unit) error {
 		u.sp.close()
 		u.sp = nil
 	}
-	sp, err := openSpool(filepath.Join(e.cfg.stateDir(), "units", u.spec.name), e.unitFolderFile(u), SpoolState{}, u.model.m.Encoder.SymbolName)
+	sp, err := openSpool(filepath.Join(e.cfg.stateDir(), "units", u.spec.name), e.unitFolderFile(u), SpoolState{}, u.model.m.Encoder)
 	if err != nil {
 		return err
 	}
@@ -494,7 +498,7 @@ func (e *Engine) window(u *unit, w *detector.Window) error {
 		if err := u.sp.window(w); err != nil {
 			return err
 		}
-		u.series.Add(time.Unix(0, w.Start), w.Score.Sum, w.Anomalous)
+		u.series.Add(time.Unix(0, outputs.PlotTime(w)), w.Score.Sum, w.Anomalous)
 	}
 	evs, err := u.b.Window(w)
 	if err != nil {
@@ -510,6 +514,9 @@ func (e *Engine) emit(u *unit, evs []incident.Event) error {
 	}
 	for i := range evs {
 		a := incident.AlertOf(&evs[i])
+		if e.cfg.Annotate != nil {
+			e.cfg.Annotate(&a)
+		}
 		e.metrics.alerts.WithLabelValues(string(a.Event)).Inc()
 		if _, ok := e.suppress[a.Identity()]; ok {
 			delete(e.suppress, a.Identity())

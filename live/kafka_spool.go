@@ -206,7 +206,7 @@ func (k *kafkaWatch) rebuildSpools(ctx context.Context, units []*rebuild) {
 				os.Truncate(filepath.Join(r.dir, spoolSamples), st.SamplesSize))
 			if r.err == nil {
 				var sp *spool
-				if sp, r.err = openSpool(r.dir, e.unitFolderFile(u), st, u.model.m.Encoder.SymbolName); r.err == nil {
+				if sp, r.err = openSpool(r.dir, e.unitFolderFile(u), st, u.model.m.Encoder); r.err == nil {
 					u.sp = sp
 					k.shipped[u.spec.name] = st
 					continue

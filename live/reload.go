@@ -2,6 +2,7 @@ package live
 
 import (
 	"github.com/netflow-monitor/monitor/detector"
+	"github.com/netflow-monitor/monitor/rootcause"
 )
 
 // ReloadModels loads the model files that train has replaced since they
@@ -39,7 +40,7 @@ func (e *Engine) ReloadModels() {
 			u.model = l
 			u.b.Judge(l.m, l.id)
 			if u.sp != nil {
-				u.sp.nameOf = cachedNames(l.m.Encoder.SymbolName)
+				u.sp.names = rootcause.NewNames(l.m.Encoder)
 			}
 			e.metrics.reloads.WithLabelValues(u.spec.name).Inc()
 		}

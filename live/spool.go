@@ -12,7 +12,9 @@ import (
 	"strings"
 
 	"github.com/netflow-monitor/monitor/detector"
+	"github.com/netflow-monitor/monitor/flows"
 	"github.com/netflow-monitor/monitor/learner"
+	"github.com/netflow-monitor/monitor/rootcause"
 )
 
 // A unit's spool is what its next folder refresh needs that its folder
@@ -77,7 +79,7 @@ type spool struct {
 	samples      *os.File
 	samplesSize  int64
 	samplesCRC   uint32
-	nameOf       func(int32) string // the current model's symbol names
+	names        *rootcause.Names // the current model's symbol names
 }
 
 func segmentName(base int64) string {
@@ -88,11 +90,11 @@ func segmentName(base int64) string {
 // predictions file being folder: what a killed process wrote after its
 // last checkpoint is cut off, and the folder's file and the segments must
 // hold what st says (their CRC-32C is checked); a zero st starts afresh.
-func openSpool(dir, folder string, st SpoolState, nameOf func(int32) string) (*spool, error) {
+func openSpool(dir, folder string, st SpoolState, enc flows.Encoder) (*spool, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
-	s := &spool{dir: dir, folder: folder, nameOf: cachedNames(nameOf), windows: st.Windows}
+	s := &spool{dir: dir, folder: folder, names: rootcause.NewNames(enc), windows: st.Windows}
 	ok := false
 	defer func() {
 		if !ok {
@@ -292,7 +294,8 @@ func (o predOut) Write(p []byte) (int, error) {
 
 // window spools a window's predictions row.
 func (s *spool) window(w *detector.Window) error {
-	if err := s.pw.Write("", w.Symbols, s.nameOf, &w.Score); err != nil {
+	// Named as run names them (see rootcause.Names): watch's files are run's.
+	if err := s.pw.WriteAt("", w.Symbols, s.names.Of(w.Flows), &w.Score); err != nil {
 		return fmt.Errorf("spool: %w", err)
 	}
 	s.windows++
@@ -431,22 +434,4 @@ func copyFrom(w *os.File, path string, off, n int64) error {
 		err = fmt.Errorf("%s: %d bytes from %d, want %d", path, got, off, n)
 	}
 	return err
-}
-
-// cachedNames returns name, computing each symbol's name once: every
-// symbol of every window is named in the predictions rows.
-func cachedNames(name func(int32) string) func(int32) string {
-	var names []string
-	return func(sym int32) string {
-		if sym < 0 || sym >= 1<<16 {
-			return name(sym)
-		}
-		if int(sym) >= len(names) {
-			names = append(names, make([]string, int(sym)+1-len(names))...)
-		}
-		if names[sym] == "" {
-			names[sym] = name(sym)
-		}
-		return names[sym]
-	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/netflow-monitor/monitor/detector"
 	"github.com/netflow-monitor/monitor/layout"
@@ -92,5 +93,25 @@ func TestSinks(t *testing.T) {
 	}
 	if !slices.Equal(log, []string{"a abort"}) {
 		t.Errorf("log %q, want a aborted", log)
+	}
+}
+
+// TestPlotTime: a run's plot draws an alarm when its root-cause flow
+// started (on a quiet host a window can start an hour before the scan that
+// makes it an alarm), other windows at their start.
+func TestPlotTime(t *testing.T) {
+	const hour = int64(time.Hour)
+	for _, tc := range []struct {
+		name string
+		w    detector.Window
+		want int64
+	}{
+		{"alarm", detector.Window{Start: 0, End: 2 * hour, Anomalous: true, Cause: detector.Cause{Start: 2 * hour}}, 2 * hour},
+		{"normal", detector.Window{Start: hour, End: 2 * hour, Cause: detector.Cause{Start: 2 * hour}}, hour},
+		{"alarm without flows", detector.Window{Start: hour, Anomalous: true}, hour},
+	} {
+		if got := PlotTime(&tc.w); got != tc.want {
+			t.Errorf("%s: PlotTime %d, want %d", tc.name, got, tc.want)
+		}
 	}
 }

@@ -51,8 +51,19 @@ func (s *plotSink) Window(w *detector.Window) error {
 		s.points = append(s.points, point{w.Start, w.Score.Sum})
 		return nil
 	}
-	s.series.Add(time.Unix(0, w.Start), w.Score.Sum, w.Anomalous)
+	s.series.Add(time.Unix(0, PlotTime(w)), w.Score.Sum, w.Anomalous)
 	return nil
+}
+
+// PlotTime is when a run's plot draws a window: an alarm at its root-cause
+// flow's start, when what it flags happened (a quiet host's window can
+// start an hour before the flow that makes it an alarm), any other window
+// at its start. watch's spool keeps it for its plots to be run's.
+func PlotTime(w *detector.Window) int64 {
+	if w.Anomalous && w.Cause.Start != 0 {
+		return w.Cause.Start
+	}
+	return w.Start
 }
 
 func (s *plotSink) Close(_ context.Context, end End) error {

@@ -8,9 +8,9 @@ import (
 
 	"github.com/netflow-monitor/monitor/atomicfile"
 	"github.com/netflow-monitor/monitor/detector"
-	"github.com/netflow-monitor/monitor/flows"
 	"github.com/netflow-monitor/monitor/layout"
 	"github.com/netflow-monitor/monitor/learner"
+	"github.com/netflow-monitor/monitor/rootcause"
 )
 
 // predictions is the predictions file: one row per window in FlexFringe's
@@ -23,7 +23,7 @@ func predictions(name string) Output {
 		if err != nil {
 			return nil, err
 		}
-		s := &predictionSink{path: path, p: p, crc: layout.NewCRC(), name: nameCache(u.Model.Encoder)}
+		s := &predictionSink{path: path, p: p, crc: layout.NewCRC(), names: rootcause.NewNames(u.Model.Encoder)}
 		s.pw, err = learner.NewPredictionWriter(io.MultiWriter(p.WriteBehind(), s.crc, &s.size))
 		if err != nil {
 			p.Cleanup()
@@ -34,11 +34,11 @@ func predictions(name string) Output {
 }
 
 type predictionSink struct {
-	path string
-	p    *atomicfile.Pending
-	pw   *learner.PredictionWriter
-	name func(int32) string
-	crc  interface {
+	path  string
+	p     *atomicfile.Pending
+	pw    *learner.PredictionWriter
+	names *rootcause.Names
+	crc   interface {
 		io.Writer
 		Sum32() uint32
 	}
@@ -58,7 +58,7 @@ func (s *predictionSink) sums() []layout.FileSum {
 }
 
 func (s *predictionSink) Window(w *detector.Window) error {
-	if err := s.pw.Write("", w.Symbols, s.name, &w.Score); err != nil {
+	if err := s.pw.WriteAt("", w.Symbols, s.names.Of(w.Flows), &w.Score); err != nil {
 		return fmt.Errorf("write %s: %w", s.path, err)
 	}
 	return nil
@@ -75,21 +75,3 @@ func (s *predictionSink) Close(context.Context, End) error {
 }
 
 func (s *predictionSink) Abort() { s.p.Cleanup() }
-
-// nameCache returns enc.SymbolName, computing each symbol's name once: the
-// prediction files name every symbol of every window.
-func nameCache(enc flows.Encoder) func(int32) string {
-	var names []string
-	return func(sym int32) string {
-		if sym < 0 || sym >= 1<<16 {
-			return enc.SymbolName(sym)
-		}
-		if int(sym) >= len(names) {
-			names = append(names, make([]string, int(sym)+1-len(names))...)
-		}
-		if names[sym] == "" {
-			names[sym] = enc.SymbolName(sym)
-		}
-		return names[sym]
-	}
-}

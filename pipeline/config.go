@@ -13,6 +13,7 @@ package pipeline
 
 import (
 	"fmt"
+	"github.com/netflow-monitor/monitor/triage"
 	"math"
 	"net/netip"
 	"runtime"
@@ -32,7 +33,7 @@ import (
 // DefaultConfig where noted.
 type Config struct {
 	TrainRoot   string       // train_data folder
-	MonitorRoot string       // monitor_data folder
+	MonitorRoot string       // monitor_data folder (train: where the analyst's tags are)
 	Services    []netip.Addr // restrict to these units (services); empty: all
 	Groups      []string     // restrict to these groups (train); empty: all
 	Workers     int          // units processed at once; 0: number of cores
@@ -51,13 +52,19 @@ type Config struct {
 	// Folds is the number of blocks of the training that the thresholds'
 	// held-out scores come from (default 5; 1: scores of the model on its
 	// own training, as models of earlier versions had).
-	Folds    int
-	Encoder  string               // "encode" (default) or "quantile"
-	Encoding flows.EncoderOptions // encoder options (port class, ...)
-	Learner  learner.Options
-	// MaxMemory bounds what training keeps in memory, in bytes: a unit
-	// whose data would need more fails with an error saying so, instead
-	// of the process being killed. 0: no bound.
+	Folds int
+	// FoldFlows caps the training flows each held-out fold learns from:
+	// the flows nearest its block, so that the folds' cost stops growing
+	// with the unit (0: no cap, every flow outside the block).
+	FoldFlows int
+	Encoder   string               // "encode" (default) or "quantile"
+	Encoding  flows.EncoderOptions // encoder options (port class, ...)
+	Learner   learner.Options
+	// MaxMemory bounds the memory of a training, in bytes: units start
+	// once their data and an automaton fit in what the units under way
+	// leave, and wait until then (largest first); a unit that alone would
+	// need more fails with an error saying so, instead of the process
+	// being killed. 0: no bound.
 	MaxMemory int64
 
 	// Running.
@@ -78,16 +85,23 @@ type Config struct {
 	// error rather than judged by an older model left in their folder.
 	Untrained map[string]error
 
+	// tags are the analyst's tags that training learns (see addTagged),
+	// read once by Train.
+	tags []triage.Tag
+
 	// Progress, when set, is told about work as it goes: total steps once,
 	// then one call per step done.
 	Progress Progress
 }
 
-// Progress receives coarse progress; implementations must be safe for
-// concurrent use.
+// Progress receives coarse progress: Train's in training flows (see
+// readShare), Run's in steps; implementations must be safe for concurrent
+// use.
 type Progress interface {
-	Total(steps int)
-	Step()
+	// Total gives the work to do, once, before any Add.
+	Total(n int)
+	// Add tells that n more is done.
+	Add(n int)
 }
 
 // DefaultConfig returns the defaults: window 10, stride 1, sigma 7, the
@@ -95,7 +109,7 @@ type Progress interface {
 func DefaultConfig() Config {
 	return Config{
 		TrainRoot: "train_data", MonitorRoot: "monitor_data",
-		Window: 10, Stride: 1, Sigma: 7, Folds: 5, Encoder: "encode",
+		Window: 10, Stride: 1, Sigma: 7, Folds: 5, FoldFlows: 100000, Encoder: "encode",
 		// The port class tells a workstation's SMTP or C&C connection from
 		// its web traffic of the same size; see README, Results.
 		Encoding: flows.EncoderOptions{PortClass: true},
@@ -122,6 +136,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("folds %d: must be 1 to 100", c.Folds)
 	case c.Bounds.Validate() != nil:
 		return c.Bounds.Validate()
+	case c.FoldFlows < 0:
+		return fmt.Errorf("fold flows %d: must be >= 0 (0: no cap)", c.FoldFlows)
 	case c.MaxLine < 0:
 		return fmt.Errorf("max line %d: must be >= 0 (0: the default)", c.MaxLine)
 	case c.Encoder != "" && !slices.Contains(flows.EncoderNames(), c.Encoder):
@@ -146,7 +162,7 @@ func (c *Config) outputs() outputs.Options { return outputs.Options{PlotFormat: 
 
 func (c *Config) step() {
 	if c.Progress != nil {
-		c.Progress.Step()
+		c.Progress.Add(1)
 	}
 }
 

@@ -94,13 +94,41 @@ func scoreSegments(auto *learner.Model, c *Config, syms []int32, cost []float64,
 // fold order, and how many of the windows hold a symbol their fold's
 // training never saw.
 func heldOut(ctx context.Context, c *Config, learning slots, enc *encoded) (h heldScores, err error) {
-	times := slices.Clone(enc.starts)
+	own := len(enc.starts)
+	for _, n := range enc.segments[len(enc.segments)-enc.learnOnly:] {
+		own -= n
+	}
+	times := slices.Clone(enc.starts[:own])
 	slices.Sort(times)
 	k := c.Folds
 	bounds := make([]int64, k+1)
 	bounds[0], bounds[k] = math.MinInt64, math.MaxInt64
 	for i := 1; i < k; i++ {
 		bounds[i] = times[len(times)*i/k]
+	}
+	// With a cap on the flows a fold learns from, each fold learns from
+	// the flows nearest its block: up to half the cap before it and the
+	// rest after it (all of one side when the other has fewer).
+	lo, hi := make([]int64, k), make([]int64, k)
+	for fold := range k {
+		lo[fold], hi[fold] = math.MinInt64, math.MaxInt64
+		if c.FoldFlows <= 0 {
+			continue
+		}
+		first := sort.Search(len(times), func(i int) bool { return times[i] >= bounds[fold] })
+		end := sort.Search(len(times), func(i int) bool { return times[i] >= bounds[fold+1] })
+		before, after := first, len(times)-end
+		if before+after <= c.FoldFlows {
+			continue
+		}
+		nb := min(before, max(c.FoldFlows/2, c.FoldFlows-after))
+		na := c.FoldFlows - nb
+		if nb < before {
+			lo[fold] = times[before-nb]
+		}
+		if na < after {
+			hi[fold] = times[end+na]
+		}
 	}
 	times = nil
 	folds := make([]heldScores, k)
@@ -111,7 +139,7 @@ func heldOut(ctx context.Context, c *Config, learning slots, enc *encoded) (h he
 			defer wg.Done()
 			f := &folds[fold]
 			f.err = learning.do(ctx, func() (err error) {
-				f.sums, f.mins, f.novel, err = heldOutFold(ctx, c, enc, bounds[fold], bounds[fold+1])
+				f.sums, f.mins, f.novel, err = heldOutFold(ctx, c, enc, lo[fold], bounds[fold], bounds[fold+1], hi[fold])
 				if err != nil {
 					return fmt.Errorf("held-out fold %d of %d: %w", fold+1, k, err)
 				}
@@ -138,23 +166,28 @@ type heldScores struct {
 	err        error
 }
 
-// heldOutFold learns from the flows that started before from or at or
-// after until, and scores the windows of the flows in between; novel
-// counts the windows that hold a symbol the fold's training never saw.
-func heldOutFold(ctx context.Context, c *Config, enc *encoded, from, until int64) (sums, mins []float64, novel int, err error) {
+// heldOutFold learns from the flows that started in [lo, from) or [until,
+// hi), and scores the windows of the flows in [from, until); novel counts
+// the windows that hold a symbol the fold's training never saw.
+func heldOutFold(ctx context.Context, c *Config, enc *encoded, lo, from, until, hi int64) (sums, mins []float64, novel int, err error) {
 	var train, test [][2]int
 	off := 0
-	for _, n := range enc.segments {
+	for i, n := range enc.segments {
+		if i >= len(enc.segments)-enc.learnOnly {
+			train = append(train, [2]int{off, off + n})
+			off += n
+			continue
+		}
 		st := enc.starts[off : off+n]
-		lo := off + sort.Search(n, func(i int) bool { return st[i] >= from })
-		hi := off + sort.Search(n, func(i int) bool { return st[i] >= until })
-		for _, r := range [][2]int{{off, lo}, {hi, off + n}} {
+		at := func(t int64) int { return off + sort.Search(n, func(i int) bool { return st[i] >= t }) }
+		first, blockStart, blockEnd, last := at(lo), at(from), at(until), at(hi)
+		for _, r := range [][2]int{{first, blockStart}, {blockEnd, last}} {
 			if r[1] > r[0] {
 				train = append(train, r)
 			}
 		}
-		if hi > lo {
-			test = append(test, [2]int{lo, hi})
+		if blockEnd > blockStart {
+			test = append(test, [2]int{blockStart, blockEnd})
 		}
 		off += n
 	}

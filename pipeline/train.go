@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/netflow-monitor/monitor/detector"
@@ -15,8 +17,72 @@ import (
 	"github.com/netflow-monitor/monitor/outputs"
 )
 
-// trainSteps is the number of progress steps one unit reports.
-const trainSteps = 3 // read and encode, learn, write
+// Training tells its progress (Config.Progress) in training flows: each
+// unit's flows (as counted ahead, see unitPlan) once read, once learned,
+// once scored and written, weighted by the share of the work each takes,
+// and the learning's share split over its automata as each is learned.
+const (
+	readShare  = 0.1
+	learnShare = 0.8
+)
+
+// Memory a unit's training takes (for --max-memory), in bytes per
+// training flow, measured on simulated services from 300k to 10M flows
+// (README, Scale) with the garbage collector's room: the flows as read
+// and then as encoded and scored (dataBytes), and, for each automaton
+// learned at once, its prefix tree (treeBytes). baseBytes is the
+// process's own.
+const (
+	dataBytes = 72
+	treeBytes = 160
+	baseBytes = 48 << 20
+)
+
+// share tells Config.Progress a unit's work as it is done: fractions of
+// its flows, as whole flows; safe for concurrent use (its automata are
+// learned side by side).
+type share struct {
+	mu    sync.Mutex
+	p     Progress
+	flows int
+	done  float64 // fraction done
+	told  int     // flows told
+}
+
+// add tells that fraction f more of the unit is done.
+func (s *share) add(f float64) {
+	if s == nil || s.p == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.done += f
+	n := min(int(math.Round(s.done*float64(s.flows))), s.flows) - s.told
+	s.told += n
+	s.p.Add(n)
+}
+
+// finish tells the rest: the unit's output, or what it did not get to.
+func (s *share) finish() { s.add(1) }
+
+// unitPlan is what training a unit is expected to take, before it starts.
+type unitPlan struct {
+	flows int   // rows of its training file (lines: a bound)
+	need  int64 // memory reserved when it starts: its data and one automaton
+	each  int64 // memory of one automaton learned at once
+	jobs  int   // automata it learns (the model and the held-out folds')
+}
+
+// planUnit counts a unit's training rows and works out its plan.
+func planUnit(ctx context.Context, c *Config, u layout.Unit) unitPlan {
+	p := unitPlan{flows: flows.RowCapacity(ctx, layout.TrainFile(c.TrainRoot, u)), jobs: 1}
+	if c.Folds > 1 {
+		p.jobs += c.Folds
+	}
+	p.each = int64(p.flows) * treeBytes
+	p.need = int64(p.flows)*dataBytes + p.each
+	return p
+}
 
 // TrainResult summarises one unit's training.
 type TrainResult struct {
@@ -28,6 +94,9 @@ type TrainResult struct {
 	States    int
 	Red       int
 	Threshold model.Threshold
+	// Tagged and TaggedFlows are the incidents tagged expected or
+	// false-positive whose flows the training learned, and those flows.
+	Tagged, TaggedFlows int
 	// Warnings say what a user should know about the model: malicious
 	// training flows, too few training windows.
 	Warnings []string
@@ -57,18 +126,45 @@ func Train(ctx context.Context, c Config) ([]TrainResult, []layout.Skipped, erro
 	if err != nil && len(broken) == 0 {
 		return nil, skipped, err
 	}
-	if c.Progress != nil {
-		c.Progress.Total(len(units) * trainSteps)
+	// The analyst's verdicts are read once, before any unit: a tags file
+	// that is not right stops the training, naming its line and field.
+	if c.tags, err = learnedTags(&c); err != nil {
+		return nil, skipped, err
 	}
 	results := make([]TrainResult, len(units))
+	plans := make([]unitPlan, len(units))
+	total := 0
 	for i, u := range units {
 		// Units not reached before a cancellation say so.
 		results[i] = TrainResult{Unit: u.Name, Err: ErrNotStarted}
+		plans[i] = planUnit(ctx, &c, u)
+		total += plans[i].flows
 	}
+	if c.Progress != nil {
+		c.Progress.Total(total)
+	}
+	// The largest units start first, and one more unit than there are
+	// cores is under way, so that one reads or scores while the others
+	// learn; with a memory budget a unit starts once its data and one
+	// automaton fit, and waits until then.
 	order := largestFirst(units, func(u layout.Unit) string { return layout.TrainFile(c.TrainRoot, u) })
-	learning := newSlots(c.Workers)
-	err = forEach(ctx, c.Workers, order, func(ctx context.Context, i int) {
-		r, err := trainUnit(ctx, &c, learning, units[i])
+	budget := int64(0)
+	if c.MaxMemory > 0 {
+		budget = max(c.MaxMemory-baseBytes, 1)
+	}
+	jobs := newJobs(c.Workers, budget, c.MaxMemory)
+	err = forEach(ctx, c.Workers+1, order, func(ctx context.Context, i int) {
+		p := &plans[i]
+		var r TrainResult
+		release, err := jobs.reserve(ctx, p.need)
+		sh := &share{p: c.Progress, flows: p.flows}
+		if err == nil {
+			s := jobs.forUnit(p.each)
+			s.done, s.part = sh, learnShare/float64(p.jobs)
+			r, err = trainUnit(ctx, &c, s, units[i], sh)
+			release()
+		}
+		sh.finish()
 		r.Unit, r.Err = units[i].Name, err
 		results[i] = r
 	})
@@ -78,20 +174,12 @@ func Train(ctx context.Context, c Config) ([]TrainResult, []layout.Skipped, erro
 	return results, skipped, err
 }
 
-func trainUnit(ctx context.Context, c *Config, learning slots, u layout.Unit) (r TrainResult, err error) {
-	done := 0
-	defer func() { // keep the progress total honest when a unit stops early
-		for ; done < trainSteps; done++ {
-			c.step()
-		}
-	}()
-	step := func() { done++; c.step() }
-
+func trainUnit(ctx context.Context, c *Config, learning slots, u layout.Unit, progress *share) (r TrainResult, err error) {
 	enc, err := encodeUnit(ctx, c, u, &r)
 	if err != nil {
 		return r, err
 	}
-	step()
+	progress.add(readShare)
 
 	// The thresholds describe how the model scores traffic it has not
 	// memorised: the training's windows scored by models that did not
@@ -142,7 +230,6 @@ func trainUnit(ctx context.Context, c *Config, learning slots, u layout.Unit) (r
 			return r, err
 		}
 	}
-	step()
 
 	nov := enc.obs.novelty([][2]int{{0, len(enc.obs.flows)}})
 	m := &model.Model{
@@ -204,19 +291,21 @@ func trainUnit(ctx context.Context, c *Config, learning slots, u layout.Unit) (r
 	if err := gen.Commit("train", sinks.Sums()); err != nil {
 		return r, err
 	}
-	step()
 	return r, nil
 }
 
 // encoded is a unit's training data, ready to learn from.
 type encoded struct {
 	data     *learner.Dataset
-	segments []int   // symbols of each host, one after another in data
-	starts   []int64 // each symbol's flow's start
-	obs      observations
-	labels   labelCounts
-	encoder  flows.Encoder
-	info     model.TrainingInfo
+	segments []int // symbols of each host, one after another in data
+	// learnOnly is how many of the last segments are tagged incidents'
+	// flows: learned by every held-out fold, scored by none.
+	learnOnly int
+	starts    []int64 // each symbol's flow's start
+	obs       observations
+	labels    labelCounts
+	encoder   flows.Encoder
+	info      model.TrainingInfo
 }
 
 // encodeUnit reads a unit's training flows, fits the encoder and returns
@@ -230,11 +319,18 @@ func encodeUnit(ctx context.Context, c *Config, u layout.Unit, r *TrainResult) (
 		return encoded{}, err
 	}
 	r.Skipped, r.Foreign = td.skipped, td.foreign
-	n := td.count()
-	r.Flows = n
-	if n == 0 {
+	if td.count() == 0 {
 		return encoded{}, fmt.Errorf("%s: no flows of %s", path, u.Name)
 	}
+	if r.Tagged, r.TaggedFlows, err = addTagged(ctx, c, td, c.tags); err != nil {
+		return encoded{}, err
+	}
+	n := td.count()
+	r.Flows = n
+	// The tagged flows' sequences come after the hosts' own.
+	learnOnly := len(td.tagged)
+	td.hosts = append(td.hosts, td.tagged...)
+	td.tagged = nil
 	segs := make([][]flows.Features, len(td.hosts))
 	segments := make([]int, len(td.hosts))
 	starts := make([]int64, 0, n)
@@ -275,7 +371,7 @@ func encodeUnit(ctx context.Context, c *Config, u layout.Unit, r *TrainResult) (
 		return encoded{}, fmt.Errorf("%s: %d flows make %d training traces (window %d, stride %d); need at least 2 to compute the threshold's standard deviation", path, n, data.Len(), c.Window, c.Stride)
 	}
 	info := model.TrainingInfo{Flows: n, Traces: data.Len(), First: isoTime(td.first), Last: isoTime(td.last), BytesOutP99: outboundP99(segs)}
-	return encoded{data: data, segments: segments, starts: starts, obs: obs, labels: td.labels, encoder: enc, info: info}, nil
+	return encoded{data: data, segments: segments, learnOnly: learnOnly, starts: starts, obs: obs, labels: td.labels, encoder: enc, info: info}, nil
 }
 
 // symbolAlphabet names the automaton's symbols after the encoder's.

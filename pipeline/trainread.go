@@ -43,7 +43,11 @@ func (h *hostFlows) Swap(i, j int) {
 // trainingData is a unit's training flows as read: per host, and what was
 // left out.
 type trainingData struct {
-	hosts       []hostFlows
+	hosts []hostFlows
+	// tagged are monitored flows of incidents tagged expected or
+	// false-positive, per host, each a sequence of its own (see
+	// addTagged).
+	tagged      []hostFlows
 	skipped     int   // bad rows skipped (with SkipBadRows)
 	foreign     int   // rows involving none of the unit's hosts
 	first, last int64 // earliest and latest start
@@ -63,6 +67,9 @@ type labelCounts struct {
 func (d *trainingData) count() int {
 	n := 0
 	for _, h := range d.hosts {
+		n += len(h.feats)
+	}
+	for _, h := range d.tagged {
 		n += len(h.feats)
 	}
 	return n

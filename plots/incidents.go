@@ -62,6 +62,34 @@ func newIncidentPlotter(spans []Span, origin int64) *incidentPlotter {
 	return ip
 }
 
+// labelGap is the least room between two labels of a lane.
+const labelGap = vg.Length(6)
+
+// place finds where a label of width w for an incident at xa goes: in the
+// first lane where it fits at xa (moved left to stay inside [minX, maxX]),
+// else in the lane where it can start soonest after xa, moved right past
+// that lane's last label; ok is false when no lane has room, so that
+// labels never overlap.
+func (ip *incidentPlotter) place(right []vg.Length, xa, w, minX, maxX vg.Length) (x vg.Length, lane int, ok bool) {
+	x = max(min(xa, maxX-w), minX)
+	for l := range right {
+		if right[l]+labelGap <= x {
+			return x, l, true
+		}
+	}
+	lane = 0
+	for l := range right {
+		if right[l] < right[lane] {
+			lane = l
+		}
+	}
+	x = right[lane] + labelGap
+	if x+w > maxX {
+		return 0, 0, false
+	}
+	return x, lane, true
+}
+
 func (ip *incidentPlotter) lineHeight() vg.Length { return ip.style.Height("Ag") + vg.Points(2) }
 
 // laneHeight is the room the labels take above the data area.
@@ -83,7 +111,6 @@ func (ip *incidentPlotter) Plot(c draw.Canvas, p *plot.Plot) {
 	for i := range right {
 		right[i] = c.Min.X - vg.Inch
 	}
-	gap := vg.Points(6)
 	marker := draw.LineStyle{Color: markerColor, Width: vg.Points(1)}
 	for _, s := range ip.spans {
 		xa, xb := trX(s.from), trX(s.to)
@@ -97,20 +124,17 @@ func (ip *incidentPlotter) Plot(c draw.Canvas, p *plot.Plot) {
 			continue
 		}
 		w := ip.style.Width(s.label)
-		x := max(min(xa, c.Max.X-w), c.Min.X)
-		lane := 0
-		for l := range right {
-			if right[l]+gap <= x {
-				lane = l
-				break
-			}
-			if right[l] < right[lane] {
-				lane = l
-			}
+		x, lane, ok := ip.place(right, xa, w, c.Min.X, c.Max.X)
+		if !ok {
+			continue // no room left: the shade stays, unlabelled, rather than over another label
 		}
 		right[lane] = x + w
 		y := c.Max.Y + vg.Points(3) + vg.Length(lane)*ip.lineHeight()
 		c.StrokeLine2(marker, xa, c.Max.Y, xa, y)
+		if x > xa+vg.Points(1) {
+			// Moved right of its incident: a leader joins them.
+			c.StrokeLine2(marker, xa, y, x, y)
+		}
 		c.FillText(ip.style, vg.Point{X: x, Y: y}, s.label)
 	}
 }

@@ -275,3 +275,56 @@ func TestDirectBarsMatchCanvas(t *testing.T) {
 		})
 	}
 }
+
+// TestIncidentLabelsNeverOverlap: labels of incidents close in time, more
+// than the lanes hold, are placed without overlapping one another in any
+// lane (those that find no room are left out), each at or right of its
+// incident, inside the plot.
+func TestIncidentLabelsNeverOverlap(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		xs     []vg.Length // incidents' x
+		widths []vg.Length
+	}{
+		{"one instant", []vg.Length{100, 100, 100, 100, 100}, []vg.Length{80, 80, 80, 80, 80}},
+		{"a busy hour", []vg.Length{10, 20, 30, 40, 300, 310}, []vg.Length{200, 150, 120, 90, 100, 100}},
+		{"at the right edge", []vg.Length{390, 395, 399}, []vg.Length{150, 150, 150}},
+		{"spread out", []vg.Length{0, 120, 240, 360}, []vg.Length{100, 100, 100, 30}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ip := &incidentPlotter{lanes: maxLanes}
+			right := make([]vg.Length, ip.lanes)
+			for i := range right {
+				right[i] = -vg.Inch
+			}
+			const minX, maxX = 0, 400
+			type placed struct{ from, to vg.Length }
+			lanes := make([][]placed, ip.lanes)
+			n := 0
+			for i, xa := range tc.xs {
+				w := tc.widths[i]
+				x, lane, ok := ip.place(right, xa, w, minX, maxX)
+				if !ok {
+					continue
+				}
+				n++
+				right[lane] = x + w
+				if x < minX || x+w > maxX {
+					t.Errorf("label %d at [%v, %v]: outside the plot", i, x, x+w)
+				}
+				if x+w < xa && x < xa-w {
+					t.Errorf("label %d at %v is far left of its incident at %v", i, x, xa)
+				}
+				for _, p := range lanes[lane] {
+					if x < p.to+labelGap && p.from < x+w+labelGap {
+						t.Errorf("label %d [%v, %v] overlaps [%v, %v] in lane %d", i, x, x+w, p.from, p.to, lane)
+					}
+				}
+				lanes[lane] = append(lanes[lane], placed{x, x + w})
+			}
+			if n == 0 {
+				t.Error("no label placed")
+			}
+		})
+	}
+}

@@ -109,13 +109,13 @@ func TestBounds(t *testing.T) {
 		t.Errorf("the flood's connection: %d alarms since it was taken in, want most of its 200", c.Alarms)
 	}
 	for _, s := range r.States {
-		rows := readCSV(t, filepath.Join(dir, predictionInfoFile(s.State)))
+		rows := csvRows(t, filepath.Join(dir, predictionInfoFile(s.State)))
 		if len(rows) != 1+b.StateRows || s.Rows != b.StateRows {
 			t.Errorf("state %d: %d rows, want %d", s.State, len(rows)-1, b.StateRows)
 		}
 	}
 	// State 7 (the flood) has its first 5 windows: rows 301, 303, ...
-	rows := readCSV(t, filepath.Join(dir, predictionInfoFile(7)))
+	rows := csvRows(t, filepath.Join(dir, predictionInfoFile(7)))
 	var nrs []string
 	for _, row := range rows[1:] {
 		nrs = append(nrs, row[0])
@@ -123,7 +123,7 @@ func TestBounds(t *testing.T) {
 	if !slices.Equal(nrs, []string{"301", "303", "305", "307", "309"}) {
 		t.Errorf("state 7 rows %v", nrs)
 	}
-	left := readCSV(t, filepath.Join(dir, LeftOutFile))
+	left := csvRows(t, filepath.Join(dir, LeftOutFile))
 	files := map[string][]string{}
 	for _, row := range left[1:] {
 		files[row[0]] = row
@@ -137,7 +137,7 @@ func TestBounds(t *testing.T) {
 	if row := files[IncidentsFile]; row == nil || row[1] != "1" || row[3] != "200" {
 		t.Errorf("left out of the incidents: %q", row)
 	}
-	if got := readCSV(t, filepath.Join(dir, IncidentsFile)); len(got) != 2 || got[1][0] != "port scan" {
+	if got := csvRows(t, filepath.Join(dir, IncidentsFile)); len(got) != 2 || got[1][0] != "port scan" {
 		t.Errorf("incidents.csv: %q, want the scan alone", got)
 	}
 	// Alarms counted in full, in the files and in what model dot reads.
@@ -194,7 +194,7 @@ func filesOf(t *testing.T, dir string) []string {
 	return out
 }
 
-func readCSV(t *testing.T, path string) [][]string {
+func csvRows(t *testing.T, path string) [][]string {
 	t.Helper()
 	rows, err := readRows(path)
 	if err != nil {

@@ -68,6 +68,7 @@ type Builder struct {
 	bounds Bounds
 	gap    int64
 	m      *model.Model // the model judging the windows
+	names  *Names       // its symbols' names
 	im     incident.Model
 	// windows and anomalies are the windows fed and the alarms.
 	windows, anomalies int
@@ -100,7 +101,7 @@ func NewBuilder(host string, m *model.Model, id incident.Model, gap time.Duratio
 // Judge sets the model that judges the windows from now on, with what
 // its alerts say of it (id may be empty).
 func (b *Builder) Judge(m *model.Model, id incident.Model) {
-	b.m, b.im = m, id
+	b.m, b.im, b.names = m, id, NewNames(m.Encoder)
 }
 
 // Window takes the host's next window (every window, in order: normal
@@ -269,7 +270,7 @@ func (b *Builder) Report(top int) Report {
 // writeRow writes the per-state report's row of an anomalous window to the
 // store: its state, its length and the row as the file holds it.
 func (b *Builder) writeRow(w *detector.Window) error {
-	buf, err := appendRow(b.rowBuf[:0], w, b.m.Encoder)
+	buf, err := appendRow(b.rowBuf[:0], w, b.m.Encoder, b.names)
 	if err != nil {
 		return err
 	}

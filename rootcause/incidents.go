@@ -2,12 +2,16 @@ package rootcause
 
 import (
 	"cmp"
+	"encoding/csv"
+	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/gocarina/gocsv"
 	"github.com/netflow-monitor/monitor/flows"
 	"github.com/netflow-monitor/monitor/incident"
 	"github.com/netflow-monitor/monitor/model"
@@ -35,6 +39,8 @@ type IncidentSummary struct {
 	Evidence              float64
 	Detail                string
 	Why                   []string `json:",omitempty"`
+	// ID is the incident's name-based UUID (see package incident).
+	ID string `json:",omitempty"`
 }
 
 // summarize returns what incidents.csv says of an incident.
@@ -42,7 +48,7 @@ func summarize(in *incident.Incident) IncidentSummary {
 	d := &in.Description
 	return IncidentSummary{Kind: d.Kind, Summary: d.Summary, Direction: d.Direction.String(), Peer: d.PeerText(), Port: d.PortText(),
 		FirstSeen: in.FirstSeen, LastSeen: in.LastSeen, Flows: in.Flows(), Windows: in.Windows.N, First: in.Windows.First(),
-		Rows: in.Windows.String(), Evidence: in.Evidence, Detail: d.Detail, Why: in.Why()}
+		Rows: in.Windows.String(), Evidence: in.Evidence, Detail: d.Detail, Why: in.Why(), ID: in.ID}
 }
 
 // compareIncidents orders incidents as incidents.csv lists them: most
@@ -72,8 +78,9 @@ func Incidents(unit string, anomalies []Anomaly, novel Novel, m *incident.Model,
 	return out[:min(len(out), b.bounds.Incidents)]
 }
 
-// incidentRow is one row of IncidentsFile.
-type incidentRow struct {
+// IncidentRow is one row of IncidentsFile, as WriteReports writes it and
+// ReadIncidents reads it.
+type IncidentRow struct {
 	Kind      string  `csv:"kind"`
 	Summary   string  `csv:"summary"`
 	Direction string  `csv:"direction"`
@@ -87,15 +94,48 @@ type incidentRow struct {
 	Evidence  float64 `csv:"evidence"`
 	Detail    string  `csv:"detail"`
 	Why       string  `csv:"what is new"`
+	// ID is the incident's name-based UUID (see package incident): the
+	// same windows give the same id in run and watch, and tags and
+	// silences name incidents by it.
+	ID string `csv:"id"`
 }
 
 // writeIncidents writes a host's IncidentsFile into dir.
 func writeIncidents(dir string, ins []IncidentSummary) error {
-	out := make([]incidentRow, 0, len(ins))
+	out := make([]IncidentRow, 0, len(ins))
 	for _, in := range ins {
-		out = append(out, incidentRow{Kind: in.Kind, Summary: in.Summary, Direction: in.Direction, Peer: in.Peer, Port: in.Port,
+		out = append(out, IncidentRow{Kind: in.Kind, Summary: in.Summary, Direction: in.Direction, Peer: in.Peer, Port: in.Port,
 			FirstSeen: isoTime(in.FirstSeen), LastSeen: isoTime(in.LastSeen), Flows: in.Flows, Windows: in.Windows,
-			Rows: in.Rows, Evidence: math.Round(in.Evidence*1000) / 1000, Detail: in.Detail, Why: strings.Join(in.Why, "; ")})
+			Rows: in.Rows, Evidence: math.Round(in.Evidence*1000) / 1000, Detail: in.Detail, Why: strings.Join(in.Why, "; "), ID: in.ID})
 	}
 	return WriteCSV(filepath.Join(dir, IncidentsFile), &out)
+}
+
+// ReadIncidents reads a host's IncidentsFile. A file of an earlier version
+// without some columns (id) reads with those empty.
+func ReadIncidents(path string) ([]IncidentRow, error) {
+	var rows []IncidentRow
+	return rows, readCSV(path, &rows)
+}
+
+// ReadRanking reads a host's ConnectionsFile.
+func ReadRanking(path string) ([]RankRow, error) {
+	var rows []RankRow
+	return rows, readCSV(path, &rows)
+}
+
+// readCSV reads a ';'-separated report into rows (a pointer to a slice of
+// gocsv-tagged structs).
+func readCSV(path string, rows any) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.Comma = ';'
+	if err := gocsv.UnmarshalCSV(r, rows); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }

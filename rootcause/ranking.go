@@ -227,9 +227,10 @@ func compareRanked(a, b Ranked) int {
 		cmp.Compare(printedMillis(a.FirstSeen), printedMillis(b.FirstSeen)), a.Connection.Compare(b.Connection))
 }
 
-// rankRow is one row of ConnectionsFile: the per-state connection
-// report's columns, then the evidence.
-type rankRow struct {
+// RankRow is one row of ConnectionsFile: the per-state connection
+// report's columns, then the evidence; WriteReports writes it and
+// ReadRanking reads it.
+type RankRow struct {
 	Direction string  `csv:"direction"`
 	IP        string  `csv:"ip"`
 	Port      uint16  `csv:"port"`
@@ -246,10 +247,10 @@ type rankRow struct {
 
 // writeRanking writes a host's ConnectionsFile into dir.
 func writeRanking(dir string, rs []Ranked) error {
-	rows := make([]rankRow, 0, len(rs))
+	rows := make([]RankRow, 0, len(rs))
 	round := func(x float64) float64 { return math.Round(x*1000) / 1000 }
 	for _, r := range rs {
-		rows = append(rows, rankRow{r.Direction.String(), r.Peer.String(), r.Port, r.Alarms, isoTime(r.FirstSeen),
+		rows = append(rows, RankRow{r.Direction.String(), r.Peer.String(), r.Port, r.Alarms, isoTime(r.FirstSeen),
 			r.Flows, round(r.Evidence), round(r.Max), r.NewPeer, r.NewPort, r.State, strings.Join(r.Why, "; ")})
 	}
 	return WriteCSV(filepath.Join(dir, ConnectionsFile), &rows)

@@ -221,17 +221,14 @@ func marshalCSV(w io.Writer, rows any) error {
 // abbadingo writes a window's symbols in Abbadingo form; a symbol never
 // seen in training is named by what its flow was (when the flows are
 // known).
-func abbadingo(syms []int32, fl []flows.Features, enc flows.Encoder) string {
+func abbadingo(syms []int32, fl []flows.Features, names *Names) string {
 	var b strings.Builder
 	b.WriteString("0 ")
 	b.WriteString(strconv.Itoa(len(syms)))
+	name := names.Of(fl)
 	for i, s := range syms {
 		b.WriteByte(' ')
-		if s == flows.Unknown && i < len(fl) {
-			b.WriteString("unseen:" + enc.FlowName(&fl[i]))
-			continue
-		}
-		b.WriteString(enc.SymbolName(s))
+		b.WriteString(name(i, s))
 	}
 	return b.String()
 }

@@ -26,11 +26,12 @@ import (
 // WriteReports copies their rows into their files.
 const rowHeader = 8
 
-// appendRow appends the record of an anomalous window's row to buf.
-func appendRow(buf []byte, w *detector.Window, enc flows.Encoder) ([]byte, error) {
+// appendRow appends the record of an anomalous window's row to buf, its
+// symbols named by names (enc's).
+func appendRow(buf []byte, w *detector.Window, enc flows.Encoder, names *Names) ([]byte, error) {
 	c := w.Cause
 	p := &w.Score
-	row := predictionInfo{Row: w.Index + 1, Trace: abbadingo(w.Symbols, w.Flows, enc), States: list(p.States), Scores: floats(p.Scores),
+	row := predictionInfo{Row: w.Index + 1, Trace: abbadingo(w.Symbols, w.Flows, names), States: list(p.States), Scores: floats(p.Scores),
 		Sum: p.Sum, Mean: p.Mean, Min: p.Min, Index: c.Index, State: c.State,
 		Time: isoTime(c.Start), Direction: c.Conn.Direction.String(), IP: c.Conn.Peer.String(), Port: c.Conn.Port,
 		FirstFlow: w.First, CauseFlow: c.Flow}

@@ -16,6 +16,7 @@ import (
 type instance struct {
 	kind     Kind
 	src, dst endpoint
+	target   int    // a port scan's target role
 	port     uint16 // destination port; 0 for a port scan
 	call     unusualCall
 	flows    []rec
@@ -29,10 +30,10 @@ type unusualCall struct {
 	minN, maxN int
 }
 
-// candidates lists, per kind, who injects it, in order of preference: the
-// j-th injection of a kind takes the j-th candidate whose source is
-// simulated (cycling when there are fewer). Every list has entries from
-// the frontend, which is always simulated.
+// candidates lists, per kind, who injects it (roles, in the injection's
+// cell), in order of preference: the j-th injection of a kind takes the
+// j-th candidate whose source is simulated (cycling when there are fewer).
+// Every list has entries from the frontend, the first role of every cell.
 type candidates struct {
 	exfil   []int    // source roles
 	scan    [][2]int // source, target roles
@@ -83,25 +84,31 @@ func planAnomalies(cfg Config, n *network, startNs int64, train, monitor float64
 	var out []*instance
 	var rngs []*rand.Rand
 	cand := anomalyCandidates()
-	for _, k := range cfg.Anomalies {
+	// Injection k of all goes to cell k·cells/total, so that they spread
+	// over the cells; the first cell takes them all when it is the only one.
+	cells, total := len(n.svc), len(cfg.Anomalies)*cfg.PerKind
+	for ki, k := range cfg.Anomalies {
 		for j := range cfg.PerKind {
 			r := newRand(cfg.Seed, fmt.Sprintf("anomaly/%s/%d", k, j))
+			cell := (ki*cfg.PerKind + j) * cells / total
+			simulated := min(cellSize, cfg.Services-cell*cellSize)
+			svc := n.svc[cell]
 			in := &instance{kind: k}
 			switch k {
 			case Exfiltration:
-				in.src = endpoint(nth(cand.exfil, j, cfg.Services, func(c int) int { return c }))
+				in.src = svc[nth(cand.exfil, j, simulated, func(c int) int { return c })]
 				in.dst = n.addHost(netip.AddrFrom4([4]byte{198, 51, 100, byte(10 + r.IntN(240))}))
 				in.port = 443
 			case PortScan:
-				c := nth(cand.scan, j, cfg.Services, func(c [2]int) int { return c[0] })
-				in.src, in.dst = endpoint(c[0]), endpoint(c[1])
+				c := nth(cand.scan, j, simulated, func(c [2]int) int { return c[0] })
+				in.src, in.dst, in.target = svc[c[0]], svc[c[1]], c[1]
 			case Beaconing:
-				in.src = endpoint(nth(cand.beacon, j, cfg.Services, func(c int) int { return c }))
+				in.src = svc[nth(cand.beacon, j, simulated, func(c int) int { return c })]
 				in.dst = n.addHost(netip.AddrFrom4([4]byte{192, 0, 2, byte(10 + r.IntN(240))}))
 				in.port = 443
 			case UnusualPort:
-				c := nth(cand.unusual, j, cfg.Services, func(c unusualCall) int { return c.src })
-				in.src, in.dst, in.port, in.call = endpoint(c.src), endpoint(c.dst), c.port, c
+				c := nth(cand.unusual, j, simulated, func(c unusualCall) int { return c.src })
+				in.src, in.dst, in.port, in.call = svc[c.src], svc[c.dst], c.port, c
 			}
 			out = append(out, in)
 			rngs = append(rngs, r)
@@ -171,7 +178,7 @@ func (in *instance) generate(r *rand.Rand, cfg Config, startNs int64, at, budget
 		// answer, filtered ones drop the SYN, which is sent twice.
 		n := 150 + r.IntN(151)
 		ports := portList(r, n)
-		target := Roles()[in.dst]
+		target := Roles()[in.target]
 		spread(n, func() float64 { return 0.015 * r.ExpFloat64() })
 		sport := ephemeralPort(r)
 		for i, off := range offs {

@@ -79,7 +79,8 @@ type Config struct {
 	// output.
 	Seed uint64
 	// Services is how many services get flow files, 1 to MaxServices, taken
-	// in the order of Roles (default 6: frontend to mq).
+	// in the order of Services (default 6: frontend to mq of the first
+	// cell).
 	Services int
 	// Flows is the exact number of distinct flows over all services
 	// (default 30000, the shipped example). A flow between two simulated services is one flow
@@ -108,8 +109,9 @@ type Config struct {
 	Progress func(done, total int)
 }
 
-// MaxServices is the number of services in the simulated network.
-const MaxServices = 8
+// MaxServices is the number of services in the largest simulated
+// network: 32 cells of eight.
+const MaxServices = 32 * cellSize
 
 // ErrExists is wrapped by the error Generate returns when an output folder
 // already holds data and Config.Force is not set.

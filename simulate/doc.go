@@ -5,12 +5,22 @@
 //
 // # Network
 //
-// Up to eight services live in 10.1.0.0/24, always in this order (the first
-// Config.Services of them get flow files; the others still exist as peers):
+// The network is made of cells of eight services, one of each role; the
+// first cell lives in 10.1.0.0/24, always in this order (the first
+// Config.Services services get flow files; the others of their cells still
+// exist as peers):
 //
 //	frontend 10.1.0.10:443   api    10.1.0.11:8080   auth   10.1.0.12:8443
 //	db       10.1.0.13:5432  cache  10.1.0.14:6379   mq     10.1.0.15:5672
 //	worker   10.1.0.16       search 10.1.0.17:9200
+//
+// Beyond eight services, cell c (from 0) repeats the roles at 10.1.c.10-17
+// (api-2 is 10.1.1.11) with replicas of its own at 10.1.c.23-27, as a
+// company runs one stack per tenant, region or shard: up to MaxServices
+// (32 cells). Cells are not equally busy: cell c has 1/(c+1)^0.7 of the
+// first's user requests (the 13th a sixth), so a large network has units
+// of many sizes; the infrastructure, the report pods and the external
+// providers are shared.
 //
 // Their peers are four ingress (load balancer) nodes 10.0.1.11-14, DNS
 // resolvers 10.0.0.53-54, an NTP server 10.0.0.123, a metrics scraper
@@ -45,7 +55,8 @@
 //
 // Only the monitoring period holds anomalies. Each selected kind is
 // injected Config.PerKind times, each time by another service where one is
-// available, at a random time in its own slice of the monitoring period:
+// available (and, in a network of several cells, in cells spread over
+// them), at a random time in its own slice of the monitoring period:
 //
 //   - exfiltration: 12-24 large outbound transfers (8-60 MB, throttled to
 //     0.1-0.4 MB/s, so minutes long) to an unknown external host in

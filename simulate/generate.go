@@ -11,7 +11,7 @@ import (
 type world struct {
 	cfg     Config
 	net     *network
-	svcOf   []int8 // host -> simulated service (role index), or -1
+	svcOf   []int16 // host -> simulated service (index in Services), or -1
 	streams []*stream
 	inst    []*instance
 
@@ -22,18 +22,18 @@ type world struct {
 // newWorld builds the network, plans the anomalies and gives every stream
 // its number of events, so that the flows add up to cfg.Flows.
 func newWorld(cfg Config) (*world, error) {
-	w := &world{cfg: cfg, net: newNetwork(), startNs: cfg.Start.UnixNano()}
+	w := &world{cfg: cfg, net: newNetwork((cfg.Services + cellSize - 1) / cellSize), startNs: cfg.Start.UnixNano()}
 	w.trainEndNs = w.startNs + cfg.Train.Nanoseconds()
 	w.span = (cfg.Train + cfg.Monitor).Seconds()
 	w.inst = planAnomalies(cfg, w.net, w.startNs, cfg.Train.Seconds(), cfg.Monitor.Seconds())
 	if len(w.net.hosts) > math.MaxUint16 {
 		return nil, fmt.Errorf("%d hosts: too many", len(w.net.hosts))
 	}
-	w.svcOf = make([]int8, len(w.net.hosts))
+	w.svcOf = make([]int16, len(w.net.hosts))
 	for i, h := range w.net.hosts {
 		w.svcOf[i] = -1
 		if h.service >= 0 && h.service < cfg.Services {
-			w.svcOf[i] = int8(h.service)
+			w.svcOf[i] = int16(h.service)
 		}
 	}
 
@@ -283,7 +283,7 @@ func Generate(ctx context.Context, cfg Config) (Summary, error) {
 	if err != nil {
 		return Summary{}, fmt.Errorf("simulate: %w", err)
 	}
-	services := Roles()[:cfg.Services]
+	services := Services(cfg.Services)
 	out, err := openOutputs(cfg, services)
 	if err != nil {
 		return Summary{}, fmt.Errorf("simulate: %w", err)

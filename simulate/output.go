@@ -149,7 +149,7 @@ func (o *outputs) open(path string) (*outFile, error) {
 }
 
 // write sends a flow to the files of the simulated services it involves.
-func (o *outputs) write(r *rec, id uint64, hosts []host, svcOf []int8, monitor bool) error {
+func (o *outputs) write(r *rec, id uint64, hosts []host, svcOf []int16, monitor bool) error {
 	f := &o.flow
 	f.Start, f.Duration = r.start, r.dur
 	f.Src, f.Dst = hosts[r.src].addr, hosts[r.dst].addr

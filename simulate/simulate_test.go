@@ -187,7 +187,8 @@ func TestGenerateContent(t *testing.T) {
 	}{
 		{"defaults", func(*Config) {}},
 		{"one service", func(c *Config) { c.Services = 1 }},
-		{"all services, three of each", func(c *Config) { c.Services = MaxServices; c.PerKind = 3; c.Flows = 30000 }},
+		{"one cell, three of each", func(c *Config) { c.Services = cellSize; c.PerKind = 3; c.Flows = 30000 }},
+		{"20 services in three cells", func(c *Config) { c.Services = 20; c.Flows = 60000 }},
 		{"no anomalies", func(c *Config) { c.Anomalies = nil }},
 		{"port scans only, short periods", func(c *Config) {
 			c.Anomalies = []Kind{PortScan}
@@ -228,8 +229,8 @@ func checkOutput(t *testing.T, c Config, sum Summary) {
 	trainPeers := map[string]bool{}
 	trainConns := map[string]bool{}
 	for i, s := range sum.Services {
-		ip := Roles()[i].Addr.String()
-		u := layout.ServiceUnit(Roles()[i].Addr)
+		ip := Services(c.Services)[i].Addr.String()
+		u := layout.ServiceUnit(Services(c.Services)[i].Addr)
 		if s.TrainFile != layout.TrainFile(c.TrainRoot, u) || s.MonitorFile != layout.MonitorFile(c.MonitorRoot, u) {
 			t.Errorf("%s: files %s, %s not in the layout", ip, s.TrainFile, s.MonitorFile)
 		}
@@ -376,7 +377,7 @@ func checkOutput(t *testing.T, c Config, sum Summary) {
 func TestExistingData(t *testing.T) {
 	dir := t.TempDir()
 	c := testConfig(dir)
-	c.Services = MaxServices
+	c.Services = cellSize
 	generate(t, c)
 
 	// Without Force nothing is touched.
@@ -612,5 +613,41 @@ func TestOrderStats(t *testing.T) {
 				t.Errorf("%.3f of the events fall before 06:00, want %.3f", share, want)
 			}
 		})
+	}
+}
+
+// TestManyServices: a network of 100 services is twelve cells and a half
+// of the eight roles, each cell in its own /24 and less busy than the one
+// before, every service with flows of its own, and the injections spread
+// over the cells.
+func TestManyServices(t *testing.T) {
+	c := testConfig(t.TempDir())
+	c.Services, c.Flows = 100, 200_000
+	sum := generate(t, c)
+	checkOutput(t, c, sum)
+	if len(sum.Services) != 100 {
+		t.Fatalf("%d services, want 100", len(sum.Services))
+	}
+	addrs := map[string]bool{}
+	for i, s := range sum.Services {
+		want := service(i/cellSize, i%cellSize)
+		if s.Addr != want.Addr || s.Role != want.Name || addrs[s.Addr.String()] {
+			t.Errorf("service %d: %s %s, want %s %s, once", i, s.Role, s.Addr, want.Name, want.Addr)
+		}
+		addrs[s.Addr.String()] = true
+		if s.TrainRows == 0 || s.MonitorRows == 0 {
+			t.Errorf("%s: %d train and %d monitor rows", s.Addr, s.TrainRows, s.MonitorRows)
+		}
+	}
+	if first, last := sum.Services[0], sum.Services[96]; first.TrainRows < 3*last.TrainRows {
+		t.Errorf("frontend of the first cell %d train rows, of the 13th %d: want cells of different load", first.TrainRows, last.TrainRows)
+	}
+	cells := map[int]bool{}
+	for _, in := range sum.Injections {
+		a := in.Service.As4()
+		cells[int(a[2])] = true
+	}
+	if len(cells) < 4 {
+		t.Errorf("injections in %d cells, want them spread", len(cells))
 	}
 }

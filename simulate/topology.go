@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 
 	"github.com/netflow-monitor/monitor/flows"
@@ -15,7 +16,8 @@ type Role struct {
 	Port uint16
 }
 
-// Roles returns the services of the simulated network in the order in which
+// Roles returns the eight roles of a cell of the simulated network, as the
+// first cell has them (10.1.0.10-17), in the order in which
 // Config.Services takes them.
 func Roles() []Role {
 	r := func(name, ip string, port uint16) Role {
@@ -33,6 +35,37 @@ func Roles() []Role {
 	}
 }
 
+// cellSize is the number of services of a cell: one of each role.
+const cellSize = 8
+
+// Services returns the first n services of the simulated network (at most
+// MaxServices): cell c (from 0) holds the eight roles at 10.1.c.10-17,
+// named as in Roles in the first cell and with the cell's number after
+// (api-2, api-3, ...) in the others.
+func Services(n int) []Role {
+	var out []Role
+	for i := range min(n, MaxServices) {
+		out = append(out, service(i/cellSize, i%cellSize))
+	}
+	return out
+}
+
+// service returns role i of cell c.
+func service(c, i int) Role {
+	r := Roles()[i]
+	if c > 0 {
+		r.Name = fmt.Sprintf("%s-%d", r.Name, c+1)
+		r.Addr = netip.AddrFrom4([4]byte{10, 1, byte(c), byte(10 + i)})
+	}
+	return r
+}
+
+// cellLoad is the share of user traffic of cell c against the first:
+// tenants, regions or shards are not equally busy, so the services of a
+// large network differ in size (Zipf-like, 1/(c+1)^0.7: the 13th cell
+// has a sixth of the first's requests).
+func cellLoad(c int) float64 { return math.Pow(float64(c+1), -0.7) }
+
 // Role indexes, in the order of Roles.
 const (
 	rFrontend = iota
@@ -45,7 +78,8 @@ const (
 	rSearch
 )
 
-// host is one address of the network; service is its role index or -1.
+// host is one address of the network; service is its index in Services
+// (cell·8 + role), or -1.
 type host struct {
 	addr    netip.Addr
 	service int
@@ -149,6 +183,8 @@ type network struct {
 	hosts []host
 	pools [numPools][]endpoint
 	specs []streamSpec
+	// svc holds, per cell, the host of each role.
+	svc [][cellSize]endpoint
 }
 
 const numPools = 3
@@ -171,12 +207,12 @@ func (n *network) addHost(a netip.Addr) endpoint {
 
 func (n *network) pool(p endpoint) []endpoint { return n.pools[-1-p] }
 
-// newNetwork builds the network and its normal traffic. Role i is host i.
-func newNetwork() *network {
-	n := &network{}
-	var svc [MaxServices]endpoint
-	for i, r := range Roles() {
-		svc[i] = n.add(r.Addr.String(), i)
+// newNetwork builds the network of the given number of cells and its
+// normal traffic. Service i is host i in the first cell.
+func newNetwork(cells int) *network {
+	n := &network{svc: make([][cellSize]endpoint, cells)}
+	for i := range cellSize {
+		n.svc[0][i] = n.add(service(0, i).Addr.String(), i)
 	}
 	for i := range 4 {
 		n.pools[-1-poolIngress] = append(n.pools[-1-poolIngress], n.add(fmt.Sprintf("10.0.1.%d", 11+i), -1))
@@ -185,18 +221,58 @@ func newNetwork() *network {
 	for i := 10; i <= 250; i++ {
 		n.pools[-1-poolPods] = append(n.pools[-1-poolPods], n.add(fmt.Sprintf("10.2.7.%d", i), -1))
 	}
+	sh := shared{
+		ntp:      n.add("10.0.0.123", -1),
+		scraper:  n.add("10.0.2.10", -1),
+		prober:   n.add("10.0.2.11", -1),
+		backup:   n.add("10.0.3.20", -1),
+		replicas: make([][4]endpoint, cells),
+	}
+	replicas := func(c int) [4]endpoint {
+		var r [4]endpoint
+		for i, last := range []byte{23, 24, 25, 27} {
+			r[i] = n.add(netip.AddrFrom4([4]byte{10, 1, byte(c), last}).String(), -1)
+		}
+		return r
+	}
+	sh.replicas[0] = replicas(0)
+	sh.payments, sh.idp, sh.smtp = n.add("203.0.113.10", -1), n.add("203.0.113.20", -1), n.add("203.0.113.30", -1)
+	for c := 1; c < cells; c++ {
+		for i := range cellSize {
+			n.svc[c][i] = n.add(service(c, i).Addr.String(), c*cellSize+i)
+		}
+		sh.replicas[c] = replicas(c)
+	}
+	for c := range cells {
+		n.cellTraffic(c, &sh)
+	}
+	return n
+}
+
+// shared are the hosts that every cell's traffic reaches: infrastructure
+// and external providers, and each cell's replicas (database, cache,
+// queue and search peers at 10.1.c.23-25 and .27).
+type shared struct {
+	ntp, scraper, prober, backup, payments, idp, smtp endpoint
+	replicas                                          [][4]endpoint
+}
+
+// cellTraffic adds the normal traffic of cell c: its user requests (at
+// the cell's load), jobs, replication, batch jobs and monitoring. The
+// streams of the first cell have the names they had before there were
+// cells; the others add the cell's number.
+func (n *network) cellTraffic(c int, sh *shared) {
+	svc := n.svc[c]
+	suffix := ""
+	if c > 0 {
+		suffix = fmt.Sprintf("/cell%d", c+1)
+	}
+	load := cellLoad(c)
 	var (
-		ntp       = n.add("10.0.0.123", -1)
-		scraper   = n.add("10.0.2.10", -1)
-		prober    = n.add("10.0.2.11", -1)
-		backup    = n.add("10.0.3.20", -1)
-		dbReplica = n.add("10.1.0.23", -1)
-		cacheRepl = n.add("10.1.0.24", -1)
-		mqPeer    = n.add("10.1.0.25", -1)
-		esPeer    = n.add("10.1.0.27", -1)
-		payments  = n.add("203.0.113.10", -1)
-		idp       = n.add("203.0.113.20", -1)
-		smtp      = n.add("203.0.113.30", -1)
+		ntp, scraper, prober, backup = sh.ntp, sh.scraper, sh.prober, sh.backup
+		payments, idp, smtp          = sh.payments, sh.idp, sh.smtp
+		dbReplica, cacheRepl         = sh.replicas[c][0], sh.replicas[c][1]
+		mqPeer, esPeer               = sh.replicas[c][2], sh.replicas[c][3]
 	)
 	var (
 		front, api, auth, db  = svc[rFrontend], svc[rAPI], svc[rAuth], svc[rDB]
@@ -235,7 +311,7 @@ func newNetwork() *network {
 		esPeerSync = tcp(2e3, 0.3, 300, 0.01, 0.4, 0)
 	)
 	// probe is a health check of a role on its own port.
-	probe := [MaxServices]sizeModel{
+	probe := [cellSize]sizeModel{
 		tcp(2.8e3, 0.05, 480, 0.005, 0.3, 0), // frontend: TLS handshake and /healthz
 		tcp(450, 0.05, 90, 0.002, 0.3, 0),    // api: GET /healthz
 		tcp(2.8e3, 0.05, 480, 0.006, 0.3, 0), // auth: TLS and /healthz
@@ -250,7 +326,7 @@ func newNetwork() *network {
 		return hop{parent, src, dst, port, proto, size}
 	}
 	chain := func(name string, rate float64, hops ...hop) {
-		n.specs = append(n.specs, streamSpec{name: name, law: lawPoisson, curve: curveDay, rate: rate, hops: hops})
+		n.specs = append(n.specs, streamSpec{name: name + suffix, law: lawPoisson, curve: curveDay, rate: rate * load, hops: hops})
 	}
 	// User requests through the frontend.
 	in := func(size sizeModel) hop { return h(-1, poolIngress, front, 443, T, size) }
@@ -301,11 +377,11 @@ func newNetwork() *network {
 		h(-1, worker, es, 9200, T, esBulk))
 
 	periodic := func(name string, interval, jitter float64, persistent bool, hp hop) {
-		n.specs = append(n.specs, streamSpec{name: name, law: lawPeriodic, rate: 1 / interval,
+		n.specs = append(n.specs, streamSpec{name: name + suffix, law: lawPeriodic, rate: 1 / interval,
 			jitter: jitter, persistent: persistent, hops: []hop{hp}})
 	}
-	batch := func(name string, c curveKind, perNight int, hp hop) {
-		n.specs = append(n.specs, streamSpec{name: name, law: lawPoisson, curve: c, perNight: perNight, hops: []hop{hp}})
+	batch := func(name string, curve curveKind, perNight int, hp hop) {
+		n.specs = append(n.specs, streamSpec{name: name + suffix, law: lawPoisson, curve: curve, perNight: perNight, hops: []hop{hp}})
 	}
 	// Long-lived connections, one record per active timeout.
 	periodic("db-replication", 60, 0.002, true, h(-1, db, dbReplica, 5432, T, longLived(250e3, 0.8, 1200)))
@@ -331,5 +407,4 @@ func newNetwork() *network {
 	for i, lb := range n.pool(poolIngress) {
 		periodic(fmt.Sprintf("lb-health/%d", i), 20, 0.01, false, h(-1, lb, front, 443, T, lbHealth))
 	}
-	return n
 }

@@ -20,10 +20,20 @@ const learningGCPercent = 25
 // that sets the peak memory of training. Learning allocates slowly, so
 // collecting earlier costs little time; 25 lowers the peak the most before
 // collections start to cost (measurements in docs/internals.md).
-func learningGC() (restore func()) {
-	if _, set := os.LookupEnv("GOGC"); set {
-		return func() {}
+//
+// With a memory budget (--max-memory, limit > 0) the runtime's soft memory
+// limit is set to it too, unless the user set GOMEMLIMIT: near the budget
+// the collector runs as often as it must rather than let garbage take the
+// process past it.
+func learningGC(limit int64) (restore func()) {
+	restore = func() {}
+	if _, set := os.LookupEnv("GOGC"); !set {
+		old := debug.SetGCPercent(learningGCPercent)
+		restore = func() { debug.SetGCPercent(old) }
 	}
-	old := debug.SetGCPercent(learningGCPercent)
-	return func() { debug.SetGCPercent(old) }
+	if _, set := os.LookupEnv("GOMEMLIMIT"); limit > 0 && !set {
+		old, gc := debug.SetMemoryLimit(limit), restore
+		restore = func() { debug.SetMemoryLimit(old); gc() }
+	}
+	return restore
 }

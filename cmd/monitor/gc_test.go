@@ -35,13 +35,52 @@ func TestLearningGC(t *testing.T) {
 			prev := debug.SetGCPercent(before)
 			defer debug.SetGCPercent(prev)
 
-			restore := learningGC()
+			restore := learningGC(0)
 			if got := debug.SetGCPercent(tc.during); got != tc.during {
 				t.Errorf("while learning: GC percent %d, want %d", got, tc.during)
 			}
 			restore()
 			if got := debug.SetGCPercent(before); got != before {
 				t.Errorf("after: GC percent %d, want %d restored", got, before)
+			}
+		})
+	}
+}
+
+// TestLearningGCMemoryLimit: with a budget the soft memory limit is the
+// budget while learning and restored after; without one, or with
+// GOMEMLIMIT set, it is left alone.
+func TestLearningGCMemoryLimit(t *testing.T) {
+	tests := []struct {
+		name     string
+		limit    int64
+		env      bool // GOMEMLIMIT set
+		changeTo bool
+	}{
+		{"no budget", 0, false, false},
+		{"budget", 2 << 30, false, true},
+		{"budget, GOMEMLIMIT set", 2 << 30, true, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("GOMEMLIMIT", "3GiB")
+			if !tc.env {
+				os.Unsetenv("GOMEMLIMIT")
+			}
+			before := debug.SetMemoryLimit(-1) // reads the current limit
+			restore := learningGC(tc.limit)
+			during := debug.SetMemoryLimit(-1)
+			restore()
+			after := debug.SetMemoryLimit(-1)
+			want := before
+			if tc.changeTo {
+				want = tc.limit
+			}
+			if during != want {
+				t.Errorf("while learning: limit %d, want %d", during, want)
+			}
+			if after != before {
+				t.Errorf("after: limit %d, want %d restored", after, before)
 			}
 		})
 	}

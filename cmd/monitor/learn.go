@@ -38,7 +38,11 @@ func newLearnCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "learn TRAINFILE -o MODEL.json",
 		Short: "Learn a probabilistic automaton from a trace file (Abbadingo or PAutomaC format)",
-		Args:  exactArgs(1),
+		Example: `  # learn a PAutomaC problem with the likelihood-ratio test
+  monitor learn 1.pautomac.train -o model.json
+  # ALERGIA instead, from an Abbadingo file
+  monitor learn train.abbadingo --heuristic alergia -o model.json`,
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
 				return fmt.Errorf("learn: -o MODEL.json is required")
@@ -53,7 +57,7 @@ func newLearnCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			restore := learningGC()
+			restore := learningGC(0)
 			m, err := learner.Learn(cmd.Context(), d, opts, nil)
 			restore()
 			if err != nil {

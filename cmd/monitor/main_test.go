@@ -28,8 +28,10 @@ func TestMain(m *testing.M) {
 		select {}
 	}
 	code := m.Run()
-	if trainedExampleOnce.dir != "" {
-		os.RemoveAll(trainedExampleOnce.dir)
+	for _, dir := range []string{trainedExampleOnce.dir, fullExampleOnce.dir} {
+		if dir != "" {
+			os.RemoveAll(dir)
+		}
 	}
 	os.Exit(code)
 }

@@ -21,6 +21,9 @@ func newModelCmd() *cobra.Command {
 	dot := &cobra.Command{
 		Use:   "dot MODEL.json [-o FILE.dot] [--run MONITOR_FOLDER]",
 		Short: "Write a model's automaton for Graphviz (stdout without -o); MODEL is learn's or train's model.json",
+		Example: `  # a service's automaton, with the states its alarms were read in marked
+  monitor model dot train_data/10.1.0.12/model.json --run monitor_data/10.1.0.12 -o auth.dot
+  dot -Tsvg auth.dot -o auth.svg`,
 		Long: `dot writes the automaton of a model for Graphviz (dot -Tsvg). For a
 service model (train's model.json), transitions are labelled with what their
 flows are, in words; --run FOLDER (a host's monitor folder after run) marks

@@ -13,7 +13,9 @@ func newPerplexityCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "perplexity SOLUTION PREDICTIONS.csv",
 		Short: "PAutomaC score of a predictions CSV: prints optimum, candidate perplexity and their ratio",
-		Args:  exactArgs(2),
+		Example: `  monitor predict --model model.json 1.pautomac.test -o predictions.csv
+  monitor perplexity 1.pautomac_solution.txt predictions.csv`,
+		Args: exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkMaxLine(read.MaxLine); err != nil {
 				return err

@@ -5,7 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
+	"time"
+
+	"github.com/netflow-monitor/monitor/htmlreport"
+	"github.com/netflow-monitor/monitor/rootcause"
+	"github.com/netflow-monitor/monitor/triage"
 
 	"github.com/netflow-monitor/monitor/layout"
 	"github.com/netflow-monitor/monitor/pipeline"
@@ -41,14 +47,18 @@ func (pf *pipelineFlags) bind(cmd *cobra.Command, training, running bool) {
 		f.IntVar(&c.Stride, "stride", c.Stride, "flows between trace starts")
 		f.Float64Var(&c.Sigma, "sigma", c.Sigma, "k in the anomaly threshold mean - k*sd of the training scores")
 		f.IntVar(&c.Folds, "folds", c.Folds, "blocks of the training period: each is scored by a model learned on the others, for the thresholds (1: by the model on its own training)")
+		f.IntVar(&c.FoldFlows, "fold-flows", c.FoldFlows, "at most this many training flows for each held-out fold's model, those nearest its block (0: all the others)")
 		f.StringVar(&c.Encoder, "encoder", c.Encoder, "flow encoder: encode (k-means sizes, duration bins) or quantile")
 		f.BoolVar(&c.Encoding.PortClass, "port-class", c.Encoding.PortClass, "add the destination port's class to each symbol: the training's service ports, else well-known, registered or ephemeral")
 		f.IntVar(&c.Encoding.KMin, "clusters-min", 2, "encode: fewest size clusters (k-means; the best k by silhouette is kept)")
 		f.IntVar(&c.Encoding.KMax, "clusters-max", 35, "encode: most size clusters")
 		f.IntVar(&c.Encoding.DurationBins, "duration-bins", 5, "percentile bins of the flow duration")
-		f.Var((*byteSize)(&c.MaxMemory), "max-memory", "fail a unit, with an error saying so, when its training data would need more memory than this (e.g. 4GiB); 0: no limit")
+		f.Var((*byteSize)(&c.MaxMemory), "max-memory", "memory the training may take (e.g. 2GB): units wait for room, largest first, and one that alone needs more fails saying so; 0: no limit")
 		f.IntVar(&c.Encoding.Bins, "bins", 5, "quantile encoder: bins of bytes and of packets")
 		learnerFlags(cmd, &c.Learner)
+	}
+	if training && !running {
+		f.StringVar(&c.MonitorRoot, "monitor-data", c.MonitorRoot, "monitor data folder whose incidents tagged expected or false-positive (monitor tag) training learns as normal; absent: none")
 	}
 	if running {
 		f.StringVar(&c.MonitorRoot, "monitor-data", c.MonitorRoot, "monitor data folder (one sub-folder per monitored host)")
@@ -84,9 +94,10 @@ func (pf *pipelineFlags) validate(cmd *cobra.Command) error {
 	return nil
 }
 
-// prepare sets up the progress bar (it runs twice in "all").
-func (pf *pipelineFlags) prepare(cmd *cobra.Command, what string) (done func()) {
-	b := newBar(cmd.ErrOrStderr(), what, pf.quiet)
+// prepare sets up the progress bar (it runs twice in "all"), which counts
+// unit (see bar.counting).
+func (pf *pipelineFlags) prepare(cmd *cobra.Command, what, unit string) (done func()) {
+	b := newBar(cmd.ErrOrStderr(), what, pf.quiet).counting(unit)
 	pf.cfg.Progress = nil
 	if b.on() {
 		pf.cfg.Progress = b
@@ -134,12 +145,21 @@ func newTrainCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "train",
 		Short: "Learn one model per service (and group) from the train data folder",
+		Example: `  monitor train                          # train_data/, every service and group
+  monitor train --train-data T --service 10.1.0.12 -q
+  # after tagging incidents expected or false-positive (monitor tag), learn them as normal
+  monitor train --train-data train_data --monitor-data monitor_data`,
 		Long: `train reads train_data/<service>/<service>_train_data.csv for every service
 folder (and every group folder with a group.json), encodes each flow as a
 symbol, cuts sliding-window traces, learns the service's automaton, scores
 the training traces and sets the alarm threshold at mean - k*sd of their
 scores. It writes model.json, train_data_predictions.csv and
-probability_plot_train.png into each folder.`,
+probability_plot_train.png into each folder.
+
+Incidents an analyst tagged expected or false-positive (monitor tag, in the
+--monitor-data folder's tags.csv) are learned as normal: the tagged host's
+monitored flows from the incident's first to its last root-cause flow join
+its training, so that its model (and its group's) no longer flags them.`,
 		Args: noArgs(trainFolders),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := pf.validate(cmd); err != nil {
@@ -166,8 +186,8 @@ probability_plot_train.png into each folder.`,
 // flags, no folders, cancelled), with the command's error: non-nil when any
 // unit failed or the training stopped.
 func runTrain(cmd *cobra.Command, pf *pipelineFlags) (untrained map[string]error, err error) {
-	done := pf.prepare(cmd, "training")
-	restore := learningGC()
+	done := pf.prepare(cmd, "training", "flows")
+	restore := learningGC(pf.cfg.MaxMemory)
 	results, skipped, err := pipeline.Train(cmd.Context(), pf.cfg)
 	restore()
 	done()
@@ -181,8 +201,12 @@ func runTrain(cmd *cobra.Command, pf *pipelineFlags) (untrained map[string]error
 			untrained[r.Unit] = r.Err
 			continue
 		}
-		fmt.Fprintf(out, "%-16s %8d %-5s %8d %-6s %6d %-6s (%d red)  threshold %.2f%s\n",
-			r.Unit, r.Flows, noun(r.Flows, "flow"), r.Traces, noun(r.Traces, "trace"), r.States, noun(r.States, "state"), r.Red, r.Threshold.Value, notes(r.Skipped, r.Foreign))
+		learned := ""
+		if r.Tagged > 0 {
+			learned = fmt.Sprintf("  (learned %s of %s tagged expected or false-positive)", count(r.TaggedFlows, "flow"), count(r.Tagged, "incident"))
+		}
+		fmt.Fprintf(out, "%-16s %8d %-5s %8d %-6s %6d %-6s (%d red)  threshold %.2f%s%s\n",
+			r.Unit, r.Flows, noun(r.Flows, "flow"), r.Traces, noun(r.Traces, "trace"), r.States, noun(r.States, "state"), r.Red, r.Threshold.Value, notes(r.Skipped, r.Foreign), learned)
 		for _, w := range r.Warnings {
 			fmt.Fprintf(errOut, "warning: %s: %s\n", r.Unit, w)
 		}
@@ -198,12 +222,34 @@ func newRunCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Score the monitor data with the trained models and write root-cause reports",
+		Example: `  monitor run                            # monitor_data/ with train_data/'s models
+  monitor run --train-data T --monitor-data M --service 10.1.0.13
+  # judge every host with one group's model
+  monitor run --model web --monitor-data M`,
 		Long: `run scores every host folder under monitor_data with its model (or, with
---model, a group's or another service's model), flags traces below the
-model's threshold, finds each flagged trace's root-cause flow and writes,
-per host: monitor_data_predictions.csv, root_cause_<state>_prediction_info.csv
-and root_cause_<state>_connection_info.csv for the top root-cause states,
-probability_plot_monitor.png; and monitor_data/summary.csv over all hosts.`,
+--model, a group's or another service's model), flags windows below the
+model's threshold, finds each flagged window's root-cause flow, groups them
+into incidents and writes, into each host's folder:
+
+  incidents.csv                  what the alarms add up to, most evidence first:
+                                 kind, summary, peer, port, first and last seen, id
+  root_cause_connections.csv     every connection behind the alarms, most evidence first
+  root_cause_<state>_prediction_info.csv, root_cause_<state>_connection_info.csv
+                                 the alarm windows and connections of the top
+                                 root-cause states (--top)
+  monitor_data_predictions.csv   every window, scored
+  probability_plot_monitor.png   the scores in time, alarms marked (--plot-format)
+  manifest.json                  the outputs, with sizes and CRC-32C (monitor verify)
+
+and into the monitor folder:
+
+  summary.csv                    one row per host
+  report.html                    one page for a browser: the incidents of every
+                                 host first, then each host's plot, incidents
+                                 and connections (its path is printed at the end)
+
+Incidents tagged (monitor tag) or silenced (monitor silence) in the monitor
+folder are shown so; a silenced one is counted, never left out.`,
 		Args: noArgs(bothFolders),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := pf.validate(cmd); err != nil {
@@ -225,7 +271,14 @@ probability_plot_monitor.png; and monitor_data/summary.csv over all hosts.`,
 }
 
 func runRun(cmd *cobra.Command, pf *pipelineFlags) error {
-	done := pf.prepare(cmd, "monitoring")
+	// The analyst's tags and silences are read first: a file that is not
+	// right stops the run before any work, naming its line and field.
+	st, err := triage.Load(pf.cfg.MonitorRoot)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	done := pf.prepare(cmd, "monitoring", "")
 	results, skipped, err := pipeline.Run(cmd.Context(), pf.cfg)
 	done()
 	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
@@ -240,15 +293,14 @@ func runRun(cmd *cobra.Command, pf *pipelineFlags) error {
 			continue
 		}
 		rep := r.Report
-		top := "-"
-		if c, state, ok := rep.Top(); ok {
-			top = fmt.Sprintf("state %d: %s %s port %d (%s)", state, c.Direction, c.Peer, c.Port, count(c.Count, "time"))
-		}
 		short := ""
 		if r.Flows < r.Window {
 			short = fmt.Sprintf("  (%s, fewer than the window of %d: one short trace, scored against a threshold for full windows)", count(r.Flows, "flow"), r.Window)
 		}
-		fmt.Fprintf(out, "%-16s %8d %-6s %6d %-9s  top root cause %s%s%s\n", r.Host, rep.Traces, noun(rep.Traces, "trace"), rep.Anomalies, noun(rep.Anomalies, "anomaly"), top, notes(r.Skipped, r.Foreign), short)
+		fmt.Fprintf(out, "%-16s %8d %-6s %6d %-9s  %s%s%s\n", r.Host, rep.Traces, noun(rep.Traces, "trace"), rep.Anomalies, noun(rep.Anomalies, "anomaly"), topWords(r.Host, &rep, st, now), notes(r.Skipped, r.Foreign), short)
+	}
+	if err == nil {
+		fmt.Fprintln(out, "report:", filepath.Join(pf.cfg.MonitorRoot, htmlreport.File))
 	}
 	return finish(errOut, "run", err, failed)
 }
@@ -258,11 +310,17 @@ func newAllCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "all",
 		Short: "Train, then run: the whole main job in one command",
+		Example: `  monitor all                            # the shipped example: train, then run
+  monitor all --train-data T --monitor-data M -q && xdg-open M/report.html`,
 		Long: `all runs "monitor train" and then "monitor run" with the same folders and
 flags: it learns a model per service from train_data and then scores
-monitor_data with them, writing the root-cause reports and summary.csv.
-A service whose training fails is reported and not monitored; the others
-are.`,
+monitor_data with them. It writes what train writes into each train folder
+(model.json, train_data_predictions.csv, probability_plot_train.png) and
+what run writes (see monitor run --help): per host incidents.csv,
+root_cause_connections.csv, the root-cause files, predictions and plot,
+and monitor_data/summary.csv and monitor_data/report.html, whose path it
+prints at the end. A service whose training fails is reported and not
+monitored; the others are.`,
 		Args: noArgs(bothFolders),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := pf.validate(cmd); err != nil {
@@ -293,6 +351,46 @@ are.`,
 	}
 	pf.bind(cmd, true, true)
 	return cmd
+}
+
+// topWords says what a host's alarms add up to: its top incident that no
+// silence mutes, with how many more there are and how many are silenced;
+// "no alarms" when it has none.
+func topWords(host string, rep *rootcause.Report, st *triage.Store, now time.Time) string {
+	if len(rep.Incidents) == 0 {
+		if rep.Anomalies == 0 {
+			return "no alarms"
+		}
+		return "no incident"
+	}
+	top, silenced := -1, 0
+	for i := range rep.Incidents {
+		in := &rep.Incidents[i]
+		sub := triage.Subject{Unit: host, Kind: in.Kind, Direction: in.Direction, Peer: in.Peer, Port: in.Port}
+		if len(st.SilencedBy(sub, now)) > 0 {
+			silenced++
+		} else if top < 0 {
+			top = i
+		}
+	}
+	if top < 0 {
+		return fmt.Sprintf("%s, all silenced", count(len(rep.Incidents), "incident"))
+	}
+	s := "top incident: " + rep.Incidents[top].Summary
+	if t, ok := st.TagOf(rep.Incidents[top].ID); ok {
+		s += " [" + string(t.Label) + "]"
+	}
+	var more []string
+	if n := len(rep.Incidents) - 1 - silenced; n > 0 {
+		more = append(more, "and "+count(n, "other incident"))
+	}
+	if silenced > 0 {
+		more = append(more, fmt.Sprintf("%d silenced", silenced))
+	}
+	if len(more) > 0 {
+		s += " (" + strings.Join(more, "; ") + ")"
+	}
+	return s
 }
 
 func notes(skipped, foreign int) string {

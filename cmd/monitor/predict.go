@@ -15,7 +15,9 @@ func newPredictCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "predict --model MODEL.json TESTFILE -o OUT.csv",
 		Short: "Score every trace of a trace file with a learned model",
-		Args:  exactArgs(1),
+		Example: `  monitor predict --model model.json 1.pautomac.test -o predictions.csv
+  monitor perplexity 1.pautomac_solution.txt predictions.csv`,
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if modelPath == "" || out == "" {
 				return fmt.Errorf("predict: --model and -o are required")

@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -17,10 +18,12 @@ func isTerminal(w io.Writer) bool {
 
 // bar is the commands' progress bar (progressbar/v3), drawn on w only when
 // it is a terminal and quiet is off; otherwise every method does nothing.
-// It is safe for concurrent use (pipeline.Progress).
+// It shows the count done, its rate and the time left. It is safe for
+// concurrent use (pipeline.Progress).
 type bar struct {
 	mu   sync.Mutex
 	desc string
+	unit string    // what it counts, for the rate ("flows/s"); "": steps
 	w    io.Writer // nil: no bar
 	pb   *progressbar.ProgressBar
 }
@@ -34,6 +37,12 @@ func newBar(w io.Writer, desc string, quiet bool) *bar {
 	return b
 }
 
+// counting makes the bar count unit (say "flows") rather than steps.
+func (b *bar) counting(unit string) *bar {
+	b.unit = unit
+	return b
+}
+
 // on reports whether the bar is drawn.
 func (b *bar) on() bool { return b.w != nil }
 
@@ -44,16 +53,23 @@ func (b *bar) Total(n int) {
 	if b.w == nil {
 		return
 	}
-	b.pb = progressbar.NewOptions(n, progressbar.OptionSetWriter(b.w), progressbar.OptionSetDescription(b.desc),
-		progressbar.OptionShowCount(), progressbar.OptionClearOnFinish(), progressbar.OptionSetPredictTime(false))
+	opts := []progressbar.Option{progressbar.OptionSetWriter(b.w), progressbar.OptionSetDescription(b.desc),
+		progressbar.OptionShowCount(), progressbar.OptionClearOnFinish(), progressbar.OptionSetPredictTime(false),
+		progressbar.OptionThrottle(100 * time.Millisecond)}
+	if b.unit != "" {
+		// Work counted in units that take about the same time each: the
+		// rate and the time left mean something.
+		opts = append(opts, progressbar.OptionShowIts(), progressbar.OptionSetItsString(b.unit), progressbar.OptionSetPredictTime(true))
+	}
+	b.pb = progressbar.NewOptions(n, opts...)
 }
 
-// Step adds one step done.
-func (b *bar) Step() {
+// Add adds n done.
+func (b *bar) Add(n int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.pb != nil {
-		_ = b.pb.Add(1)
+		_ = b.pb.Add(n)
 	}
 }
 

@@ -25,6 +25,11 @@ func newSplitCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "split FLOWFILE... --train-until TIME",
 		Short: "Split flow files (Argus, nfdump, Zeek, goflow2, Packetbeat, CSV) into train and monitor folders",
+		Example: `  # CTU-13 scenario 6: train on the hour before 11:01, monitor the rest
+  monitor split capture20110816.binetflow.gz --train-until 2011-08-16T11:01:00+02:00 \
+    --train-data T --monitor-data M
+  # a Zeek conn.log, the services found automatically
+  monitor split conn.log --services auto --train-fraction 0.5 --train-data T --monitor-data M`,
 		Long: `split reads one or more flow files (streaming; .gz read transparently; the
 format detected from the header unless --format is given) and writes the
 train/monitor folder layout: for every service and group, the flows of its
@@ -186,6 +191,9 @@ func newEvaluateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "evaluate",
 		Short: "Measure the last run against the labels of the monitored flows",
+		Example: `  monitor evaluate --train-data T --monitor-data M
+  monitor evaluate --json --sweep        # recall and FPR at each k
+  monitor evaluate --detector new-connection   # the baseline`,
 		Long: `evaluate reads the labelled monitor flows and the last run's predictions and
 reports, per host and overall: traces, TP, FP, TN, FN, precision, recall, F1,
 balanced accuracy, false-positive rate, and the root-cause hit rate (share of

@@ -14,6 +14,8 @@ func newReportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "report",
 		Short: "Write the run's HTML report (monitor_data/report.html)",
+		Example: `  monitor report --monitor-data monitor_data
+  xdg-open monitor_data/report.html`,
 		Long: `report writes one self-contained HTML page of the last run (run and all
 write it too): the summary of every monitored host, each host's plot,
 incidents and top connections, and the alarm windows they come from. It

@@ -74,10 +74,13 @@ alarm by the connection behind it: direction, peer, port, and since when.`,
 		newSimulateCmd(),
 		newVerifyCmd(),
 		newReportCmd(),
+		newTagCmd(),
+		newSilenceCmd(),
 		// Services: they run until stopped, and a stop by Ctrl-C or
 		// SIGTERM is their normal end (exit 0, see main).
 		stopsBySignal(newWatchCmd()),
 		stopsBySignal(newRouteCmd()),
+		stopsBySignal(newServeCmd()),
 	)
 	if err := completeValues(root); err != nil {
 		panic(err) // a flag registered twice: a programming error

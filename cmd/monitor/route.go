@@ -24,6 +24,8 @@ func newRouteCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "route",
 		Short: "Re-key raw flows from Kafka into a topic keyed by unit, for watches in a consumer group",
+		Example: `  monitor route --train-data /srv/train_data \
+    --source 'kafka://kafka:9092/flows?group=route' --to kafka://kafka:9092/flows-by-unit`,
 		Long: `route reads raw flows from a Kafka topic (goflow2's protobuf or JSON, or any
 format run reads, one record a message) as a member of a consumer group, and
 writes one record per watched unit a flow touches (its host is the flow's
@@ -68,7 +70,7 @@ with the same --train-data, --service and --model.`,
 			if err != nil {
 				return err
 			}
-			status.log("routing %s to %s for %d units", from, dst, r.Units())
+			status.log("routing %s to %s for %s", from, dst, count(r.Units(), "unit"))
 			if err := r.Route(cmd.Context(), live.KafkaSource{URL: from, Format: format, DeadLetter: deadLetter, SessionTimeout: session}, dst); err != nil {
 				return err
 			}

@@ -23,6 +23,10 @@ func newSimulateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "simulate",
 		Short: "Generate microservice flows with labelled injected anomalies into the train and monitor folders",
+		Example: `  # the shipped example, byte for byte
+  monitor simulate --train-data train_data --monitor-data monitor_data
+  # a bigger network: 1 million flows
+  monitor simulate --flows 1000000 --seed 7 --train-data T --monitor-data M`,
 		Long: `simulate generates the flows of a small microservice network: user requests
 that arrive at a daily rhythm and fan out from the frontend to the api, auth,
 database, cache and queue, worker jobs, health checks, metrics scrapes, DNS,
@@ -36,7 +40,10 @@ receives, sorted by time; label "normal" or "anomaly:<kind>") and the ground
 truth monitor_data/injected_anomalies.csv (';'-separated: service; kind;
 direction; peer; port; first_time; last_time; flows; instance).
 
---services N simulates the first N of: ` + strings.Join(roles, ", ") + `.
+--services N simulates the first N of: ` + strings.Join(roles, ", ") + `;
+beyond eight, further cells of the same eight roles in 10.1.C.0/24 (api-2 at
+10.1.1.11, ...), each with its own replicas, less busy than the one before
+(a network of 100 services is twelve cells and a half, up to ` + fmt.Sprint(simulate.MaxServices) + `).
 --flows is the exact number of distinct flows; a flow between two simulated
 services is a row in both files. The same flags give byte-identical files.`,
 		Args: noArgs(bothFolders),
@@ -81,7 +88,7 @@ services is a row in both files. The same flags give byte-identical files.`,
 	f.StringVar(&cfg.MonitorRoot, "monitor-data", cfg.MonitorRoot, "monitor data folder to write (one sub-folder per service, and the ground truth)")
 	f.IntVar(&cfg.Flows, "flows", cfg.Flows, "distinct flows over all services")
 	f.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "random seed")
-	f.IntVar(&cfg.Services, "services", cfg.Services, fmt.Sprintf("number of services to simulate (1-%d)", simulate.MaxServices))
+	f.IntVar(&cfg.Services, "services", cfg.Services, fmt.Sprintf("number of services to simulate (1-%d; eight per cell)", simulate.MaxServices))
 	f.StringVar(&anomalies, "anomalies", "all", "anomaly kinds to inject: all, none, or a comma list of exfiltration, port-scan, beaconing, unusual-port")
 	f.BoolVarP(&quiet, "quiet", "q", false, "no progress bar")
 	locks.bind(f)

@@ -19,6 +19,9 @@ func newVerifyCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Check that every unit folder holds one complete set of outputs",
+		Example: `  monitor verify --train-data train_data --monitor-data monitor_data
+  # wait for a running train or run to finish first
+  monitor verify --monitor-data monitor_data --wait 10m`,
 		Long: `verify checks every unit folder under the train and monitor folders: the
 outputs of train and run are written as one set, listed with their sizes
 and CRC-32C in the folder's manifest.json; verify reads them back and

@@ -11,9 +11,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/netflow-monitor/monitor/incident"
 	"github.com/netflow-monitor/monitor/layout"
 	"github.com/netflow-monitor/monitor/live"
 	"github.com/netflow-monitor/monitor/stream"
+	"github.com/netflow-monitor/monitor/triage"
 	"github.com/spf13/cobra"
 )
 
@@ -41,6 +43,15 @@ func newWatchCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "watch",
 		Short: "Monitor flows as they come: windows, incidents and alerts, live",
+		Example: `  # one service's day from standard input, alerts on standard output
+  monitor watch --train-data train_data --monitor-data /tmp/live --service 10.1.0.12 \
+    --source - < monitor_data/10.1.0.12/10.1.0.12_monitor_data.csv
+  # a collector's file, followed across rotation, alerts to a file, metrics
+  monitor watch --train-data train_data --monitor-data /srv/live --source /var/log/flows/flows.csv \
+    --follow --alerts incidents.jsonl --metrics-addr :9108
+  # one of N watches sharing the units through Kafka
+  monitor watch --train-data /srv/train_data --monitor-data /srv/live \
+    --source 'kafka://kafka:9092/flows-by-unit?group=watch' --alerts kafka://kafka:9092/incidents`,
 		Long: `watch reads flows as they come from --source: "-" (standard input), a file
 (followed as it grows and across rotation with --follow, as tail -F does), a
 folder of rotated files (read in name order; new ones as they appear with
@@ -153,6 +164,16 @@ func runWatch(cmd *cobra.Command, wf *watchFlags) error {
 			status.log("closing --alerts: %v", err)
 		}
 	}()
+	if wf.cfg.MonitorRoot != "" {
+		// Alerts carry the analyst's tags and silences as they are when
+		// sent (serve and tag change them while watch runs); a file that
+		// is not right stops nothing, and is said once per change.
+		if _, err := triage.Load(wf.cfg.MonitorRoot); err != nil {
+			status.log("tags and silences: %v (alerts go without them until it is fixed)", err)
+		}
+		tr := triage.Follow(wf.cfg.MonitorRoot, func(err error) { status.log("tags and silences: %v", err) })
+		wf.cfg.Annotate = func(a *incident.Alert) { tr.Store().Annotate(a, time.Now()) }
+	}
 	trainLock, err := wf.locks.take(cmd, reads(wf.cfg.TrainRoot))
 	if err != nil {
 		return err
@@ -162,7 +183,7 @@ func runWatch(cmd *cobra.Command, wf *watchFlags) error {
 	if err != nil {
 		return err
 	}
-	status.log("watching %d units: %s", len(eng.Units()), strings.Join(first(eng.Units(), 8), ", "))
+	status.log("watching %s: %s", count(len(eng.Units()), "unit"), strings.Join(first(eng.Units(), 8), ", "))
 	stop := status.run(ctx, eng)
 	defer stop()
 	src, err := watchSource(wf, cmd.InOrStdin(), status.log)
@@ -178,7 +199,7 @@ func runWatch(cmd *cobra.Command, wf *watchFlags) error {
 	if ctx.Err() != nil {
 		how = "stopped" // a stopped service has not failed: exit 0
 	}
-	fmt.Fprintf(errOut, "watch: %s: %d flows, %d windows, %d anomalous, %d late flows left out\n", how, st.Flows, st.Windows, st.Anomalies, st.Late)
+	fmt.Fprintf(errOut, "watch: %s: %s, %s, %d anomalous, %s left out\n", how, count(int(st.Flows), "flow"), count(int(st.Windows), "window"), st.Anomalies, count(int(st.Late), "late flow"))
 	return nil
 }
 

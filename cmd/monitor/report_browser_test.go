@@ -1,0 +1,130 @@
+package main
+
+import (
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/netflow-monitor/monitor/internal/browsertest"
+)
+
+// fullExampleOnce holds the whole shipped example (six services), trained
+// and run once per test binary in a folder that TestMain removes.
+var fullExampleOnce struct {
+	sync.Once
+	dir string
+	err string
+}
+
+// fullExample returns the monitor folder of the run of the whole shipped
+// example; tests must not change it.
+func fullExample(t *testing.T) string {
+	t.Helper()
+	o := &fullExampleOnce
+	o.Do(func() {
+		dir, err := os.MkdirTemp("", "monitor-full-example-")
+		if err != nil {
+			o.err = err.Error()
+			return
+		}
+		o.dir = dir
+		for _, sub := range []string{"train_data", "monitor_data"} {
+			files, _ := filepath.Glob(filepath.Join("..", "..", sub, "*", "*_"+sub+".csv"))
+			if sub == "monitor_data" {
+				files = append(files, filepath.Join("..", "..", sub, "injected_anomalies.csv"))
+			}
+			for _, src := range files {
+				rel, _ := filepath.Rel(filepath.Join("..", ".."), src)
+				b, err := os.ReadFile(src)
+				if err == nil {
+					err = os.MkdirAll(filepath.Join(dir, filepath.Dir(rel)), 0o755)
+				}
+				if err == nil {
+					err = os.WriteFile(filepath.Join(dir, rel), b, 0o644)
+				}
+				if err != nil {
+					o.err = err.Error()
+					return
+				}
+			}
+		}
+		if _, errOut, err := execute("all", "--train-data", filepath.Join(dir, "train_data"), "--monitor-data", filepath.Join(dir, "monitor_data"), "-q"); err != nil {
+			o.err = err.Error() + "\n" + errOut
+		}
+	})
+	if o.err != "" {
+		t.Fatalf("the whole example: %s", o.err)
+	}
+	return filepath.Join(o.dir, "monitor_data")
+}
+
+// TestReportLayout: the shipped example's report, as a person sees it in
+// Chromium at 1366×768 and 1920×1080: nothing scrolls sideways, the first
+// table is the incidents table and holds every injected anomaly of the
+// example (monitor_data/injected_anomalies.csv: each on the side of each
+// host it touches), and no table cell is taller than 300 px.
+func TestReportLayout(t *testing.T) {
+	if _, ok := browsertest.Chromium(); !ok {
+		t.Skip("no Chromium binary: install Debian's chromium package to run this test")
+	}
+	M := fullExample(t)
+	page, err := filepath.Abs(filepath.Join(M, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct{ Unit, Kind, Peer, Port string }
+	var first []row
+	for _, size := range [][2]int{{1366, 768}, {1920, 1080}} {
+		ctx := browsertest.New(t, size[0], size[1])
+		if err := chromedp.Do(ctx, chromedp.Navigate("file://"+filepath.ToSlash(page)), chromedp.WaitReady(chromedp.CSS("body"))); err != nil {
+			t.Fatal(err)
+		}
+		l, err := browsertest.Measure(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.Overflows() {
+			t.Errorf("%d px: the page scrolls sideways (%d px of content in %d)", size[0], l.ScrollWidth, l.ClientWidth)
+		}
+		if l.FirstTable != "incidents" || l.FirstHeading != "Incidents" {
+			t.Errorf("%d px: the first table is %q under %q, want the incidents table", size[0], l.FirstTable, l.FirstHeading)
+		}
+		if l.TallestCell > 300 {
+			t.Errorf("%d px: a cell %d px tall: %q", size[0], l.TallestCell, l.TallestText)
+		}
+		if first, err = chromedp.Run(ctx, chromedp.Evaluate[[]row](`[...document.querySelectorAll("#incidents > table.incidents > tbody > tr")].map(tr =>
+			({Unit: tr.dataset.unit, Kind: tr.dataset.kind, Peer: tr.dataset.peer, Port: tr.dataset.port}))`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := os.Open(filepath.Join(M, "injected_anomalies.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.Comma = ';'
+	recs, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) < 9 {
+		t.Fatalf("%d injected anomalies", len(recs)-1)
+	}
+	for _, rec := range recs[1:] { // service;kind;direction;peer;port;...
+		found := false
+		for _, in := range first {
+			if in.Unit == rec[0] && in.Peer == rec[3] && in.Port == rec[4] {
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.Errorf("the first table has no incident of %s with %s:%s (injected %s): %v", rec[0], rec[3], rec[4], strings.Join(rec, ";"), first)
+		}
+	}
+}

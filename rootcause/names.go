@@ -1,0 +1,41 @@
+package rootcause
+
+import "github.com/netflow-monitor/monitor/flows"
+
+// Names names symbols as every report of a unit writes them (the
+// predictions files of run and watch, the root-cause reports): by the
+// encoder's names, each computed once, and a symbol never seen in training
+// by what its flow was, "unseen:out/tcp/s01/d2/p:wk".
+type Names struct {
+	enc   flows.Encoder
+	cache []string
+}
+
+// NewNames returns the names of enc's symbols.
+func NewNames(enc flows.Encoder) *Names { return &Names{enc: enc} }
+
+// Symbol returns the name of a symbol of the alphabet.
+func (n *Names) Symbol(sym int32) string {
+	if sym < 0 || sym >= 1<<16 {
+		return n.enc.SymbolName(sym)
+	}
+	if int(sym) >= len(n.cache) {
+		n.cache = append(n.cache, make([]string, int(sym)+1-len(n.cache))...)
+	}
+	if n.cache[sym] == "" {
+		n.cache[sym] = n.enc.SymbolName(sym)
+	}
+	return n.cache[sym]
+}
+
+// Of returns the namer of a window's symbols (by position) whose flows
+// are fl (nil when unknown: an unseen symbol is then named as the
+// encoder names it).
+func (n *Names) Of(fl []flows.Features) func(i int, sym int32) string {
+	return func(i int, sym int32) string {
+		if sym == flows.Unknown && i < len(fl) {
+			return "unseen:" + n.enc.FlowName(&fl[i])
+		}
+		return n.Symbol(sym)
+	}
+}

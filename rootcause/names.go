@@ -9,7 +9,14 @@ import "github.com/netflow-monitor/monitor/flows"
 type Names struct {
 	enc   flows.Encoder
 	cache []string
+	// unseen are the names of the unseen flows named lately: a flow is
+	// in as many windows as a window has flows, and a flood's or a scan's
+	// are all unseen. Emptied (its room kept) when it holds maxUnseen.
+	unseen map[flows.Features]string
 }
+
+// maxUnseen bounds the unseen flows' names a Names keeps.
+const maxUnseen = 1 << 10
 
 // NewNames returns the names of enc's symbols.
 func NewNames(enc flows.Encoder) *Names { return &Names{enc: enc} }
@@ -34,8 +41,23 @@ func (n *Names) Symbol(sym int32) string {
 func (n *Names) Of(fl []flows.Features) func(i int, sym int32) string {
 	return func(i int, sym int32) string {
 		if sym == flows.Unknown && i < len(fl) {
-			return "unseen:" + n.enc.FlowName(&fl[i])
+			return n.flow(&fl[i])
 		}
 		return n.Symbol(sym)
 	}
+}
+
+// flow returns the name of an unseen flow x.
+func (n *Names) flow(x *flows.Features) string {
+	if s, ok := n.unseen[*x]; ok {
+		return s
+	}
+	if n.unseen == nil {
+		n.unseen = make(map[flows.Features]string)
+	} else if len(n.unseen) >= maxUnseen {
+		clear(n.unseen)
+	}
+	s := "unseen:" + n.enc.FlowName(x)
+	n.unseen[*x] = s
+	return s
 }

@@ -375,6 +375,9 @@ func takeover(t *testing.T, T string, all []flows.Flow, checkpoint time.Duration
 	for _, u := range b.e.Units() {
 		hosts[netip.MustParseAddr(u)] = true
 	}
+	if len(hosts) != 4 {
+		t.Fatalf("the survivor has %d units, want the 4 hosts", len(hosts))
+	}
 	for h := range hosts {
 		var in bytes.Buffer
 		cw := flows.NewCSVWriter(&in)

@@ -349,3 +349,25 @@ func TestRank(t *testing.T) {
 		t.Error("a report without alarms has a top connection")
 	}
 }
+
+// TestNamesUnseenFlows: an unseen symbol is named by its flow, the same
+// name however often the flow comes (a flow is in many windows) and past
+// the names kept; other symbols by the encoder's names.
+func TestNamesUnseenFlows(t *testing.T) {
+	names := NewNames(testEncoder{})
+	for round := range 2 {
+		for p := range 3 * maxUnseen {
+			fl := []flows.Features{{DstPort: uint16(p)}, {DstPort: 9}}
+			name := names.Of(fl)
+			if got, want := name(0, flows.Unknown), fmt.Sprintf("unseen:port%d", p); got != want {
+				t.Fatalf("round %d: flow %d named %q, want %q", round, p, got, want)
+			}
+			if got := name(1, 3); got != "sym3" {
+				t.Fatalf("symbol 3 named %q", got)
+			}
+		}
+		if len(names.unseen) > maxUnseen {
+			t.Errorf("%d unseen names kept, at most %d", len(names.unseen), maxUnseen)
+		}
+	}
+}

@@ -117,7 +117,9 @@ func writeUnit(ctx context.Context, j refreshJob) error {
 		return err
 	}
 	defer gen.Abort()
-	err = atomicfile.Write(filepath.Join(gen.Dir(), outputs.MonitorPredictionsFile), j.sn.writePredictions)
+	err = atomicfile.Write(filepath.Join(gen.Dir(), outputs.MonitorPredictionsFile), func(f *os.File) error {
+		return j.sn.writePredictions(ctx, f)
+	})
 	if err != nil {
 		return err
 	}

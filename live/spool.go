@@ -1,6 +1,7 @@
 package live
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -400,27 +401,32 @@ func (s *spool) release(upTo int64) error {
 
 // writePredictions writes the snapshot's predictions file to w: the unit
 // folder's first bytes, then the segments (on Linux the kernel copies
-// them: copy_file_range).
-func (sn *snapshot) writePredictions(w *os.File) error {
+// them: copy_file_range), until ctx is done.
+func (sn *snapshot) writePredictions(ctx context.Context, w *os.File) error {
 	from := sn.st.PredictionsSize
 	if len(sn.segs) > 0 {
 		from = sn.segs[0].base
 	}
 	if from > 0 {
-		if err := copyFrom(w, sn.folder, 0, from); err != nil {
+		if err := copyFrom(ctx, w, sn.folder, 0, from); err != nil {
 			return fmt.Errorf("the unit folder's predictions: %w", err)
 		}
 	}
 	for _, g := range sn.segs {
-		if err := copyFrom(w, filepath.Join(sn.dir, segmentName(g.base)), 0, g.size); err != nil {
+		if err := copyFrom(ctx, w, filepath.Join(sn.dir, segmentName(g.base)), 0, g.size); err != nil {
 			return fmt.Errorf("spool: %w", err)
 		}
 	}
 	return nil
 }
 
-// copyFrom appends bytes [off, off+n) of the file at path to w.
-func copyFrom(w *os.File, path string, off, n int64) error {
+// copyChunk is how much copyFrom copies between two looks at its context:
+// a stopping watch abandons a refresh within a chunk's copy.
+const copyChunk = 8 << 20
+
+// copyFrom appends bytes [off, off+n) of the file at path to w, until ctx
+// is done.
+func copyFrom(ctx context.Context, w *os.File, path string, off, n int64) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -429,9 +435,18 @@ func copyFrom(w *os.File, path string, off, n int64) error {
 	if _, err := f.Seek(off, io.SeekStart); err != nil {
 		return err
 	}
-	got, err := w.ReadFrom(io.LimitReader(f, n))
-	if err == nil && got != n {
-		err = fmt.Errorf("%s: %d bytes from %d, want %d", path, got, off, n)
+	for done := int64(0); done < n; {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		got, err := w.ReadFrom(io.LimitReader(f, min(copyChunk, n-done)))
+		done += got
+		if err == nil && got == 0 {
+			err = fmt.Errorf("%s: %d bytes from %d, want %d", path, done, off, n)
+		}
+		if err != nil {
+			return err
+		}
 	}
-	return err
+	return nil
 }

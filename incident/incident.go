@@ -145,10 +145,10 @@ type RecentFlow struct {
 const (
 	// MaxCauses bounds the root-cause flows an incident keeps: the others
 	// are counted.
-	MaxCauses = 1 << 14
+	MaxCauses = 1 << 12
 	// MaxKept bounds the root-cause flows the open incidents of a unit
 	// keep together, past which an incident keeps its first MinKept.
-	MaxKept = 1 << 14
+	MaxKept = 1 << 12
 	// MinKept is how many root-cause flows an incident keeps whatever
 	// the others keep, so that each says what it is (a scan its ports).
 	MinKept = 64

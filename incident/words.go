@@ -51,7 +51,7 @@ func bytesWords(b uint64) string {
 }
 
 // atLeast prints a count of what c's kept root causes have: "at least
-// 16,384" when c counted others it did not keep (see MaxCauses).
+// 4,096" when c counted others it did not keep (see MaxCauses).
 func atLeast(c *Incident, n int) string {
 	if c.Others > 0 {
 		return "at least " + thousands(n)

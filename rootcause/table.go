@@ -1,6 +1,9 @@
 package rootcause
 
-import "container/heap"
+import (
+	"container/heap"
+	"maps"
+)
 
 // table keeps the entries of the keys with the highest rank, at most max
 // of them: the Space-Saving summary (Metwally, Agrawal and El Abbadi,
@@ -52,6 +55,12 @@ func (t *table[K, E]) add(k K, fresh func() E) *E {
 		s := t.heap.s[0]
 		delete(t.at, s.key)
 		t.evicted++
+		if t.evicted%(4*t.max) == 0 {
+			// A map that keys come into and go out of for ever keeps
+			// growing (its deleted slots are not all reused): a copy
+			// holds what it holds in the room it needs.
+			t.at = maps.Clone(t.at)
+		}
 		e := fresh()
 		t.inherit(&e, &s.e)
 		s.key, s.e = k, e

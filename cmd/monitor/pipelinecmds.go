@@ -365,9 +365,7 @@ func topWords(host string, rep *rootcause.Report, st *triage.Store, now time.Tim
 	}
 	top, silenced := -1, 0
 	for i := range rep.Incidents {
-		in := &rep.Incidents[i]
-		sub := triage.Subject{Unit: host, Kind: in.Kind, Direction: in.Direction, Peer: in.Peer, Port: in.Port}
-		if len(st.SilencedBy(sub, now)) > 0 {
+		if len(st.SilencedBy(triage.SubjectOf(host, &rep.Incidents[i]), now)) > 0 {
 			silenced++
 		} else if top < 0 {
 			top = i

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -38,11 +39,22 @@ const (
 )
 
 // shipJob is a unit's spool to write to the spool topic: from what was
-// written before up to the state the checkpoint writes.
+// written before up to the state the checkpoint writes. It holds the
+// spool's folder and segments as they were then: the checkpoint writes it
+// while windows come and refreshes start segments (sp is for telling,
+// under the lock, whether the unit still has that spool).
 type shipJob struct {
 	unit     string
 	sp       *spool
+	dir      string
+	segs     []segment
 	from, to SpoolState
+}
+
+// shipJobOf returns the job of the unit's spool sp from state from to
+// state to; the engine's lock must be held.
+func shipJobOf(unit string, sp *spool, from, to SpoolState) shipJob {
+	return shipJob{unit: unit, sp: sp, dir: sp.dir, segs: slices.Clone(sp.segs), from: from, to: to}
 }
 
 // ship writes the jobs' new bytes to the spool topic, in batches, and
@@ -71,11 +83,11 @@ func (k *kafkaWatch) ship(ctx context.Context, jobs []shipJob) error {
 			}
 			return nil
 		}
-		err := j.sp.readPredictions(j.from.PredictionsSize, j.to.PredictionsSize, func(at int64, b []byte) error {
+		err := readPredictions(j.dir, j.segs, j.from.PredictionsSize, j.to.PredictionsSize, func(at int64, b []byte) error {
 			return emit(spoolFilePredictions, at, b)
 		})
 		if err == nil {
-			err = readChunks(filepath.Join(j.sp.dir, spoolSamples), j.from.SamplesSize, j.to.SamplesSize, func(at int64, b []byte) error {
+			err = readChunks(filepath.Join(j.dir, spoolSamples), j.from.SamplesSize, j.to.SamplesSize, func(at int64, b []byte) error {
 				return emit(spoolFileSamples, at, b)
 			})
 		}
@@ -87,15 +99,15 @@ func (k *kafkaWatch) ship(ctx context.Context, jobs []shipJob) error {
 }
 
 // readPredictions calls fn with the bytes [from, to) of the predictions
-// file, in chunks, from the segments (which hold them: a checkpoint
-// releases segments only once they are written).
-func (s *spool) readPredictions(from, to int64, fn func(at int64, b []byte) error) error {
-	for _, g := range s.segs {
+// file, in chunks, from the segments segs of the spool in dir (which hold
+// them: a checkpoint releases segments only once they are written).
+func readPredictions(dir string, segs []segment, from, to int64, fn func(at int64, b []byte) error) error {
+	for _, g := range segs {
 		lo, hi := max(from, g.base), min(to, g.base+g.size)
 		if lo >= hi {
 			continue
 		}
-		err := readChunks(filepath.Join(s.dir, segmentName(g.base)), lo-g.base, hi-g.base, func(at int64, b []byte) error {
+		err := readChunks(filepath.Join(dir, segmentName(g.base)), lo-g.base, hi-g.base, func(at int64, b []byte) error {
 			return fn(g.base+at, b)
 		})
 		if err != nil {

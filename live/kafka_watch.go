@@ -487,7 +487,7 @@ func (k *kafkaWatch) checkpoint(ctx context.Context, cl *kgo.Client, parts []int
 			// rows (shipped below, before the state that counts them).
 			st.Spool.Base, st.Spool.BaseCRC = 0, 0
 			if u.sp != nil {
-				ship = append(ship, shipJob{unit: u.spec.name, sp: u.sp, from: k.shipped[u.spec.name], to: st.Spool})
+				ship = append(ship, shipJobOf(u.spec.name, u.sp, k.shipped[u.spec.name], st.Spool))
 			}
 			b, err := json.Marshal(kafkaUnitState{UnitState: st, Partition: p, Offsets: all})
 			if err != nil {

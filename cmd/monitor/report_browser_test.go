@@ -66,7 +66,8 @@ func fullExample(t *testing.T) string {
 // Chromium at 1366×768 and 1920×1080: nothing scrolls sideways, the first
 // table is the incidents table and holds every injected anomaly of the
 // example (monitor_data/injected_anomalies.csv: each on the side of each
-// host it touches), and no table cell is taller than 300 px.
+// host it touches), and no table cell is taller than 300 px; at 800 px a
+// plot keeps a readable size and scrolls inside its figure.
 func TestReportLayout(t *testing.T) {
 	if _, ok := browsertest.Chromium(); !ok {
 		t.Skip("no Chromium binary: install Debian's chromium package to run this test")
@@ -100,6 +101,34 @@ func TestReportLayout(t *testing.T) {
 			({Unit: tr.dataset.unit, Kind: tr.dataset.kind, Peer: tr.dataset.peer, Port: tr.dataset.port}))`)); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// On a narrow screen a plot keeps at least 900 px of its 1,200 (its
+	// text stays readable) and scrolls inside its figure; the page does
+	// not scroll sideways for it.
+	ctx := browsertest.New(t, 800, 600)
+	if err := chromedp.Do(ctx, chromedp.Navigate("file://"+filepath.ToSlash(page)), chromedp.WaitReady(chromedp.CSS("body"))); err != nil {
+		t.Fatal(err)
+	}
+	widths, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](`[...document.querySelectorAll("figure img")].map(i => Math.round(i.getBoundingClientRect().width))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(widths) == 0 {
+		t.Error("800 px: no plot in the report")
+	}
+	for i, w := range widths {
+		if w < 900 {
+			t.Errorf("800 px: plot %d shown %d px wide, want at least 900", i+1, w)
+		}
+	}
+	figures, err := chromedp.Run(ctx, chromedp.Evaluate[int](`Math.max(...[...document.querySelectorAll("figure")].map(f => Math.ceil(f.getBoundingClientRect().right)))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, err := browsertest.Measure(ctx); err != nil {
+		t.Fatal(err)
+	} else if figures > l.ClientWidth {
+		t.Errorf("800 px: a figure ends at %d px, past the page's %d", figures, l.ClientWidth)
 	}
 	f, err := os.Open(filepath.Join(M, "injected_anomalies.csv"))
 	if err != nil {

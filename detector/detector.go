@@ -30,8 +30,9 @@ type Cause struct {
 	Start int64
 	Conn  flows.Connection
 	// Why says in words what training never saw of the flow (see
-	// model.Novelty.Explain), for an anomalous window judged by a
-	// Detector; nil when nothing of it is new.
+	// Explain); nil when nothing of it is new, or until it is asked for:
+	// a Detector leaves it to its readers, which need it for a few of a
+	// flood's or a scan's windows only.
 	Why []string
 }
 
@@ -160,7 +161,6 @@ func (s *Scorer) score(first int) *Window {
 type Detector struct {
 	m       *model.Model
 	host    netip.Addr
-	who     string // the unit whose training the model saw, as words name it
 	sc      *Scorer
 	refs    []flowRef // the last Window flows, by position mod Window
 	flows   int
@@ -178,7 +178,7 @@ type flowRef struct {
 
 // New returns a detector of host's flows judged by m.
 func New(m *model.Model, host netip.Addr) *Detector {
-	return &Detector{m: m, host: host, who: who(m, host), sc: NewScorer(m.Automaton, m.Window, m.Stride), refs: make([]flowRef, m.Window)}
+	return &Detector{m: m, host: host, sc: NewScorer(m.Automaton, m.Window, m.Stride), refs: make([]flowRef, m.Window)}
 }
 
 // who names, for the words of a root cause, whose training m saw: "this
@@ -255,10 +255,18 @@ func (d *Detector) judge(w *Window) *Window {
 	}
 	r := &d.refs[w.Cause.Flow%len(d.refs)]
 	w.Cause.Start, w.Cause.Conn = r.start, r.conn
-	if w.Anomalous {
-		w.Cause.Why = d.m.Novelty.Explain(&r.x, r.conn.Peer, d.who)
-	}
 	return w
+}
+
+// Explain says in words what training never saw of a window's root-cause
+// flow, judged by m for host (see model.Novelty.Explain); nil when
+// nothing of it is new.
+func Explain(m *model.Model, host netip.Addr, w *Window) []string {
+	c := &w.Cause
+	if c.Index >= len(w.Flows) {
+		return nil
+	}
+	return m.Novelty.Explain(&w.Flows[c.Index], c.Conn.Peer, who(m, host))
 }
 
 // Spans returns the windows of consecutive symbol sequences of the given

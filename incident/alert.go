@@ -198,13 +198,10 @@ func AlertOf(ev *Event) Alert {
 		ConfidenceScore: c.Confidence, ConcernScore: c.Confidence, Pattern: d.Kind, Detail: d.Detail,
 		Direction: d.Direction.String(), Peer: d.PeerText(), Port: d.PortText(), FirstSeen: ISOTime(c.FirstSeen), LastSeen: ISOTime(c.LastSeen),
 		Flows: c.Flows(), Evidence: roundEvidence(c.Evidence),
-		Windows:   Windows{Anomalous: len(c.Windows), MinScore: c.MinSum, Rows: Rows(c.Windows)},
+		Windows:   Windows{Anomalous: c.Windows.N, First: c.Windows.First(), Last: c.Windows.Last, MinScore: c.MinSum, Rows: c.Windows.String()},
 		Annotator: Annotator{Name: "netflow-monitor watch", AnnotatorType: "algorithm", Version: c.Model.ID},
 		Model:     c.Model,
 		Key:       AlertKey(c.Unit, ev.WindowStart),
-	}
-	if n := len(c.Windows); n > 0 {
-		a.Windows.First, a.Windows.Last = c.Windows[0], c.Windows[n-1]
 	}
 	if ev.Change == Close {
 		a.State, a.EndTime = "closed", isoNano(c.End)
@@ -218,7 +215,7 @@ func AlertOf(ev *Event) Alert {
 		cause := fmt.Sprintf("%s %s port %d", s.conn.Direction, s.conn.Peer, s.conn.Port)
 		a.Symptoms = append(a.Symptoms, Symp{
 			ID:           uuid5("symptom", c.ID, cause),
-			ConcernScore: 100 * s.windows / max(1, len(c.Windows)), ConfidenceScore: s.confidence,
+			ConcernScore: 100 * s.windows / max(1, c.Windows.N), ConfidenceScore: s.confidence,
 			Action: s.conn.Direction.String() + " connection", Reason: "least likely flow of " + windowCount(s.windows),
 			Cause: cause, Why: s.why, Direction: s.conn.Direction.String(), Peer: s.conn.Peer.String(), Port: s.conn.Port, State: s.state,
 			Windows: s.windows, FirstSeen: isoNano(s.first), LastSeen: isoNano(s.last),

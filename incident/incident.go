@@ -29,6 +29,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"net/netip"
 	"slices"
 	"time"
 
@@ -87,6 +88,10 @@ type Window struct {
 	Anomalous  bool
 	Cause      Cause // of an anomalous window
 	Model      *Model
+	// Explain, when set, gives the root cause's words (Cause.Why) when
+	// the incident keeps a new one: a flood's or a scan's windows need
+	// them for the few root causes kept only.
+	Explain func() []string
 }
 
 // Incident is one incident of a unit.
@@ -106,23 +111,52 @@ type Incident struct {
 	// root-cause flows.
 	FirstSeen, LastSeen int64
 	// Windows are its anomalous windows' numbers (from 1), ascending.
-	Windows    []int
+	Windows    WindowList
 	MinSum     float64
 	Confidence int
 	Evidence   float64 // the sum of the surprise of its distinct root-cause flows
 	// Causes are its distinct root-cause flows, in the order they came;
-	// past MaxCauses they are counted in Others only.
+	// past MaxCauses (or the tracker's MaxKept) they are counted in
+	// Others only.
 	Causes []Cause
 	Others int
+	// Recent are the root-cause flows of its latest windows (see
+	// recentFlow): a flow blamed again by a later window is found there,
+	// not counted twice, whether it is in Causes or counted in Others.
+	Recent []RecentFlow `json:",omitempty"`
 	Model  Model
 	// Description is what it is, from its causes (see Kinds); set at
 	// each event and at the end.
 	Description
+	seq int // its place among the tracker's open incidents, in the order they opened
 }
 
-// MaxCauses bounds the root-cause flows an incident keeps (a long scan
-// blames a new flow in every window): the others are counted.
-const MaxCauses = 1 << 14
+// RecentFlow is a root-cause flow of one of an incident's latest windows:
+// its position in the unit's flows, and its index in Causes (-1 when it
+// was counted in Others).
+type RecentFlow struct {
+	Flow, Cause int
+}
+
+// Bounds on what a tracker keeps, so that its memory (and a checkpoint of
+// it) is bounded whatever the windows: a long scan blames a new flow in
+// every window, and traffic of random peers and ports opens an incident
+// in every one.
+const (
+	// MaxCauses bounds the root-cause flows an incident keeps: the others
+	// are counted.
+	MaxCauses = 1 << 12
+	// MaxKept bounds the root-cause flows the open incidents of a unit
+	// keep together, past which an incident keeps its first MinKept.
+	MaxKept = 1 << 12
+	// MinKept is how many root-cause flows an incident keeps whatever
+	// the others keep, so that each says what it is (a scan its ports).
+	MinKept = 64
+	// MaxOpen bounds a unit's open incidents: a window that would open
+	// one more closes first the one whose latest root cause is the
+	// earliest.
+	MaxOpen = 256
+)
 
 // Flows returns the number of its distinct root-cause flows.
 func (c *Incident) Flows() int { return len(c.Causes) + c.Others }
@@ -146,16 +180,37 @@ type Event struct {
 	WindowStart int64
 }
 
-// Tracker follows the incidents of one unit.
+// Tracker follows the incidents of one unit. Each window costs it a few
+// map lookups, whatever the number of incidents and root causes: open
+// incidents are found by the peers and ports of their root causes.
 type Tracker struct {
 	unit string
 	gap  int64
 	open []*Incident
+	seq  int
+	kept int // root-cause flows kept by the open incidents
+	// peers and ports index the open incidents by the peers and ports
+	// (each with its direction) of the root causes they keep, in the
+	// order the incidents opened.
+	peers map[dirPeer][]*Incident
+	ports map[dirPort][]*Incident
+}
+
+type dirPeer struct {
+	d flows.Direction
+	p netip.Addr
+}
+
+type dirPort struct {
+	d flows.Direction
+	p uint16
 }
 
 // NewTracker returns a tracker of unit's incidents with the given gap
 // (nanoseconds of event time).
-func NewTracker(unit string, gap int64) *Tracker { return &Tracker{unit: unit, gap: gap} }
+func NewTracker(unit string, gap int64) *Tracker {
+	return &Tracker{unit: unit, gap: gap, peers: map[dirPeer][]*Incident{}, ports: map[dirPort][]*Incident{}}
+}
 
 // Open returns the number of open incidents.
 func (t *Tracker) Open() int { return len(t.open) }
@@ -172,24 +227,22 @@ func (t *Tracker) Window(w *Window) []Event {
 		return evs
 	}
 	conf := Confidence(w.Sum, w.Model)
-	var inc *Incident
-	for _, c := range t.open {
-		if c.joins(w, t.gap) {
-			inc = c
-			break
-		}
-	}
+	inc := t.joined(w)
 	if inc == nil {
+		if len(t.open) >= MaxOpen {
+			evs = append(evs, t.closeStalest())
+		}
+		t.seq++
 		inc = &Incident{ID: incidentID(t.unit, w), Unit: t.unit, Start: w.Start, MinSum: w.Sum,
-			FirstSeen: math.MaxInt64, LastSeen: math.MinInt64}
+			FirstSeen: math.MaxInt64, LastSeen: math.MinInt64, seq: t.seq}
 		t.open = append(t.open, inc)
 	}
-	newCause := inc.add(w, conf)
+	newCause := t.add(inc, w, conf)
 	change := Update
 	switch {
-	case len(inc.Windows) == 1:
+	case inc.Windows.N == 1:
 		change = Open
-	case !powerOfTwo(len(inc.Windows)) && !(newCause && powerOfTwo(inc.Flows())):
+	case !powerOfTwo(inc.Windows.N) && !(newCause && powerOfTwo(inc.Flows())):
 		// Grown, but not enough to say so again: updates come as the
 		// windows or the root-cause flows double, so that a long
 		// incident (a scan blames a new port in every window) sends
@@ -198,6 +251,38 @@ func (t *Tracker) Window(w *Window) []Event {
 		return evs
 	}
 	return append(evs, inc.event(change, w.Start))
+}
+
+// joined returns the open incident w joins, the first opened of those
+// whose root causes share its root cause's connection, peer or port (each
+// in its direction) and that it comes near (see near); nil for none.
+func (t *Tracker) joined(w *Window) *Incident {
+	c := &w.Cause.Conn
+	var best *Incident
+	for _, cands := range [2][]*Incident{t.peers[dirPeer{c.Direction, c.Peer}], t.ports[dirPort{c.Direction, c.Port}]} {
+		for _, inc := range cands {
+			if (best == nil || inc.seq < best.seq) && inc.near(w, t.gap) {
+				best = inc
+			}
+		}
+	}
+	return best
+}
+
+// closeStalest closes the open incident whose latest root cause is the
+// earliest (the first opened on a tie), to make room for one more.
+func (t *Tracker) closeStalest() Event {
+	at := 0
+	for i, c := range t.open {
+		if c.LastSeen < t.open[at].LastSeen {
+			at = i
+		}
+	}
+	c := t.open[at]
+	t.open = slices.Delete(t.open, at, at+1)
+	t.forget(c)
+	c.Closed = true
+	return c.event(Close, c.LastStart)
 }
 
 // Advance closes the incidents that no window can join any more, now
@@ -212,6 +297,7 @@ func (t *Tracker) Advance(horizon int64, next int) []Event {
 	keep := t.open[:0]
 	for _, c := range t.open {
 		if horizon > c.LastSeen && horizon-c.LastSeen > t.gap && next > c.LastFirst+c.LastFlows {
+			t.forget(c)
 			c.Closed = true
 			evs = append(evs, c.event(Close, c.LastStart))
 			continue
@@ -241,15 +327,58 @@ func RestoreTracker(unit string, gap int64, open []Incident) *Tracker {
 	t := NewTracker(unit, gap)
 	for _, c := range open {
 		c := c.clone()
+		t.seq++
+		c.seq = t.seq
 		t.open = append(t.open, &c)
+		t.kept += len(c.Causes)
+		for i := range c.Causes {
+			t.index(&c, &c.Causes[i].Conn)
+		}
 	}
 	return t
 }
 
+// index records that c has a root cause of connection k.
+func (t *Tracker) index(c *Incident, k *flows.Connection) {
+	p, q := dirPeer{k.Direction, k.Peer}, dirPort{k.Direction, k.Port}
+	if l := t.peers[p]; !slices.Contains(l, c) {
+		t.peers[p] = append(l, c)
+	}
+	if l := t.ports[q]; !slices.Contains(l, c) {
+		t.ports[q] = append(l, c)
+	}
+}
+
+// forget takes a closing incident out of the index.
+func (t *Tracker) forget(c *Incident) {
+	t.kept -= len(c.Causes)
+	drop := func(l []*Incident) []*Incident {
+		if i := slices.Index(l, c); i >= 0 {
+			l = slices.Delete(l, i, i+1)
+		}
+		return l
+	}
+	for i := range c.Causes {
+		k := &c.Causes[i].Conn
+		p, q := dirPeer{k.Direction, k.Peer}, dirPort{k.Direction, k.Port}
+		if l := drop(t.peers[p]); len(l) > 0 {
+			t.peers[p] = l
+		} else {
+			delete(t.peers, p)
+		}
+		if l := drop(t.ports[q]); len(l) > 0 {
+			t.ports[q] = l
+		} else {
+			delete(t.ports, q)
+		}
+	}
+}
+
 func (c *Incident) clone() Incident {
 	d := *c
-	d.Windows = slices.Clone(c.Windows)
+	d.Windows = c.Windows.clone()
 	d.Causes = slices.Clone(c.Causes)
+	d.Recent = slices.Clone(c.Recent)
 	return d
 }
 
@@ -259,28 +388,17 @@ func (c *Incident) event(ch Change, windowStart int64) Event {
 	return Event{Change: ch, Incident: c.clone(), WindowStart: windowStart}
 }
 
-// joins reports whether w joins c: its root cause shares the connection,
-// the peer or the port (each in its direction) of one of c's root causes,
-// and it comes within gap of c's latest one or its flows overlap or follow
-// on those of c's last window.
-func (c *Incident) joins(w *Window, gap int64) bool {
-	cause := &w.Cause
-	if cause.Start-c.LastSeen > gap && w.First > c.LastFirst+c.LastFlows {
-		return false
-	}
-	for i := range c.Causes {
-		k := &c.Causes[i].Conn
-		if k.Direction == cause.Conn.Direction && (k.Peer == cause.Conn.Peer || k.Port == cause.Conn.Port) {
-			return true
-		}
-	}
-	return false
+// near reports whether w comes near c: its root cause within gap of c's
+// latest one, or its flows overlapping or following on those of c's last
+// window.
+func (c *Incident) near(w *Window, gap int64) bool {
+	return !(w.Cause.Start-c.LastSeen > gap && w.First > c.LastFirst+c.LastFlows)
 }
 
-// add adds an anomalous window; it reports whether its root cause is a
-// flow the incident did not have.
-func (c *Incident) add(w *Window, conf int) bool {
-	c.Windows = append(c.Windows, w.Index)
+// add adds an anomalous window to c; it reports whether its root cause is
+// a flow the incident did not have.
+func (t *Tracker) add(c *Incident, w *Window, conf int) bool {
+	c.Windows.Add(w.Index)
 	c.End = max(c.End, w.End)
 	c.LastStart, c.LastFirst, c.LastFlows = w.Start, w.First, w.Flows
 	c.MinSum = min(c.MinSum, w.Sum)
@@ -288,21 +406,50 @@ func (c *Incident) add(w *Window, conf int) bool {
 	c.Model = *w.Model
 	cause := w.Cause
 	c.FirstSeen, c.LastSeen = min(c.FirstSeen, cause.Start), max(c.LastSeen, cause.Start)
-	for i := len(c.Causes) - 1; i >= 0; i-- {
-		if k := &c.Causes[i]; k.Flow == cause.Flow {
+	if i, ok := c.recentFlow(cause.Flow, w.First); ok {
+		if i >= 0 {
+			k := &c.Causes[i]
 			k.Windows++
 			k.Confidence = max(k.Confidence, conf)
-			return false
 		}
+		return false
 	}
 	c.Evidence += cause.Surprise
-	if len(c.Causes) >= MaxCauses {
+	i := -1
+	if len(c.Causes) < MinKept || len(c.Causes) < MaxCauses && t.kept < MaxKept {
+		i = len(c.Causes)
+		cause.Windows, cause.Confidence = 1, conf
+		if cause.Why == nil && w.Explain != nil {
+			cause.Why = w.Explain()
+		}
+		c.Causes = append(c.Causes, cause)
+		t.kept++
+		t.index(c, &cause.Conn)
+	} else {
 		c.Others++
-		return true
 	}
-	cause.Windows, cause.Confidence = 1, conf
-	c.Causes = append(c.Causes, cause)
+	c.Recent = append(c.Recent, RecentFlow{Flow: cause.Flow, Cause: i})
 	return true
+}
+
+// recentFlow looks for flow among the root causes of c's latest windows,
+// first dropping those that start before first (the first flow of the
+// window being added): no window from it on holds them. It returns the
+// flow's index in Causes (-1 when it was counted in Others).
+func (c *Incident) recentFlow(flow, first int) (int, bool) {
+	drop := 0
+	for drop < len(c.Recent) && c.Recent[drop].Flow < first {
+		drop++
+	}
+	if drop > 0 {
+		c.Recent = append(c.Recent[:0], c.Recent[drop:]...)
+	}
+	for _, r := range c.Recent {
+		if r.Flow == flow {
+			return r.Cause, true
+		}
+	}
+	return 0, false
 }
 
 func powerOfTwo(n int) bool { return n > 0 && n&(n-1) == 0 }

@@ -81,7 +81,7 @@ func TestTracker(t *testing.T) {
 			if ids[ev.Incident.ID] == "" {
 				ids[ev.Incident.ID] = string(rune('A' + len(ids)))
 			}
-			got = append(got, strings.Join([]string{string(ev.Change), ids[ev.Incident.ID], itoa(len(ev.Incident.Windows)), itoa(ev.Incident.Flows())}, " "))
+			got = append(got, strings.Join([]string{string(ev.Change), ids[ev.Incident.ID], itoa(ev.Incident.Windows.N), itoa(ev.Incident.Flows())}, " "))
 		}
 		for i, s := range steps {
 			if i == restoreAt {
@@ -216,6 +216,88 @@ func TestKinds(t *testing.T) {
 	Describe(c)
 	if c.Kind != "exfiltration" || !strings.Contains(c.Detail, "first SMTP of this host") {
 		t.Errorf("exfiltration: %+v", c.Description)
+	}
+}
+
+// TestWindowList: windows print as runs of consecutive numbers; past
+// MaxRuns runs the others are counted, and the list stays bounded.
+func TestWindowList(t *testing.T) {
+	tests := []struct {
+		name string
+		add  []int
+		want string
+	}{
+		{"one", []int{7}, "7"},
+		{"runs", []int{34, 35, 36, 37, 38, 41, 42, 131}, "34-38 41-42 131"},
+		{"a run after gaps", []int{1, 3, 4, 5}, "1 3-5"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var l WindowList
+			for _, i := range tc.add {
+				l.Add(i)
+			}
+			if got := l.String(); got != tc.want || l.N != len(tc.add) || l.First() != tc.add[0] || l.Last != tc.add[len(tc.add)-1] {
+				t.Errorf("%q (%d windows, first %d, last %d), want %q", got, l.N, l.First(), l.Last, tc.want)
+			}
+		})
+	}
+	var l WindowList
+	for i := 1; i <= 3*MaxRuns; i++ {
+		l.Add(2 * i) // every other window: a run each
+	}
+	l.Add(2*3*MaxRuns + 1) // continues the last run, which is not listed
+	if len(l.Runs) != MaxRuns || l.Unlisted != 2*MaxRuns+1 || l.N != 3*MaxRuns+1 || l.Last != 6*MaxRuns+1 {
+		t.Errorf("%d runs, %d unlisted, %d windows, last %d", len(l.Runs), l.Unlisted, l.N, l.Last)
+	}
+	if want := " 512 and 513 more windows up to 1537"; !strings.HasSuffix(l.String(), want) {
+		t.Errorf("%q does not end with %q", l.String()[len(l.String())-60:], want)
+	}
+}
+
+// TestTrackerBounds: traffic that opens an incident in every window (a
+// new peer and port each time, all at one instant, so that none closes)
+// keeps at most MaxOpen open, closing the stalest first; a scan that
+// blames a new flow in every window keeps at most MaxCauses of them and
+// counts the others; a flow blamed again by later windows is one flow,
+// kept or counted.
+func TestTrackerBounds(t *testing.T) {
+	tr := NewTracker("10.1.0.12", 60e9)
+	closed := 0
+	for i := 1; i <= MaxOpen+10; i++ {
+		c := flows.Connection{Direction: flows.Outbound, Peer: netip.AddrFrom4([4]byte{203, 0, byte(i >> 8), byte(i)}), Port: uint16(1000 + i)}
+		w := win(i, &c)
+		w.Start, w.End, w.Cause.Start = 0, 0, 0
+		for _, ev := range tr.Window(w) {
+			if ev.Change == Close {
+				closed++
+			}
+		}
+		if tr.Open() > MaxOpen {
+			t.Fatalf("%d open after %d windows", tr.Open(), i)
+		}
+	}
+	if closed != 10 || tr.Open() != MaxOpen {
+		t.Errorf("%d closed early, %d open; want 10, %d", closed, tr.Open(), MaxOpen)
+	}
+
+	tr = NewTracker("10.1.0.12", 60e9)
+	const windows = 2 * (MaxCauses + 500)
+	for i := 1; i <= windows; i++ {
+		c := flows.Connection{Direction: flows.Outbound, Peer: scanC.Peer, Port: uint16(i)}
+		w := win(i, &c)
+		if i%2 == 0 {
+			w.Cause.Flow-- // the flow the window before blamed: blamed again
+		}
+		tr.Window(w)
+	}
+	evs := tr.End()
+	in := evs[len(evs)-1].Incident
+	if len(in.Causes) != MaxCauses || in.Flows() != (windows+1)/2 || in.Windows.N != windows || len(in.Recent) > 20 {
+		t.Errorf("%d causes kept, %d flows, %d windows, %d recent; want %d kept, %d flows, %d windows", len(in.Causes), in.Flows(), in.Windows.N, len(in.Recent), MaxCauses, (windows+1)/2, windows)
+	}
+	if in.Kind != "port scan" {
+		t.Errorf("kind %q", in.Kind)
 	}
 }
 

@@ -31,9 +31,9 @@ func fanOut() Kind {
 		d := Description{Direction: fs[0].Conn.Direction, Port: fs[0].Conn.Port, Ports: 1, Peers: peers}
 		what := portWords(d.Port)
 		if d.Direction == flows.Outbound {
-			d.Summary = fmt.Sprintf("%s to %s hosts", what, thousands(peers))
+			d.Summary = fmt.Sprintf("%s to %s hosts", what, atLeast(c, peers))
 		} else {
-			d.Summary = fmt.Sprintf("%s from %s hosts", what, thousands(peers))
+			d.Summary = fmt.Sprintf("%s from %s hosts", what, atLeast(c, peers))
 		}
 		newPeers := 0
 		for _, f := range fs {

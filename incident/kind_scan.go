@@ -29,9 +29,9 @@ func portScan() Kind {
 		}
 		d := Description{Direction: fs[0].Conn.Direction, Peer: fs[0].Conn.Peer, Ports: ports, Peers: 1}
 		if d.Direction == flows.Outbound {
-			d.Summary = fmt.Sprintf("scan of %s ports of %s", thousands(ports), d.Peer)
+			d.Summary = fmt.Sprintf("scan of %s ports of %s", atLeast(c, ports), d.Peer)
 		} else {
-			d.Summary = fmt.Sprintf("scanned on %s ports by %s", thousands(ports), d.Peer)
+			d.Summary = fmt.Sprintf("scanned on %s ports by %s", atLeast(c, ports), d.Peer)
 		}
 		newPorts := 0
 		for _, f := range fs {

@@ -177,11 +177,14 @@ func groupBy[K comparable, D comparable](c *Incident, key func(*Cause) K, distin
 	return best, bestN, best != nil
 }
 
-// maxWhy bounds the words of novelty an incident's detail quotes.
+// maxWhy bounds the words of novelty an incident's detail quotes: a
+// scan's every flow is new in its own words, so the first few say what
+// they are and the rest are counted.
 const maxWhy = 4
 
 // others says how many connections of the incident its description
-// leaves out, and why its main flows are unlikely, when the scoring says.
+// leaves out, and why its main flows are unlikely (the first maxWhy
+// reasons), when the scoring says.
 func others(c *Incident, in []*Cause) string {
 	conns := map[flows.Connection]bool{}
 	for _, f := range in {
@@ -195,17 +198,23 @@ func others(c *Incident, in []*Cause) string {
 	}
 	var s []string
 	var why []string
+	seen := map[string]bool{}
+	more := 0
 	for _, f := range in {
 		for _, w := range f.Why {
-			if !slices.Contains(why, w) {
+			switch {
+			case seen[w]:
+			case len(why) == maxWhy:
+				seen[w] = true
+				more++
+			default:
+				seen[w] = true
 				why = append(why, w)
 			}
 		}
 	}
-	if len(why) > maxWhy {
-		// A scan's every flow is new in its own words: the first few say
-		// what they are, and the rest are counted.
-		why = append(why[:maxWhy:maxWhy], fmt.Sprintf("and %d more", len(why)-maxWhy))
+	if more > 0 {
+		why = append(why, fmt.Sprintf("and %d more", more))
 	}
 	if len(why) > 0 {
 		s = append(s, strings.Join(why, ", "))

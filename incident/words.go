@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
-	"strings"
 
 	"github.com/netflow-monitor/monitor/flows"
 )
@@ -51,6 +50,15 @@ func bytesWords(b uint64) string {
 	return strconv.FormatFloat(v, 'f', 1, 64) + " " + units[i]
 }
 
+// atLeast prints a count of what c's kept root causes have: "at least
+// 4,096" when c counted others it did not keep (see MaxCauses).
+func atLeast(c *Incident, n int) string {
+	if c.Others > 0 {
+		return "at least " + thousands(n)
+	}
+	return thousands(n)
+}
+
 // thousands prints n with a comma between thousands: 1,057.
 func thousands(n int) string {
 	s := strconv.Itoa(n)
@@ -58,24 +66,4 @@ func thousands(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
-}
-
-// Rows prints window numbers as ranges: "34-38 41-42 131".
-func Rows(ws []int) string {
-	var b strings.Builder
-	for i := 0; i < len(ws); {
-		j := i
-		for j+1 < len(ws) && ws[j+1] == ws[j]+1 {
-			j++
-		}
-		if b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(strconv.Itoa(ws[i]))
-		if j > i {
-			b.WriteString("-" + strconv.Itoa(ws[j]))
-		}
-		i = j + 1
-	}
-	return b.String()
 }

@@ -23,6 +23,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net/netip"
 	"path/filepath"
@@ -32,6 +33,8 @@ import (
 	"github.com/netflow-monitor/monitor/detector"
 	"github.com/netflow-monitor/monitor/flows"
 	"github.com/netflow-monitor/monitor/incident"
+	"github.com/netflow-monitor/monitor/outputs"
+	"github.com/netflow-monitor/monitor/plots"
 	"github.com/netflow-monitor/monitor/rootcause"
 	"github.com/netflow-monitor/monitor/stream"
 	"github.com/prometheus/client_golang/prometheus"
@@ -70,6 +73,9 @@ type Config struct {
 	// whatever its disk or broker does; 0: 10 s.
 	ShutdownTimeout time.Duration
 	Top             int // root-cause states in the reports
+	// Bounds are how much of each unit's alarms its reports keep (zero
+	// fields: rootcause.DefaultBounds), as run's.
+	Bounds rootcause.Bounds
 	// Log reports what the monitor does on its own (late flows, model
 	// reloads, bad input).
 	Log func(format string, args ...any)
@@ -82,7 +88,7 @@ type Config struct {
 // DefaultConfig returns the defaults of watch's flags.
 func DefaultConfig() Config {
 	return Config{
-		TrainRoot: "train_data", MonitorRoot: "monitor_data", MaxLateness: 60 * time.Second, MaxBuffered: 1 << 20,
+		TrainRoot: "train_data", MonitorRoot: "monitor_data", MaxLateness: 60 * time.Second, MaxBuffered: 1 << 17,
 		IncidentGap: 10 * time.Minute, ReportEvery: time.Minute, CheckpointEvery: 5 * time.Second, ModelPoll: 2 * time.Second, Top: 10,
 	}
 }
@@ -104,6 +110,9 @@ func (c *Config) Validate() error {
 		return errors.New("report, checkpoint and model poll periods must be >= 0")
 	case c.Top < 1:
 		return fmt.Errorf("top %d: must be >= 1", c.Top)
+	}
+	if err := c.Bounds.Validate(); err != nil {
+		return err
 	}
 	return nil
 }
@@ -152,11 +161,15 @@ type domain struct {
 
 // unit is one watched host.
 type unit struct {
-	spec    unitSpec
-	model   *loaded
-	det     *detector.Detector
-	buf     *stream.Reorder
-	tr      *incident.Tracker
+	spec  unitSpec
+	model *loaded
+	det   *detector.Detector
+	buf   *stream.Reorder
+	// b makes the unit's report as its windows come (what the folder
+	// refreshes write) and follows its incidents (what alerts say).
+	b *rootcause.Builder
+	// series is the plot's: every window's score, bounded.
+	series  *plots.Series
 	sp      *spool
 	dom     *domain // the domain its flows come from
 	late    int64
@@ -282,12 +295,38 @@ func New(cfg Config, alerts AlertSink, metrics *Metrics) (*Engine, error) {
 func (e *Engine) reset(u *unit) {
 	u.det = detector.New(u.model.m, u.spec.addr)
 	u.buf = stream.NewReorder(e.cfg.MaxBuffered)
-	u.tr = incident.NewTracker(u.spec.name, int64(e.cfg.IncidentGap))
+	u.b = e.newBuilder(u)
+	u.series = plots.NewSeries(0)
 	u.late, u.windows, u.anoms, u.dirty, u.report, u.seen, u.skip, u.sources = 0, 0, 0, false, nil, nil, nil, nil
 	if u.sp != nil {
 		u.sp.close()
 		u.sp = nil
 	}
+}
+
+// newBuilder returns a builder of u's report, afresh; its rows go to u's
+// spool (none when no folder is written).
+func (e *Engine) newBuilder(u *unit) *rootcause.Builder {
+	return rootcause.NewBuilder(u.spec.name, u.model.m, u.model.id, e.cfg.IncidentGap, e.cfg.Bounds, e.rowsOf(u))
+}
+
+// rowsOf returns where u's report rows go: its spool's store (nil, none,
+// when no folder is written).
+func (e *Engine) rowsOf(u *unit) io.Writer {
+	if !e.spooling() {
+		return nil
+	}
+	return unitRows{u}
+}
+
+// unitRows writes a unit's report rows to its spool.
+type unitRows struct{ u *unit }
+
+func (r unitRows) Write(p []byte) (int, error) {
+	if r.u.sp == nil {
+		return 0, errors.New("report rows: no spool")
+	}
+	return r.u.sp.rows().Write(p)
 }
 
 // Units returns the names of the units watched, sorted by address.
@@ -302,15 +341,15 @@ func (e *Engine) Units() []string {
 // openSpools opens the units' spools afresh (or at their checkpointed
 // states, see Resume).
 func (e *Engine) openSpools(states map[string]SpoolState) error {
-	dir := e.cfg.stateDir()
-	if dir == "" || e.cfg.MonitorRoot == "" {
+	if !e.spooling() {
 		return nil
 	}
 	for _, u := range e.units {
 		if u.sp != nil {
 			continue
 		}
-		sp, err := openSpool(filepath.Join(dir, "units", u.spec.name), states[u.spec.name], u.model.m.Encoder)
+		st := states[u.spec.name]
+		sp, err := openSpool(filepath.Join(e.cfg.stateDir(), "units", u.spec.name), e.unitFolderFile(u), st, u.model.m.Encoder)
 		if err != nil {
 			return err
 		}
@@ -319,14 +358,27 @@ func (e *Engine) openSpools(states map[string]SpoolState) error {
 	return nil
 }
 
-// freshSpool gives u an empty spool: in a consumer group, a unit's spool
-// holds what this member judged since it was given the unit.
+// unitFolderFile is the predictions file of u's folder.
+func (e *Engine) unitFolderFile(u *unit) string {
+	return filepath.Join(e.cfg.MonitorRoot, u.spec.name, outputs.MonitorPredictionsFile)
+}
+
+// spooling reports whether units have spools: their folders are written.
+func (e *Engine) spooling() bool { return e.cfg.MonitorRoot != "" && e.cfg.stateDir() != "" }
+
+// freshSpool gives u an empty spool (a unit given to this member afresh,
+// or whose spool cannot be rebuilt).
 func (e *Engine) freshSpool(u *unit) error {
 	if u.sp != nil {
 		u.sp.close()
 		u.sp = nil
 	}
-	return e.openSpools(map[string]SpoolState{})
+	sp, err := openSpool(filepath.Join(e.cfg.stateDir(), "units", u.spec.name), e.unitFolderFile(u), SpoolState{}, u.model.m.Encoder)
+	if err != nil {
+		return err
+	}
+	u.sp = sp
+	return nil
 }
 
 // Flow takes the next flow of a local source and hands it to the units
@@ -419,9 +471,9 @@ func (e *Engine) judge(u *unit, f *flows.Flow) error {
 	if w := u.det.Add(f); w != nil {
 		return e.window(u, w)
 	}
-	if u.tr.Open() > 0 {
+	if u.b.Open() > 0 {
 		next, start := u.det.Next()
-		return e.emit(u, u.tr.Advance(min(start, f.Start), next))
+		return e.emit(u, u.b.Advance(min(start, f.Start), next))
 	}
 	return nil
 }
@@ -431,23 +483,28 @@ func (e *Engine) window(u *unit, w *detector.Window) error {
 	u.windows++
 	u.dirty = true
 	e.metrics.windows.Inc()
-	var a *rootcause.Anomaly
 	if w.Anomalous {
 		u.anoms++
 		u.mAnom.Inc()
-		an := rootcause.NewAnomaly(w)
-		a = &an
 	}
-	if u.sp != nil {
-		if err := u.sp.window(w, a); err != nil {
+	if u.sp == nil && e.spooling() && u.windows == 1 {
+		// A unit given to this member afresh (Kafka) starts its spool
+		// with its first window.
+		if err := e.freshSpool(u); err != nil {
 			return err
 		}
 	}
-	if a == nil {
-		return e.emit(u, u.tr.Advance(w.Start, w.First))
+	if u.sp != nil {
+		if err := u.sp.window(w); err != nil {
+			return err
+		}
+		u.series.Add(time.Unix(0, outputs.PlotTime(w)), w.Score.Sum, w.Anomalous)
 	}
-	iw := rootcause.IncidentWindow(a, rootcause.NovelOf(u.model.m), &u.model.id)
-	return e.emit(u, u.tr.Window(&iw))
+	evs, err := u.b.Window(w)
+	if err != nil {
+		return err
+	}
+	return e.emit(u, evs)
 }
 
 // emit sends the alerts of u's events.
@@ -469,7 +526,7 @@ func (e *Engine) emit(u *unit, evs []incident.Event) error {
 			return fmt.Errorf("alert: %w", err)
 		}
 	}
-	u.mOpen.Set(float64(u.tr.Open()))
+	u.mOpen.Set(float64(u.b.Open()))
 	return nil
 }
 
@@ -492,7 +549,7 @@ func (e *Engine) sweep() error {
 		if err := e.release(u, now); err != nil {
 			return err
 		}
-		if u.tr.Open() > 0 && now != math.MinInt64 {
+		if u.b.Open() > 0 && now != math.MinInt64 {
 			// No window to come blames a flow before the horizon: not
 			// one of the unfinished window's, not one waiting, not one to
 			// come. A unit that got no flow for the idle timeout (wall
@@ -504,7 +561,7 @@ func (e *Engine) sweep() error {
 				next, start = u.det.Next()
 				horizon = min(horizon, start)
 			}
-			if err := e.emit(u, u.tr.Advance(horizon, next)); err != nil {
+			if err := e.emit(u, u.b.Advance(horizon, next)); err != nil {
 				return err
 			}
 		}
@@ -527,7 +584,7 @@ func (e *Engine) End() error {
 				return err
 			}
 		}
-		if err := e.emit(u, u.tr.End()); err != nil {
+		if err := e.emit(u, u.b.End()); err != nil {
 			return err
 		}
 	}
@@ -551,7 +608,7 @@ func (e *Engine) Status() Status {
 		s.Windows += int64(u.windows)
 		s.Anomalies += int64(u.anoms)
 		s.Late += u.late
-		s.Open += u.tr.Open()
+		s.Open += u.b.Open()
 	}
 	s.Flows = int64(e.metrics.flowsSeen())
 	return s
@@ -615,7 +672,7 @@ func (e *Engine) Run(ctx context.Context, src *stream.Local) error {
 	if err := e.End(); err != nil {
 		return err
 	}
-	if err := e.Refresh(); err != nil {
+	if err := e.Refresh(ctx); err != nil {
 		return err
 	}
 	return e.Checkpoint(sctx)
@@ -661,7 +718,7 @@ func (e *Engine) background(ctx context.Context) error {
 			}
 			if e.cfg.ReportEvery > 0 && now.Sub(lastReport) >= e.cfg.ReportEvery {
 				lastReport = now
-				if err := e.Refresh(); err != nil {
+				if err := e.Refresh(ctx); err != nil {
 					e.cfg.Log("report refresh: %v", err)
 				}
 			}

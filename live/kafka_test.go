@@ -1,12 +1,14 @@
 package live
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -23,6 +25,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/netflow-monitor/monitor/flows"
+	"github.com/netflow-monitor/monitor/layout"
+	"github.com/netflow-monitor/monitor/pipeline"
 	"github.com/netflow-monitor/monitor/stream"
 )
 
@@ -88,6 +92,7 @@ func goflow2Line(f *flows.Flow) []byte {
 
 // member is one watch of a consumer group, in-process.
 type member struct {
+	M    string // its monitor folder
 	e    *Engine
 	sink AlertSink
 	net  *network
@@ -105,11 +110,13 @@ func (m *member) said() string {
 
 // TestKafkaTakeover is issue 27's protocol in-process: flows as goflow2
 // JSON on 4 partitions, route re-keys them by unit, two watches in one
-// consumer group judge them, and one dies (its connections cut, no
-// leaving the group, no last checkpoint) before its first checkpoint, or
-// after a few. The other takes its partitions over; the pair's alerts
-// are those of one watch over the whole stream: none lost, no (id,
-// revision) twice.
+// consumer group judge them, each with its own folders (two machines),
+// and one dies (its connections cut, no leaving the group, no last
+// checkpoint) before its first checkpoint, or after a few. The other
+// takes its partitions over; the pair's alerts are those of one watch
+// over the whole stream: none lost, no (id, revision) twice; and every
+// unit's folder on the survivor is run's on the same flows, the windows
+// the dead member judged included.
 func TestKafkaTakeover(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs route and three watches on an in-process broker")
@@ -160,10 +167,11 @@ func takeover(t *testing.T, T string, all []flows.Flow, checkpoint time.Duration
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
 
+	dir := t.TempDir()
 	start := func(name, group, alerts string, checkpoint time.Duration) *member {
-		m := &member{net: &network{}, done: make(chan error, 1), log: &strings.Builder{}}
+		m := &member{net: &network{}, done: make(chan error, 1), log: &strings.Builder{}, M: filepath.Join(dir, name, "M")}
 		cfg := DefaultConfig()
-		cfg.TrainRoot, cfg.MonitorRoot, cfg.MaxLateness, cfg.CheckpointEvery = T, "", 0, checkpoint
+		cfg.TrainRoot, cfg.MonitorRoot, cfg.MaxLateness, cfg.CheckpointEvery = T, m.M, 0, checkpoint
 		cfg.IdleTimeout, cfg.ShutdownTimeout, cfg.ReportEvery = 300*time.Millisecond, 2*time.Second, 0
 		cfg.Log = func(f string, a ...any) {
 			m.mu.Lock()
@@ -239,11 +247,16 @@ func takeover(t *testing.T, T string, all []flows.Flow, checkpoint time.Duration
 	if !alone {
 		b = start("b", "pair", "alerts-pair", checkpoint)
 	}
+	// The flows come in two halves: the victim dies in the first, after
+	// its checkpoints (when it makes them) hold every unit it judges, and
+	// the second comes once it is dead, so that the survivor goes on with
+	// units the victim judged.
 	var recs []*kgo.Record
 	for i := range all {
 		recs = append(recs, &kgo.Record{Topic: "raw", Partition: int32(i % 4), Value: goflow2Line(&all[i])})
 	}
-	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+	half := len(recs) / 2
+	if err := cl.ProduceSync(ctx, recs[:half]...).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
 	rcfg := DefaultConfig()
@@ -277,12 +290,28 @@ func takeover(t *testing.T, T string, all []flows.Flow, checkpoint time.Duration
 		}
 		return false
 	}, a.said, b.said, routeSaid)
+	if !alone {
+		waitFor("the victim's checkpoints hold its units", func() bool {
+			states := topicKeys(t, ctx, brokers, "pair-watch-state")
+			victim.e.mu.Lock()
+			defer victim.e.mu.Unlock()
+			for _, u := range victim.e.units {
+				if u.windows > 0 && !states["u/routed/"+u.spec.name] {
+					return false
+				}
+			}
+			return true
+		}, victim.said)
+	}
 	// What it sent reached the broker (a crash loses what it had not
 	// sent yet, which is no repeat), then it dies.
 	if err := victim.sink.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
 	victim.net.kill()
+	if err := cl.ProduceSync(ctx, recs[half:]...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
 	if alone {
 		b = start("b", "pair", "alerts-pair", checkpoint)
 	} else if victim == b {
@@ -297,6 +326,9 @@ func takeover(t *testing.T, T string, all []flows.Flow, checkpoint time.Duration
 	}
 	waitFor("the survivor was given the victim's partitions", func() bool { return strings.Count(b.said(), " assigned: ") > assigned }, b.said)
 	settled(b, 2*time.Second) // past the takeover and the idle timeout
+	if err := b.e.Refresh(ctx); err != nil {
+		t.Errorf("survivor's folders: %v", err)
+	}
 	b.stop()
 	if err := <-b.done; err != nil {
 		t.Fatalf("survivor: %v\n%s", err, b.said())
@@ -336,6 +368,69 @@ func takeover(t *testing.T, T string, all []flows.Flow, checkpoint time.Duration
 		t.Errorf("the pair sent %d alerts, %d (id, revision) twice; one watch %d\n%s", len(got), twice, len(want), b.said())
 	}
 	t.Logf("%d flows, %d alerts, the same", len(all), len(want))
+
+	// The survivor's unit folders are run's on the same flows.
+	R := filepath.Join(dir, "run", "M")
+	hosts := map[netip.Addr]bool{}
+	for _, u := range b.e.Units() {
+		hosts[netip.MustParseAddr(u)] = true
+	}
+	if len(hosts) != 4 {
+		t.Fatalf("the survivor has %d units, want the 4 hosts", len(hosts))
+	}
+	for h := range hosts {
+		var in bytes.Buffer
+		cw := flows.NewCSVWriter(&in)
+		for i := range all {
+			if all[i].Src == h || all[i].Dst == h {
+				cw.Write(&all[i])
+			}
+		}
+		cw.Flush()
+		os.MkdirAll(filepath.Join(R, h.String()), 0o755)
+		if err := os.WriteFile(filepath.Join(R, h.String(), h.String()+"_monitor_data.csv"), in.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rc := pipeline.DefaultConfig()
+	rc.TrainRoot, rc.MonitorRoot = T, R
+	if _, _, err := pipeline.Run(ctx, rc); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	for h := range hosts {
+		want, got := filepath.Join(R, h.String()), filepath.Join(b.M, h.String())
+		entries, _ := os.ReadDir(want)
+		n := 0
+		for _, e := range entries {
+			if e.Name() == layout.ManifestFile || strings.HasSuffix(e.Name(), "_monitor_data.csv") {
+				continue
+			}
+			n++
+			w, _ := os.ReadFile(filepath.Join(want, e.Name()))
+			g, err := os.ReadFile(filepath.Join(got, e.Name()))
+			if err != nil || !bytes.Equal(w, g) {
+				t.Errorf("%s: %s differs from run's (%d bytes, run's %d; %v)", h, e.Name(), len(g), len(w), err)
+			}
+		}
+		if n < 4 {
+			t.Errorf("%s: run wrote %d files", h, n)
+		}
+	}
+}
+
+// topicKeys returns the keys of the records of topic.
+func topicKeys(t *testing.T, ctx context.Context, brokers []string, topic string) map[string]bool {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	out := map[string]bool{}
+	if err := readRange(ctx, []kgo.Opt{kgo.SeedBrokers(brokers...)}, kadm.NewClient(cl), topic, nil, func(r *kgo.Record) { out[string(r.Key)] = true }); err != nil {
+		return nil
+	}
+	return out
 }
 
 // routedRecords returns the records of the routed topic.

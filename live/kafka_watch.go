@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"math"
 	"slices"
 	"strconv"
@@ -43,6 +44,69 @@ type kafkaUnitState struct {
 	Offsets   map[int32]int64
 }
 
+// unitHead is the record of a unit's state under its key: the state is
+// in Chunks records of at most stateChunk bytes (keys unitKey/Set/i),
+// written before it, of Size bytes and CRC-32C CRC. Two sets alternate, so
+// that a member that dies while it writes one leaves the other, which the
+// head still names, whole.
+type unitHead struct {
+	Set, Chunks int
+	Size        int
+	CRC         uint32
+}
+
+// stateChunk is the largest record of a unit's state.
+const stateChunk = 512 << 10
+
+func (k *kafkaWatch) chunkKey(name string, set, i int) string {
+	return k.unitKey(name) + "/" + strconv.Itoa(set) + "/" + strconv.Itoa(i)
+}
+
+// unitRecords returns the records of a unit's state b: its chunks, then
+// its head.
+func (k *kafkaWatch) unitRecords(name string, b []byte) []*kgo.Record {
+	set := 1 - k.sets[name]
+	var recs []*kgo.Record
+	h := unitHead{Set: set, Size: len(b), CRC: crc32.Checksum(b, castagnoli)}
+	for at := 0; at < len(b) || h.Chunks == 0; at += stateChunk {
+		c := b[at:min(len(b), at+stateChunk)]
+		recs = append(recs, &kgo.Record{Topic: k.stateTopic, Key: []byte(k.chunkKey(name, set, h.Chunks)), Value: c})
+		h.Chunks++
+	}
+	hb, _ := json.Marshal(h)
+	return append(recs, &kgo.Record{Topic: k.stateTopic, Key: []byte(k.unitKey(name)), Value: hb})
+}
+
+// unitState reads a unit's state from the latest records of the state
+// topic, and notes the set it is in.
+func (k *kafkaWatch) readUnitState(name string, latest map[string][]byte) (*kafkaUnitState, bool, error) {
+	hb, ok := latest[k.unitKey(name)]
+	if !ok {
+		return nil, false, nil
+	}
+	var h unitHead
+	if err := json.Unmarshal(hb, &h); err != nil || h.Chunks < 1 || h.Set < 0 || h.Set > 1 {
+		return nil, true, fmt.Errorf("not a state of this version (%s)", hb)
+	}
+	k.sets[name] = h.Set
+	var b []byte
+	for i := range h.Chunks {
+		c, ok := latest[k.chunkKey(name, h.Set, i)]
+		if !ok {
+			return nil, true, fmt.Errorf("part %d of %d of its state is missing", i+1, h.Chunks)
+		}
+		b = append(b, c...)
+	}
+	if len(b) != h.Size || crc32.Checksum(b, castagnoli) != h.CRC {
+		return nil, true, errors.New("its state does not hold what its head says")
+	}
+	var st kafkaUnitState
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, true, err
+	}
+	return &st, true, nil
+}
+
 // kafkaWatch is watch on a Kafka topic.
 type kafkaWatch struct {
 	e          *Engine
@@ -53,6 +117,15 @@ type kafkaWatch struct {
 	adm        *kadm.Client
 	prod       *kgo.Client // writes first states (the consumer may not exist yet)
 	opts       []kgo.Opt
+	// The spool topic (see kafka_spool.go), when folders are written:
+	// its partitions, and a client that writes to the one it is told.
+	spoolTopic string
+	spoolParts int32
+	spoolCl    *kgo.Client
+	// shipped is, per unit, what of its spool the spool topic holds;
+	// sets, the set of the state records its head names (see unitHead).
+	shipped map[string]SpoolState
+	sets    map[string]int
 	// Under e.mu:
 	doms  map[int32]*domain
 	next  map[int32]int64
@@ -83,7 +156,8 @@ func (e *Engine) RunKafka(ctx context.Context, src KafkaSource) error {
 		return err
 	}
 	k := &kafkaWatch{e: e, src: src, topic: src.URL.Topic, stateTopic: src.URL.Group + "-watch-state",
-		doms: map[int32]*domain{}, next: map[int32]int64{}, decs: map[int32]*stream.MessageDecoder{}}
+		doms: map[int32]*domain{}, next: map[int32]int64{}, decs: map[int32]*stream.MessageDecoder{},
+		shipped: map[string]SpoolState{}, sets: map[string]int{}}
 	k.opts = kafkaOpts(src.URL, e.cfg.Log, src.Dial)
 	st := max(src.SessionTimeout, 100*time.Millisecond)
 	opts := append(slices.Clone(k.opts),
@@ -118,6 +192,12 @@ func (e *Engine) RunKafka(ctx context.Context, src KafkaSource) error {
 		if err := ensureTopic(ctx, k.adm, src.DeadLetter, -1, nil); err != nil {
 			return err
 		}
+	}
+	if e.spooling() {
+		if err := k.openSpoolTopic(ctx, src.URL.Group); err != nil {
+			return err
+		}
+		defer closeWithin(sctx, k.spoolCl)
 	}
 	e.mu.Lock()
 	for _, u := range e.units {
@@ -373,6 +453,8 @@ func (k *kafkaWatch) checkpoint(ctx context.Context, cl *kgo.Client, parts []int
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	var recs []*kgo.Record
+	var ship []shipJob
+	sets := map[string]int{}
 	offsets := map[int32]kgo.EpochOffset{}
 	all := map[int32]int64{}
 	for p, n := range k.next {
@@ -396,24 +478,33 @@ func (k *kafkaWatch) checkpoint(ctx context.Context, cl *kgo.Client, parts []int
 			if u.dom != d {
 				continue
 			}
-			st, err := e.unitState(u)
+			st, err := e.unitState(u, nil)
 			if err != nil {
 				e.mu.Unlock()
 				return fmt.Errorf("checkpoint: %s: %w", u.spec.name, err)
 			}
-			st.Spool = SpoolState{} // the spools are this member's own
+			// The folder is this member's own; the spool topic holds its
+			// rows (shipped below, before the state that counts them).
+			st.Spool.Base, st.Spool.BaseCRC = 0, 0
+			if u.sp != nil {
+				ship = append(ship, shipJobOf(u.spec.name, u.sp, k.shipped[u.spec.name], st.Spool))
+			}
 			b, err := json.Marshal(kafkaUnitState{UnitState: st, Partition: p, Offsets: all})
 			if err != nil {
 				e.mu.Unlock()
 				return fmt.Errorf("checkpoint: %w", err)
 			}
-			recs = append(recs, &kgo.Record{Topic: k.stateTopic, Key: []byte(k.unitKey(u.spec.name)), Value: b})
+			recs = append(recs, k.unitRecords(u.spec.name, b)...)
+			sets[u.spec.name] = 1 - k.sets[u.spec.name]
 		}
 	}
 	e.mu.Unlock()
 	k.lastC = time.Now()
 	if len(recs) == 0 {
 		return nil
+	}
+	if err := k.ship(ctx, ship); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
 	}
 	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
 		return fmt.Errorf("checkpoint: write %s: %w", k.stateTopic, err)
@@ -429,6 +520,47 @@ func (k *kafkaWatch) checkpoint(ctx context.Context, cl *kgo.Client, parts []int
 	})
 	if cerr != nil {
 		return fmt.Errorf("checkpoint: commit: %w", cerr)
+	}
+	// The states are written: the next ones go to the other sets, and the
+	// spools' rows that the spool topic and the folders hold are needed
+	// no more.
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for name, set := range sets {
+		k.sets[name] = set
+	}
+	for _, j := range ship {
+		if u := e.byName[j.unit]; u != nil && u.sp == j.sp {
+			k.shipped[j.unit] = j.to
+			if err := j.sp.release(j.to.PredictionsSize); err != nil {
+				e.cfg.Log("%s: %v", j.unit, err)
+			}
+		}
+	}
+	return nil
+}
+
+// openSpoolTopic makes the spool topic (one partition for each of the
+// source topic's, kept for good) and the client that writes it.
+func (k *kafkaWatch) openSpoolTopic(ctx context.Context, group string) error {
+	k.spoolTopic = group + spoolTopicSuffix
+	src, err := endOffsets(ctx, k.adm, k.topic)
+	if err != nil {
+		return err
+	}
+	keep, del := "-1", "delete"
+	if err := ensureTopic(ctx, k.adm, k.spoolTopic, int32(max(1, len(src))),
+		map[string]*string{"cleanup.policy": &del, "retention.ms": &keep, "retention.bytes": &keep}); err != nil {
+		return err
+	}
+	parts, err := endOffsets(ctx, k.adm, k.spoolTopic)
+	if err != nil {
+		return err
+	}
+	k.spoolParts = int32(len(parts))
+	if k.spoolCl, err = kgo.NewClient(append(slices.Clone(k.opts), kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.ProducerBatchMaxBytes(2*spoolChunk))...); err != nil {
+		return fmt.Errorf("kafka: %w", err)
 	}
 	return nil
 }
@@ -491,27 +623,31 @@ func (k *kafkaWatch) assigned(ctx context.Context, _ *kgo.Client, m map[string][
 			e.cfg.Log("partitions %v: first state not written (%v): if this member dies before its first checkpoint, their alerts may be sent again", fresh, err)
 		}
 	}
+	var rebuilt []*rebuild
 	for _, u := range e.units {
-		b, ok := latest[k.unitKey(u.spec.name)]
-		if !ok {
-			continue
-		}
-		var st kafkaUnitState
-		if err := json.Unmarshal(b, &st); err != nil {
+		st, ok, err := k.readUnitState(u.spec.name, latest)
+		if err != nil {
 			e.cfg.Log("%s: its checkpoint does not read (%v): it starts afresh", u.spec.name, err)
 			continue
 		}
-		if !slices.Contains(parts, st.Partition) {
+		if !ok || !slices.Contains(parts, st.Partition) {
 			continue
 		}
 		e.reset(u)
-		e.restoreUnit(u, &st.UnitState)
+		if err := e.restoreUnit(u, &st.UnitState, st.Buffer); err != nil {
+			e.cfg.Log("%v: it starts afresh", err)
+			e.reset(u)
+			continue
+		}
 		u.dom = k.doms[st.Partition]
 		u.skip = st.Offsets
 		restored++
-		if err := e.freshSpool(u); err != nil {
-			e.cfg.Log("%s: %v", u.spec.name, err)
+		if e.spooling() {
+			rebuilt = append(rebuilt, &rebuild{u: u, st: st.Spool})
 		}
+	}
+	if len(rebuilt) > 0 {
+		k.rebuildSpools(ctx, rebuilt)
 	}
 	e.cfg.Log("partitions %v of %s assigned: %d units restored from %s", parts, k.topic, restored, k.stateTopic)
 }
@@ -548,6 +684,7 @@ func (k *kafkaWatch) drop(parts []int32) {
 			if d != nil && u.dom == d {
 				e.reset(u)
 				u.dom = nil
+				delete(k.shipped, u.spec.name)
 			}
 		}
 		delete(k.doms, p)

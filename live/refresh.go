@@ -1,19 +1,18 @@
 package live
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/netflow-monitor/monitor/atomicfile"
-	"github.com/netflow-monitor/monitor/detector"
 	"github.com/netflow-monitor/monitor/htmlreport"
 	"github.com/netflow-monitor/monitor/layout"
 	"github.com/netflow-monitor/monitor/model"
 	"github.com/netflow-monitor/monitor/outputs"
+	"github.com/netflow-monitor/monitor/plots"
 	"github.com/netflow-monitor/monitor/rootcause"
 )
 
@@ -24,20 +23,26 @@ type unitReport struct {
 	err   error
 }
 
-// refreshJob is a unit's folder to write, from a snapshot of its spool.
+// refreshJob is a unit's folder to write: a snapshot of its spool, and
+// of its report and plot as its windows so far make them.
 type refreshJob struct {
 	u       *unit
 	dir     string
+	sp      *spool
 	sn      snapshot
 	m       *model.Model
+	rep     rootcause.Report
+	series  *plots.Series
 	windows int
 }
 
 // Refresh writes the folder of every unit with windows since its last
 // refresh, as run would have written it from the windows so far, switched
-// in as one generation (see layout.Generation), then summary.csv. The
-// spools are read while the monitor goes on.
-func (e *Engine) Refresh() error {
+// in as one generation (see layout.Generation), then summary.csv. What
+// the reports keep is copied while the monitor waits (it is bounded, see
+// rootcause.Bounds); the files are written while it goes on. It stops
+// when ctx is done.
+func (e *Engine) Refresh(ctx context.Context) error {
 	if e.cfg.MonitorRoot == "" {
 		return nil
 	}
@@ -53,22 +58,29 @@ func (e *Engine) Refresh() error {
 			return err
 		}
 		u.dirty = false
-		jobs = append(jobs, refreshJob{u: u, dir: filepath.Join(e.cfg.MonitorRoot, u.spec.name), sn: sn, m: u.model.m, windows: int(sn.st.Sums)})
+		jobs = append(jobs, refreshJob{u: u, dir: filepath.Join(e.cfg.MonitorRoot, u.spec.name), sp: u.sp, sn: sn, m: u.model.m,
+			rep: u.b.Report(e.cfg.Top), series: u.series.Clone(), windows: int(sn.st.Windows)})
 	}
 	e.mu.Unlock()
 	var errs []error
 	for _, j := range jobs {
-		rep, err := writeUnit(j, e.cfg.Top, e.cfg.IncidentGap)
+		err := writeUnit(ctx, j)
 		if err != nil {
 			err = fmt.Errorf("%s: %w", j.u.spec.name, err)
 			errs = append(errs, err)
 		}
 		e.mu.Lock()
-		j.u.report = &unitReport{model: j.m.Unit, rep: rep, err: err}
+		j.rep.Rows = nil
+		j.u.report = &unitReport{model: j.m.Unit, rep: j.rep, err: err}
 		if err != nil {
 			j.u.dirty = true // again next time
+		} else if j.u.sp == j.sp {
+			j.sp.commit(j.sn.st) // else the unit went to another member meanwhile
 		}
 		e.mu.Unlock()
+	}
+	if err := ctx.Err(); err != nil {
+		return errors.Join(append(errs, err)...)
 	}
 	e.mu.Lock()
 	rows := make([]rootcause.SummaryRow, 0, len(e.units))
@@ -91,79 +103,49 @@ func (e *Engine) Refresh() error {
 	return errors.Join(errs...)
 }
 
-// writeUnit writes one unit's folder: its predictions file copied from the
-// spool (the bytes run writes), and the other outputs of run (root-cause
-// reports, plot) from the outputs table, fed the spooled sums and the
-// anomalies' report.
-func writeUnit(j refreshJob, top int, gap time.Duration) (rootcause.Report, error) {
+// writeUnit writes one unit's folder: its predictions file from the
+// folder's and the spool's rows (the bytes run writes), and the other
+// outputs of run (root-cause reports, plot) from the outputs table, given
+// the report and the plot's series.
+func writeUnit(ctx context.Context, j refreshJob) error {
 	if err := os.MkdirAll(j.dir, 0o755); err != nil {
-		return rootcause.Report{}, err
+		return err
 	}
 	table := outputs.Run(outputs.Options{})
 	gen, err := layout.NewGeneration(j.dir, outputs.Owns(table))
 	if err != nil {
-		return rootcause.Report{}, err
+		return err
 	}
 	defer gen.Abort()
-	size, crc := j.sn.st.PredictionsSize, j.sn.st.PredictionsCRC
-	if err := copyPrefix(filepath.Join(j.sn.dir, spoolPredictions), filepath.Join(gen.Dir(), outputs.MonitorPredictionsFile), size); err != nil {
-		return rootcause.Report{}, err
-	}
-	anomalies, err := j.sn.anomalies()
+	err = atomicfile.Write(filepath.Join(gen.Dir(), outputs.MonitorPredictionsFile), func(f *os.File) error {
+		return j.sn.writePredictions(ctx, f)
+	})
 	if err != nil {
-		return rootcause.Report{}, err
+		return err
 	}
-	sums, err := j.sn.sums()
+	samples, err := os.Open(filepath.Join(j.sn.dir, spoolSamples))
 	if err != nil {
-		return rootcause.Report{}, err
+		return fmt.Errorf("spool: %w", err)
 	}
-	rep := rootcause.Analyze(j.u.spec.name, j.windows, j.m, anomalies, top, gap)
-	// The anomalies name their symbols by the spool's numbering (models
-	// may have changed since some were judged).
-	named := *j.m
-	named.Encoder = namedEncoder{Encoder: j.m.Encoder, names: j.sn.names}
+	defer samples.Close()
+	j.rep.Rows = samples
 	var sinks outputs.Sinks
 	defer func() { sinks.Abort() }()
 	for _, o := range table {
 		if o.Owns(outputs.MonitorPredictionsFile) {
-			continue // copied from the spool
+			continue // written above
 		}
-		s, err := o.Open(outputs.Unit{Name: j.u.spec.name, Dir: gen.Dir(), Model: &named})
+		s, err := o.Open(outputs.Unit{Name: j.u.spec.name, Dir: gen.Dir(), Model: j.m})
 		if err != nil {
-			return rep, fmt.Errorf("%s: %w", o.Name, err)
+			return fmt.Errorf("%s: %w", o.Name, err)
 		}
 		sinks = append(sinks, s)
 	}
-	var w detector.Window
-	for _, s := range sums {
-		w.Start, w.Score.Sum, w.Anomalous = s.start, s.sum, s.anomalous
-		w.Cause.Start = s.start // an alarm's is where it is drawn
-		if err := sinks.Window(&w); err != nil {
-			return rep, err
-		}
-	}
-	if err := sinks.Close(outputs.End{Model: &named, Windows: j.windows, Anomalies: len(anomalies), Report: &rep}); err != nil {
-		return rep, err
-	}
-	sumsOut := append(sinks.Sums(), layout.Sum(outputs.MonitorPredictionsFile, size, crc))
-	return rep, gen.Commit("watch", sumsOut)
-}
-
-// copyPrefix writes the first n bytes of src to dst, atomically (on Linux
-// the kernel copies them: copy_file_range).
-func copyPrefix(src, dst string, n int64) error {
-	in, err := os.Open(src)
-	if err != nil {
+	if err := sinks.Close(ctx, outputs.End{Model: j.m, Windows: j.windows, Anomalies: j.rep.Anomalies, Report: &j.rep, Series: j.series}); err != nil {
 		return err
 	}
-	defer in.Close()
-	return atomicfile.Write(dst, func(out *os.File) error {
-		got, err := io.Copy(out, io.LimitReader(in, n))
-		if err == nil && got != n {
-			err = fmt.Errorf("%s: %d bytes, want %d", src, got, n)
-		}
-		return err
-	})
+	sums := append(sinks.Sums(), layout.Sum(outputs.MonitorPredictionsFile, j.sn.st.PredictionsSize, j.sn.st.PredictionsCRC))
+	return gen.Commit("watch", sums)
 }
 
 func statFile(path string) (os.FileInfo, error) { return os.Stat(path) }

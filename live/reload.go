@@ -38,6 +38,7 @@ func (e *Engine) ReloadModels() {
 			}
 			u.det = detector.Restore(l.m, u.spec.addr, u.det.State())
 			u.model = l
+			u.b.Judge(l.m, l.id)
 			if u.sp != nil {
 				u.sp.names = rootcause.NewNames(l.m.Encoder)
 			}

@@ -66,6 +66,10 @@ type Novelty struct {
 	places     map[Key]float64    // a new network at a place
 	nets       map[NetKey]float64 // a new peer of a network at a place
 	netFloors  map[NetKey]float64 // per protocol (and per direction) and network: the highest of its places
+	// For the words (see Explain): the port keys of each protocol, and
+	// the protocols (without direction).
+	portsOf map[Key]int
+	protos  map[flows.Protocol]bool
 }
 
 // dirRates are what a new protocol in one direction costs: new protocols,
@@ -140,7 +144,9 @@ func (n *Novelty) prepare() {
 	type acc struct{ flows, once int }
 	var dirProtos, dirPorts [2]acc
 	perProto := map[Key]acc{}
+	n.portsOf = map[Key]int{}
 	for k, s := range n.Ports {
+		n.portsOf[k.Protocol()]++
 		a := perProto[k.Protocol()]
 		a.flows += s.Flows
 		dirPorts[k.Dir&1].flows += s.Flows
@@ -150,7 +156,9 @@ func (n *Novelty) prepare() {
 		}
 		perProto[k.Protocol()] = a
 	}
+	n.protos = map[flows.Protocol]bool{}
 	for k, s := range n.Protocols {
+		n.protos[k.Proto] = true
 		dirProtos[k.Dir&1].flows += s.Flows
 		if s.Flows == 1 {
 			dirProtos[k.Dir&1].once++

@@ -30,13 +30,7 @@ func (n *Novelty) Explain(x *flows.Features, peer netip.Addr, who string) []stri
 	case f.NewProtocol:
 		out = append(out, "first "+dirProto+" connection to "+who)
 	case f.NewPort:
-		used := 0
-		for pt := range n.Ports {
-			if pt.Protocol() == pk {
-				used++
-			}
-		}
-		out = append(out, fmt.Sprintf("first %s flow to port %d (%s used %s in training)", dirProto, x.DstPort, who, plural(used, dirProto+" port")))
+		out = append(out, fmt.Sprintf("first %s flow to port %d (%s used %s in training)", dirProto, x.DstPort, who, plural(n.portsOf[pk], dirProto+" port")))
 	}
 	if f.NewPeer {
 		s, at := "new peer "+peer.String(), ""
@@ -76,10 +70,7 @@ func (n *Novelty) Explain(x *flows.Features, peer netip.Addr, who string) []stri
 // in training, all on UDP", "212 peers in training, 40 on outbound TCP".
 func (n *Novelty) peerContext(pk Key, who string) string {
 	s := fmt.Sprintf("%s contacted %s in training", who, plural(len(n.Peers), "peer"))
-	protos := map[flows.Protocol]bool{}
-	for k := range n.Protocols {
-		protos[k.Proto] = true
-	}
+	protos := n.protos
 	switch ps, ok := n.Protocols[pk]; {
 	case len(protos) == 1 && !protos[pk.Proto]:
 		for p := range protos {

@@ -1,6 +1,7 @@
 package outputs
 
 import (
+	"context"
 	"path/filepath"
 
 	"github.com/netflow-monitor/monitor/detector"
@@ -17,6 +18,6 @@ func modelFile() Output {
 
 type modelSink struct{ path string }
 
-func (modelSink) Window(*detector.Window) error { return nil }
-func (s modelSink) Close(end End) error         { return end.Model.Save(s.path) }
-func (modelSink) Abort()                        {}
+func (modelSink) Window(*detector.Window) error            { return nil }
+func (s modelSink) Close(_ context.Context, end End) error { return end.Model.Save(s.path) }
+func (modelSink) Abort()                                   {}

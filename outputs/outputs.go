@@ -9,6 +9,7 @@
 package outputs
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/netflow-monitor/monitor/detector"
@@ -48,14 +49,19 @@ type End struct {
 	Anomalies int
 	// Report explains the anomalies (run only; nil in training).
 	Report *rootcause.Report
+	// Series are the windows' scores gathered already (watch keeps
+	// them as its windows come); nil: the plot is of the windows its sink
+	// was given.
+	Series *plots.Series
 }
 
 // Sink takes a unit's windows in order and writes its files at the end.
 type Sink interface {
 	// Window takes the next window; it may keep nothing of it but copies.
 	Window(w *detector.Window) error
-	// Close writes the sink's files from what it was given.
-	Close(end End) error
+	// Close writes the sink's files from what it was given; it stops
+	// when ctx is done.
+	Close(ctx context.Context, end End) error
 	// Abort drops anything the sink has half-written; after a Close it
 	// does nothing.
 	Abort()
@@ -126,10 +132,14 @@ func (s Sinks) Window(w *detector.Window) error {
 	return nil
 }
 
-// Close closes every sink in order; it stops at the first error.
-func (s Sinks) Close(end End) error {
+// Close closes every sink in order; it stops at the first error, or when
+// ctx is done.
+func (s Sinks) Close(ctx context.Context, end End) error {
 	for _, k := range s {
-		if err := k.Close(end); err != nil {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := k.Close(ctx, end); err != nil {
 			return err
 		}
 	}

@@ -1,6 +1,7 @@
 package outputs
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"testing"
@@ -50,7 +51,7 @@ func (r recorder) Window(*detector.Window) error {
 	*r.log = append(*r.log, r.name+" window")
 	return nil
 }
-func (r recorder) Close(End) error {
+func (r recorder) Close(context.Context, End) error {
 	*r.log = append(*r.log, r.name+" close")
 	if r.fail {
 		return errors.New(r.name + " failed")
@@ -79,7 +80,7 @@ func TestSinks(t *testing.T) {
 	if err := s.Window(&detector.Window{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Close(End{}); err == nil || err.Error() != "b failed" {
+	if err := s.Close(context.Background(), End{}); err == nil || err.Error() != "b failed" {
 		t.Errorf("close: %v, want b's failure", err)
 	}
 	want := []string{"a window", "b window", "c window", "a close", "b close"}

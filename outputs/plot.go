@@ -2,6 +2,7 @@ package outputs
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -65,13 +66,17 @@ func PlotTime(w *detector.Window) int64 {
 	return w.Start
 }
 
-func (s *plotSink) Close(end End) error {
+func (s *plotSink) Close(_ context.Context, end End) error {
 	thr := end.Model.Threshold
 	if s.training {
 		slices.SortStableFunc(s.points, func(a, b point) int { return cmp.Compare(a.start, b.start) })
 		for _, p := range s.points {
 			s.series.Add(time.Unix(0, p.start), p.sum, thr.Anomalous(p.sum))
 		}
+	}
+	series := s.series
+	if end.Series != nil {
+		series = end.Series
 	}
 	opt := plots.Options{Title: s.title(s.u, end), Format: s.format}
 	if end.Report != nil {
@@ -82,7 +87,7 @@ func (s *plotSink) Close(end End) error {
 			opt.Incidents = append(opt.Incidents, plots.Span{From: time.Unix(0, in.FirstSeen), To: time.Unix(0, in.LastSeen), Label: in.Summary})
 		}
 	}
-	return plots.WindowScores(s.path, s.series, thr.Value, opt) // plots names the plot and its file
+	return plots.WindowScores(s.path, series, thr.Value, opt) // plots names the plot and its file
 }
 
 func (s *plotSink) Abort() {}

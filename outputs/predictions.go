@@ -1,6 +1,7 @@
 package outputs
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -63,7 +64,7 @@ func (s *predictionSink) Window(w *detector.Window) error {
 	return nil
 }
 
-func (s *predictionSink) Close(End) error {
+func (s *predictionSink) Close(context.Context, End) error {
 	if err := s.pw.Flush(); err != nil {
 		return fmt.Errorf("write %s: %w", s.path, err)
 	}

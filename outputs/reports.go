@@ -1,6 +1,8 @@
 package outputs
 
 import (
+	"context"
+
 	"github.com/netflow-monitor/monitor/detector"
 	"github.com/netflow-monitor/monitor/rootcause"
 )
@@ -17,12 +19,12 @@ type reportSink struct{ u Unit }
 
 func (reportSink) Window(*detector.Window) error { return nil }
 
-func (s reportSink) Close(end End) error {
+func (s reportSink) Close(ctx context.Context, end End) error {
 	var rep rootcause.Report
 	if end.Report != nil {
 		rep = *end.Report
 	}
-	return rootcause.WriteReports(s.u.Dir, rep, end.Model.Encoder)
+	return rootcause.WriteReports(ctx, s.u.Dir, rep)
 }
 
 func (reportSink) Abort() {}

@@ -26,6 +26,7 @@ import (
 	"github.com/netflow-monitor/monitor/learner"
 	"github.com/netflow-monitor/monitor/outputs"
 	"github.com/netflow-monitor/monitor/plots"
+	"github.com/netflow-monitor/monitor/rootcause"
 )
 
 // Config is shared by Train and Run. Zero values take the defaults of
@@ -75,6 +76,10 @@ type Config struct {
 	// connection, peer or port within this much event time are one
 	// incident (default incident.DefaultGap; watch's --incident-gap).
 	IncidentGap time.Duration
+	// Bounds are how much of each host's alarms the reports keep (zero
+	// fields: rootcause.DefaultBounds), so that memory and files are
+	// bounded whatever the share of anomalous windows.
+	Bounds rootcause.Bounds
 	// Untrained holds the units whose training just failed (as "monitor
 	// all" passes them on), by name: their hosts are reported with that
 	// error rather than judged by an older model left in their folder.
@@ -129,6 +134,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("incident gap %v: must be >= 0", c.IncidentGap)
 	case c.Folds < 1 || c.Folds > 100:
 		return fmt.Errorf("folds %d: must be 1 to 100", c.Folds)
+	case c.Bounds.Validate() != nil:
+		return c.Bounds.Validate()
 	case c.FoldFlows < 0:
 		return fmt.Errorf("fold flows %d: must be >= 0 (0: no cap)", c.FoldFlows)
 	case c.MaxLine < 0:

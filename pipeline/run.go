@@ -234,14 +234,28 @@ func scoreHost(ctx context.Context, c *Config, u layout.Unit, m *model.Model, di
 		return nil, err
 	}
 	defer sinks.Abort()
+	// The per-state reports' rows wait in a file of the new generation
+	// until the top states are known; it is gone before the generation
+	// is committed (and a killed run's generation is removed whole).
+	rows, err := os.CreateTemp(dir, ".report-rows-*")
+	if err != nil {
+		return nil, fmt.Errorf("report rows: %w", err)
+	}
+	defer func() {
+		rows.Close()
+		os.Remove(rows.Name())
+	}()
+	// The report is made as the windows come, keeping what it reports
+	// (see rootcause.Bounds): nothing is kept of a window once its files
+	// have it.
+	b := rootcause.NewBuilder(u.Name, m, rootcause.IncidentModel(m, ""), c.IncidentGap, c.Bounds, rows)
 	d := detector.New(m, u.Addr)
-	var anomalies []rootcause.Anomaly
 	add := func(w *detector.Window) error {
 		if w == nil {
 			return nil
 		}
-		if w.Anomalous {
-			anomalies = append(anomalies, rootcause.NewAnomaly(w))
+		if _, err := b.Window(w); err != nil {
+			return err
 		}
 		return sinks.Window(w)
 	}
@@ -259,8 +273,12 @@ func scoreHost(ctx context.Context, c *Config, u layout.Unit, m *model.Model, di
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	r.Report = rootcause.Analyze(u.Name, d.Windows(), m, anomalies, c.Top, c.IncidentGap)
-	if err := sinks.Close(outputs.End{Model: m, Windows: d.Windows(), Anomalies: len(anomalies), Report: &r.Report}); err != nil {
+	b.End()
+	r.Report = b.Report(c.Top)
+	r.Report.Rows = rows
+	err = sinks.Close(ctx, outputs.End{Model: m, Windows: d.Windows(), Anomalies: b.Anomalies(), Report: &r.Report})
+	r.Report.Rows = nil // removed below
+	if err != nil {
 		return nil, err
 	}
 	return sinks.Sums(), nil

@@ -285,7 +285,7 @@ func trainUnit(ctx context.Context, c *Config, learning slots, u layout.Unit, pr
 	}
 	r.Threshold, m.Threshold, m.FlowThreshold = thr, thr, &fthr
 	r.Warnings = trainingWarnings(c, &enc, len(sums), ho)
-	if err := sinks.Close(outputs.End{Model: m, Windows: len(sums)}); err != nil {
+	if err := sinks.Close(ctx, outputs.End{Model: m, Windows: len(sums)}); err != nil {
 		return r, err
 	}
 	if err := gen.Commit("train", sinks.Sums()); err != nil {

@@ -1,6 +1,8 @@
 package plots
 
 import (
+	"encoding/binary"
+	"errors"
 	"math"
 	"time"
 )
@@ -130,4 +132,58 @@ func (s *Series) span() (from, to int64) {
 		gap = max(1, (s.last-from)/int64(s.windows-1))
 	}
 	return from, s.last + gap
+}
+
+// Clone returns a copy of s that later windows do not change.
+func (s *Series) Clone() *Series {
+	c := *s
+	c.buckets = append([]bucket(nil), s.buckets...)
+	return &c
+}
+
+// seriesFormat is the version of MarshalBinary's encoding.
+const seriesFormat = 1
+
+// MarshalBinary encodes the series (for a checkpoint): its counts, then
+// each bucket's start, lowest score, windows and alarm.
+func (s *Series) MarshalBinary() ([]byte, error) {
+	b := make([]byte, 0, 48+21*len(s.buckets))
+	b = append(b, seriesFormat)
+	for _, v := range []int64{int64(s.max), int64(s.per), int64(s.windows), int64(s.alarms), s.last, int64(len(s.buckets))} {
+		b = binary.LittleEndian.AppendUint64(b, uint64(v))
+	}
+	for _, k := range s.buckets {
+		b = binary.LittleEndian.AppendUint64(b, uint64(k.start))
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(k.min))
+		b = binary.LittleEndian.AppendUint32(b, uint32(k.windows))
+		alarm := byte(0)
+		if k.alarm {
+			alarm = 1
+		}
+		b = append(b, alarm)
+	}
+	return b, nil
+}
+
+// UnmarshalBinary decodes what MarshalBinary encoded.
+func (s *Series) UnmarshalBinary(b []byte) error {
+	bad := errors.New("plots: not an encoded series")
+	if len(b) < 49 || b[0] != seriesFormat {
+		return bad
+	}
+	var v [6]int64
+	for i := range v {
+		v[i] = int64(binary.LittleEndian.Uint64(b[1+8*i:]))
+	}
+	n := v[5]
+	if n < 0 || v[0] < 2 || n > v[0] || int64(len(b)) != 49+21*n || v[1] < 1 {
+		return bad
+	}
+	*s = Series{max: int(v[0]), per: int(v[1]), windows: int(v[2]), alarms: int(v[3]), last: v[4], buckets: make([]bucket, n)}
+	for i := range s.buckets {
+		r := b[49+21*i:]
+		s.buckets[i] = bucket{start: int64(binary.LittleEndian.Uint64(r)), min: math.Float64frombits(binary.LittleEndian.Uint64(r[8:])),
+			windows: int32(binary.LittleEndian.Uint32(r[16:])), alarm: r[20] == 1}
+	}
+	return nil
 }

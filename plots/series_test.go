@@ -157,3 +157,52 @@ func BenchmarkSeriesAdd(b *testing.B) {
 		i++
 	}
 }
+
+// TestSeriesEncoding: a series encoded and decoded (a checkpoint) goes on
+// as the series it was would; bad encodings are refused.
+func TestSeriesEncoding(t *testing.T) {
+	a := NewSeries(6)
+	for i := range 40 {
+		score := -float64(i % 7)
+		if i == 11 {
+			score = math.NaN()
+		}
+		a.Add(time.Unix(int64(i), 0), score, i%5 == 0)
+		if i != 17 {
+			continue
+		}
+		b, err := a.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c Series
+		if err := c.UnmarshalBinary(b); err != nil {
+			t.Fatal(err)
+		}
+		a = &c
+	}
+	want := NewSeries(6)
+	for i := range 40 {
+		score := -float64(i % 7)
+		if i == 11 {
+			score = math.NaN()
+		}
+		want.Add(time.Unix(int64(i), 0), score, i%5 == 0)
+	}
+	ga, _ := a.MarshalBinary()
+	gw, _ := want.MarshalBinary()
+	if string(ga) != string(gw) || a.Len() != 40 || a.Alarms() != 8 {
+		t.Errorf("decoded and fed on: %d windows, %d alarms, encodings equal %v", a.Len(), a.Alarms(), string(ga) == string(gw))
+	}
+	c := want.Clone()
+	c.Add(time.Unix(99, 0), -1, true)
+	if want.Len() != 40 || c.Len() != 41 {
+		t.Error("a clone's windows reach the series")
+	}
+	for _, bad := range [][]byte{nil, gw[:len(gw)-1], append([]byte{9}, gw[1:]...)} {
+		var c Series
+		if c.UnmarshalBinary(bad) == nil {
+			t.Errorf("%d bytes decoded", len(bad))
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gocarina/gocsv"
+	"github.com/netflow-monitor/monitor/flows"
 	"github.com/netflow-monitor/monitor/incident"
 	"github.com/netflow-monitor/monitor/model"
 )
@@ -26,55 +27,55 @@ func IncidentModel(m *model.Model, id string) incident.Model {
 	return incident.Model{Unit: m.Unit, ID: id, Threshold: t.Value, Mean: t.Mean, SD: t.SD, K: t.K, BytesOutP99: m.Training.BytesOutP99}
 }
 
-// IncidentWindow is what the incident tracker reads of an anomalous
-// window: its number (from 1), span and score, and its root-cause flow with
-// what the model says of it (its bytes, surprise and novelty). run and
-// watch both make it here, so that the same windows make the same
-// incidents in both.
-func IncidentWindow(a *Anomaly, novel Novel, m *incident.Model) incident.Window {
-	c := a.Cause
-	cause := incident.Cause{Flow: c.Flow, Conn: c.Conn, Start: c.Start, State: c.State, Why: c.Why}
-	if c.Index < len(a.Flows) {
-		x := &a.Flows[c.Index]
-		cause.Bytes = x.Bytes
-		if novel != nil {
-			cause.NewPort, cause.NewPeer = novel.Says(c.Conn.Peer, x)
-		}
-	}
-	if c.Index < len(a.Scores) {
-		cause.Surprise = -a.Scores[c.Index]
-	}
-	return incident.Window{Index: a.Trace + 1, First: a.Start, Flows: len(a.Symbols), Start: a.StartTime, End: a.EndTime,
-		Sum: a.Sum, Anomalous: true, Cause: cause, Model: m}
+// IncidentSummary is what incidents.csv says of an incident: what a
+// report keeps of it once it is closed (its root causes are not kept).
+type IncidentSummary struct {
+	Kind, Summary         string
+	Direction, Peer, Port string // as incidents.csv prints them ("*" for many)
+	FirstSeen, LastSeen   int64  // its earliest and latest root-cause flows
+	Flows, Windows        int
+	First                 int    // its first window
+	Rows                  string // its windows, as incidents.csv prints them
+	Evidence              float64
+	Detail                string
+	Why                   []string `json:",omitempty"`
+	// ID is the incident's name-based UUID (see package incident).
+	ID string `json:",omitempty"`
+}
+
+// summarize returns what incidents.csv says of an incident.
+func summarize(in *incident.Incident) IncidentSummary {
+	d := &in.Description
+	return IncidentSummary{Kind: d.Kind, Summary: d.Summary, Direction: d.Direction.String(), Peer: d.PeerText(), Port: d.PortText(),
+		FirstSeen: in.FirstSeen, LastSeen: in.LastSeen, Flows: in.Flows(), Windows: in.Windows.N, First: in.Windows.First(),
+		Rows: in.Windows.String(), Evidence: in.Evidence, Detail: d.Detail, Why: in.Why(), ID: in.ID}
+}
+
+// compareIncidents orders incidents as incidents.csv lists them: most
+// evidence first, then most windows, the earliest root cause, and the
+// earliest first window.
+func compareIncidents(a, b IncidentSummary) int {
+	return cmp.Or(cmp.Compare(b.Evidence, a.Evidence), cmp.Compare(b.Windows, a.Windows), cmp.Compare(a.FirstSeen, b.FirstSeen), cmp.Compare(a.First, b.First))
 }
 
 // Incidents groups a host's anomalies (in window order) into incidents,
 // as watch's tracker does as they come (see package incident), with the
 // gap of event time within which windows join one; most evidence first.
-func Incidents(unit string, anomalies []Anomaly, novel Novel, m *incident.Model, gap time.Duration) []incident.Incident {
-	tr := incident.NewTracker(unit, int64(gap))
-	var out []incident.Incident
-	keep := func(evs []incident.Event) {
-		for _, ev := range evs {
-			if ev.Change == incident.Close {
-				out = append(out, ev.Incident)
-			}
+func Incidents(unit string, anomalies []Anomaly, novel Novel, m *incident.Model, gap time.Duration) []IncidentSummary {
+	b := &Builder{host: unit, bounds: DefaultBounds(), tr: incident.NewTracker(unit, int64(gap)), im: *m}
+	for _, a := range inOrder(anomalies) {
+		w := a.window()
+		var x *flows.Features
+		if a.Cause.Index < len(a.Flows) {
+			x = &a.Flows[a.Cause.Index]
 		}
+		iw := incidentWindow(&w, newnessOf(novel, &a.Cause, x), m)
+		b.closing(b.tr.Window(&iw))
 	}
-	order := make([]int, len(anomalies)) // windows in the order they came
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(anomalies[a].Trace, anomalies[b].Trace) })
-	for _, i := range order {
-		w := IncidentWindow(&anomalies[i], novel, m)
-		keep(tr.Window(&w))
-	}
-	keep(tr.End())
-	slices.SortStableFunc(out, func(a, b incident.Incident) int {
-		return cmp.Or(cmp.Compare(b.Evidence, a.Evidence), cmp.Compare(len(b.Windows), len(a.Windows)), cmp.Compare(a.FirstSeen, b.FirstSeen))
-	})
-	return out
+	b.closing(b.tr.End())
+	out := b.closed
+	slices.SortFunc(out, compareIncidents)
+	return out[:min(len(out), b.bounds.Incidents)]
 }
 
 // IncidentRow is one row of IncidentsFile, as WriteReports writes it and
@@ -100,14 +101,12 @@ type IncidentRow struct {
 }
 
 // writeIncidents writes a host's IncidentsFile into dir.
-func writeIncidents(dir string, ins []incident.Incident) error {
+func writeIncidents(dir string, ins []IncidentSummary) error {
 	out := make([]IncidentRow, 0, len(ins))
 	for _, in := range ins {
-		d := &in.Description
-		out = append(out, IncidentRow{Kind: d.Kind, Summary: d.Summary, Direction: d.Direction.String(), Peer: d.PeerText(), Port: d.PortText(),
-			FirstSeen: isoTime(in.FirstSeen), LastSeen: isoTime(in.LastSeen), Flows: in.Flows(), Windows: len(in.Windows),
-			Rows: incident.Rows(in.Windows), Evidence: math.Round(in.Evidence*1000) / 1000, Detail: d.Detail,
-			Why: strings.Join(in.Why(), "; "), ID: in.ID})
+		out = append(out, IncidentRow{Kind: in.Kind, Summary: in.Summary, Direction: in.Direction, Peer: in.Peer, Port: in.Port,
+			FirstSeen: isoTime(in.FirstSeen), LastSeen: isoTime(in.LastSeen), Flows: in.Flows, Windows: in.Windows,
+			Rows: in.Rows, Evidence: math.Round(in.Evidence*1000) / 1000, Detail: in.Detail, Why: strings.Join(in.Why, "; "), ID: in.ID})
 	}
 	return WriteCSV(filepath.Join(dir, IncidentsFile), &out)
 }

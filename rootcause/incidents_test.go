@@ -78,8 +78,8 @@ func TestIncidents(t *testing.T) {
 		t.Errorf("%d incidents, want 5:\n%s", len(got), text)
 	}
 	for _, in := range got {
-		if in.Kind == "port scan" && (in.Flows() != 12 || len(in.Windows) != 12 || in.Port != 0 || in.PortText() != "*") {
-			t.Errorf("scan: %d flows, %d windows, port %d", in.Flows(), len(in.Windows), in.Port)
+		if in.Kind == "port scan" && (in.Flows != 12 || in.Windows != 12 || in.Port != "*" || in.Rows != "1-12") {
+			t.Errorf("scan: %d flows, %d windows (%s), port %s", in.Flows, in.Windows, in.Rows, in.Port)
 		}
 	}
 	if got[0].Evidence < got[len(got)-1].Evidence {

@@ -1,6 +1,10 @@
 package rootcause
 
-import "github.com/netflow-monitor/monitor/flows"
+import (
+	"math"
+
+	"github.com/netflow-monitor/monitor/flows"
+)
 
 // Names names symbols as every report of a unit writes them (the
 // predictions files of run and watch, the root-cause reports): by the
@@ -9,6 +13,21 @@ import "github.com/netflow-monitor/monitor/flows"
 type Names struct {
 	enc   flows.Encoder
 	cache []string
+	// unseen are the names of unseen flows named lately, each in the
+	// slot its features hash to: a flow is in as many windows as a window
+	// has flows, and a flood's or a scan's are all unseen.
+	unseen *[unseenSlots]unseenName
+}
+
+// unseenSlots is how many names of unseen flows a Names keeps.
+const (
+	unseenBits  = 10
+	unseenSlots = 1 << unseenBits
+)
+
+type unseenName struct {
+	x    flows.Features
+	name string
 }
 
 // NewNames returns the names of enc's symbols.
@@ -34,8 +53,22 @@ func (n *Names) Symbol(sym int32) string {
 func (n *Names) Of(fl []flows.Features) func(i int, sym int32) string {
 	return func(i int, sym int32) string {
 		if sym == flows.Unknown && i < len(fl) {
-			return "unseen:" + n.enc.FlowName(&fl[i])
+			return n.flow(&fl[i])
 		}
 		return n.Symbol(sym)
 	}
+}
+
+// flow returns the name of an unseen flow x.
+func (n *Names) flow(x *flows.Features) string {
+	if n.unseen == nil {
+		n.unseen = new([unseenSlots]unseenName)
+	}
+	h := x.Bytes*0x9e3779b97f4a7c15 ^ x.Packets*0xbf58476d1ce4e5b9 ^ math.Float64bits(x.Duration)*0x94d049bb133111eb ^
+		(uint64(x.DstPort)<<16|uint64(x.Proto)<<8|uint64(x.Dir))*0xd6e8feb86659fd93
+	slot := &n.unseen[(h*0x9e3779b97f4a7c15)>>(64-unseenBits)]
+	if slot.name == "" || slot.x != *x {
+		slot.x, slot.name = *x, "unseen:"+n.enc.FlowName(x)
+	}
+	return slot.name
 }

@@ -1,17 +1,23 @@
-// Package rootcause explains a host's alarms: it groups the anomalous
-// windows by the automaton state in which their root cause (least likely
-// flow, see package detector) was read, ranks the states and the
-// connections behind them, and writes the CSV reports users read.
+// Package rootcause explains a host's alarms. As the host's windows come
+// (Builder), it counts the anomalous ones by the automaton state in which
+// their root cause (least likely flow, see package detector) was read,
+// ranks the connections behind them, follows their incidents (package
+// incident) and writes the rows its per-state reports will hold, keeping
+// what its reports show and nothing more (Bounds): a flood or a scan
+// costs what normal traffic costs. It then writes the CSV reports users
+// read, saying what the bounds left out when they did.
 package rootcause
 
 import (
+	"bytes"
 	"cmp"
+	"io"
 	"slices"
 	"time"
 
 	"github.com/netflow-monitor/monitor/detector"
 	"github.com/netflow-monitor/monitor/flows"
-	"github.com/netflow-monitor/monitor/incident"
+	"github.com/netflow-monitor/monitor/learner"
 	"github.com/netflow-monitor/monitor/model"
 )
 
@@ -44,6 +50,19 @@ func NewAnomaly(w *detector.Window) Anomaly {
 	}
 }
 
+// window returns the anomaly as the window it was.
+func (a *Anomaly) window() detector.Window {
+	return detector.Window{Index: a.Trace, First: a.Start, Start: a.StartTime, End: a.EndTime, Symbols: a.Symbols, Flows: a.Flows,
+		Score: learner.Prediction{States: a.States, Scores: a.Scores, Sum: a.Sum, Mean: a.Mean, Min: a.Min}, Anomalous: true, Cause: a.Cause}
+}
+
+// inOrder returns the anomalies in window order.
+func inOrder(anomalies []Anomaly) []Anomaly {
+	out := slices.Clone(anomalies)
+	slices.SortStableFunc(out, func(a, b Anomaly) int { return cmp.Compare(a.Trace, b.Trace) })
+	return out
+}
+
 // ConnectionStat is a connection with how often it was the root cause and
 // the earliest start of those flows (Unix nanoseconds).
 type ConnectionStat struct {
@@ -52,76 +71,57 @@ type ConnectionStat struct {
 	FirstSeen int64
 }
 
-// StateReport groups the anomalies whose root cause is in one state.
+// StateReport is a root-cause state of a host's report: its alarms, how
+// many of their rows its prediction report holds (the first ones, see
+// Bounds), and the connections behind them, most flagged first.
 type StateReport struct {
 	State       int32
-	Anomalies   []Anomaly
+	Alarms      int
+	Rows        int
 	Connections []ConnectionStat
 }
 
-// Report is one host's explanation of its alarms.
+// Report is one host's explanation of its alarms, as a Builder makes it.
 type Report struct {
 	Host      string
 	Traces    int
 	Threshold model.Threshold
 	Anomalies int
 	States    []StateReport // the top root-cause states, most anomalies first
-	// Connections are all the connections behind the alarms, ranked by
-	// the evidence against them (see Rank); the first is the host's top
-	// connection.
+	// Connections are the connections behind the alarms (at most
+	// Bounds.Connections), ranked by the evidence against them (see
+	// Rank); the first is the host's top connection.
 	Connections []Ranked
-	// Incidents are what the root causes add up to (see Incidents), most
-	// evidence first.
-	Incidents []incident.Incident
+	// Incidents are what the root causes add up to (see package
+	// incident), most evidence first, at most Bounds.Incidents.
+	Incidents []IncidentSummary
+	// LeftOut says what the bounds left out of which file; empty when
+	// the reports hold everything.
+	LeftOut []LeftOut
+	// Rows is the store of the per-state reports' rows (see Builder),
+	// read up to RowsSize bytes.
+	Rows     io.ReaderAt
+	RowsSize int64
 }
 
-// Analyze ranks the connections behind the anomalies (see Rank), groups
-// them into incidents (see Incidents) with the given gap, and
-// groups the anomalies by root-cause state: states by
-// number of anomalies (descending, then state id), keeping the top `top`;
-// within a state, connections by count (descending), then first seen (to
-// the millisecond, as printed), then direction, peer and port.
+// Analyze makes the report of a host's anomalies (judged by m, with
+// traces windows in all) as a Builder fed them does, keeping the top
+// `top` root-cause states and grouping alarms into incidents with the
+// gap: connections ranked by evidence (see Rank), states by number of
+// anomalies (descending, then state id); within a state, connections by
+// count (descending), then first seen (to the millisecond, as printed),
+// then direction, peer and port. Its rows are kept in memory.
 func Analyze(host string, traces int, m *model.Model, anomalies []Anomaly, top int, gap time.Duration) Report {
-	novel := NovelOf(m)
-	r := Report{Host: host, Traces: traces, Threshold: m.Threshold, Anomalies: len(anomalies),
-		Connections: Rank(anomalies, novel)}
-	im := IncidentModel(m, "")
-	r.Incidents = Incidents(host, anomalies, novel, &im, gap)
-	byState := map[int32][]Anomaly{}
-	for _, a := range anomalies {
-		byState[a.Cause.State] = append(byState[a.Cause.State], a)
+	var rows bytes.Buffer
+	b := NewBuilder(host, m, IncidentModel(m, ""), gap, Bounds{}, &rows)
+	for _, a := range inOrder(anomalies) {
+		w := a.window()
+		b.Window(&w) // the rows go to memory: no error
 	}
-	for s, as := range byState {
-		r.States = append(r.States, StateReport{State: s, Anomalies: as})
-	}
-	slices.SortFunc(r.States, func(a, b StateReport) int {
-		if len(a.Anomalies) != len(b.Anomalies) {
-			return len(b.Anomalies) - len(a.Anomalies)
-		}
-		return int(a.State) - int(b.State)
-	})
-	if len(r.States) > top {
-		r.States = r.States[:top]
-	}
-	for i := range r.States {
-		sr := &r.States[i]
-		slices.SortFunc(sr.Anomalies, func(a, b Anomaly) int { return a.Trace - b.Trace })
-		stats := map[flows.Connection]*ConnectionStat{}
-		for _, a := range sr.Anomalies {
-			c := a.Cause
-			st := stats[c.Conn]
-			if st == nil {
-				st = &ConnectionStat{Connection: c.Conn, FirstSeen: c.Start}
-				stats[c.Conn] = st
-			}
-			st.Count++
-			st.FirstSeen = min(st.FirstSeen, c.Start)
-		}
-		for _, st := range stats {
-			sr.Connections = append(sr.Connections, *st)
-		}
-		slices.SortFunc(sr.Connections, compareStats)
-	}
+	b.End()
+	r := b.Report(top)
+	r.Traces = traces
+	r.Rows = bytes.NewReader(rows.Bytes())
 	return r
 }
 

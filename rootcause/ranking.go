@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/netflow-monitor/monitor/detector"
 	"github.com/netflow-monitor/monitor/flows"
 )
 
@@ -42,57 +43,188 @@ type Novel interface {
 	Says(peer netip.Addr, x *flows.Features) (newPort, newPeer bool)
 }
 
-// Rank ranks the connections behind a host's anomalies, merged across
-// states: by evidence, then alarms, first seen, direction, peer and port.
-// novel may be nil (nothing is new).
+// Rank ranks the connections behind a host's anomalies (in window
+// order), merged across states: by evidence, then alarms, first seen,
+// direction, peer and port. novel may be nil (nothing is new).
 func Rank(anomalies []Anomaly, novel Novel) []Ranked {
-	byConn := map[flows.Connection]*Ranked{}
-	states := map[flows.Connection]map[int32]int{}
-	flowSeen := map[int]bool{}
-	for _, a := range anomalies {
-		c := a.Cause
-		r := byConn[c.Conn]
-		if r == nil {
-			r = &Ranked{Connection: c.Conn, FirstSeen: c.Start}
-			if novel != nil && c.Index < len(a.Flows) {
-				r.NewPort, r.NewPeer = novel.Says(c.Conn.Peer, &a.Flows[c.Index])
-			}
-			byConn[c.Conn] = r
-			states[c.Conn] = map[int32]int{}
+	r := newRanking(len(anomalies) + 1)
+	for i := range anomalies {
+		a := &anomalies[i]
+		var x *flows.Features
+		if a.Cause.Index < len(a.Flows) {
+			x = &a.Flows[a.Cause.Index]
 		}
-		r.Alarms++
-		r.FirstSeen = min(r.FirstSeen, c.Start)
-		states[c.Conn][c.State]++
-		if c.Index >= len(a.Scores) {
-			continue
+		s, scored := 0.0, a.Cause.Index < len(a.Scores)
+		if scored {
+			s = -a.Scores[a.Cause.Index]
 		}
-		s := -a.Scores[c.Index]
-		if s > r.Max || r.Why == nil {
-			r.Why = c.Why
-		}
-		r.Max = math.Max(r.Max, s)
-		if !flowSeen[c.Flow] {
-			flowSeen[c.Flow] = true
-			r.Flows++
-			r.Evidence += s
-		}
+		r.add(&a.Cause, x, s, scored, a.Start, newnessOf(novel, &a.Cause, x), whyOf{words: a.Cause.Why})
 	}
-	out := make([]Ranked, 0, len(byConn))
-	for conn, r := range byConn {
-		best := int32(-1)
-		for s, n := range states[conn] {
-			if b := states[conn][best]; best < 0 || n > b || (n == b && s < best) {
-				best = s
-			}
-		}
-		r.State = best
-		out = append(out, *r)
+	return r.ranked()
+}
+
+// ranking is the connections behind a host's alarms as they come, at
+// most a bound of them (see table): exact while there are no more.
+type ranking struct {
+	t *table[flows.Connection, rankEntry]
+	// recent are the root-cause flows of the latest windows: a flow
+	// blamed by several windows brings its evidence once.
+	recent []int
+}
+
+// rankEntry is a connection of the ranking: its counts since it was
+// taken in, and the rank it started from (see table).
+type rankEntry struct {
+	Ranked
+	BaseEvidence float64      `json:",omitempty"`
+	BaseAlarms   int          `json:",omitempty"`
+	States       []stateCount // how many of its alarms were read in each state
+	// why are the words of its least likely flow until they are written
+	// into Why (see words).
+	why whyOf
+}
+
+// whyOf is the words of a root cause (see detector.Cause.Why): known, or
+// written when asked for (lazy), or none (both nil).
+type whyOf struct {
+	words []string
+	lazy  func() []string
+}
+
+func (w whyOf) none() bool { return w.words == nil && w.lazy == nil }
+
+// words writes the entry's words into Why, once.
+func (e *rankEntry) words() {
+	if e.why.lazy != nil {
+		e.why = whyOf{words: e.why.lazy()}
 	}
-	slices.SortFunc(out, func(a, b Ranked) int {
-		return cmp.Or(cmp.Compare(b.Evidence, a.Evidence), cmp.Compare(b.Alarms, a.Alarms),
-			cmp.Compare(printedMillis(a.FirstSeen), printedMillis(b.FirstSeen)), a.Connection.Compare(b.Connection))
+	e.Why = e.why.words
+}
+
+// stateCount is how many of a connection's alarms were read in a state,
+// and the earliest of their root-cause flows.
+type stateCount struct {
+	State, N  int32
+	FirstSeen int64
+}
+
+func newRanking(max int) *ranking {
+	return &ranking{t: newTable[flows.Connection](max, rankBelow, func(e, from *rankEntry) {
+		e.BaseEvidence, e.BaseAlarms = from.Evidence+from.BaseEvidence, from.Alarms+from.BaseAlarms
+	})}
+}
+
+// rankBelow orders entries by evidence, then alarms (each with the rank
+// it started from), first seen as printed, then connection: the lowest
+// first, the order of the ranking reversed.
+func rankBelow(a, b *rankEntry) bool {
+	if x, y := a.Evidence+a.BaseEvidence, b.Evidence+b.BaseEvidence; x != y {
+		return x < y
+	}
+	if x, y := a.Alarms+a.BaseAlarms, b.Alarms+b.BaseAlarms; x != y {
+		return x < y
+	}
+	if x, y := printedMillis(a.FirstSeen), printedMillis(b.FirstSeen); x != y {
+		return x > y
+	}
+	return b.Connection.Compare(a.Connection) < 0
+}
+
+// newness is what training never saw of a root-cause flow: its port (or
+// protocol), its peer, anything at all (then there are words for it).
+type newness struct{ port, peer, any bool }
+
+// newnessOf asks novel (nil: nothing is new) about the flow x (nil when
+// not known) of root cause c.
+func newnessOf(novel Novel, c *detector.Cause, x *flows.Features) newness {
+	if novel == nil || x == nil {
+		return newness{}
+	}
+	port, peer := novel.Says(c.Conn.Peer, x)
+	return newness{port: port, peer: peer, any: port || peer}
+}
+
+// add counts one alarm whose root cause is c, the flow x (nil when not
+// known), of surprise s when scored, what is new nw and words why; first
+// is the window's first flow.
+func (r *ranking) add(c *detector.Cause, x *flows.Features, s float64, scored bool, first int, nw newness, why whyOf) {
+	e := r.t.add(c.Conn, func() rankEntry {
+		e := rankEntry{Ranked: Ranked{Connection: c.Conn, FirstSeen: c.Start}}
+		if x != nil {
+			e.NewPort, e.NewPeer = nw.port, nw.peer
+		}
+		return e
 	})
+	e.Alarms++
+	e.FirstSeen = min(e.FirstSeen, c.Start)
+	if i := slices.IndexFunc(e.States, func(k stateCount) bool { return k.State == c.State }); i >= 0 {
+		e.States[i].N++
+		e.States[i].FirstSeen = min(e.States[i].FirstSeen, c.Start)
+	} else {
+		e.States = append(e.States, stateCount{c.State, 1, c.Start})
+	}
+	if scored {
+		if s > e.Max || e.why.none() {
+			e.why = why
+		}
+		e.Max = math.Max(e.Max, s)
+		if !r.seen(c.Flow, first) {
+			e.Flows++
+			e.Evidence += s
+		}
+	}
+	r.t.fixed(c.Conn)
+}
+
+// seen reports whether flow was the root cause of an earlier window, and
+// notes it: only the latest windows can share a flow with the window
+// whose first flow is first, so only their root causes are kept.
+func (r *ranking) seen(flow, first int) bool {
+	drop := 0
+	for drop < len(r.recent) && r.recent[drop] < first {
+		drop++
+	}
+	r.recent = append(r.recent[:0], r.recent[drop:]...)
+	if slices.Contains(r.recent, flow) {
+		return true
+	}
+	r.recent = append(r.recent, flow)
+	return false
+}
+
+// ranked returns the connections kept, ranked.
+func (r *ranking) ranked() []Ranked {
+	out := make([]Ranked, 0, r.t.len())
+	r.t.each(func(_ flows.Connection, e *rankEntry) {
+		e.words()
+		rk := e.Ranked
+		rk.State = mostAlarms(e.States)
+		out = append(out, rk)
+	})
+	slices.SortFunc(out, compareRanked)
 	return out
+}
+
+// mostAlarms returns the state most alarms were read in, the lowest on a
+// tie (-1 for none).
+func mostAlarms(states []stateCount) int32 {
+	best := -1
+	for i, k := range states {
+		if b := best; b < 0 || k.N > states[b].N || (k.N == states[b].N && k.State < states[b].State) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return -1
+	}
+	return states[best].State
+}
+
+// compareRanked orders the ranking: by evidence, then alarms, first seen
+// as printed, direction, peer and port.
+func compareRanked(a, b Ranked) int {
+	return cmp.Or(cmp.Compare(b.Evidence, a.Evidence), cmp.Compare(b.Alarms, a.Alarms),
+		cmp.Compare(printedMillis(a.FirstSeen), printedMillis(b.FirstSeen)), a.Connection.Compare(b.Connection))
 }
 
 // RankRow is one row of ConnectionsFile: the per-state connection

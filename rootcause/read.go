@@ -26,6 +26,19 @@ func ReadStates(dir string) ([]StateSummary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reports: %w", err)
 	}
+	// A state's prediction report may hold only its first alarms: the
+	// others are counted in LeftOutFile.
+	left := map[string]int{}
+	if rows, err := readRows(filepath.Join(dir, LeftOutFile)); err == nil {
+		for _, r := range rows[min(1, len(rows)):] {
+			if len(r) >= 4 {
+				n, _ := strconv.Atoi(r[3])
+				left[r[0]] = n
+			}
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
 	var out []StateSummary
 	for _, e := range entries {
 		var state int32
@@ -36,7 +49,7 @@ func ReadStates(dir string) ([]StateSummary, error) {
 		if err != nil {
 			return nil, err
 		}
-		s := StateSummary{State: state, Alarms: max(len(rows)-1, 0)}
+		s := StateSummary{State: state, Alarms: max(len(rows)-1, 0) + left[e.Name()]}
 		conns, err := readRows(filepath.Join(dir, fmt.Sprintf("root_cause_%d_connection_info.csv", state)))
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, err

@@ -1,6 +1,7 @@
 package rootcause
 
 import (
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -55,7 +56,7 @@ type connectionInfo struct {
 }
 
 // reportFile matches the names of the root-cause report files.
-var reportFile = regexp.MustCompile(`^(root_cause_(-?[0-9]+_(prediction|connection)_info|connections)|incidents)\.csv$`)
+var reportFile = regexp.MustCompile(`^(root_cause_(-?[0-9]+_(prediction|connection)_info|connections|left_out)|incidents)\.csv$`)
 
 // IsReportFile reports whether a file name is that of a root-cause report.
 func IsReportFile(name string) bool { return reportFile.MatchString(name) }
@@ -81,54 +82,40 @@ func RemoveReports(dir string) error {
 
 // WriteReports writes, into dir, for each ranked state S of r:
 //
-//	root_cause_S_prediction_info.csv: its anomalous traces: row nr;
-//	  abbadingo trace; state sequence; score sequence; sum scores; mean
-//	  scores; min score; root cause index; root cause state; root cause
-//	  time; direction; ip; port; first flow; root cause flow (flow numbers
-//	  are 0-based positions in the host's time-sorted flows); root cause
-//	  in words; flows in words (each flow of the window described by the
-//	  encoder, " | " between them). A symbol never seen in training is
-//	  written unseen:<what it was> in the trace.
+//	root_cause_S_prediction_info.csv: its anomalous traces (the first
+//	  Bounds.StateRows): row nr; abbadingo trace; state sequence; score
+//	  sequence; sum scores; mean scores; min score; root cause index; root
+//	  cause state; root cause time; direction; ip; port; first flow; root
+//	  cause flow (flow numbers are 0-based positions in the host's
+//	  time-sorted flows); root cause in words; flows in words (each flow
+//	  of the window described by the encoder, " | " between them). A
+//	  symbol never seen in training is written unseen:<what it was> in
+//	  the trace.
 //	root_cause_S_connection_info.csv: direction; ip; port; number of times
 //	  flagged as root cause; first time seen
 //
 // and, over all states, root_cause_connections.csv: the same columns for
 // every connection ranked by evidence (see Rank), then root-cause flows;
-// evidence; max surprise; new peer; new port; root cause state.
+// evidence; max surprise; new peer; new port; root cause state;
+// incidents.csv (see IncidentsFile); and, when the bounds left something
+// out, LeftOutFile.
 //
 // ';'-separated with a header. Report files of an earlier run are removed
 // first, so the folder reflects this run. Each file is written atomically.
-func WriteReports(dir string, r Report, enc flows.Encoder) error {
+// It stops when ctx is done.
+func WriteReports(ctx context.Context, dir string, r Report) error {
 	if err := RemoveReports(dir); err != nil {
 		return err
 	}
-	names := NewNames(enc)
+	if err := writeStateRows(ctx, dir, &r); err != nil {
+		return err
+	}
 	for _, sr := range r.States {
-		rows := make([]predictionInfo, 0, len(sr.Anomalies))
-		for _, a := range sr.Anomalies {
-			c := a.Cause
-			row := predictionInfo{Row: a.Trace + 1, Trace: abbadingo(a.Symbols, a.Flows, names), States: list(a.States), Scores: floats(a.Scores),
-				Sum: a.Sum, Mean: a.Mean, Min: a.Min, Index: c.Index, State: c.State,
-				Time: isoTime(c.Start), Direction: c.Conn.Direction.String(), IP: c.Conn.Peer.String(), Port: c.Conn.Port,
-				FirstFlow: a.Start, CauseFlow: c.Flow}
-			if c.Index < len(a.Flows) {
-				row.CauseText = enc.Words(&a.Flows[c.Index])
-				words := make([]string, len(a.Flows))
-				for i := range a.Flows {
-					words[i] = enc.Words(&a.Flows[i])
-				}
-				row.FlowsText = strings.Join(words, " | ")
-			}
-			rows = append(rows, row)
-		}
-		if err := WriteCSV(filepath.Join(dir, fmt.Sprintf("root_cause_%d_prediction_info.csv", sr.State)), &rows); err != nil {
-			return err
-		}
 		conns := make([]connectionInfo, 0, len(sr.Connections))
 		for _, c := range sr.Connections {
 			conns = append(conns, connectionInfo{c.Direction.String(), c.Peer.String(), c.Port, c.Count, isoTime(c.FirstSeen)})
 		}
-		if err := WriteCSV(filepath.Join(dir, fmt.Sprintf("root_cause_%d_connection_info.csv", sr.State)), &conns); err != nil {
+		if err := WriteCSV(filepath.Join(dir, connectionInfoFile(sr.State)), &conns); err != nil {
 			return err
 		}
 	}
@@ -138,7 +125,13 @@ func WriteReports(dir string, r Report, enc flows.Encoder) error {
 	if err := writeRanking(dir, r.Connections); err != nil {
 		return err
 	}
-	return writeIncidents(dir, r.Incidents)
+	if err := writeIncidents(dir, r.Incidents); err != nil {
+		return err
+	}
+	if len(r.LeftOut) > 0 {
+		return writeLeftOut(dir, r.LeftOut)
+	}
+	return ctx.Err()
 }
 
 // SummaryRow is one monitored host in summary.csv.

@@ -2,6 +2,7 @@ package rootcause
 
 import (
 	"cmp"
+	"context"
 	"flag"
 	"fmt"
 	"net/netip"
@@ -81,7 +82,7 @@ func fixture() (anomalies []Anomaly) {
 func TestAnalyze(t *testing.T) {
 	anomalies := fixture()
 	thr := model.Threshold{Value: -5}
-	r := Analyze("10.0.0.1", 6, &model.Model{Threshold: thr}, anomalies, 3, incident.DefaultGap)
+	r := Analyze("10.0.0.1", 6, &model.Model{Threshold: thr, Encoder: testEncoder{}}, anomalies, 3, incident.DefaultGap)
 	if r.Anomalies != 6 || r.Traces != 6 {
 		t.Fatalf("anomalies %d traces %d", r.Anomalies, r.Traces)
 	}
@@ -93,28 +94,43 @@ func TestAnalyze(t *testing.T) {
 	if !slices.Equal(states, []int32{0, 1, 2}) {
 		t.Fatalf("states %v, want [0 1 2]", states)
 	}
-	top := r.States[0]
-	var traces []int
-	for _, a := range top.Anomalies {
-		traces = append(traces, a.Trace)
-	}
-	if !slices.Equal(traces, []int{1, 3, 5}) {
-		t.Errorf("state 0 traces %v, want [1 3 5]", traces)
+	rows := stateRows(t, &r)
+	if got := rows[0]; !slices.Equal(got, []string{"2", "4", "6"}) || r.States[0].Alarms != 3 || r.States[0].Rows != 3 {
+		t.Errorf("state 0 rows %v (%d alarms, %d rows), want rows 2, 4, 6 (windows 1, 3, 5)", got, r.States[0].Alarms, r.States[0].Rows)
 	}
 	want := []string{
 		"outbound 192.0.2.7 25 x2 2024-03-01T12:01:00.000Z",
 		"inbound 10.0.0.9 443 x1 2024-03-01T12:03:00.000Z",
 	}
 	var got []string
-	for _, c := range top.Connections {
+	for _, c := range r.States[0].Connections {
 		got = append(got, fmt.Sprintf("%s %s %d x%d %s", c.Direction, c.Peer, c.Port, c.Count, isoTime(c.FirstSeen)))
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("state 0 connections\n got %q\nwant %q", got, want)
 	}
-	if c := r.States[1].Anomalies[0].Cause; c.Index != 1 || c.State != 1 {
-		t.Errorf("tie: root cause index %d state %d, want the first minimum, 1 in state 1", c.Index, c.State)
+	if rows := rows[1]; len(rows) != 1 || rows[0] != "1" {
+		t.Errorf("state 1 rows %v, want the tie's window (row 1)", rows)
 	}
+	if len(r.LeftOut) != 0 {
+		t.Errorf("left out %+v, want nothing", r.LeftOut)
+	}
+}
+
+// stateRows returns, per state, the row numbers of the rows r's store
+// holds, in order.
+func stateRows(t *testing.T, r *Report) map[int32][]string {
+	t.Helper()
+	out := map[int32][]string{}
+	err := eachRow(context.Background(), r.Rows, r.RowsSize, func(state int32, row []byte) error {
+		nr, _, _ := strings.Cut(string(row), ";")
+		out[state] = append(out[state], nr)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 func readDir(t *testing.T, dir string) map[string]string {
@@ -142,7 +158,7 @@ func TestReportsGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := Analyze("10.0.0.1", 6, &model.Model{Threshold: thr}, anomalies, 10, incident.DefaultGap)
+	r := Analyze("10.0.0.1", 6, &model.Model{Threshold: thr, Encoder: testEncoder{}}, anomalies, 10, incident.DefaultGap)
 	dir := t.TempDir()
 	// A report of an earlier run, for a state this run does not have, and
 	// a file that is not a report: the first goes, the second stays.
@@ -151,7 +167,7 @@ func TestReportsGolden(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := WriteReports(dir, r, testEncoder{}); err != nil {
+	if err := WriteReports(context.Background(), dir, r); err != nil {
 		t.Fatal(err)
 	}
 	rows := []SummaryRow{
@@ -331,5 +347,25 @@ func TestRank(t *testing.T) {
 	}
 	if _, _, ok := (&Report{}).Top(); ok {
 		t.Error("a report without alarms has a top connection")
+	}
+}
+
+// TestNamesUnseenFlows: an unseen symbol is named by its flow, the same
+// name however often the flow comes (a flow is in many windows) and past
+// the names kept (flows that share a slot included); other symbols by the
+// encoder's names.
+func TestNamesUnseenFlows(t *testing.T) {
+	names := NewNames(testEncoder{})
+	for round := range 2 {
+		for p := range 3 * unseenSlots {
+			fl := []flows.Features{{DstPort: uint16(p)}, {DstPort: 9}}
+			name := names.Of(fl)
+			if got, want := name(0, flows.Unknown), fmt.Sprintf("unseen:port%d", p); got != want {
+				t.Fatalf("round %d: flow %d named %q, want %q", round, p, got, want)
+			}
+			if got := name(1, 3); got != "sym3" {
+				t.Fatalf("symbol 3 named %q", got)
+			}
+		}
 	}
 }

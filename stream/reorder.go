@@ -9,7 +9,11 @@
 package stream
 
 import (
+	"encoding/binary"
+	"fmt"
+	"io"
 	"math"
+	"net/netip"
 	"time"
 
 	"github.com/netflow-monitor/monitor/flows"
@@ -22,7 +26,8 @@ import (
 // before the watermark when it comes is late: it cannot be put in order
 // any more, and the caller counts it and reports it. When more than Max
 // flows wait, the earliest leaves at once (counted as Forced), which bounds
-// the memory of a unit whatever its traffic.
+// the memory of a unit whatever its traffic: a flow waits in 96 bytes (its
+// ID and label, which no detector reads, are not kept).
 type Reorder struct {
 	max   int
 	items []item // a binary min-heap by (Start, seq)
@@ -31,13 +36,30 @@ type Reorder struct {
 	Forced int
 }
 
+// item is a waiting flow, without its ID and label, and its place in the
+// order flows came.
 type item struct {
-	f   flows.Flow
-	seq uint64
+	start            int64
+	duration         float64
+	src, dst         netip.Addr
+	srcPort, dstPort uint16
+	proto            flows.Protocol
+	bytes, packets   uint64
+	seq              uint64
 }
 
 func (a *item) less(b *item) bool {
-	return a.f.Start < b.f.Start || a.f.Start == b.f.Start && a.seq < b.seq
+	return a.start < b.start || a.start == b.start && a.seq < b.seq
+}
+
+func itemOf(f *flows.Flow, seq uint64) item {
+	return item{start: f.Start, duration: f.Duration, src: f.Src, dst: f.Dst, srcPort: f.SrcPort, dstPort: f.DstPort, proto: f.Proto,
+		bytes: f.Bytes, packets: f.Packets, seq: seq}
+}
+
+func (a *item) flow(f *flows.Flow) {
+	*f = flows.Flow{Start: a.start, Duration: a.duration, Src: a.src, Dst: a.dst, SrcPort: a.srcPort, DstPort: a.dstPort, Proto: a.proto,
+		Bytes: a.bytes, Packets: a.packets}
 }
 
 // NewReorder returns an empty buffer of at most limit flows (at least 1).
@@ -51,13 +73,17 @@ func (r *Reorder) Earliest() int64 {
 	if len(r.items) == 0 {
 		return math.MaxInt64
 	}
-	return r.items[0].f.Start
+	return r.items[0].start
 }
 
 // Push adds a flow that is not late (see Watermark.Late).
 func (r *Reorder) Push(f *flows.Flow) {
-	r.items = append(r.items, item{*f, r.seq})
+	r.push(itemOf(f, r.seq))
 	r.seq++
+}
+
+func (r *Reorder) push(it item) {
+	r.items = append(r.items, it)
 	for i := len(r.items) - 1; i > 0; {
 		p := (i - 1) / 2
 		if !r.items[i].less(&r.items[p]) {
@@ -75,13 +101,13 @@ func (r *Reorder) Pop(watermark int64, f *flows.Flow) bool {
 	if len(r.items) == 0 {
 		return false
 	}
-	if r.items[0].f.Start > watermark {
+	if r.items[0].start > watermark {
 		if len(r.items) <= r.max {
 			return false
 		}
 		r.Forced++
 	}
-	*f = r.items[0].f
+	r.items[0].flow(f)
 	last := len(r.items) - 1
 	r.items[0] = r.items[last]
 	r.items = r.items[:last]
@@ -127,6 +153,51 @@ func RestoreReorder(limit int, fs []flows.Flow, forced int) *Reorder {
 		r.Push(&fs[i])
 	}
 	return r
+}
+
+// WriteTo writes the waiting flows, for a checkpoint, without copying the
+// buffer: each as a length (uvarint) and its routed encoding (see
+// AppendRouted), its place in the order flows came as the source offset,
+// in the buffer's own order. DecodeReorder reads it back.
+func (r *Reorder) WriteTo(w io.Writer) (int64, error) {
+	var n int64
+	var b []byte
+	var rt Routed
+	for i := range r.items {
+		it := &r.items[i]
+		it.flow(&rt.Flow)
+		rt.SourceOffset = int64(it.seq)
+		b = AppendRouted(b[:0], &rt)
+		b = append(binary.AppendUvarint(make([]byte, 0, 4+len(b)), uint64(len(b))), b...)
+		k, err := w.Write(b)
+		n += int64(k)
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// DecodeReorder returns a buffer of at most limit flows holding the flows
+// WriteTo wrote, and forced flows released early before.
+func DecodeReorder(limit int, b []byte, forced int) (*Reorder, error) {
+	r := NewReorder(limit)
+	r.Forced = forced
+	var rt Routed
+	for len(b) > 0 {
+		l, k := binary.Uvarint(b)
+		if k <= 0 || uint64(len(b)-k) < l {
+			return nil, fmt.Errorf("%w: a waiting flow cut short", errRouted)
+		}
+		if err := DecodeRouted(b[k:k+int(l)], &rt); err != nil {
+			return nil, err
+		}
+		b = b[k+int(l):]
+		seq := uint64(rt.SourceOffset)
+		r.push(itemOf(&rt.Flow, seq))
+		r.seq = max(r.seq, seq+1)
+	}
+	return r, nil
 }
 
 // Watermark is event time in one domain of a source: a stream whose order

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
+	"unsafe"
 
 	"github.com/netflow-monitor/monitor/flows"
 	"github.com/netflow-monitor/monitor/input"
@@ -408,5 +409,45 @@ func TestLocalStdin(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Error("a silent pipe did not stop with its context")
+	}
+}
+
+// TestReorderEncoding: a buffer written for a checkpoint and read back
+// lets the same flows leave in the same order, ties in the order they
+// came, and goes on numbering the flows that come after; a waiting flow
+// takes 96 bytes.
+func TestReorderEncoding(t *testing.T) {
+	src, dst := netip.MustParseAddr("10.1.0.12"), netip.MustParseAddr("2001:db8::7")
+	r := NewReorder(100)
+	for i := range 40 {
+		f := flows.Flow{Start: int64(i%7) * 1e9, Duration: 0.25, Src: src, Dst: dst, SrcPort: uint16(i), DstPort: 443, Proto: flows.ProtoTCP,
+			Bytes: uint64(1 << i), Packets: 3, ID: "dropped", Label: "dropped"}
+		r.Push(&f)
+	}
+	var b bytes.Buffer
+	if _, err := r.WriteTo(&b); err != nil {
+		t.Fatal(err)
+	}
+	c, err := DecodeReorder(100, b.Bytes(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := flows.Flow{Start: 0, Src: src, Dst: dst, SrcPort: 999}
+	r.Push(&late)
+	c.Push(&late)
+	var x, y flows.Flow
+	for r.Pop(math.MaxInt64, &x) {
+		if !c.Pop(math.MaxInt64, &y) || x != y || x.ID != "" {
+			t.Fatalf("left %+v, decoded buffer %+v", x, y)
+		}
+	}
+	if c.Len() != 0 || c.Forced != 3 {
+		t.Errorf("decoded buffer: %d left, %d forced", c.Len(), c.Forced)
+	}
+	if _, err := DecodeReorder(100, b.Bytes()[:b.Len()-1], 0); err == nil {
+		t.Error("a cut encoding decoded")
+	}
+	if n := unsafe.Sizeof(item{}); n != 96 {
+		t.Errorf("a waiting flow takes %d bytes", n)
 	}
 }

@@ -36,7 +36,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/netflow-monitor/monitor/incident"
+	"github.com/netflow-monitor/monitor/rootcause"
 )
 
 // Files of the monitor folder.
@@ -318,9 +318,8 @@ var uuidForm = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 // a UUID in lower-case hexadecimal.
 func IsID(s string) bool { return uuidForm.MatchString(s) }
 
-// SubjectOf returns what tags and silences say of an incident as run and
-// watch find it, in the words of its row in incidents.csv.
-func SubjectOf(in *incident.Incident) Subject {
-	d := &in.Description
-	return Subject{Unit: in.Unit, Kind: d.Kind, Direction: d.Direction.String(), Peer: d.PeerText(), Port: d.PortText()}
+// SubjectOf returns what tags and silences say of an incident of unit as
+// a run's report keeps it, in the words of its row in incidents.csv.
+func SubjectOf(unit string, in *rootcause.IncidentSummary) Subject {
+	return Subject{Unit: unit, Kind: in.Kind, Direction: in.Direction, Peer: in.Peer, Port: in.Port}
 }

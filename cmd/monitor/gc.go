@@ -25,10 +25,28 @@ const learningGCPercent = 25
 // limit is set to it too, unless the user set GOMEMLIMIT: near the budget
 // the collector runs as often as it must rather than let garbage take the
 // process past it.
-func learningGC(limit int64) (restore func()) {
+func learningGC(limit int64) (restore func()) { return collectAt(learningGCPercent, limit) }
+
+// watchGCPercent is the heap growth at which the collector runs in watch.
+const watchGCPercent = 50
+
+// watchGC makes the garbage collector run at watchGCPercent for as long as
+// a watch runs, unless the user set GOGC, and returns the function that
+// restores the previous setting. A watch is a service: what it keeps is
+// bounded, and what it allocates as windows come is short-lived (alerts,
+// descriptions, checkpoints), so at Go's default the heap's peak is twice
+// what it keeps, and more when the machine is busy and the collector runs
+// late; collecting earlier keeps its memory near what it keeps, for little
+// time.
+func watchGC() (restore func()) { return collectAt(watchGCPercent, 0) }
+
+// collectAt sets the garbage collector's percent, unless the user set
+// GOGC, and its soft memory limit to limit when limit > 0, unless the user
+// set GOMEMLIMIT; it returns the function that restores both.
+func collectAt(percent int, limit int64) (restore func()) {
 	restore = func() {}
 	if _, set := os.LookupEnv("GOGC"); !set {
-		old := debug.SetGCPercent(learningGCPercent)
+		old := debug.SetGCPercent(percent)
 		restore = func() { debug.SetGCPercent(old) }
 	}
 	if _, set := os.LookupEnv("GOMEMLIMIT"); limit > 0 && !set {

@@ -6,17 +6,22 @@ import (
 	"testing"
 )
 
-// TestLearningGC: learning collects at learningGCPercent and restores the
-// setting after; a GOGC the user set is left alone.
+// TestLearningGC: learning collects at learningGCPercent, and watch at
+// watchGCPercent, and each restores the setting after; a GOGC the user set
+// is left alone.
 func TestLearningGC(t *testing.T) {
+	learning := func() func() { return learningGC(0) }
 	tests := []struct {
 		name   string
+		set    func() (restore func())
 		gogc   string // "" for unset
 		during int
 	}{
-		{"GOGC unset", "", learningGCPercent},
-		{"GOGC set", "150", 150},
-		{"GOGC off", "off", -1},
+		{"learning, GOGC unset", learning, "", learningGCPercent},
+		{"learning, GOGC set", learning, "150", 150},
+		{"learning, GOGC off", learning, "off", -1},
+		{"watch, GOGC unset", watchGC, "", watchGCPercent},
+		{"watch, GOGC set", watchGC, "150", 150},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -35,7 +40,7 @@ func TestLearningGC(t *testing.T) {
 			prev := debug.SetGCPercent(before)
 			defer debug.SetGCPercent(prev)
 
-			restore := learningGC(0)
+			restore := tc.set()
 			if got := debug.SetGCPercent(tc.during); got != tc.during {
 				t.Errorf("while learning: GC percent %d, want %d", got, tc.during)
 			}

@@ -297,7 +297,7 @@ func runRun(cmd *cobra.Command, pf *pipelineFlags) error {
 		if r.Flows < r.Window {
 			short = fmt.Sprintf("  (%s, fewer than the window of %d: one short trace, scored against a threshold for full windows)", count(r.Flows, "flow"), r.Window)
 		}
-		fmt.Fprintf(out, "%-16s %8d %-6s %6d %-9s  %s%s%s\n", r.Host, rep.Traces, noun(rep.Traces, "trace"), rep.Anomalies, noun(rep.Anomalies, "anomaly"), topWords(&rep, st, now), notes(r.Skipped, r.Foreign), short)
+		fmt.Fprintf(out, "%-16s %8d %-6s %6d %-9s  %s%s%s\n", r.Host, rep.Traces, noun(rep.Traces, "trace"), rep.Anomalies, noun(rep.Anomalies, "anomaly"), topWords(r.Host, &rep, st, now), notes(r.Skipped, r.Foreign), short)
 	}
 	if err == nil {
 		fmt.Fprintln(out, "report:", filepath.Join(pf.cfg.MonitorRoot, htmlreport.File))
@@ -356,7 +356,7 @@ monitored; the others are.`,
 // topWords says what a host's alarms add up to: its top incident that no
 // silence mutes, with how many more there are and how many are silenced;
 // "no alarms" when it has none.
-func topWords(rep *rootcause.Report, st *triage.Store, now time.Time) string {
+func topWords(host string, rep *rootcause.Report, st *triage.Store, now time.Time) string {
 	if len(rep.Incidents) == 0 {
 		if rep.Anomalies == 0 {
 			return "no alarms"
@@ -365,7 +365,7 @@ func topWords(rep *rootcause.Report, st *triage.Store, now time.Time) string {
 	}
 	top, silenced := -1, 0
 	for i := range rep.Incidents {
-		if len(st.SilencedBy(triage.SubjectOf(&rep.Incidents[i]), now)) > 0 {
+		if len(st.SilencedBy(triage.SubjectOf(host, &rep.Incidents[i]), now)) > 0 {
 			silenced++
 		} else if top < 0 {
 			top = i

@@ -125,6 +125,7 @@ func runWatch(cmd *cobra.Command, wf *watchFlags) error {
 	ctx := cmd.Context()
 	stopGuard := shutdownGuard(ctx, wf.cfg.ShutdownTimeout, status.log)
 	defer stopGuard()
+	defer watchGC()()
 	// The monitor folder and the state folder are watch's for as long as
 	// it runs; the train folder only while the models are first read, so
 	// that train can replace them meanwhile.

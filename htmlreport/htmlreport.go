@@ -160,8 +160,11 @@ type report struct {
 	MoreIncidents []*incidentRow // past MaxIncidents
 	Silenced      []*incidentRow
 	From, Until   string // the earliest first seen and latest last seen of the incidents
-	Alarms        int    // alarm windows over all hosts
-	Windows       int
+	// DataFrom and DataUntil are when the first and the last judged flow
+	// of any host started (summary.csv's first flow and last flow).
+	DataFrom, DataUntil string
+	Alarms              int // alarm windows over all hosts
+	Windows             int
 
 	Services []*service
 }
@@ -211,6 +214,14 @@ func build(root string, o Options) (*report, error) {
 			TopIncident: col(row, "top incident"),
 		}
 		s.alarms, _ = strconv.Atoi(s.Anomalies)
+		if first, last := col(row, "first flow"), col(row, "last flow"); first != "" && last != "" {
+			if r.DataFrom == "" || first < r.DataFrom {
+				r.DataFrom = first
+			}
+			if last > r.DataUntil {
+				r.DataUntil = last
+			}
+		}
 		s.traces, _ = strconv.Atoi(s.Traces)
 		r.Alarms += s.alarms
 		r.Windows += s.traces
@@ -225,6 +236,9 @@ func build(root string, o Options) (*report, error) {
 		in.Live = o.Live
 	}
 	r.rank(all, o.MaxIncidents)
+	if r.DataFrom != "" {
+		r.DataFrom, r.DataUntil = shortTime(r.DataFrom), shortTime(r.DataUntil)
+	}
 	return r, nil
 }
 

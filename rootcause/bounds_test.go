@@ -161,13 +161,20 @@ func TestBounds(t *testing.T) {
 }
 
 // TestBuilderRestore: a builder checkpointed and restored at any point
-// writes the reports of one that never stopped, past its bounds too.
+// writes the reports of one that never stopped, past its bounds too, and
+// spans the same flows.
 func TestBuilderRestore(t *testing.T) {
 	ws := hostile(120, 60)
 	b := Bounds{StateRows: 5, Connections: 30, Incidents: 1}
-	want, _ := build(t, ws, b, -1)
+	want, wr := build(t, ws, b, -1)
+	if sp := (Span{First: ws[0].Start, Last: ws[len(ws)-1].End, N: len(ws)}); wr.Span != sp {
+		t.Errorf("span %+v, want %+v", wr.Span, sp)
+	}
 	for _, at := range []int{0, 1, 29, 119, 121, 200, len(ws) - 1} {
-		got, _ := build(t, ws, b, at)
+		got, gr := build(t, ws, b, at)
+		if gr.Span != wr.Span {
+			t.Errorf("restored before window %d: span %+v, want %+v", at, gr.Span, wr.Span)
+		}
 		for _, name := range filesOf(t, want) {
 			a, _ := os.ReadFile(filepath.Join(want, name))
 			g, _ := os.ReadFile(filepath.Join(got, name))

@@ -72,6 +72,7 @@ type Builder struct {
 	im     incident.Model
 	// windows and anomalies are the windows fed and the alarms.
 	windows, anomalies int
+	span               Span          // of the windows' flows
 	states             map[int32]int // alarms per root-cause state
 	rank               *ranking
 	tr                 *incident.Tracker
@@ -109,6 +110,7 @@ func (b *Builder) Judge(m *model.Model, id incident.Model) {
 // it causes.
 func (b *Builder) Window(w *detector.Window) ([]incident.Event, error) {
 	b.windows++
+	b.span.add(w.Start, w.End)
 	if !w.Anomalous {
 		return b.closing(b.tr.Advance(w.Start, w.First)), nil
 	}
@@ -222,7 +224,7 @@ func incidentWindow(w *detector.Window, nw newness, m *incident.Model) incident.
 // they would close now. Its rows are in the store up to RowsSize, which
 // the caller gives it to read (Report.Rows).
 func (b *Builder) Report(top int) Report {
-	r := Report{Host: b.host, Traces: b.windows, Threshold: b.m.Threshold, Anomalies: b.anomalies, RowsSize: b.rowsSize}
+	r := Report{Host: b.host, Traces: b.windows, Threshold: b.m.Threshold, Anomalies: b.anomalies, RowsSize: b.rowsSize, Span: b.span}
 	for s, n := range b.states {
 		r.States = append(r.States, StateReport{State: s, Alarms: n, Rows: min(n, b.bounds.StateRows)})
 	}

@@ -87,7 +87,9 @@ type Report struct {
 	Traces    int
 	Threshold model.Threshold
 	Anomalies int
-	States    []StateReport // the top root-cause states, most anomalies first
+	// Span is when the first and the last of the windows' flows started.
+	Span   Span
+	States []StateReport // the top root-cause states, most anomalies first
 	// Connections are the connections behind the alarms (at most
 	// Bounds.Connections), ranked by the evidence against them (see
 	// Rank); the first is the host's top connection.

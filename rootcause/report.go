@@ -145,6 +145,7 @@ type SummaryRow struct {
 	TopConnection ConnectionStat // zero when none
 	TopIncident   string         // the summary of the host's first incident
 	Error         string
+	Span          Span // when its first and last judged flows started
 }
 
 // SummaryOf returns the summary row of a host judged by model's unit with
@@ -155,7 +156,7 @@ func SummaryOf(service, model string, rep *Report, err error) SummaryRow {
 		row.Error = err.Error()
 		return row
 	}
-	row.Traces, row.Anomalies, row.Threshold = rep.Traces, rep.Anomalies, rep.Threshold.Value
+	row.Traces, row.Anomalies, row.Threshold, row.Span = rep.Traces, rep.Anomalies, rep.Threshold.Value, rep.Span
 	if c, state, ok := rep.Top(); ok {
 		row.TopState, row.TopConnection = fmt.Sprint(state), c
 	}
@@ -179,19 +180,25 @@ type summaryCSV struct {
 	FirstSeen string `csv:"top connection first seen"`
 	Error     string `csv:"error"`
 	Incident  string `csv:"top incident"`
+	First     string `csv:"first flow"`
+	Last      string `csv:"last flow"`
 }
 
 // WriteSummary writes summary.csv: service; traces; anomalies; threshold;
 // top root cause (the columns scripts of the original pipeline read, in
 // their order); model; top connection direction; top connection ip; top
 // connection port; top connection count; top connection first seen;
-// error. Atomically.
+// error; top incident; first flow; last flow (when the first and the last
+// flow judged started, UTC). Atomically.
 func WriteSummary(path string, rows []SummaryRow) error {
 	out := make([]summaryCSV, 0, len(rows))
 	for _, r := range rows {
 		s := summaryCSV{Service: r.Service, Model: r.Model, Traces: r.Traces, Anomalies: r.Anomalies, TopState: r.TopState, Error: r.Error, Incident: r.TopIncident}
 		if r.Error == "" {
 			s.Threshold = strconv.FormatFloat(r.Threshold, 'f', 4, 64)
+		}
+		if !r.Span.Empty() {
+			s.First, s.Last = isoTime(r.Span.First), isoTime(r.Span.Last)
 		}
 		if c := r.TopConnection; c.Count > 0 {
 			s.Direction, s.IP, s.Port = c.Direction.String(), c.Peer.String(), strconv.Itoa(int(c.Port))

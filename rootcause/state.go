@@ -26,13 +26,15 @@ type BuilderState struct {
 	DroppedWindows   int `json:",omitempty"`
 	// RowsSize is what the rows store held.
 	RowsSize int64 `json:",omitempty"`
+	// Span is the windows' span so far.
+	Span Span `json:",omitzero"`
 }
 
 // State returns the builder's state, for a checkpoint.
 func (b *Builder) State() BuilderState {
 	st := BuilderState{Windows: b.windows, Anomalies: b.anomalies, States: b.states, RankingEvicted: b.rank.t.evicted,
 		Recent: b.rank.recent, Open: b.tr.Incidents(), Closed: b.closed,
-		DroppedIncidents: b.droppedIncidents, DroppedWindows: b.droppedWindows, RowsSize: b.rowsSize}
+		DroppedIncidents: b.droppedIncidents, DroppedWindows: b.droppedWindows, RowsSize: b.rowsSize, Span: b.span}
 	b.rank.t.each(func(_ flows.Connection, e *rankEntry) {
 		e.words()
 		st.Ranking = append(st.Ranking, *e)
@@ -45,7 +47,7 @@ func (b *Builder) State() BuilderState {
 // st.RowsSize bytes (and no more).
 func RestoreBuilder(host string, m *model.Model, id incident.Model, gap time.Duration, bounds Bounds, rows io.Writer, st *BuilderState) *Builder {
 	b := NewBuilder(host, m, id, gap, bounds, rows)
-	b.windows, b.anomalies, b.rowsSize = st.Windows, st.Anomalies, st.RowsSize
+	b.windows, b.anomalies, b.rowsSize, b.span = st.Windows, st.Anomalies, st.RowsSize, st.Span
 	for s, n := range st.States {
 		b.states[s] = n
 	}

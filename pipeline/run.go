@@ -106,9 +106,11 @@ func Run(ctx context.Context, c Config) ([]RunResult, []layout.Skipped, error) {
 		h := hosts[i]
 		r := RunResult{Host: h.Name}
 		defer func() {
-			if r.Err != nil {
-				// The folder must not show an earlier run's results next
-				// to this run's failure, nor a mix of both.
+			// The folder must not show an earlier run's results next to
+			// this run's failure, nor a mix of both. A run stopped (Ctrl-C,
+			// SIGTERM) failed nothing: the folder keeps its last complete
+			// run.
+			if r.Err != nil && !stopped(ctx, r.Err) {
 				r.Err = clearOutputs(layout.Dir(c.MonitorRoot, h), outputs.Run(c.outputs()), r.Err)
 			}
 			results[i] = r
@@ -347,6 +349,12 @@ func summaryRows(results []RunResult) []rootcause.SummaryRow {
 		rows = append(rows, rootcause.SummaryOf(r.Host, r.Model, &r.Report, r.Err))
 	}
 	return rows
+}
+
+// stopped reports whether err is the end of a command that was stopped
+// rather than a failure: its context is done, or err says it was.
+func stopped(ctx context.Context, err error) bool {
+	return ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // clearOutputs removes the outputs of table from a unit folder as one

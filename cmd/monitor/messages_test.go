@@ -141,7 +141,7 @@ func TestInterruptedMessage(t *testing.T) {
 		want string
 	}{
 		{[]string{"train", "--train-data", T, "-q"}, "train interrupted: 10.1.0.12, 10.1.0.15 not started; they keep their earlier models and outputs"},
-		{[]string{"run", "--train-data", T, "--monitor-data", M, "-q"}, "run interrupted: 10.1.0.12, 10.1.0.15 not started; those not started keep their earlier outputs; summary.csv and report.html are the last finished run's"},
+		{[]string{"run", "--train-data", T, "--monitor-data", M, "-q"}, "run interrupted: 10.1.0.12, 10.1.0.15 not started; they keep their earlier outputs; summary.csv and report.html are the last finished run's"},
 	} {
 		_, errOut, err := executeIn(ctx, tc.args...)
 		if !errors.Is(err, context.Canceled) || err.Error() != tc.want || strings.Contains(errOut, "FAILED") {

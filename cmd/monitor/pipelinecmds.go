@@ -442,16 +442,12 @@ func finish(out io.Writer, what string, err error, failed []unitFailure) error {
 
 // interruptedError is the error of train or run stopped by a signal: which
 // units it stopped midway and which it did not start, and what their
-// folders hold (train keeps a stopped unit's earlier outputs, run clears
-// them; a unit not started keeps them).
+// folders hold: their earlier outputs, whether stopped or not started
+// (a stop is not a failure).
 func interruptedError(what string, stopped, notStarted []string) error {
 	var parts []string
 	if len(stopped) > 0 {
-		s := names(stopped) + " stopped midway"
-		if what == "run" {
-			s += " (outputs cleared)"
-		}
-		parts = append(parts, s)
+		parts = append(parts, names(stopped)+" stopped midway")
 	}
 	if len(notStarted) > 0 {
 		parts = append(parts, names(notStarted)+" not started")
@@ -459,11 +455,10 @@ func interruptedError(what string, stopped, notStarted []string) error {
 	msg := what + " interrupted"
 	if len(parts) > 0 {
 		msg += ": " + strings.Join(parts, ", ")
-		switch {
-		case what != "run":
+		if what == "run" {
+			msg += "; they keep their earlier outputs"
+		} else {
 			msg += "; they keep their earlier models and outputs"
-		case len(notStarted) > 0:
-			msg += "; those not started keep their earlier outputs"
 		}
 	}
 	if what == "run" {

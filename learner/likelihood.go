@@ -331,14 +331,7 @@ func (h *likelihoodRatio) gatherRow(t *tree, l, row int32, r *side) bool {
 	p.addLeftOnly(float64(lPaths)-matchedL, float64(lRare)-matchedRareL)
 	p.addRightOnly(float64(r.paths) - matchedR)
 	if h.o.FinalProb {
-		lf, rf := float64(lFinal), float64(r.final)
-		p.add(lf, rf, sc, corr)
-		if lf != 0 && rf != 0 {
-			pt.df++
-		}
-		if lf >= sc && rf >= sc {
-			pt.terms = append(pt.terms, lf, rf)
-		}
+		h.addFinal(&p, float64(lFinal), float64(r.final))
 	}
 	return h.poolTerms(&p)
 }
@@ -408,4 +401,18 @@ func chiSquareSurvival(x float64, df int) float64 {
 		return 0
 	}
 	return mathext.GammaIncRegComp(float64(df)/2, x/2)
+}
+
+// addFinal adds the pair of end-of-trace counts lf and rf of the two
+// states to a gathered row: to the pools, to the degrees of freedom when
+// both ended, and as a term of its own when both ended often enough.
+func (h *likelihoodRatio) addFinal(p *pooled, lf, rf float64) {
+	sc := float64(h.o.SymbolCount)
+	p.add(lf, rf, sc, h.o.Correction)
+	if lf != 0 && rf != 0 {
+		h.pt.df++
+	}
+	if lf >= sc && rf >= sc {
+		h.pt.terms = append(h.pt.terms, lf, rf)
+	}
 }

@@ -83,14 +83,7 @@ func (h *likelihoodRatio) screenGather(t *tree, row int32) bool {
 	p.l1, p.r1 = float64(lPaths)-matchedFreq, float64(r1)
 	p.l2, p.r2 = float64(lRare), float64(r2)
 	if h.o.FinalProb {
-		lf, rf := float64(lFinal), float64(r.final)
-		p.add(lf, rf, sc, corr)
-		if lf != 0 && rf != 0 {
-			pt.df++
-		}
-		if lf >= sc && rf >= sc {
-			pt.terms = append(pt.terms, lf, rf)
-		}
+		h.addFinal(&p, float64(lFinal), float64(r.final))
 	}
 	return h.poolTerms(&p)
 }

@@ -108,12 +108,12 @@ func (m *member) said() string {
 	return m.log.String()
 }
 
-// TestKafkaTakeover is issue 27's protocol in-process: flows as goflow2
-// JSON on 4 partitions, route re-keys them by unit, two watches in one
-// consumer group judge them, each with its own folders (two machines),
-// and one dies (its connections cut, no leaving the group, no last
-// checkpoint) before its first checkpoint, or after a few. The other
-// takes its partitions over; the pair's alerts are those of one watch
+// TestKafkaTakeover: flows as goflow2 JSON on 4 partitions, route
+// re-keys them by unit, two watches in one consumer group judge them,
+// each with its own folders (two machines), and one dies (its connections
+// cut, no leaving the group, no last checkpoint) either before it has
+// written a checkpoint or once it has written some. The other takes its
+// partitions over; the pair's alerts are those of one watch
 // over the whole stream: none lost, no (id, revision) twice; and every
 // unit's folder on the survivor is run's on the same flows, the windows
 // the dead member judged included.

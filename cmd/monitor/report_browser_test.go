@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/csv"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
@@ -130,30 +128,20 @@ func TestReportLayout(t *testing.T) {
 	} else if figures > l.ClientWidth {
 		t.Errorf("800 px: a figure ends at %d px, past the page's %d", figures, l.ClientWidth)
 	}
-	f, err := os.Open(filepath.Join(M, "injected_anomalies.csv"))
-	if err != nil {
-		t.Fatal(err)
+	injected := readSemicolonCSV(t, filepath.Join(M, "injected_anomalies.csv"))
+	if len(injected) < 8 {
+		t.Fatalf("%d injected anomalies", len(injected))
 	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	r.Comma = ';'
-	recs, err := r.ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(recs) < 9 {
-		t.Fatalf("%d injected anomalies", len(recs)-1)
-	}
-	for _, rec := range recs[1:] { // service;kind;direction;peer;port;...
+	for _, in := range injected {
 		found := false
-		for _, in := range first {
-			if in.Unit == rec[0] && in.Peer == rec[3] && in.Port == rec[4] {
+		for _, got := range first {
+			if got.Unit == in["service"] && got.Peer == in["peer"] && got.Port == in["port"] {
 				found = true
 				break
 			}
 		}
 		if !found {
-			t.Errorf("the first table has no incident of %s with %s:%s (injected %s): %v", rec[0], rec[3], rec[4], strings.Join(rec, ";"), first)
+			t.Errorf("the first table has no incident of %s with %s:%s (injected %s %s): %v", in["service"], in["peer"], in["port"], in["kind"], in["direction"], first)
 		}
 	}
 }
